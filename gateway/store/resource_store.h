@@ -1,0 +1,115 @@
+// ResourceStore — versioned FHIR resource storage with search (the one interface that has
+// several implementations: store/sqlite now, PostgreSQL later).
+//
+// Contracts shared by every implementation:
+// - Every write runs in a Transaction; nothing is visible to readers until commit() returns
+//   ok, and commit() returns only after the data is durable (SQLite synchronous=FULL).
+//   A Transaction destroyed without commit() rolls back.
+// - The store owns meta.versionId (1, 2, 3 … per resource) and meta.lastUpdated (instant,
+//   UTC, millisecond precision); whatever the caller put there is replaced.
+// - Search-index rows (search/index.h) are written in the same transaction as the resource.
+// - Delete is logical: a new version marked deleted; read() then returns kGone.
+// - Uniqueness (conditional-create keys) is enforced by unique indexes inside the write
+//   transaction, never by search-then-insert alone.
+// Thread-safety: a ResourceStore may be used from any number of threads at once; each
+// Transaction belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/core/json.h"
+#include "gateway/core/status.h"
+#include "gateway/search/query.h"
+
+namespace acp::store {
+
+// One stored version of a resource.
+struct StoredResource {
+  std::string type;
+  std::string id;
+  int64_t versionId = 0;
+  std::string lastUpdated;  // FHIR instant, e.g. "2026-11-22T18:00:00.123Z"
+  bool deleted = false;     // this version is a delete marker (json is empty)
+  std::string json;         // the resource as stored, meta included; empty when deleted
+  std::string method;       // POST | PUT | DELETE: how this version was made (history)
+};
+
+// The outcome of a write.
+struct WriteResult {
+  StoredResource resource;
+  bool created = false;  // a new resource (201) rather than a new version (200)
+  bool noop = false;     // conditional create matched an existing resource; nothing written
+};
+
+struct HistoryQuery {
+  std::string type;          // "" for whole-system history
+  std::string id;            // "" for type history
+  std::optional<std::string> since;  // _since instant
+  int count = 50;
+  std::string cursor;        // opaque, from the previous page
+};
+
+struct Page {
+  std::vector<StoredResource> entries;   // matches (or history versions), in order
+  std::vector<StoredResource> included;  // _include / _revinclude results (search only)
+  std::optional<int64_t> total;          // when requested (search) or cheap (history)
+  std::string nextCursor;                // "" when this is the last page
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Creates a new resource with a server-assigned id (a random UUID). With
+  // `conditionalKey` (the normalised If-None-Exist query), `conditional` is the parsed query:
+  // when it matches one resource that one is returned with noop=true; more than one gives
+  // kPrecondition; none creates, and the key is recorded under a unique index.
+  virtual Result<WriteResult> create(const std::string& type, json::Value resource,
+                                     const search::SearchQuery* conditional = nullptr,
+                                     const std::string& conditionalKey = "") = 0;
+
+  // Creates or updates `type/id`. ifMatch: the version the client last saw (kConflict → 412
+  // when stale is mapped by the caller: the store returns kPrecondition). Update with
+  // content equal to the current version (ignoring meta) writes nothing and returns the
+  // current version with noop=true.
+  virtual Result<WriteResult> update(const std::string& type, const std::string& id,
+                                     json::Value resource,
+                                     std::optional<int64_t> ifMatch = std::nullopt) = 0;
+
+  // Logically deletes; deleting a missing or already-deleted resource is ok (noop=true).
+  virtual Result<WriteResult> remove(const std::string& type, const std::string& id,
+                                     std::optional<int64_t> ifMatch = std::nullopt) = 0;
+
+  // Ids of current resources matching the query, at most `limit` (for conditional
+  // update/delete inside this transaction).
+  virtual Result<std::vector<std::string>> match(const search::SearchQuery& query,
+                                                 int limit) = 0;
+
+  virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;
+
+  virtual Status commit() = 0;
+};
+
+class ResourceStore {
+ public:
+  virtual ~ResourceStore() = default;
+
+  virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+
+  // Current version. kNotFound when it never existed; kGone when the current version is a
+  // delete (the StoredResource is then not available: use history).
+  virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;
+  // A specific version; a delete marker version gives kGone.
+  virtual Result<StoredResource> vread(const std::string& type, const std::string& id,
+                                       int64_t version) = 0;
+  // Versions newest first.
+  virtual Result<Page> history(const HistoryQuery& query) = 0;
+  // Current, non-deleted resources matching the query, one page, plus includes.
+  virtual Result<Page> search(const search::SearchQuery& query) = 0;
+};
+
+}  // namespace acp::store
