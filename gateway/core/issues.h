@@ -49,6 +49,11 @@ class IssueList {
     issues_.insert(issues_.end(), other.issues_.begin(), other.issues_.end());
   }
 
+  // Sets the location of every issue (e.g. to "Bundle.entry[3]" for a transaction entry).
+  void locateAll(const std::string& location) {
+    for (auto& i : issues_) i.location = location;
+  }
+
   // True when any issue is fatal or error.
   bool hasErrors() const;
   bool empty() const { return issues_.empty(); }

@@ -35,6 +35,12 @@ Value Value::makeArray() {
   v.kind_ = Kind::kArray;
   return v;
 }
+Value Value::makeRaw(std::string jsonText) {
+  Value v;
+  v.kind_ = Kind::kRaw;
+  v.text_ = std::move(jsonText);
+  return v;
+}
 Value Value::makeObject() {
   Value v;
   v.kind_ = Kind::kObject;
@@ -85,6 +91,7 @@ bool Value::operator==(const Value& o) const {
       return bool_ == o.bool_;
     case Kind::kNumber:
     case Kind::kString:
+    case Kind::kRaw:
       return text_ == o.text_;
     case Kind::kArray:
       return items_ == o.items_;
@@ -211,6 +218,9 @@ void emit(const Value& v, Writer& w) {
       break;
     case Kind::kString:
       w.String(v.text().data(), static_cast<rapidjson::SizeType>(v.text().size()));
+      break;
+    case Kind::kRaw:
+      w.RawValue(v.text().data(), v.text().size(), rapidjson::kObjectType);
       break;
     case Kind::kArray:
       w.StartArray();

@@ -18,7 +18,10 @@
 
 namespace acp::json {
 
-enum class Kind : unsigned char { kNull, kBool, kNumber, kString, kArray, kObject };
+// kRaw holds already-serialised JSON text (an object), spliced verbatim by write(): the
+// response path uses it to embed stored resources without parsing them. Only write() and
+// operator== understand it; never hand a tree containing kRaw to the validator or XML writer.
+enum class Kind : unsigned char { kNull, kBool, kNumber, kString, kArray, kObject, kRaw };
 
 class Value {
  public:
@@ -30,6 +33,7 @@ class Value {
   static Value makeBool(bool b);
   static Value makeArray();
   static Value makeObject();
+  static Value makeRaw(std::string jsonText);
 
   Kind kind() const { return kind_; }
   bool isNull() const { return kind_ == Kind::kNull; }
@@ -38,7 +42,9 @@ class Value {
   bool isString() const { return kind_ == Kind::kString; }
   bool isArray() const { return kind_ == Kind::kArray; }
   bool isObject() const { return kind_ == Kind::kObject; }
-  bool isPrimitive() const { return kind_ != Kind::kArray && kind_ != Kind::kObject; }
+  bool isPrimitive() const {
+    return kind_ != Kind::kArray && kind_ != Kind::kObject && kind_ != Kind::kRaw;
+  }
 
   // String text, or the raw text of a number; "true"/"false" for booleans; "" for null.
   const std::string& text() const { return text_; }

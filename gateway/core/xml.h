@@ -1,10 +1,20 @@
 // The one hardened entry point for parsing untrusted XML (../shared/reference/security.md).
 //
-// libxml2 with XML_PARSE_NONET | XML_PARSE_NO_XXE-equivalents: never NOENT, DTDLOAD,
-// DTDATTR, DTDVALID, XINCLUDE or HUGE; any DOCTYPE (internal or external subset) is rejected
-// before entities could be expanded; size and depth capped. Used by the FHIR XML reader and
-// by the partner mappers. Thread-safety: safe to call from many threads (libxml2 is
-// initialised once by xmlSafeInit()).
+// libxml2 2.9 with XML_PARSE_NONET | NOCDATA | IGNORE_ENC and never NOENT, DTDLOAD, DTDATTR,
+// DTDVALID, XINCLUDE or HUGE. Defences, in order:
+//   1. the prolog (bytes before the root element) is scanned before parsing: any DOCTYPE or
+//      other markup declaration is rejected, as is any encoding but UTF-8 (a NUL byte, or an
+//      XML declaration naming another encoding: UTF-16/UTF-7 could hide "<!DOCTYPE");
+//   2. the parser's DOCTYPE / entity-declaration / entity-resolution callbacks stop the parse
+//      before an internal subset is read, and the external entity loader refuses every load
+//      made from inside parseUntrusted (other libxml2 users in the process are unaffected);
+//   3. the finished document is rejected if it carries an internal or external subset.
+// Element nesting is capped (maxDepth; libxml2's own cap of 256 also applies). CDATA sections
+// become ordinary text nodes. Nothing is printed to stderr: the first error (with its line and
+// column) goes into XmlError. Used by the FHIR XML reader and by the partner mappers.
+// Thread-safety: safe to call from many threads at once; each call has its own parser
+// context, and the thread's libxml2 structured-error handler is restored on return.
+// Error contract: never throws; returns nullptr with XmlError filled on any failure.
 #pragma once
 
 #include <libxml/tree.h>
@@ -21,16 +31,20 @@ struct DocDeleter {
 using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
 
 struct XmlError {
-  std::string issueType;  // "structure" (malformed, DOCTYPE) or "too-long"
-  std::string message;
-  std::string code;       // "parse.xml.malformed", "parse.xml.doctype", "parse.xml.too-deep"
+  std::string issueType;  // "structure" (malformed, DOCTYPE, encoding) or "too-long"
+  std::string message;    // for malformed XML: libxml2's first error with line and column
+  std::string code;       // "parse.xml.malformed", "parse.xml.doctype", "parse.xml.encoding",
+                          // "parse.xml.too-deep", "parse.xml.too-large" (over 2 GiB),
+                          // "parse.xml.internal" (issue "exception": parser not created)
 };
 
-// Call once at start-up (idempotent).
+// Initialises libxml2 and installs the guarded external entity loader. Idempotent and
+// thread-safe; parseUntrusted calls it too, so calling it at start-up is optional.
 void xmlSafeInit();
 
-// Parses `text`; nullptr with `error` filled when it is malformed, has a DOCTYPE, or nests
-// deeper than maxDepth elements.
+// Parses `text` (UTF-8); nullptr with `error` filled when it is malformed, has a DOCTYPE or
+// other markup declaration, is not UTF-8, or nests deeper than maxDepth elements. The
+// returned tree is an ordinary libxml2 document the caller owns (and may modify).
 DocPtr parseUntrusted(std::string_view text, XmlError& error, size_t maxDepth = 128);
 
 }  // namespace acp::xml
