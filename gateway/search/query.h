@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,10 +21,23 @@ namespace acp::search {
 
 enum class Prefix { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };
 
-// One value of one parameter (a comma-separated list gives several, ORed).
+// One value of one parameter (a comma-separated list gives several, ORed). Which fields are
+// set depends on the parameter type:
+//   string      raw, normalized
+//   token       hasSystem, system, code (raw = the whole unescaped value); with :text only raw
+//               and normalized (compare with TokenEntry.text); _id: code = the id
+//   date        prefix, low, high (raw = the date text)
+//   number      prefix, number (raw = the number text)
+//   quantity    prefix, number, quantitySystem, quantityCode (both "" when not given)
+//   reference   refType / refId for "Type/id", a bare id (refType from a :Type modifier, else
+//               "") or an absolute URL on QueryOptions::baseUrl; url for any absolute URL
+//               (canonicals included); a /_history/n version is dropped. With :identifier:
+//               hasSystem, system, code as for tokens.
+//   uri         raw
 struct ParamValue {
   Prefix prefix = Prefix::kEq;  // date, number, quantity
   std::string raw;              // the value after prefix removal and unescaping (\, \| \$)
+  std::string normalized;       // string and token:text: normalizeString(raw) (index.h)
   // token: system|code split. hasSystem is false for a bare "code" (any system).
   bool hasSystem = false;
   std::string system;
@@ -52,6 +66,10 @@ struct Criterion {
   // Chained parameter (subject:Patient.identifier=...): the target type and the criterion
   // applied to the referenced resources. Nested chains nest.
   std::string chainTargetType;
+  // Every target type the chain applies to: one when the :Type modifier names it or the
+  // parameter has a single target; several when the parameter has several targets and all of
+  // them define the chained parameter with the same type (chainTargetType is then "").
+  std::vector<std::string> chainTargetTypes;
   std::unique_ptr<Criterion> chain;
   std::vector<ParamValue> values;  // ORed
   bool missing = false;            // for :missing=true|false, the flag
