@@ -41,8 +41,11 @@ struct StoredResource {
 // The outcome of a write.
 struct WriteResult {
   StoredResource resource;
-  bool created = false;  // a new resource (201) rather than a new version (200)
+  bool created = false;  // a new resource (201) rather than a new version (200); also true
+                         // when an update brings back a deleted resource
   bool noop = false;     // conditional create matched an existing resource; nothing written
+                         // (also: update with unchanged content, delete of a missing or
+                         // already deleted resource)
 };
 
 struct HistoryQuery {
@@ -58,6 +61,7 @@ struct Page {
   std::vector<StoredResource> included;  // _include / _revinclude results (search only)
   std::optional<int64_t> total;          // when requested (search) or cheap (history)
   std::string nextCursor;                // "" when this is the last page
+  bool includesTruncated = false;        // `included` stopped at the store's include limit
 };
 
 class Transaction {

@@ -1,0 +1,184 @@
+#include "gateway/store/sqlite_schema.h"
+
+#include <string>
+
+namespace acp::store::sqlite {
+namespace {
+
+// Ordered migration steps; step N brings the schema from version N-1 to N. Never edit a step
+// that has shipped: append a new one.
+const char* const kSteps[] = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE resources(
+  pk INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,      -- instant, always YYYY-MM-DDThh:mm:ss.sssZ (sorts as time)
+  deleted INTEGER NOT NULL DEFAULT 0,
+  json TEXT,                       -- the current version as stored; NULL when deleted
+  UNIQUE(type, id)
+);
+-- (type, deleted, pk): a type's live resources in pk order without a sort.
+CREATE INDEX resources_live ON resources(type, deleted);
+CREATE INDEX resources_updated ON resources(type, last_updated);
+
+CREATE TABLE versions(
+  seq INTEGER PRIMARY KEY,         -- commit order; history pages by it
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,
+  method TEXT NOT NULL,            -- POST | PUT | DELETE
+  deleted INTEGER NOT NULL DEFAULT 0,
+  json TEXT,
+  UNIQUE(type, id, version)
+);
+CREATE INDEX versions_type ON versions(type, seq);
+
+CREATE TABLE string_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  normalized TEXT NOT NULL,
+  exact TEXT NOT NULL
+);
+CREATE INDEX string_idx_norm ON string_idx(type, param, normalized, resource_pk);
+CREATE INDEX string_idx_exact ON string_idx(type, param, exact, resource_pk);
+CREATE INDEX string_idx_pk ON string_idx(resource_pk, param, normalized);
+
+CREATE TABLE token_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  system TEXT NOT NULL,
+  code TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX token_idx_code ON token_idx(type, param, code, system, resource_pk);
+CREATE INDEX token_idx_pk ON token_idx(resource_pk, param, code);
+
+CREATE TABLE date_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  low INTEGER NOT NULL,            -- inclusive range, ms since the epoch (UTC)
+  high INTEGER NOT NULL
+);
+CREATE INDEX date_idx_low ON date_idx(type, param, low, high, resource_pk);
+CREATE INDEX date_idx_high ON date_idx(type, param, high, low, resource_pk);
+CREATE INDEX date_idx_pk ON date_idx(resource_pk, param, low, high);
+
+CREATE TABLE reference_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  target_type TEXT NOT NULL,       -- '' when unknown
+  target_id TEXT NOT NULL,         -- '' for references that are not to this server
+  url TEXT,                        -- the reference as written; NULL when absent
+  ident_system TEXT,               -- Reference.identifier; NULL when absent
+  ident_value TEXT
+);
+CREATE INDEX reference_idx_target
+  ON reference_idx(type, param, target_id, target_type, resource_pk);
+CREATE INDEX reference_idx_url ON reference_idx(type, param, url, resource_pk)
+  WHERE url IS NOT NULL;
+CREATE INDEX reference_idx_ident
+  ON reference_idx(type, param, ident_value, ident_system, resource_pk)
+  WHERE ident_value IS NOT NULL;
+CREATE INDEX reference_idx_pk ON reference_idx(resource_pk, param, target_type, target_id);
+
+CREATE TABLE number_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  value REAL NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX number_idx_value ON number_idx(type, param, value, resource_pk);
+CREATE INDEX number_idx_pk ON number_idx(resource_pk, param, value);
+
+CREATE TABLE quantity_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  value REAL NOT NULL,
+  system TEXT NOT NULL,
+  code TEXT NOT NULL,
+  unit TEXT NOT NULL
+);
+CREATE INDEX quantity_idx_value ON quantity_idx(type, param, value, resource_pk);
+CREATE INDEX quantity_idx_pk ON quantity_idx(resource_pk, param, value);
+
+CREATE TABLE uri_idx(
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  uri TEXT NOT NULL
+);
+CREATE INDEX uri_idx_uri ON uri_idx(type, param, uri, resource_pk);
+CREATE INDEX uri_idx_pk ON uri_idx(resource_pk, param, uri);
+
+CREATE TABLE conditional_keys(
+  type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  resource_pk INTEGER NOT NULL REFERENCES resources(pk),
+  UNIQUE(type, key)
+);
+CREATE INDEX conditional_keys_pk ON conditional_keys(resource_pk);
+)sql",
+};
+
+constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));
+
+Status failed(const Status& s, int step) {
+  return Status::internal("store.migration-failed: step " + std::to_string(step) + ": " +
+                          s.message());
+}
+
+}  // namespace
+
+int currentSchemaVersion() { return kStepCount; }
+
+Status migrate(Connection& writer) {
+  for (;;) {
+    Status s = writer.exec("BEGIN IMMEDIATE");
+    if (!s.isOk()) return failed(s, 0);
+    s = writer.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+        "INSERT INTO schema_version(version) SELECT 0 WHERE NOT EXISTS "
+        "(SELECT 1 FROM schema_version)");
+    auto version =
+        s.isOk() ? writer.queryInt("SELECT max(version) FROM schema_version") : Result<int64_t>(s);
+    if (!version.isOk()) {
+      writer.exec("ROLLBACK");
+      return failed(version.status(), 0);
+    }
+    int64_t v = version.value();
+    if (v > kStepCount) {
+      writer.exec("ROLLBACK");
+      return Status::internal("store.schema-too-new: database schema version " + std::to_string(v) +
+                              ", this build knows " + std::to_string(kStepCount));
+    }
+    if (v == kStepCount) return writer.exec("COMMIT");
+    int step = static_cast<int>(v) + 1;
+    s = writer.exec(kSteps[step - 1]);
+    if (s.isOk()) {
+      auto st = writer.prepare("UPDATE schema_version SET version = ?1");
+      if (!st.isOk()) {
+        s = st.status();
+      } else {
+        st.value().bind(1, int64_t{step});
+        if (st.value().run() != StepResult::kDone) s = st.value().error("schema_version");
+      }
+    }
+    if (s.isOk()) s = writer.exec("COMMIT");
+    if (!s.isOk()) {
+      writer.exec("ROLLBACK");
+      return failed(s, step);
+    }
+  }
+}
+
+}  // namespace acp::store::sqlite

@@ -1,0 +1,30 @@
+// The SQLite store's schema and its ordered migrations.
+//
+// schema_version holds one row: the number of migration steps applied. migrate() runs the
+// missing steps, each in its own BEGIN IMMEDIATE transaction with the version bump, so a
+// crash leaves the database at a step boundary. A database newer than this code is refused.
+//
+// Tables (see sqlite_schema.cc for the DDL):
+//   resources(pk, type, id, version, last_updated, deleted, json)  current state per resource
+//   versions(seq, type, id, version, last_updated, method, deleted, json)  every version;
+//       seq (the rowid) is the commit order used by history paging
+//   string_idx, token_idx, date_idx, reference_idx, number_idx, quantity_idx, uri_idx
+//       search-index rows keyed by resources.pk, carrying the resource type so lookups by
+//       (type, param, value) are one index range
+//   conditional_keys(type, key, resource_pk)  unique If-None-Exist keys
+// Thread-safety: call with the writer connection, before the store is shared.
+// Errors: Status::internal "store.migration-failed" / "store.schema-too-new".
+#pragma once
+
+#include "gateway/core/status.h"
+#include "gateway/store/sqlite_connection.h"
+
+namespace acp::store::sqlite {
+
+// The schema version this code writes and understands.
+int currentSchemaVersion();
+
+// Brings the database up to currentSchemaVersion().
+Status migrate(Connection& writer);
+
+}  // namespace acp::store::sqlite

@@ -1,0 +1,1054 @@
+#include "gateway/store/sqlite_store.h"
+
+#include <chrono>
+#include <cmath>
+#include <initializer_list>
+#include <random>
+#include <utility>
+
+#include "gateway/search/index.h"
+#include "gateway/store/instant.h"
+#include "gateway/store/sqlite_schema.h"
+#include "gateway/store/sqlite_search.h"
+
+namespace acp::store {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::StepResult;
+
+namespace {
+
+bool validId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string uuidV4() {
+  thread_local std::random_device rd;
+  unsigned char b[16];
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t v = rd();
+    b[i] = static_cast<unsigned char>(v);
+    b[i + 1] = static_cast<unsigned char>(v >> 8);
+    b[i + 2] = static_cast<unsigned char>(v >> 16);
+    b[i + 3] = static_cast<unsigned char>(v >> 24);
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 15]);
+  }
+  return out;
+}
+
+// Object equality ignoring the listed keys.
+bool equalExcept(const json::Value* a, const json::Value* b,
+                 std::initializer_list<std::string_view> skip);
+
+bool skipped(std::string_view key, std::initializer_list<std::string_view> skip) {
+  for (std::string_view s : skip)
+    if (key == s) return true;
+  return false;
+}
+
+bool equalExcept(const json::Value* a, const json::Value* b,
+                 std::initializer_list<std::string_view> skip) {
+  static const json::Value kEmpty = json::Value::makeObject();
+  if (!a || a->isNull()) a = &kEmpty;
+  if (!b || b->isNull()) b = &kEmpty;
+  if (!a->isObject() || !b->isObject()) return *a == *b;
+  size_t na = 0, nb = 0;
+  for (const auto& m : a->members()) {
+    if (skipped(m.first, skip)) continue;
+    ++na;
+    const json::Value* other = b->find(m.first);
+    if (!other || !(*other == m.second)) return false;
+  }
+  for (const auto& m : b->members())
+    if (!skipped(m.first, skip)) ++nb;
+  return na == nb;
+}
+
+// Same content, ignoring meta.versionId and meta.lastUpdated (an emptied meta is absent).
+bool sameContent(const json::Value& a, const json::Value& b) {
+  if (!equalExcept(&a, &b, {"meta"})) return false;
+  return equalExcept(a.find("meta"), b.find("meta"), {"versionId", "lastUpdated"});
+}
+
+long memberPosition(const json::Value& object, std::string_view key) {
+  const auto& members = object.members();
+  for (size_t i = 0; i < members.size(); ++i)
+    if (members[i].first == key) return static_cast<long>(i);
+  return -1;
+}
+
+// Sets "id", placing a new member right after resourceType.
+void setId(json::Value& resource, const std::string& id) {
+  auto& members = resource.members();
+  long idPos = memberPosition(resource, "id");
+  if (idPos >= 0) {
+    members[idPos].second = json::Value::makeString(id);
+  } else {
+    members.insert(members.begin() + memberPosition(resource, "resourceType") + 1,
+                   {"id", json::Value::makeString(id)});
+  }
+}
+
+// Sets id and meta.versionId / meta.lastUpdated, keeping id and meta near the top.
+void stamp(json::Value& resource, const std::string& id, int64_t version,
+           const std::string& lastUpdated) {
+  auto& members = resource.members();
+  auto position = [&](std::string_view key) { return memberPosition(resource, key); };
+  setId(resource, id);
+  long metaPos = position("meta");
+  if (metaPos < 0 || !members[metaPos].second.isObject()) {
+    if (metaPos >= 0) members.erase(members.begin() + metaPos);
+    metaPos = position("id") + 1;
+    members.insert(members.begin() + metaPos, {"meta", json::Value::makeObject()});
+  }
+  json::Value& meta = members[metaPos].second;
+  meta.set("versionId", json::Value::makeString(std::to_string(version)));
+  meta.set("lastUpdated", json::Value::makeString(lastUpdated));
+}
+
+Status sqlError(const Statement& s, const char* what) { return s.error(what); }
+
+Result<StoredResource> readCurrent(Connection& c, const std::string& type, const std::string& id) {
+  auto st = c.prepare(
+      "SELECT version, last_updated, deleted, json FROM resources WHERE type = ?1 AND id = ?2");
+  if (!st.isOk()) return st.status();
+  Statement& s = st.value();
+  s.bind(1, std::string_view(type), true);
+  s.bind(2, std::string_view(id), true);
+  StepResult r = s.step();
+  if (r == StepResult::kDone) return Status::notFound("store.not-found: " + type + "/" + id);
+  if (r != StepResult::kRow) return sqlError(s, "read");
+  if (s.columnInt(2) != 0) return Status::gone("store.gone: " + type + "/" + id + " was deleted");
+  StoredResource out;
+  out.type = type;
+  out.id = id;
+  out.versionId = s.columnInt(0);
+  out.lastUpdated = s.columnString(1);
+  out.json = s.columnString(3);
+  return out;
+}
+
+const char* const kIndexTables[] = {"string_idx", "token_idx",    "date_idx", "reference_idx",
+                                    "number_idx", "quantity_idx", "uri_idx"};
+
+}  // namespace
+
+// ---- reader pool ---------------------------------------------------------------------------
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, Connection* c) : store_(store), c_(c) {}
+  ReaderLease(ReaderLease&& o) noexcept : store_(o.store_), c_(o.c_) { o.c_ = nullptr; }
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (c_) store_->releaseReader(c_);
+  }
+  Connection& operator*() const { return *c_; }
+  Connection* operator->() const { return c_; }
+
+ private:
+  SqliteStore* store_;
+  Connection* c_;
+};
+
+Result<SqliteStore::ReaderLease> SqliteStore::acquireReader() {
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  std::unique_lock<std::mutex> lock(poolMutex_);
+  if (!poolCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
+                        [this] { return !freeReaders_.empty(); }))
+    return Status::internal("store.busy: no reader connection free");
+  Connection* c = freeReaders_.back();
+  freeReaders_.pop_back();
+  return ReaderLease(this, c);
+}
+
+void SqliteStore::releaseReader(Connection* c) {
+  {
+    std::lock_guard<std::mutex> lock(poolMutex_);
+    freeReaders_.push_back(c);
+  }
+  poolCv_.notify_one();
+}
+
+namespace {
+
+// A read transaction on a reader: one WAL snapshot for several statements.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Connection& c) : c_(c) { status_ = c_.exec("BEGIN"); }
+  ~ReadSnapshot() {
+    if (status_.isOk()) c_.exec("COMMIT");
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  Connection& c_;
+  Status status_;
+};
+
+}  // namespace
+
+// ---- store -------------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(std::string path, std::shared_ptr<const model::Model> model,
+                         SqliteOptions options)
+    : path_(std::move(path)), model_(std::move(model)), options_(std::move(options)) {
+  if (options_.poolSize < 1) options_.poolSize = 1;
+  if (options_.busyTimeoutMs < 0) options_.busyTimeoutMs = 0;
+}
+
+SqliteStore::~SqliteStore() {
+  readers_.clear();
+  writer_.reset();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       std::shared_ptr<const model::Model> model,
+                                                       SqliteOptions options) {
+  auto store = std::make_unique<SqliteStore>(path, std::move(model), std::move(options));
+  Status s = store->init();
+  if (!s.isOk()) return s;
+  return store;
+}
+
+Status SqliteStore::init() {
+  if (open_) return Status::ok();
+  if (!model_) return Status::internal("store.open-failed: no model");
+  if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
+    return Status::internal("store.open-failed: a database file path is required");
+  Connection::Settings ws;
+  ws.busyTimeoutMs = options_.busyTimeoutMs;
+  ws.statementCacheSize = options_.statementCacheSize;
+  auto w = Connection::open(path_, ws);
+  if (!w.isOk()) return w.status();
+  writer_ = w.take();
+  Status s = sqlite::migrate(*writer_);
+  if (!s.isOk()) return s;
+  // lastUpdated never goes back, across restarts too: start from the newest version.
+  auto newest = writer_->queryText("SELECT last_updated FROM versions ORDER BY seq DESC LIMIT 1");
+  if (!newest.isOk()) return newest.status();
+  int64_t low, high;
+  if (!newest.value().empty() && search::dateRange(newest.value(), low, high)) lastTimestamp_ = low;
+  Connection::Settings rs = ws;
+  rs.readOnly = true;
+  for (int i = 0; i < options_.poolSize; ++i) {
+    auto r = Connection::open(path_, rs);
+    if (!r.isOk()) return r.status();
+    readers_.push_back(r.take());
+    freeReaders_.push_back(readers_.back().get());
+  }
+  open_ = true;
+  return Status::ok();
+}
+
+int64_t SqliteStore::nextTimestamp() {
+  int64_t now = options_.clock ? options_.clock() : systemNowMs();
+  if (now < lastTimestamp_) now = lastTimestamp_;
+  lastTimestamp_ = now;
+  return now;
+}
+
+std::string SqliteStore::newId() { return options_.newId ? options_.newId() : uuidV4(); }
+
+Result<StoredResource> SqliteStore::read(const std::string& type, const std::string& id) {
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  return readCurrent(*lease.value(), type, id);
+}
+
+Result<StoredResource> SqliteStore::vread(const std::string& type, const std::string& id,
+                                          int64_t version) {
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  auto st = lease.value()->prepare(
+      "SELECT last_updated, deleted, json, method FROM versions "
+      "WHERE type = ?1 AND id = ?2 AND version = ?3");
+  if (!st.isOk()) return st.status();
+  Statement& s = st.value();
+  s.bind(1, std::string_view(type), true);
+  s.bind(2, std::string_view(id), true);
+  s.bind(3, version);
+  StepResult r = s.step();
+  if (r == StepResult::kDone)
+    return Status::notFound("store.not-found: " + type + "/" + id + "/_history/" +
+                            std::to_string(version));
+  if (r != StepResult::kRow) return sqlError(s, "vread");
+  if (s.columnInt(1) != 0)
+    return Status::gone("store.gone: " + type + "/" + id + "/_history/" + std::to_string(version) +
+                        " is a delete");
+  StoredResource out;
+  out.type = type;
+  out.id = id;
+  out.versionId = version;
+  out.lastUpdated = s.columnString(0);
+  out.json = s.columnString(2);
+  out.method = s.columnString(3);
+  return out;
+}
+
+Result<Page> SqliteStore::history(const HistoryQuery& q) {
+  if (!q.id.empty() && q.type.empty())
+    return Status::invalid("store.invalid-type: instance history needs a type");
+  std::string since;
+  if (q.since) {
+    int64_t low, high;
+    if (!search::dateRange(*q.since, low, high))
+      return Status::invalid("store.bad-since: _since is not a valid instant: " + *q.since);
+    since = formatInstant(low);
+  }
+  int64_t before = 0;
+  if (!q.cursor.empty()) {
+    auto c = sqlite::decodeHistoryCursor(q.cursor);
+    if (!c.isOk()) return c.status();
+    before = c.value();
+  }
+  const int count = q.count < 0 ? 0 : q.count;
+
+  // Shared WHERE clause; every value bound (numbered placeholders: ?1 type, ?2 id,
+  // ?3 since, ?4 cursor, ?5 limit).
+  std::string where = " WHERE 1";
+  if (!q.type.empty()) where += " AND type = ?1";
+  if (!q.id.empty()) where += " AND id = ?2";
+  if (q.since) where += " AND last_updated >= ?3";
+  auto bindCommon = [&](Statement& s) {
+    if (!q.type.empty()) s.bind(1, std::string_view(q.type), true);
+    if (!q.id.empty()) s.bind(2, std::string_view(q.id), true);
+    if (q.since) s.bind(3, std::string_view(since), true);
+  };
+
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  Connection& c = *lease.value();
+  ReadSnapshot snapshot(c);
+  if (!snapshot.status().isOk()) return snapshot.status();
+
+  Page page;
+  if (!q.id.empty()) {
+    // Instance history: 404 for a resource that never existed; the count is cheap.
+    auto st = c.prepare(
+        "SELECT count(*), (SELECT count(*) FROM resources WHERE type = ?1 AND "
+        "id = ?2) FROM versions" +
+        where);
+    if (!st.isOk()) return st.status();
+    bindCommon(st.value());
+    if (st.value().step() != StepResult::kRow) return sqlError(st.value(), "history");
+    if (st.value().columnInt(1) == 0)
+      return Status::notFound("store.not-found: " + q.type + "/" + q.id);
+    page.total = st.value().columnInt(0);
+  }
+  if (count == 0) return page;
+
+  std::string sql =
+      "SELECT seq, type, id, version, last_updated, method, deleted, json FROM versions" + where;
+  if (!q.cursor.empty()) sql += " AND seq < ?4";
+  sql += " ORDER BY seq DESC LIMIT ?5";
+  auto st = c.prepare(sql);
+  if (!st.isOk()) return st.status();
+  Statement& s = st.value();
+  bindCommon(s);
+  if (!q.cursor.empty()) s.bind(4, before);
+  s.bind(5, int64_t{count} + 1);
+  int64_t lastSeq = 0;
+  for (;;) {
+    StepResult r = s.step();
+    if (r == StepResult::kDone) break;
+    if (r != StepResult::kRow) return sqlError(s, "history");
+    if (static_cast<int>(page.entries.size()) == count) {
+      page.nextCursor = sqlite::encodeHistoryCursor(lastSeq);
+      break;
+    }
+    lastSeq = s.columnInt(0);
+    StoredResource v;
+    v.type = s.columnString(1);
+    v.id = s.columnString(2);
+    v.versionId = s.columnInt(3);
+    v.lastUpdated = s.columnString(4);
+    v.method = s.columnString(5);
+    v.deleted = s.columnInt(6) != 0;
+    if (!v.deleted) v.json = s.columnString(7);
+    page.entries.push_back(std::move(v));
+  }
+  return page;
+}
+
+Result<Page> SqliteStore::search(const search::SearchQuery& query) {
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  Connection& c = *lease.value();
+  ReadSnapshot snapshot(c);
+  if (!snapshot.status().isOk()) return snapshot.status();
+  sqlite::SearchSettings settings;
+  settings.nowMs = options_.clock ? options_.clock() : systemNowMs();
+  settings.maxIncludes = options_.maxIncludes;
+  return sqlite::executeSearch(c, query, settings);
+}
+
+Result<std::string> SqliteStore::pragma(std::string_view name, bool reader) {
+  static const char* const kAllowed[] = {"journal_mode", "synchronous", "foreign_keys",
+                                         "busy_timeout", "query_only"};
+  const char* chosen = nullptr;
+  for (const char* a : kAllowed)
+    if (name == a) chosen = a;
+  if (!chosen) return Status::invalid("store.sqlite: pragma not readable: " + std::string(name));
+  const std::string sql = std::string("PRAGMA ") + chosen;
+  if (reader) {
+    auto lease = acquireReader();
+    if (!lease.isOk()) return lease.status();
+    return lease.value()->queryText(sql);
+  }
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  if (writerHeldByThisThread()) return writer_->queryText(sql);
+  if (!acquireWriter()) return Status::internal("store.busy: the writer is in use");
+  auto value = writer_->queryText(sql);
+  releaseWriter();
+  return value;
+}
+
+bool SqliteStore::acquireWriter() {
+  std::unique_lock<std::mutex> lock(writerMutex_);
+  if (!writerCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
+                          [this] { return !writerBusy_; }))
+    return false;
+  writerBusy_ = true;
+  writerOwner_ = std::this_thread::get_id();
+  return true;
+}
+
+void SqliteStore::releaseWriter() {
+  {
+    std::lock_guard<std::mutex> lock(writerMutex_);
+    writerBusy_ = false;
+    writerOwner_ = std::thread::id();
+  }
+  writerCv_.notify_one();
+}
+
+bool SqliteStore::writerHeldByThisThread() {
+  std::lock_guard<std::mutex> lock(writerMutex_);
+  return writerBusy_ && writerOwner_ == std::this_thread::get_id();
+}
+
+Result<std::vector<std::string>> SqliteStore::explainSearch(const search::SearchQuery& query) {
+  sqlite::SearchSettings settings;
+  settings.nowMs = options_.clock ? options_.clock() : systemNowMs();
+  auto text = sqlite::pageSql(query, settings);
+  if (!text.isOk()) return text.status();
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  auto st = lease.value()->prepare("EXPLAIN QUERY PLAN " + text.value().sql);
+  if (!st.isOk()) return st.status();
+  Statement& s = st.value();
+  s.bindAll(text.value().args);
+  std::vector<std::string> lines;
+  for (;;) {
+    StepResult r = s.step();
+    if (r == StepResult::kDone) break;
+    if (r != StepResult::kRow) return sqlError(s, "explain");
+    lines.push_back(s.columnString(3));
+  }
+  return lines;
+}
+
+// ---- transactions --------------------------------------------------------------------------
+
+class SqliteTransaction : public Transaction {
+ public:
+  // Takes over the writer gate acquired by SqliteStore::begin().
+  explicit SqliteTransaction(SqliteStore& store) : store_(store), w_(*store.writer_) {}
+
+  ~SqliteTransaction() override {
+    if (!done_) finish("ROLLBACK");
+  }
+
+  Result<WriteResult> create(const std::string& type, json::Value resource,
+                             const search::SearchQuery* conditional,
+                             const std::string& conditionalKey) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    s = checkResource(type, resource);
+    if (!s.isOk()) return s;
+    return inSavepoint(
+        [&]() -> Result<WriteResult> {
+          if (conditional) {
+            auto ids = sqlite::matchIds(w_, *conditional, 2, settings());
+            if (!ids.isOk()) return ids.status();
+            if (ids.value().size() > 1)
+              return Status::precondition(
+                  "store.multiple-matches: the If-None-Exist criteria "
+                  "match more than one " +
+                  type);
+            if (ids.value().size() == 1) return existing(type, ids.value()[0]);
+          }
+          if (!conditionalKey.empty()) {
+            auto keyed = keyedResource(type, conditionalKey);
+            if (!keyed.isOk()) return keyed.status();
+            if (keyed.value()) return std::move(*keyed.value());
+          }
+          Current none;
+          auto written = writeVersion(none, type, store_.newId(), resource, "POST");
+          if (!written.isOk()) return written.status();
+          if (!conditionalKey.empty()) {
+            auto st = w_.prepare(
+                "INSERT INTO conditional_keys(type, key, resource_pk) VALUES (?1, ?2, ?3)");
+            if (!st.isOk()) return st.status();
+            st.value().bind(1, std::string_view(type), true);
+            st.value().bind(2, std::string_view(conditionalKey), true);
+            st.value().bind(3, written.value().pk);
+            StepResult r = st.value().run();
+            if (r == StepResult::kConstraint) return Status(keyTaken_);
+            if (r != StepResult::kDone) return sqlError(st.value(), "conditional key");
+          }
+          WriteResult out;
+          out.resource = std::move(written.value().resource);
+          out.created = true;
+          return out;
+        },
+        [&]() -> Result<WriteResult> {
+          // The key was taken meanwhile (by another process between our check and insert):
+          // the savepoint is rolled back; answer with the resource holding the key.
+          auto keyed = keyedResource(type, conditionalKey);
+          if (!keyed.isOk()) return keyed.status();
+          if (keyed.value()) return std::move(*keyed.value());
+          return Status::internal("store.sqlite: conditional key conflict without a holder");
+        });
+  }
+
+  Result<WriteResult> update(const std::string& type, const std::string& id, json::Value resource,
+                             std::optional<int64_t> ifMatch) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    if (!validId(id)) return Status::invalid("store.invalid-id: '" + id + "'");
+    s = checkResource(type, resource);
+    if (!s.isOk()) return s;
+    if (const json::Value* bodyId = resource.find("id")) {
+      if (!bodyId->isString() || bodyId->text() != id)
+        return Status::invalid("store.invalid-resource: the id in the body differs from " + id);
+    }
+    return inSavepoint([&]() -> Result<WriteResult> {
+      auto cur = loadCurrent(type, id);
+      if (!cur.isOk()) return cur.status();
+      const Current& c = cur.value();
+      if (ifMatch && (!c.exists || c.version != *ifMatch))
+        return Status::precondition("store.version-mismatch: " + type + "/" + id +
+                                    " is at version " +
+                                    (c.exists ? std::to_string(c.version) : std::string("none")) +
+                                    ", not " + std::to_string(*ifMatch));
+      if (c.exists && !c.deleted) {
+        json::Value stored;
+        json::ParseError err;
+        json::ParseLimits limits;
+        limits.maxDepth = 1024;
+        if (!json::parse(c.json, stored, err, limits))
+          return Status::internal("store.sqlite: stored JSON unreadable: " + err.message);
+        setId(resource, id);
+        if (sameContent(resource, stored)) {
+          WriteResult out;
+          out.resource = c.asStored(type, id);
+          out.noop = true;
+          return out;
+        }
+      }
+      auto written = writeVersion(c, type, id, resource, "PUT");
+      if (!written.isOk()) return written.status();
+      WriteResult out;
+      out.resource = std::move(written.value().resource);
+      out.created = !c.exists || c.deleted;
+      return out;
+    });
+  }
+
+  Result<WriteResult> remove(const std::string& type, const std::string& id,
+                             std::optional<int64_t> ifMatch) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    return inSavepoint([&]() -> Result<WriteResult> {
+      auto cur = loadCurrent(type, id);
+      if (!cur.isOk()) return cur.status();
+      const Current& c = cur.value();
+      if (ifMatch && (!c.exists || c.version != *ifMatch))
+        return Status::precondition("store.version-mismatch: " + type + "/" + id +
+                                    " is at version " +
+                                    (c.exists ? std::to_string(c.version) : std::string("none")) +
+                                    ", not " + std::to_string(*ifMatch));
+      WriteResult out;
+      if (!c.exists || c.deleted) {
+        out.noop = true;
+        if (c.exists) {
+          out.resource = c.asStored(type, id);
+        } else {
+          out.resource.type = type;
+          out.resource.id = id;
+        }
+        return out;
+      }
+      const int64_t version = c.version + 1;
+      const std::string lastUpdated = formatInstant(store_.nextTimestamp());
+      auto up = w_.prepare(
+          "UPDATE resources SET version = ?1, last_updated = ?2, deleted = 1, json = NULL "
+          "WHERE pk = ?3");
+      if (!up.isOk()) return up.status();
+      up.value().bind(1, version);
+      up.value().bind(2, std::string_view(lastUpdated), true);
+      up.value().bind(3, c.pk);
+      if (up.value().run() != StepResult::kDone) return sqlError(up.value(), "delete");
+      Status vs = insertVersion(type, id, version, lastUpdated, "DELETE", nullptr);
+      if (!vs.isOk()) return vs;
+      vs = clearIndex(c.pk);
+      if (!vs.isOk()) return vs;
+      auto keys = w_.prepare("DELETE FROM conditional_keys WHERE resource_pk = ?1");
+      if (!keys.isOk()) return keys.status();
+      keys.value().bind(1, c.pk);
+      if (keys.value().run() != StepResult::kDone) return sqlError(keys.value(), "delete keys");
+      out.resource.type = type;
+      out.resource.id = id;
+      out.resource.versionId = version;
+      out.resource.lastUpdated = lastUpdated;
+      out.resource.deleted = true;
+      out.resource.method = "DELETE";
+      return out;
+    });
+  }
+
+  Result<std::vector<std::string>> match(const search::SearchQuery& query, int limit) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    return sqlite::matchIds(w_, query, limit, settings());
+  }
+
+  Result<StoredResource> read(const std::string& type, const std::string& id) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    return readCurrent(w_, type, id);
+  }
+
+  Status commit() override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    s = w_.exec("COMMIT");
+    if (!s.isOk()) {
+      finish("ROLLBACK");
+      return s;
+    }
+    finish(nullptr);
+    return Status::ok();
+  }
+
+ private:
+  struct Current {
+    bool exists = false;
+    int64_t pk = 0;
+    int64_t version = 0;
+    bool deleted = false;
+    std::string lastUpdated;
+    std::string json;
+
+    StoredResource asStored(const std::string& type, const std::string& id) const {
+      StoredResource r;
+      r.type = type;
+      r.id = id;
+      r.versionId = version;
+      r.lastUpdated = lastUpdated;
+      r.deleted = deleted;
+      r.json = json;
+      return r;
+    }
+  };
+  struct Written {
+    int64_t pk = 0;
+    StoredResource resource;
+  };
+
+  sqlite::SearchSettings settings() const {
+    sqlite::SearchSettings s;
+    s.nowMs = store_.options_.clock ? store_.options_.clock() : systemNowMs();
+    s.maxIncludes = store_.options_.maxIncludes;
+    return s;
+  }
+
+  Status usable() const {
+    if (done_) return Status::internal("store.transaction-closed: already committed or failed");
+    return Status::ok();
+  }
+
+  void finish(const char* sql) {
+    if (sql) w_.exec(sql);
+    done_ = true;
+    store_.releaseWriter();
+  }
+
+  Status checkResource(const std::string& type, const json::Value& resource) const {
+    if (!store_.model_->isResourceType(type))
+      return Status::invalid("store.invalid-type: '" + type + "' is not a resource type");
+    if (!resource.isObject())
+      return Status::invalid("store.invalid-resource: a resource must be a JSON object");
+    const json::Value* rt = resource.find("resourceType");
+    if (!rt || !rt->isString() || rt->text() != type)
+      return Status::invalid("store.invalid-resource: resourceType is not " + type);
+    return Status::ok();
+  }
+
+  // Runs `op` inside SAVEPOINT; failure rolls the savepoint back. `onKeyTaken` answers when
+  // op returned the keyTaken_ marker (a unique violation on conditional_keys).
+  template <typename Op>
+  Result<WriteResult> inSavepoint(Op op) {
+    return inSavepoint(op, [] { return Result<WriteResult>(Status::internal("unreachable")); });
+  }
+  template <typename Op, typename OnKeyTaken>
+  Result<WriteResult> inSavepoint(Op op, OnKeyTaken onKeyTaken) {
+    Status s = w_.exec("SAVEPOINT op");
+    if (!s.isOk()) return s;
+    Result<WriteResult> r = op();
+    if (r.isOk()) {
+      s = w_.exec("RELEASE op");
+      if (!s.isOk()) {
+        w_.exec("ROLLBACK TO op");
+        w_.exec("RELEASE op");
+        return s;
+      }
+      return r;
+    }
+    w_.exec("ROLLBACK TO op");
+    w_.exec("RELEASE op");
+    if (r.status().code() == keyTaken_.code() && r.status().message() == keyTaken_.message())
+      return onKeyTaken();
+    return r;
+  }
+
+  Result<Current> loadCurrent(const std::string& type, const std::string& id) {
+    auto st = w_.prepare(
+        "SELECT pk, version, deleted, last_updated, json FROM resources "
+        "WHERE type = ?1 AND id = ?2");
+    if (!st.isOk()) return st.status();
+    Statement& s = st.value();
+    s.bind(1, std::string_view(type), true);
+    s.bind(2, std::string_view(id), true);
+    Current c;
+    StepResult r = s.step();
+    if (r == StepResult::kDone) return c;
+    if (r != StepResult::kRow) return sqlError(s, "load");
+    c.exists = true;
+    c.pk = s.columnInt(0);
+    c.version = s.columnInt(1);
+    c.deleted = s.columnInt(2) != 0;
+    c.lastUpdated = s.columnString(3);
+    if (!c.deleted) c.json = s.columnString(4);
+    return c;
+  }
+
+  Result<WriteResult> existing(const std::string& type, const std::string& id) {
+    auto cur = readCurrent(w_, type, id);
+    if (!cur.isOk()) return cur.status();
+    WriteResult out;
+    out.resource = cur.take();
+    out.noop = true;
+    return out;
+  }
+
+  // The live resource holding a conditional key (the key row is removed when stale).
+  Result<std::optional<WriteResult>> keyedResource(const std::string& type,
+                                                   const std::string& key) {
+    auto st = w_.prepare(
+        "SELECT r.id, r.deleted FROM conditional_keys k JOIN resources r ON r.pk = "
+        "k.resource_pk WHERE k.type = ?1 AND k.key = ?2");
+    if (!st.isOk()) return st.status();
+    Statement& s = st.value();
+    s.bind(1, std::string_view(type), true);
+    s.bind(2, std::string_view(key), true);
+    StepResult r = s.step();
+    if (r == StepResult::kDone) return std::optional<WriteResult>();
+    if (r != StepResult::kRow) return sqlError(s, "conditional key");
+    std::string id = s.columnString(0);
+    bool deleted = s.columnInt(1) != 0;
+    s = Statement();
+    if (!deleted) {
+      auto e = existing(type, id);
+      if (!e.isOk()) return e.status();
+      return std::optional<WriteResult>(e.take());
+    }
+    auto del = w_.prepare("DELETE FROM conditional_keys WHERE type = ?1 AND key = ?2");
+    if (!del.isOk()) return del.status();
+    del.value().bind(1, std::string_view(type), true);
+    del.value().bind(2, std::string_view(key), true);
+    if (del.value().run() != StepResult::kDone) return sqlError(del.value(), "stale key");
+    return std::optional<WriteResult>();
+  }
+
+  Status insertVersion(const std::string& type, const std::string& id, int64_t version,
+                       const std::string& lastUpdated, const char* method,
+                       const std::string* jsonText) {
+    auto st = w_.prepare(
+        "INSERT INTO versions(type, id, version, last_updated, method, deleted, json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st.isOk()) return st.status();
+    Statement& s = st.value();
+    s.bind(1, std::string_view(type), true);
+    s.bind(2, std::string_view(id), true);
+    s.bind(3, version);
+    s.bind(4, std::string_view(lastUpdated), true);
+    s.bind(5, std::string_view(method), true);
+    s.bind(6, int64_t{jsonText ? 0 : 1});
+    if (jsonText)
+      s.bind(7, std::string_view(*jsonText), true);
+    else
+      s.bindNull(7);
+    StepResult r = s.run();
+    if (r == StepResult::kConstraint)
+      return Status::conflict("store.id-collision: version " + std::to_string(version) + " of " +
+                              type + "/" + id + " already exists");
+    if (r != StepResult::kDone) return sqlError(s, "version");
+    return Status::ok();
+  }
+
+  Status clearIndex(int64_t pk) {
+    for (const char* table : kIndexTables) {
+      auto st = w_.prepare(std::string("DELETE FROM ") + table + " WHERE resource_pk = ?1");
+      if (!st.isOk()) return st.status();
+      st.value().bind(1, pk);
+      if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "clear index");
+    }
+    return Status::ok();
+  }
+
+  Status writeIndex(int64_t pk, const std::string& type, const search::IndexValues& v) {
+    auto run = [&](Statement& s, const char* what) -> Status {
+      if (s.run() != StepResult::kDone) return sqlError(s, what);
+      return Status::ok();
+    };
+    auto sv = [](const std::string& s) { return std::string_view(s); };
+    if (!v.strings.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO string_idx(resource_pk, type, param, normalized, exact) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.strings) {
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, sv(e.normalized), true);
+        s.bind(5, sv(e.exact), true);
+        Status r = run(s, "string index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.tokens.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO token_idx(resource_pk, type, param, system, code, text) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.tokens) {
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, sv(e.system), true);
+        s.bind(5, sv(e.code), true);
+        s.bind(6, sv(e.text), true);
+        Status r = run(s, "token index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.dates.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO date_idx(resource_pk, type, param, low, high) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.dates) {
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, e.low);
+        s.bind(5, e.high);
+        Status r = run(s, "date index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.references.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO reference_idx(resource_pk, type, param, target_type, target_id, url, "
+          "ident_system, ident_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.references) {
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, sv(e.targetType), true);
+        s.bind(5, sv(e.targetId), true);
+        if (e.url.empty())
+          s.bindNull(6);
+        else
+          s.bind(6, sv(e.url), true);
+        if (e.identifierValue.empty() && e.identifierSystem.empty()) {
+          s.bindNull(7);
+          s.bindNull(8);
+        } else {
+          s.bind(7, sv(e.identifierSystem), true);
+          s.bind(8, sv(e.identifierValue), true);
+        }
+        Status r = run(s, "reference index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.numbers.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO number_idx(resource_pk, type, param, value, text) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.numbers) {
+        if (!std::isfinite(e.value)) continue;  // not comparable; never matched
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, e.value);
+        s.bind(5, sv(e.text), true);
+        Status r = run(s, "number index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.quantities.empty()) {
+      auto st = w_.prepare(
+          "INSERT INTO quantity_idx(resource_pk, type, param, value, system, code, unit) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.quantities) {
+        if (!std::isfinite(e.value)) continue;
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, e.value);
+        s.bind(5, sv(e.system), true);
+        s.bind(6, sv(e.code), true);
+        s.bind(7, sv(e.unit), true);
+        Status r = run(s, "quantity index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    if (!v.uris.empty()) {
+      auto st =
+          w_.prepare("INSERT INTO uri_idx(resource_pk, type, param, uri) VALUES (?1, ?2, ?3, ?4)");
+      if (!st.isOk()) return st.status();
+      for (const auto& e : v.uris) {
+        Statement& s = st.value();
+        s.bind(1, pk);
+        s.bind(2, sv(type), true);
+        s.bind(3, sv(e.param), true);
+        s.bind(4, sv(e.uri), true);
+        Status r = run(s, "uri index");
+        if (!r.isOk()) return r;
+        resetFor(s);
+      }
+    }
+    return Status::ok();
+  }
+
+  static void resetFor(Statement& s) { s.reset(); }
+
+  // Writes the next version of type/id from `resource` (stamped here), replacing the current
+  // row (or inserting it) and its index rows.
+  Result<Written> writeVersion(const Current& cur, const std::string& type, const std::string& id,
+                               json::Value& resource, const char* method) {
+    const int64_t version = cur.exists ? cur.version + 1 : 1;
+    const std::string lastUpdated = formatInstant(store_.nextTimestamp());
+    stamp(resource, id, version, lastUpdated);
+    std::string text = json::write(resource);
+    search::IndexOptions indexOptions;
+    indexOptions.baseUrl = store_.options_.baseUrl;
+    search::IndexValues index = search::extractIndex(*store_.model_, resource, indexOptions);
+
+    int64_t pk = cur.pk;
+    if (cur.exists) {
+      auto st = w_.prepare(
+          "UPDATE resources SET version = ?1, last_updated = ?2, deleted = 0, json = ?3 "
+          "WHERE pk = ?4");
+      if (!st.isOk()) return st.status();
+      Statement& s = st.value();
+      s.bind(1, version);
+      s.bind(2, std::string_view(lastUpdated), true);
+      s.bind(3, std::string_view(text), true);
+      s.bind(4, cur.pk);
+      if (s.run() != StepResult::kDone) return sqlError(s, "update");
+      Status cs = clearIndex(cur.pk);
+      if (!cs.isOk()) return cs;
+    } else {
+      auto st = w_.prepare(
+          "INSERT INTO resources(type, id, version, last_updated, deleted, json) "
+          "VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+      if (!st.isOk()) return st.status();
+      Statement& s = st.value();
+      s.bind(1, std::string_view(type), true);
+      s.bind(2, std::string_view(id), true);
+      s.bind(3, version);
+      s.bind(4, std::string_view(lastUpdated), true);
+      s.bind(5, std::string_view(text), true);
+      StepResult r = s.run();
+      if (r == StepResult::kConstraint)
+        return Status::conflict("store.id-collision: " + type + "/" + id + " already exists");
+      if (r != StepResult::kDone) return sqlError(s, "insert");
+      pk = sqlite3_last_insert_rowid(w_.handle());
+    }
+    Status vs = insertVersion(type, id, version, lastUpdated, method, &text);
+    if (!vs.isOk()) return vs;
+    vs = writeIndex(pk, type, index);
+    if (!vs.isOk()) return vs;
+
+    Written out;
+    out.pk = pk;
+    out.resource.type = type;
+    out.resource.id = id;
+    out.resource.versionId = version;
+    out.resource.lastUpdated = lastUpdated;
+    out.resource.method = method;
+    out.resource.json = std::move(text);
+    return out;
+  }
+
+  SqliteStore& store_;
+  Connection& w_;
+  bool done_ = false;
+  // Internal marker: the conditional key insert hit the unique index.
+  const Status keyTaken_ = Status::conflict("store.conditional-key-taken");
+};
+
+Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  if (writerHeldByThisThread())
+    return Status::internal(
+        "store.nested-transaction: this thread already holds the write transaction");
+  if (!acquireWriter())
+    return Status::internal("store.busy: the writer stayed busy for " +
+                            std::to_string(options_.busyTimeoutMs) + " ms");
+  Status s = writer_->exec("BEGIN IMMEDIATE");
+  if (!s.isOk()) {
+    releaseWriter();
+    return Status::internal("store.busy: " + s.message());
+  }
+  return std::unique_ptr<Transaction>(new SqliteTransaction(*this));
+}
+
+}  // namespace acp::store

@@ -1,0 +1,141 @@
+// SqliteStore — the embedded ResourceStore (store/resource_store.h) on one SQLite file.
+//
+// Layout: resources (current state + current JSON), versions (every version), seven search
+// index tables and conditional_keys; see sqlite_schema.h. Durability: journal_mode=WAL,
+// synchronous=FULL, foreign_keys=ON on every connection, so commit() returns only once the
+// WAL is fsynced.
+//
+// Concurrency: a pool of `poolSize` reader connections (query_only) serves read / vread /
+// history / search from any thread, each read on its own WAL snapshot; ONE writer connection
+// is owned by at most one Transaction at a time (a write gate taken in begin(), waited for at
+// most busyTimeoutMs, and released by commit() or destruction; write transactions are BEGIN
+// IMMEDIATE, so separate processes on the same file serialise too). A Transaction is used by one thread at a time; calling
+// begin() again on the thread that holds the writer returns an error instead of deadlocking.
+// Transactions must end before the store is destroyed.
+// Each Transaction operation runs inside a SAVEPOINT: an operation that fails leaves no
+// trace in the transaction, and the caller may still commit the others or drop them all.
+//
+// Write semantics beyond resource_store.h:
+// - create ignores any id in the body and assigns a random UUID v4 (or options.newId).
+// - update validates the id ([A-Za-z0-9-.]{1,64}); an id in the body must equal it.
+//   WriteResult.created is true when there was no live version (new id, or resurrection of
+//   a deleted resource), matching "201 Created"; it is false for a new version.
+// - remove: a missing resource gives noop=true (with ifMatch: kPrecondition); an already
+//   deleted one gives noop=true with its delete-marker version.
+// - A new version whose content equals the current one (ignoring meta.versionId and
+//   meta.lastUpdated) is not written: noop=true with the current version.
+// - A conditional create whose If-None-Exist key is recorded for a live resource that the
+//   query no longer finds returns that resource (noop): the key is the uniqueness guarantee.
+//   The key is dropped when its resource is deleted.
+//
+// Errors (Status code, then the stable code at the start of the message):
+//   kInvalid       store.invalid-type, store.invalid-resource, store.invalid-id,
+//                  store.bad-cursor, store.bad-since
+//   kPrecondition  store.version-mismatch (stale If-Match), store.multiple-matches
+//   kNotFound      store.not-found;  kGone store.gone
+//   kConflict      store.id-collision (a generated id already exists)
+//   kNotSupported  store.unsupported-search
+//   kInternal      store.open-failed, store.migration-failed, store.schema-too-new,
+//                  store.sqlite, store.busy, store.nested-transaction,
+//                  store.transaction-closed
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "gateway/model/model.h"
+#include "gateway/store/resource_store.h"
+#include "gateway/store/sqlite_connection.h"
+
+namespace acp::store {
+
+struct SqliteOptions {
+  // Reader connections (read, vread, history, search run concurrently up to this many).
+  int poolSize = 4;
+  // How long a writer waits for the write lock (in process and in SQLite), and a reader for
+  // a free connection, before giving up with store.busy.
+  int busyTimeoutMs = 5000;
+  // Prepared statements cached per connection (search SQL is cached by its shape).
+  size_t statementCacheSize = 256;
+  // _include/_revinclude resources returned with one page at most; beyond, the page says
+  // includesTruncated.
+  size_t maxIncludes = 1000;
+  // Clock in ms since the epoch (default: the system clock). lastUpdated never goes back.
+  std::function<int64_t()> clock;
+  // Id generator for create (default: random UUID v4 from std::random_device).
+  std::function<std::string()> newId;
+  // This server's base URL ("https://host/fhir", no trailing slash): absolute references
+  // starting with it are indexed by type and id (search::IndexOptions::baseUrl).
+  std::string baseUrl;
+};
+
+class SqliteStore : public ResourceStore {
+ public:
+  // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   std::shared_ptr<const model::Model> model,
+                                                   SqliteOptions options = {});
+
+  // Use open(); a store constructed directly answers every call with store.open-failed
+  // until init() has succeeded.
+  SqliteStore(std::string path, std::shared_ptr<const model::Model> model, SqliteOptions options);
+  Status init();
+  ~SqliteStore() override;
+
+  Result<std::unique_ptr<Transaction>> begin() override;
+  Result<StoredResource> read(const std::string& type, const std::string& id) override;
+  Result<StoredResource> vread(const std::string& type, const std::string& id,
+                               int64_t version) override;
+  Result<Page> history(const HistoryQuery& query) override;
+  Result<Page> search(const search::SearchQuery& query) override;
+
+  // Diagnostics for operations and tests.
+  // The value of one of journal_mode, synchronous, foreign_keys, busy_timeout, query_only
+  // on the writer (reader=false) or on a reader connection; other names are refused.
+  Result<std::string> pragma(std::string_view name, bool reader = false);
+  // EXPLAIN QUERY PLAN of the page query of `query`, one "detail" line per plan row.
+  Result<std::vector<std::string>> explainSearch(const search::SearchQuery& query);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class SqliteTransaction;
+  class ReaderLease;
+
+  Result<ReaderLease> acquireReader();
+  void releaseReader(sqlite::Connection* c);
+  int64_t nextTimestamp();  // writer lock held
+  std::string newId();
+
+  std::string path_;
+  std::shared_ptr<const model::Model> model_;
+  SqliteOptions options_;
+  bool open_ = false;
+
+  std::unique_ptr<sqlite::Connection> writer_;
+  // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).
+  // A flag under a mutex rather than a held mutex, so waiting can time out and the holder
+  // may be released from another thread.
+  bool acquireWriter();  // false after busyTimeoutMs
+  void releaseWriter();
+  bool writerHeldByThisThread();
+  std::mutex writerMutex_;
+  std::condition_variable writerCv_;
+  bool writerBusy_ = false;
+  std::thread::id writerOwner_;
+  int64_t lastTimestamp_ = 0;  // only touched by the writer holder
+
+  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
+  std::mutex poolMutex_;
+  std::condition_variable poolCv_;
+  std::vector<sqlite::Connection*> freeReaders_;
+};
+
+}  // namespace acp::store
