@@ -1,1 +1,112 @@
-int main() { return 0; }
+// acp-gateway: the server binary. A canonical Poco ServerApplication (convention 5):
+// options are read and checked in initialize() (bad configuration exits with EX_CONFIG, 78),
+// main() starts the Gateway, prints one "ready http=HOST:PORT" line to stdout, and waits for
+// SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and closes the store.
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <iostream>
+
+#include "gateway/app/gateway.h"
+#include "gateway/app/options.h"
+
+namespace {
+
+class GatewayApplication : public Poco::Util::ServerApplication {
+ protected:
+  void defineOptions(Poco::Util::OptionSet& options) override {
+    ServerApplication::defineOptions(options);
+    options.addOption(Poco::Util::Option("help", "h", "print the options and exit")
+                          .required(false)
+                          .repeatable(false));
+    options.addOption(Poco::Util::Option("config", "c", "read gateway.* keys from FILE")
+                          .required(false)
+                          .repeatable(true)
+                          .argument("FILE"));
+    options.addOption(Poco::Util::Option("define", "D", "set a configuration key")
+                          .required(false)
+                          .repeatable(true)
+                          .argument("key=value"));
+  }
+
+  void handleOption(const std::string& name, const std::string& value) override {
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+      Poco::Util::HelpFormatter help(options());
+      help.setCommand(commandName());
+      help.setUsage("[--config=FILE] [-Dkey=value ...]");
+      help.setHeader("ACP Gateway: FHIR R4 server for shared advance care plans.");
+      help.format(std::cout);
+      helpRequested_ = true;
+      stopOptionsProcessing();
+    } else if (name == "config") {
+      try {
+        loadConfiguration(value, PRIO_DEFAULT);
+      } catch (const Poco::Exception& e) {
+        configError_ = "cannot read --config " + value + ": " + e.displayText();
+      }
+    } else if (name == "define") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos)
+        configError_ = "-D expects key=value, got " + value;
+      else
+        config().setString(value.substr(0, eq), value.substr(eq + 1));
+    }
+  }
+
+  void initialize(Poco::Util::Application& self) override {
+    ServerApplication::initialize(self);
+    if (helpRequested_) return;
+    if (configError_.empty()) {
+      auto o = acp::app::readOptions(config());
+      if (o.isOk())
+        options_ = o.take();
+      else
+        configError_ = o.status().message();
+    }
+    if (configError_.empty()) {
+      Poco::AutoPtr<Poco::PatternFormatter> fmt(
+          new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+      Poco::AutoPtr<Poco::FormattingChannel> channel(
+          new Poco::FormattingChannel(fmt, new Poco::ConsoleChannel(std::cerr)));
+      Poco::Logger::root().setChannel(channel);
+      Poco::Logger::root().setLevel(options_.logLevel);
+      Poco::Logger::get("acp.http").setLevel(options_.logLevel);
+    }
+  }
+
+  int main(const std::vector<std::string>&) override {
+    if (helpRequested_) return EXIT_OK;
+    if (!configError_.empty()) {
+      std::cerr << "configuration error: " << configError_ << std::endl;
+      return EXIT_CONFIG;
+    }
+    acp::app::Gateway gateway(options_);
+    acp::Status s = gateway.start();
+    if (!s.isOk()) {
+      std::cerr << "cannot start: " << s.message() << std::endl;
+      return s.code() == acp::Status::Code::kInvalid ? EXIT_CONFIG : EXIT_SOFTWARE;
+    }
+    std::cout << gateway.readyLine() << std::endl;
+    waitForTerminationRequest();
+    Poco::Logger::get("acp.app").information("stopping");
+    gateway.stop();
+    return EXIT_OK;
+  }
+
+ private:
+  bool helpRequested_ = false;
+  std::string configError_;
+  acp::app::Options options_;
+};
+
+}  // namespace
+
+POCO_SERVER_MAIN(GatewayApplication)

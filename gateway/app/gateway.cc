@@ -1,0 +1,126 @@
+#include "gateway/app/gateway.h"
+
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gateway/app/served_types.h"
+#include "gateway/core/xml.h"
+#include "gateway/http/fhir_service.h"
+#include "gateway/http/http_server.h"
+#include "gateway/model/model.h"
+#include "gateway/store/sqlite_store.h"
+
+#ifndef ACP_DEFAULT_CONFORMANCE_DIR
+#define ACP_DEFAULT_CONFORMANCE_DIR ""
+#endif
+
+namespace acp::app {
+
+std::string defaultConformanceDir() {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    std::string dir(exe);
+    dir = dir.substr(0, dir.rfind('/'));          // .../bin
+    dir = dir.substr(0, dir.rfind('/'));          // prefix
+    std::string installed = dir + "/share/acp-gateway/conformance/r4/";
+    if (Poco::File(installed + "types.json").exists()) return installed;
+  }
+  return ACP_DEFAULT_CONFORMANCE_DIR;
+}
+
+Gateway::Gateway(Options options) : options_(std::move(options)) {}
+
+Gateway::~Gateway() { stop(); }
+
+Status Gateway::start() {
+  xml::xmlSafeInit();
+  std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
+                                                    : options_.conformanceDir;
+  auto model = model::Model::load(dir);
+  if (!model.isOk()) return model.status();
+  model_ = model.value();
+
+  std::string path = options_.storeUrl.substr(std::string("sqlite:").size());
+  store::SqliteOptions storeOptions;
+  storeOptions.poolSize = options_.storeReaders;
+  storeOptions.baseUrl = options_.baseUrl;
+  auto store = store::SqliteStore::open(path, model_, storeOptions);
+  if (!store.isOk()) return store.status();
+  store_ = std::shared_ptr<store::ResourceStore>(store.take());
+
+  http::ServiceOptions so;
+  so.servedTypes = servedResourceTypes();
+  so.defaultCount = options_.defaultCount;
+  so.maxCount = options_.maxCount;
+  so.maxBundleEntries = options_.maxBundleEntries;
+  so.maxJsonDepth = static_cast<size_t>(options_.maxJsonDepth);
+  service_ = std::make_shared<http::FhirService>(model_, store_, so);
+
+  if (!options_.demoBundle.empty()) {
+    Status s = loadDemo();
+    if (!s.isOk()) return s;
+  }
+
+  http::HttpServerOptions ho;
+  ho.host = options_.httpHost;
+  ho.port = options_.httpPort;
+  ho.baseUrl = options_.baseUrl;
+  ho.maxThreads = options_.maxThreads;
+  ho.maxQueued = options_.maxQueued;
+  ho.timeoutSeconds = options_.timeoutSeconds;
+  ho.keepAliveSeconds = options_.keepAliveSeconds;
+  ho.maxKeepAliveRequests = options_.maxKeepAliveRequests;
+  ho.maxBodyBytes = options_.maxBodyBytes;
+  ho.logRequests = options_.logRequests;
+  http_ = std::make_unique<http::HttpServer>(service_, ho);
+  return http_->start();
+}
+
+Status Gateway::loadDemo() {
+  // Loaded once: a store that already holds a Patient is left as it is.
+  search::SearchQuery any;
+  any.resourceType = "Patient";
+  any.count = 1;
+  auto existing = store_->search(any);
+  if (existing.isOk() && !existing->entries.empty()) return Status::ok();
+  std::ifstream in(options_.demoBundle, std::ios::binary);
+  if (!in) return Status::invalid("gateway.demo.load: cannot read " + options_.demoBundle);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  http::FhirRequest rq;
+  rq.method = "POST";
+  rq.path = "/";
+  rq.body = ss.str();
+  rq.headers["Content-Type"] = "application/fhir+json";
+  rq.baseUrl = options_.baseUrl;
+  http::FhirResponse r = service_->handle(rq);
+  if (r.status != 200)
+    return Status::invalid("gateway.demo.load: the demo bundle was refused (" +
+                           std::to_string(r.status) + "): " + r.body);
+  return Status::ok();
+}
+
+void Gateway::stop() {
+  if (http_) {
+    http_->stop();
+    http_.reset();
+  }
+  service_.reset();
+  store_.reset();  // closes the database cleanly (WAL checkpoint on last close)
+}
+
+int Gateway::httpPort() const { return http_ ? http_->port() : 0; }
+
+std::string Gateway::readyLine() const {
+  return "ready http=" + options_.httpHost + ":" + std::to_string(httpPort());
+}
+
+}  // namespace acp::app

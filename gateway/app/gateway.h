@@ -1,0 +1,57 @@
+// Gateway — everything that runs, wired together from Options: the model, the store, the
+// FHIR service and the HTTP listener. Only app/ knows the concrete types (the store
+// implementation, the served types). Used by main() and by the integration tests, which
+// start a real Gateway on port 0.
+// Thread-safety: start()/stop() from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gateway/app/options.h"
+#include "gateway/core/status.h"
+
+namespace acp::model {
+class Model;
+}
+namespace acp::store {
+class ResourceStore;
+}
+namespace acp::http {
+class FhirService;
+class HttpServer;
+}  // namespace acp::http
+
+namespace acp::app {
+
+class Gateway {
+ public:
+  explicit Gateway(Options options);
+  ~Gateway();
+
+  // Loads the model, opens the store, loads the demo bundle if asked, starts listening.
+  Status start();
+  // Stops accepting, finishes in-flight requests, closes the store.
+  void stop();
+
+  // "ready http=HOST:PORT" — printed by main once start() succeeded.
+  std::string readyLine() const;
+  int httpPort() const;
+  const Options& options() const { return options_; }
+  std::shared_ptr<http::FhirService> service() const { return service_; }
+
+ private:
+  Status loadDemo();
+
+  Options options_;
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<http::FhirService> service_;
+  std::unique_ptr<http::HttpServer> http_;
+};
+
+// Where conformance/r4 is when gateway.conformance.dir is not set: next to the binary
+// (../share/acp-gateway/conformance/r4), then the source tree it was built from.
+std::string defaultConformanceDir();
+
+}  // namespace acp::app

@@ -1,0 +1,112 @@
+#include "gateway/app/options.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <functional>
+#include <set>
+
+namespace acp::app {
+namespace {
+
+// Every accepted key; anything else under gateway.* is rejected.
+const std::set<std::string>& knownKeys() {
+  static const std::set<std::string> keys = {
+      "gateway.http.host",          "gateway.http.port",
+      "gateway.http.baseUrl",       "gateway.http.maxThreads",
+      "gateway.http.maxQueued",     "gateway.http.timeoutSeconds",
+      "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
+      "gateway.limits.maxBodyBytes",
+      "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
+      "gateway.search.defaultCount", "gateway.search.maxCount",
+      "gateway.store.url",          "gateway.store.readers",
+      "gateway.auth.mode",          "gateway.conformance.dir",
+      "gateway.log.level",          "gateway.log.requests",
+      "gateway.demo.load",
+  };
+  return keys;
+}
+
+void collectKeys(const Poco::Util::AbstractConfiguration& c, const std::string& prefix,
+                 std::vector<std::string>& out) {
+  Poco::Util::AbstractConfiguration::Keys keys;
+  c.keys(prefix, keys);
+  if (keys.empty()) {
+    out.push_back(prefix);
+    return;
+  }
+  for (const auto& k : keys) collectKeys(c, prefix + "." + k, out);
+}
+
+}  // namespace
+
+bool isLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
+  Options o;
+  std::vector<std::string> present;
+  collectKeys(c, "gateway", present);
+  for (const auto& k : present)
+    if (k != "gateway" && !knownKeys().count(k))
+      return Status::invalid("unknown configuration key " + k);
+  try {
+    auto intKey = [&](const char* key, int& field, int min, int max) -> Status {
+      if (!c.has(key)) return Status::ok();
+      int v = c.getInt(key);
+      if (v < min || v > max)
+        return Status::invalid(std::string(key) + " must be between " + std::to_string(min) +
+                               " and " + std::to_string(max));
+      field = v;
+      return Status::ok();
+    };
+    o.httpHost = c.getString("gateway.http.host", o.httpHost);
+    o.baseUrl = c.getString("gateway.http.baseUrl", o.baseUrl);
+    while (!o.baseUrl.empty() && o.baseUrl.back() == '/') o.baseUrl.pop_back();
+    for (Status s : {intKey("gateway.http.port", o.httpPort, 0, 65535),
+                     intKey("gateway.http.maxThreads", o.maxThreads, 1, 4096),
+                     intKey("gateway.http.maxQueued", o.maxQueued, 1, 65536),
+                     intKey("gateway.http.timeoutSeconds", o.timeoutSeconds, 1, 3600),
+                     intKey("gateway.http.keepAliveSeconds", o.keepAliveSeconds, 1, 3600),
+                     intKey("gateway.http.maxKeepAliveRequests", o.maxKeepAliveRequests, 0,
+                            1000000),
+                     intKey("gateway.limits.maxJsonDepth", o.maxJsonDepth, 8, 256),
+                     intKey("gateway.limits.maxBundleEntries", o.maxBundleEntries, 1, 100000),
+                     intKey("gateway.search.defaultCount", o.defaultCount, 1, 10000),
+                     intKey("gateway.search.maxCount", o.maxCount, 1, 10000),
+                     intKey("gateway.store.readers", o.storeReaders, 1, 256)}) {
+      if (!s.isOk()) return s;
+    }
+    if (c.has("gateway.limits.maxBodyBytes")) {
+      Poco::UInt64 v = c.getUInt64("gateway.limits.maxBodyBytes");
+      if (v < 1024 || v > (1ull << 32))
+        return Status::invalid("gateway.limits.maxBodyBytes must be between 1024 and 4 GiB");
+      o.maxBodyBytes = static_cast<size_t>(v);
+    }
+    if (o.defaultCount > o.maxCount)
+      return Status::invalid("gateway.search.defaultCount exceeds gateway.search.maxCount");
+    o.storeUrl = c.getString("gateway.store.url", o.storeUrl);
+    if (o.storeUrl.rfind("sqlite:", 0) != 0)
+      return Status::invalid("gateway.store.url must start with sqlite: (got another scheme)");
+    o.authMode = c.getString("gateway.auth.mode", o.authMode);
+    if (o.authMode != "none")
+      return Status::invalid("gateway.auth.mode: only \"none\" is available in this version");
+    if (o.authMode == "none" && !isLoopback(o.httpHost))
+      return Status::invalid(
+          "gateway.auth.mode=none is refused unless gateway.http.host is a loopback address");
+    o.conformanceDir = c.getString("gateway.conformance.dir", o.conformanceDir);
+    o.logLevel = c.getString("gateway.log.level", o.logLevel);
+    static const std::set<std::string> levels = {"fatal",  "critical",    "error", "warning",
+                                                 "notice", "information", "debug", "trace"};
+    if (!levels.count(o.logLevel)) return Status::invalid("gateway.log.level: unknown level");
+    o.logRequests = c.getBool("gateway.log.requests", o.logRequests);
+    o.demoBundle = c.getString("gateway.demo.load", o.demoBundle);
+  } catch (const Poco::Exception& e) {
+    return Status::invalid("configuration: " + e.displayText());
+  } catch (const std::exception& e) {
+    return Status::invalid(std::string("configuration: ") + e.what());
+  }
+  return o;
+}
+
+}  // namespace acp::app

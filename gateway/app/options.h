@@ -1,0 +1,72 @@
+// Options — every configuration key, read once at start-up into a plain struct
+// (convention 4). Nothing below app/ reads the configuration; each component receives the
+// part it needs. Every key is documented in docs/configuration.md.
+#pragma once
+
+#include <string>
+
+#include "gateway/core/status.h"
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace acp::app {
+
+struct Options {
+  // gateway.http.host — address to bind. Default 127.0.0.1 (loopback only).
+  std::string httpHost = "127.0.0.1";
+  // gateway.http.port — TCP port; 0 picks any free port (printed in the ready line).
+  int httpPort = 8080;
+  // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
+  // Default: derived from the request's Host header ("http://HOST").
+  std::string baseUrl;
+  // gateway.http.maxThreads — worker threads (Poco is thread-per-connection). Default 64.
+  int maxThreads = 64;
+  // gateway.http.maxQueued — accepted connections waiting for a thread. Default 256.
+  int maxQueued = 256;
+  // gateway.http.timeoutSeconds — socket receive/send timeout. Default 30.
+  int timeoutSeconds = 30;
+  // gateway.http.keepAliveSeconds — idle keep-alive timeout. Default 15.
+  int keepAliveSeconds = 15;
+  // gateway.http.maxKeepAliveRequests — requests per connection (0 = unlimited). Default 0.
+  int maxKeepAliveRequests = 0;
+  // gateway.limits.maxBodyBytes — request body cap (413 above). Default 16 MiB.
+  size_t maxBodyBytes = 16 * 1024 * 1024;
+  // gateway.limits.maxJsonDepth — JSON nesting limit. Default 64.
+  int maxJsonDepth = 64;
+  // gateway.limits.maxBundleEntries — entries in one transaction/batch Bundle. Default 1000.
+  int maxBundleEntries = 1000;
+  // gateway.search.defaultCount / gateway.search.maxCount — page sizes. Defaults 50 / 1000.
+  int defaultCount = 50;
+  int maxCount = 1000;
+  // gateway.store.url — "sqlite:PATH" (relative to the working directory) or
+  // "sqlite::memory:" (tests only). Default sqlite:acp-gateway.db.
+  std::string storeUrl = "sqlite:acp-gateway.db";
+  // gateway.store.readers — SQLite read connections. Default 4.
+  int storeReaders = 4;
+  // gateway.auth.mode — "none" (local superuser; refused unless bound to loopback). The
+  // security issue adds "smart" and "mtls".
+  std::string authMode = "none";
+  // gateway.conformance.dir — folder holding types.json etc. Default: the installed
+  // conformance/r4 found next to the binary or in the source tree.
+  std::string conformanceDir;
+  // gateway.log.level — fatal|critical|error|warning|notice|information|debug. Default
+  // information. Logs never contain patient identifiers.
+  std::string logLevel = "information";
+  // gateway.log.requests — one access-log line per request (method, route template,
+  // status, ms; no query values). Default true.
+  bool logRequests = true;
+  // gateway.demo.load — a FHIR Bundle (JSON) loaded at start-up as a transaction when
+  // the store is empty. Default "" (none). `make demo` sets it.
+  std::string demoBundle;
+};
+
+// Reads and checks every key. Unknown gateway.* keys and invalid values are errors (so a
+// typo in a config file cannot silently leave a default in force).
+Result<Options> readOptions(const Poco::Util::AbstractConfiguration& config);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool isLoopback(const std::string& host);
+
+}  // namespace acp::app

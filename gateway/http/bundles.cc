@@ -1,0 +1,363 @@
+// Transaction and batch Bundles at the base URL (R4 http.html#transaction).
+//
+// Transaction: all entries succeed and commit together, or nothing is written and the
+// answer is the first failure's OperationOutcome located at "Bundle.entry[i]". Entries run
+// in R4 order (DELETE, POST, PUT, then GET after commit); fullUrl placeholders (urn:uuid,
+// urn:oid) of created or updated entries are rewritten wherever a Reference points at them.
+// Batch: every entry on its own, each answered in the batch-response.
+#include <map>
+#include <set>
+
+#include "gateway/core/ids.h"
+#include "gateway/http/fhir_service.h"
+
+namespace acp::http {
+namespace {
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+struct EntryOp {
+  size_t index = 0;
+  std::string method;
+  std::string type;
+  std::string id;     // for PUT/DELETE/GET by id, or assigned for POST
+  std::string query;  // conditional criteria / search parameters (without '?')
+  std::string fullUrl;
+  std::string ifMatch;
+  std::string ifNoneExist;
+  json::Value* resource = nullptr;
+  store::WriteResult result;
+  bool done = false;
+};
+
+std::string loc(size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
+
+// Splits an entry URL ("Patient/1", "Patient?x=y", or absolute on our base) into parts.
+bool splitEntryUrl(const std::string& baseUrl, std::string url, EntryOp& op) {
+  if (!baseUrl.empty() && url.rfind(baseUrl + "/", 0) == 0) url = url.substr(baseUrl.size() + 1);
+  if (!url.empty() && url[0] == '/') url = url.substr(1);
+  size_t q = url.find('?');
+  if (q != std::string::npos) {
+    op.query = url.substr(q + 1);
+    url = url.substr(0, q);
+  }
+  size_t slash = url.find('/');
+  op.type = url.substr(0, slash);
+  if (slash != std::string::npos) op.id = url.substr(slash + 1);
+  return !op.type.empty() && op.id.find('/') == std::string::npos;
+}
+
+// Rewrites every Reference.reference that names a placeholder; collects unresolved urn:uuid.
+void rewriteReferences(json::Value& v, const std::map<std::string, std::string>& map,
+                       std::set<std::string>& unresolved) {
+  if (v.isArray()) {
+    for (auto& i : v.items()) rewriteReferences(i, map, unresolved);
+  } else if (v.isObject()) {
+    for (auto& [k, child] : v.members()) {
+      if (k == "reference" && child.isString()) {
+        auto it = map.find(child.text());
+        if (it != map.end())
+          child = json::Value::makeString(it->second);
+        else if (child.text().rfind("urn:uuid:", 0) == 0 || child.text().rfind("urn:oid:", 0) == 0)
+          unresolved.insert(child.text());
+      } else {
+        rewriteReferences(child, map, unresolved);
+      }
+    }
+  }
+}
+
+json::Value responseEntry(const std::string& status) {
+  json::Value e = json::Value::makeObject();
+  json::Value r = json::Value::makeObject();
+  r.set("status", str(status));
+  e.set("response", std::move(r));
+  return e;
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::bundle(const FhirRequest& rq) const {
+  json::Value b;
+  Outcome failure;
+  if (!readBody(rq, "Bundle", b, failure, /*validate=*/false)) return failure;
+  // A transaction is validated whole (one bad entry fails it); a batch only as an envelope,
+  // each entry's resource then being validated by its own interaction.
+  IssueList issues;
+  if (b.getString("type") == "batch") {
+    json::Value envelope = b;
+    if (json::Value* entries = envelope.find("entry"))
+      for (auto& e : entries->items())
+        if (e.isObject()) e.erase("resource");
+    if (!validator_.validate(envelope, issues, "Bundle")) return fromIssues(issues);
+  } else if (!validator_.validate(b, issues, "Bundle")) {
+    return fromIssues(issues);
+  }
+  const std::string& type = b.getString("type");
+  const json::Value* entries = b.find("entry");
+  size_t n = entries && entries->isArray() ? entries->items().size() : 0;
+  if (n > static_cast<size_t>(options_.maxBundleEntries))
+    return fail(413, "too-long",
+                "the Bundle has " + std::to_string(n) + " entries; the limit is " +
+                    std::to_string(options_.maxBundleEntries),
+                "bundle.too-many-entries", "Bundle.entry");
+  if (type == "transaction") return transaction(rq, b);
+  if (type == "batch") return batch(rq, b);
+  return fail(400, "invalid", "only transaction and batch Bundles can be posted to the base",
+              "bundle.wrong-type", "Bundle.type");
+}
+
+FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
+                                              const json::Value& original) const {
+  json::Value b = original;  // mutable copy: references get rewritten
+  json::Value* entries = b.find("entry");
+  std::vector<EntryOp> ops;
+  std::set<std::string> targets;
+  if (entries) {
+    for (size_t i = 0; i < entries->items().size(); ++i) {
+      json::Value& e = entries->items()[i];
+      EntryOp op;
+      op.index = i;
+      const json::Value* request = e.find("request");
+      if (!request)
+        return fail(400, "required", "each transaction entry needs a request", "bundle.no-request",
+                    loc(i) + ".request");
+      op.method = request->getString("method");
+      op.ifMatch = request->getString("ifMatch");
+      op.ifNoneExist = request->getString("ifNoneExist");
+      op.fullUrl = e.getString("fullUrl");
+      if (!splitEntryUrl(rq.baseUrl, request->getString("url"), op) || !serves(op.type))
+        return fail(400, "invalid", "request.url must name a served resource type",
+                    "bundle.bad-url", loc(i) + ".request.url");
+      if (!op.id.empty() && !isValidId(op.id))
+        return fail(400, "value", "invalid id in request.url", "http.invalid-id",
+                    loc(i) + ".request.url");
+      op.resource = e.find("resource");
+      if (op.method == "POST" || op.method == "PUT") {
+        if (!op.resource)
+          return fail(400, "required", op.method + " entries need a resource",
+                      "bundle.no-resource", loc(i) + ".resource");
+        if (op.resource->getString("resourceType") != op.type)
+          return fail(400, "invalid", "resource type does not match request.url",
+                      "validate.type-mismatch", loc(i) + ".resource");
+        if (op.method == "POST" && !op.id.empty())
+          return fail(400, "invalid", "POST entries name a type, not an id", "bundle.bad-url",
+                      loc(i) + ".request.url");
+        if (op.method == "PUT" && op.id.empty() && op.query.empty())
+          return fail(400, "invalid", "PUT entries need an id or criteria", "bundle.bad-url",
+                      loc(i) + ".request.url");
+        if (op.method == "PUT" && !op.id.empty() && op.resource->getString("id") != op.id)
+          return fail(400, "invalid", "resource id does not match request.url",
+                      "http.id-mismatch", loc(i) + ".resource.id");
+      } else if (op.method == "DELETE") {
+        if (op.id.empty() && op.query.empty())
+          return fail(400, "invalid", "DELETE entries need an id or criteria", "bundle.bad-url",
+                      loc(i) + ".request.url");
+      } else if (op.method != "GET") {
+        return fail(400, "not-supported", "unsupported method " + op.method + " in a transaction",
+                    "bundle.bad-method", loc(i) + ".request.method");
+      }
+      if (!op.id.empty() && op.method != "GET" && !targets.insert(op.type + "/" + op.id).second)
+        return fail(400, "invalid", "two entries in one transaction act on " + op.type + "/" + op.id,
+                    "bundle.duplicate-target", loc(i));
+      ops.push_back(std::move(op));
+    }
+  }
+  auto txr = store_->begin();
+  if (!txr.isOk()) return fromStatus(txr.status(), "store.begin");
+  store::Transaction& tx = *txr.value();
+
+  // Resolve ids: conditional matches first, then placeholders for the rest.
+  std::map<std::string, std::string> placeholders;
+  for (EntryOp& op : ops) {
+    bool conditional = (op.method == "POST" && !op.ifNoneExist.empty()) ||
+                       ((op.method == "PUT" || op.method == "DELETE") && op.id.empty());
+    if (conditional) {
+      search::SearchQuery criteria;
+      IssueList issues;
+      if (!parseCriteria(op.type, op.method == "POST" ? op.ifNoneExist : op.query, criteria,
+                         issues)) {
+        Outcome o = fromIssues(issues);
+        o.status = 400;
+        o.issues.locateAll(loc(op.index) + ".request");
+        return o;
+      }
+      auto ids = tx.match(criteria, 2);
+      if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+      if (ids->size() > 1)
+        return fail(412, "multiple-matches", "the criteria match more than one resource",
+                    "http.multiple-matches", loc(op.index) + ".request");
+      if (ids->size() == 1) {
+        op.id = ids->front();
+        if (op.method == "POST") {  // exists already: nothing to create
+          auto current = tx.read(op.type, op.id);
+          if (!current.isOk()) return fromStatus(current.status(), "store.read");
+          op.result.resource = current.value();
+          op.result.noop = true;
+          op.done = true;
+        }
+      } else if (op.method == "DELETE") {
+        op.done = true;  // nothing matched: nothing to delete
+        op.result.noop = true;
+      }
+    }
+    if (op.id.empty() && (op.method == "POST" || op.method == "PUT")) op.id = newUuid();
+    if (!op.fullUrl.empty() && (op.method == "POST" || op.method == "PUT"))
+      placeholders[op.fullUrl] = op.type + "/" + op.id;
+  }
+  std::set<std::string> unresolved;
+  for (EntryOp& op : ops) {
+    if (!op.resource) continue;
+    rewriteReferences(*op.resource, placeholders, unresolved);
+    if (!unresolved.empty())
+      return fail(400, "not-found",
+                  "reference " + *unresolved.begin() + " matches no entry of the transaction",
+                  "bundle.unresolved-reference", loc(op.index) + ".resource");
+  }
+  auto runPhase = [&](const std::string& method) -> std::optional<Outcome> {
+    for (EntryOp& op : ops) {
+      if (op.method != method || op.done) continue;
+      std::optional<int64_t> ifMatch;
+      if (!op.ifMatch.empty()) {
+        std::string v = op.ifMatch;
+        if (v.rfind("W/", 0) == 0) v = v.substr(2);
+        if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18)
+          return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",
+                      loc(op.index) + ".request.ifMatch");
+        ifMatch = std::stoll(v);
+      }
+      Result<store::WriteResult> w = Status::internal("unreached");
+      if (method == "DELETE") {
+        w = tx.remove(op.type, op.id, ifMatch);
+      } else {
+        op.resource->set("id", str(op.id));
+        w = tx.update(op.type, op.id, *op.resource, ifMatch);
+      }
+      if (!w.isOk()) {
+        Outcome o = fromStatus(w.status(), "store.write");
+        o.issues.locateAll(loc(op.index));
+        return o;
+      }
+      op.result = w.take();
+      op.done = true;
+    }
+    return std::nullopt;
+  };
+  for (const char* phase : {"DELETE", "POST", "PUT"})
+    if (auto failed = runPhase(phase)) return std::move(*failed);
+  Status c = tx.commit();
+  if (!c.isOk()) return fromStatus(c, "store.commit");
+
+  json::Value out = json::Value::makeObject();
+  out.set("resourceType", str("Bundle"));
+  out.set("id", str(newUuid()));
+  out.set("type", str("transaction-response"));
+  json::Value list = json::Value::makeArray();
+  bool representation = rq.header("Prefer").find("return=representation") != std::string::npos;
+  for (EntryOp& op : ops) {
+    if (op.method == "GET") {
+      FhirRequest sub;
+      sub.method = "GET";
+      sub.path = "/" + op.type + (op.id.empty() ? "" : "/" + op.id);
+      sub.query = parseQueryString(op.query);
+      sub.baseUrl = rq.baseUrl;
+      sub.context = rq.context;
+      Outcome got = dispatch(sub);
+      json::Value e = responseEntry(std::to_string(got.status));
+      if (got.status < 400) {
+        if (got.body) e.set("resource", std::move(*got.body));
+        else if (!got.rawBody.empty()) e.set("resource", json::Value::makeRaw(std::move(got.rawBody)));
+      } else {
+        e.find("response")->set("outcome", got.issues.toOperationOutcome());
+      }
+      list.push(std::move(e));
+      continue;
+    }
+    const store::StoredResource& r = op.result.resource;
+    std::string status = op.method == "DELETE" ? "204 No Content"
+                         : op.result.created   ? "201 Created"
+                                               : "200 OK";
+    json::Value e = responseEntry(status);
+    json::Value* resp = e.find("response");
+    if (op.method != "DELETE" && r.versionId > 0) {
+      resp->set("location", str(r.type + "/" + r.id + "/_history/" + std::to_string(r.versionId)));
+      resp->set("etag", str("W/\"" + std::to_string(r.versionId) + "\""));
+      resp->set("lastModified", str(r.lastUpdated));
+      if (representation && !r.json.empty()) e.set("resource", json::Value::makeRaw(r.json));
+    }
+    if (!op.fullUrl.empty()) e.set("fullUrl", str(op.fullUrl));
+    list.push(std::move(e));
+  }
+  if (!list.items().empty()) out.set("entry", std::move(list));
+  Outcome o;
+  o.body = std::move(out);
+  return o;
+}
+
+FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value& b) const {
+  json::Value out = json::Value::makeObject();
+  out.set("resourceType", str("Bundle"));
+  out.set("id", str(newUuid()));
+  out.set("type", str("batch-response"));
+  json::Value list = json::Value::makeArray();
+  const json::Value* entries = b.find("entry");
+  if (entries) {
+    for (size_t i = 0; i < entries->items().size(); ++i) {
+      const json::Value& e = entries->items()[i];
+      const json::Value* request = e.find("request");
+      Outcome got;
+      if (!request) {
+        got = fail(400, "required", "each batch entry needs a request", "bundle.no-request",
+                   loc(i) + ".request");
+      } else {
+        FhirRequest sub;
+        sub.method = request->getString("method");
+        std::string url = request->getString("url");
+        if (!rq.baseUrl.empty() && url.rfind(rq.baseUrl + "/", 0) == 0)
+          url = url.substr(rq.baseUrl.size());
+        size_t q = url.find('?');
+        sub.path = "/" + (q == std::string::npos ? url : url.substr(0, q));
+        while (sub.path.size() > 1 && sub.path[1] == '/') sub.path.erase(0, 1);
+        if (q != std::string::npos) sub.query = parseQueryString(url.substr(q + 1));
+        sub.baseUrl = rq.baseUrl;
+        sub.context = rq.context;
+        if (!request->getString("ifMatch").empty())
+          sub.headers["If-Match"] = request->getString("ifMatch");
+        if (!request->getString("ifNoneExist").empty())
+          sub.headers["If-None-Exist"] = request->getString("ifNoneExist");
+        if (!request->getString("ifNoneMatch").empty())
+          sub.headers["If-None-Match"] = request->getString("ifNoneMatch");
+        if (const json::Value* res = e.find("resource")) {
+          sub.body = json::write(*res);
+          sub.headers["Content-Type"] = "application/fhir+json";
+        }
+        if (sub.path == "/" || sub.path.empty())
+          got = fail(400, "not-supported", "a batch cannot contain a Bundle to process",
+                     "bundle.nested", loc(i) + ".request.url");
+        else
+          got = dispatch(sub);
+      }
+      json::Value re = responseEntry(std::to_string(got.status));
+      json::Value* resp = re.find("response");
+      for (const auto& [h, v] : got.headers) {
+        if (h == "Location") resp->set("location", str(v));
+        if (h == "ETag") resp->set("etag", str(v));
+      }
+      if (got.status >= 400) {
+        resp->set("outcome", got.issues.toOperationOutcome());
+      } else if (got.body) {
+        re.set("resource", std::move(*got.body));
+      } else if (!got.rawBody.empty()) {
+        re.set("resource", json::Value::makeRaw(std::move(got.rawBody)));
+      }
+      list.push(std::move(re));
+    }
+  }
+  if (!list.items().empty()) out.set("entry", std::move(list));
+  Outcome o;
+  o.body = std::move(out);
+  return o;
+}
+
+}  // namespace acp::http

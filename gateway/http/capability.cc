@@ -1,0 +1,105 @@
+// /metadata: the CapabilityStatement, generated from the served types and the model's
+// SearchParameters (nothing in it is written by hand per type).
+#include <set>
+
+#include "gateway/core/ids.h"
+#include "gateway/http/fhir_service.h"
+
+namespace acp::http {
+namespace {
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+json::Value codeList(std::initializer_list<const char*> codes, const char* key) {
+  json::Value list = json::Value::makeArray();
+  for (const char* c : codes) {
+    json::Value o = json::Value::makeObject();
+    o.set(key, str(c));
+    list.push(std::move(o));
+  }
+  return list;
+}
+
+}  // namespace
+
+json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
+  json::Value cs = json::Value::makeObject();
+  cs.set("resourceType", str("CapabilityStatement"));
+  cs.set("id", str("acp-gateway"));
+  cs.set("name", str("ACPGateway"));
+  cs.set("title", str("ACP Gateway FHIR R4 server"));
+  cs.set("status", str("active"));
+  cs.set("date", str(formatInstant(nowMillis()).substr(0, 10)));
+  cs.set("publisher", str("ACP Gateway"));
+  cs.set("kind", str("instance"));
+  json::Value software = json::Value::makeObject();
+  software.set("name", str(options_.softwareName));
+  software.set("version", str(options_.softwareVersion));
+  cs.set("software", std::move(software));
+  json::Value impl = json::Value::makeObject();
+  impl.set("description", str("Shared advance care plans for children (FHIR R4, UK Core)"));
+  if (!baseUrl.empty()) impl.set("url", str(baseUrl));
+  cs.set("implementation", std::move(impl));
+  cs.set("fhirVersion", str("4.0.1"));
+  json::Value formats = json::Value::makeArray();
+  for (const char* f : {"application/fhir+json", "application/fhir+xml", "json", "xml"})
+    formats.push(str(f));
+  cs.set("format", std::move(formats));
+
+  json::Value rest = json::Value::makeObject();
+  rest.set("mode", str("server"));
+  rest.set("documentation",
+           str("All interactions answer errors with an OperationOutcome; see docs/api.md."));
+  json::Value resources = json::Value::makeArray();
+  for (const std::string& type : options_.servedTypes) {
+    json::Value r = json::Value::makeObject();
+    r.set("type", str(type));
+    r.set("profile", str("http://hl7.org/fhir/StructureDefinition/" + type));
+    r.set("interaction", codeList({"read", "vread", "update", "delete", "history-instance",
+                                   "history-type", "create", "search-type"},
+                                  "code"));
+    r.set("versioning", str("versioned-update"));
+    r.set("readHistory", json::Value::makeBool(true));
+    r.set("updateCreate", json::Value::makeBool(true));
+    r.set("conditionalCreate", json::Value::makeBool(true));
+    r.set("conditionalRead", str("not-supported"));
+    r.set("conditionalUpdate", json::Value::makeBool(true));
+    r.set("conditionalDelete", str("single"));
+    json::Value policy = json::Value::makeArray();
+    for (const char* p : {"literal", "logical", "local"}) policy.push(str(p));
+    r.set("referencePolicy", std::move(policy));
+    json::Value includes = json::Value::makeArray();
+    json::Value params = json::Value::makeArray();
+    std::set<std::string> seen;
+    for (const model::SearchParamDef* p : model_->searchParams(type)) {
+      if (!seen.insert(p->code).second) continue;
+      json::Value sp = json::Value::makeObject();
+      sp.set("name", str(p->code));
+      sp.set("definition", str(p->url));
+      sp.set("type", str(p->type));
+      params.push(std::move(sp));
+      if (p->type == "reference") includes.push(str(type + ":" + p->code));
+    }
+    includes.push(str("*"));
+    r.set("searchInclude", std::move(includes));
+    json::Value revIncludes = json::Value::makeArray();
+    for (const std::string& other : options_.servedTypes) {
+      for (const model::SearchParamDef* p : model_->searchParams(other)) {
+        if (p->type != "reference") continue;
+        bool targets = p->target.empty();
+        for (const auto& t : p->target) targets |= (t == type || t == "Resource");
+        if (targets) revIncludes.push(str(other + ":" + p->code));
+      }
+    }
+    r.set("searchRevInclude", std::move(revIncludes));
+    r.set("searchParam", std::move(params));
+    resources.push(std::move(r));
+  }
+  rest.set("resource", std::move(resources));
+  rest.set("interaction", codeList({"transaction", "batch", "history-system"}, "code"));
+  cs.set("rest", json::Value::makeArray());
+  cs.find("rest")->push(std::move(rest));
+  return cs;
+}
+
+}  // namespace acp::http

@@ -1,0 +1,336 @@
+#include "gateway/http/fhir_service.h"
+
+#include <exception>
+
+#include "gateway/core/ids.h"
+#include "gateway/model/summary.h"
+#include "gateway/model/xml_format.h"
+#include "gateway/search/query.h"
+
+namespace acp::http {
+
+int httpStatusOf(Status::Code code) {
+  switch (code) {
+    case Status::Code::kOk:
+      return 200;
+    case Status::Code::kInvalid:
+      return 400;
+    case Status::Code::kUnprocessable:
+      return 422;
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kGone:
+      return 410;
+    case Status::Code::kConflict:
+      return 409;
+    case Status::Code::kPrecondition:
+      return 412;
+    case Status::Code::kNotSupported:
+      return 400;
+    case Status::Code::kTooLarge:
+      return 413;
+    case Status::Code::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+const char* issueTypeOf(Status::Code code) {
+  switch (code) {
+    case Status::Code::kOk:
+      return "informational";
+    case Status::Code::kInvalid:
+      return "invalid";
+    case Status::Code::kUnprocessable:
+      return "processing";
+    case Status::Code::kNotFound:
+      return "not-found";
+    case Status::Code::kGone:
+      return "deleted";
+    case Status::Code::kConflict:
+      return "conflict";
+    case Status::Code::kPrecondition:
+      return "conflict";
+    case Status::Code::kNotSupported:
+      return "not-supported";
+    case Status::Code::kTooLarge:
+      return "too-long";
+    case Status::Code::kInternal:
+      return "exception";
+  }
+  return "exception";
+}
+
+FhirService::FhirService(std::shared_ptr<const model::Model> model,
+                         std::shared_ptr<store::ResourceStore> store, ServiceOptions options)
+    : model_(std::move(model)),
+      store_(std::move(store)),
+      options_(std::move(options)),
+      validator_(model_),
+      served_(options_.servedTypes.begin(), options_.servedTypes.end()) {}
+
+FhirService::Outcome FhirService::fail(int status, const std::string& issueType,
+                                       const std::string& message, const std::string& code,
+                                       const std::string& location) {
+  Outcome o;
+  o.status = status;
+  o.issues.error(issueType, location, message, code);
+  return o;
+}
+
+FhirService::Outcome FhirService::fromStatus(const Status& status, const std::string& code) {
+  return fail(httpStatusOf(status.code()), issueTypeOf(status.code()),
+              status.code() == Status::Code::kInternal ? "the request could not be processed"
+                                                       : status.message(),
+              code);
+}
+
+FhirService::Outcome FhirService::fromIssues(const IssueList& issues) {
+  // Parse and structural/format problems are 400; rule and terminology failures 422.
+  Outcome o;
+  o.issues = issues;
+  o.status = 422;
+  for (const Issue& i : issues.issues()) {
+    if (i.severity != Severity::kError && i.severity != Severity::kFatal) continue;
+    if (i.type == "structure" || i.type == "value" || i.type == "too-long" ||
+        i.type == "invalid" || i.type == "not-supported") {
+      o.status = 400;
+      break;
+    }
+  }
+  return o;
+}
+
+void FhirService::addVersionHeaders(Outcome& o, const store::StoredResource& r) {
+  o.headers.emplace_back("ETag", "W/\"" + std::to_string(r.versionId) + "\"");
+  std::string lm = httpDateFromInstant(r.lastUpdated);
+  if (!lm.empty()) o.headers.emplace_back("Last-Modified", lm);
+}
+
+json::Value FhirService::parseStored(const std::string& text) const {
+  // Stored JSON was written by this server: trusted, but parsed with the same reader.
+  json::Value v;
+  json::ParseError err;
+  json::ParseLimits limits;
+  limits.maxDepth = 512;
+  limits.maxNumberLength = 1024;
+  json::parse(text, v, err, limits);
+  return v;
+}
+
+bool FhirService::readBody(const FhirRequest& rq, const std::string& expectedType,
+                           json::Value& out, Outcome& failure, bool validate) const {
+  Negotiated body = bodyFormat(rq);
+  if (!body.ok) {
+    failure = fail(body.status, "not-supported", body.message, "http.unsupported-media-type");
+    return false;
+  }
+  if (rq.body.empty()) {
+    failure = fail(400, "required", "the request body is empty", "http.empty-body");
+    return false;
+  }
+  IssueList issues;
+  if (body.format == Format::kJson) {
+    json::ParseError err;
+    json::ParseLimits limits;
+    limits.maxDepth = options_.maxJsonDepth;
+    if (!json::parse(rq.body, out, err, limits)) {
+      failure = fail(400, err.issueType, err.message, err.code);
+      return false;
+    }
+  } else if (!model::xmlToJson(*model_, rq.body, out, issues)) {
+    failure = fromIssues(issues);
+    if (failure.status == 422) failure.status = 400;
+    return false;
+  }
+  if (!out.isObject()) {
+    failure = fail(400, "structure", "the body is not a FHIR resource (a JSON object)",
+                   "parse.not-a-resource");
+    return false;
+  }
+  if (validate && !validator_.validate(out, issues, expectedType)) {
+    failure = fromIssues(issues);
+    return false;
+  }
+  return true;
+}
+
+bool FhirService::parseCriteria(const std::string& type, const std::string& query,
+                                search::SearchQuery& out, IssueList& issues) const {
+  std::string q = query;
+  size_t mark = q.find('?');
+  if (mark != std::string::npos) q = q.substr(mark + 1);
+  auto params = parseQueryString(q);
+  if (params.empty()) {
+    issues.error("invalid", "", "conditional criteria are empty", "http.empty-criteria");
+    return false;
+  }
+  search::QueryOptions opts;
+  opts.strict = true;  // an ignored criterion could match far more than intended
+  opts.defaultCount = options_.defaultCount;
+  opts.maxCount = options_.maxCount;
+  return search::parseQuery(*model_, type, params, opts, out, issues);
+}
+
+FhirResponse FhirService::handle(const FhirRequest& request) const {
+  try {
+    return render(request, dispatch(request));
+  } catch (const std::exception&) {
+    // Never leak internals: the log has the detail (no patient data), the client a 500.
+  } catch (...) {
+  }
+  Outcome o = fail(500, "exception", "the request could not be processed", "http.internal");
+  FhirResponse r;
+  r.status = 500;
+  r.contentType = contentTypeOf(Format::kJson);
+  r.body = json::write(o.issues.toOperationOutcome());
+  return r;
+}
+
+namespace {
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
+  Negotiated want = responseFormat(rq);
+  if (!want.ok) return fail(want.status, "not-supported", want.message, "http.not-acceptable");
+  std::vector<std::string> seg = splitPath(rq.path);
+  const std::string& m = rq.method;
+  auto notAllowed = [](const std::string& allow) {
+    Outcome o = fail(405, "not-supported", "method not allowed here; allowed: " + allow,
+                     "http.method-not-allowed");
+    o.headers.emplace_back("Allow", allow);
+    return o;
+  };
+  if (seg.empty()) {
+    if (m == "POST") return bundle(rq);
+    return notAllowed("POST");
+  }
+  if (seg.size() == 1 && seg[0] == "metadata") {
+    if (m != "GET" && m != "HEAD") return notAllowed("GET");
+    Outcome o;
+    o.body = capabilityStatement(rq.baseUrl);
+    return o;
+  }
+  if (seg.size() == 1 && seg[0] == "_history") {
+    if (m != "GET") return notAllowed("GET");
+    return history(rq, "", "");
+  }
+  const std::string& type = seg[0];
+  if (!serves(type)) {
+    if (model_->isResourceType(type))
+      return fail(404, "not-supported", "resource type " + type + " is not served here",
+                  "http.type-not-served");
+    return fail(404, "not-found", "no such endpoint: /" + seg[0], "http.unknown-route");
+  }
+  if (seg.size() >= 2 && seg[1] != "_search" && seg[1] != "_history" && !isValidId(seg[1])) {
+    return fail(400, "value", "invalid id \"" + seg[1] + "\" (expected [A-Za-z0-9-.]{1,64})",
+                "http.invalid-id", type + ".id");
+  }
+  switch (seg.size()) {
+    case 1:
+      if (m == "GET" || m == "HEAD") return search(rq, type, rq.query);
+      if (m == "POST") return create(rq, type);
+      if (m == "PUT") return conditionalUpdate(rq, type);
+      if (m == "DELETE") return conditionalRemove(rq, type);
+      return notAllowed("GET, POST, PUT, DELETE");
+    case 2:
+      if (seg[1] == "_search") {
+        if (m != "POST") return notAllowed("POST");
+        if ((!rq.body.empty() || !rq.header("Content-Type").empty()) &&
+            rq.header("Content-Type").find("application/x-www-form-urlencoded") ==
+                std::string::npos) {
+          return fail(415, "not-supported",
+                      "POST _search takes application/x-www-form-urlencoded parameters",
+                      "http.unsupported-media-type");
+        }
+        auto params = rq.query;
+        for (auto& p : parseQueryString(rq.body)) params.push_back(std::move(p));
+        return search(rq, type, std::move(params));
+      }
+      if (seg[1] == "_history") {
+        if (m != "GET") return notAllowed("GET");
+        return history(rq, type, "");
+      }
+      if (m == "GET" || m == "HEAD") return read(rq, type, seg[1]);
+      if (m == "PUT") return update(rq, type, seg[1]);
+      if (m == "DELETE") return remove(rq, type, seg[1]);
+      return notAllowed("GET, PUT, DELETE");
+    case 3:
+      if (seg[2] == "_history") {
+        if (m != "GET") return notAllowed("GET");
+        return history(rq, type, seg[1]);
+      }
+      break;
+    case 4:
+      if (seg[2] == "_history") {
+        if (m != "GET") return notAllowed("GET");
+        return vread(rq, type, seg[1], seg[3]);
+      }
+      break;
+    default:
+      break;
+  }
+  return fail(404, "not-found", "no such endpoint", "http.unknown-route");
+}
+
+namespace {
+
+// Replaces kRaw nodes by their parsed trees (for XML output and pretty JSON).
+void materialize(json::Value& v) {
+  if (v.kind() == json::Kind::kRaw) {
+    json::Value parsed;
+    json::ParseError err;
+    json::ParseLimits limits;
+    limits.maxDepth = 512;
+    limits.maxNumberLength = 1024;
+    if (json::parse(v.text(), parsed, err, limits)) v = std::move(parsed);
+    return;
+  }
+  if (v.isArray())
+    for (auto& i : v.items()) materialize(i);
+  else if (v.isObject())
+    for (auto& m : v.members()) materialize(m.second);
+}
+
+}  // namespace
+
+FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
+  FhirResponse r;
+  r.status = o.status;
+  r.headers = std::move(o.headers);
+  if (o.status >= 400) {
+    o.body = o.issues.toOperationOutcome();
+    o.rawBody.clear();
+  }
+  if (o.status == 304 || o.status == 204 || (!o.body && o.rawBody.empty())) return r;
+  Negotiated want = responseFormat(rq);
+  Format format = want.ok ? want.format : Format::kJson;
+  bool pretty = wantsPretty(rq);
+  r.contentType = contentTypeOf(format);
+  if (!o.rawBody.empty() && format == Format::kJson && !pretty) {
+    r.body = std::move(o.rawBody);
+    return r;
+  }
+  json::Value body = o.body ? std::move(*o.body) : parseStored(o.rawBody);
+  if (format == Format::kXml || pretty) materialize(body);
+  if (format == Format::kXml)
+    r.body = model::jsonToXml(*model_, body, pretty);
+  else
+    r.body = json::write(body, pretty);
+  return r;
+}
+
+}  // namespace acp::http

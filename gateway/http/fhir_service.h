@@ -1,0 +1,110 @@
+// FhirService — the FHIR R4 REST interactions (R4 http.html) over a ResourceStore.
+//
+// handle() takes one transport-neutral request and always returns a response: every
+// failure is an OperationOutcome with the right status (400, 404, 405, 406, 409, 410, 412,
+// 413, 415, 422; 500 only when processing itself failed, never with internal detail).
+// Interactions: read, vread, create (conditional with If-None-Exist), update (update-as-create,
+// conditional update, If-Match), delete (logical; conditional), instance/type/system history,
+// search (GET and POST _search) with _include/_revinclude, paging, _summary, _elements,
+// transaction and batch Bundles at the base, and /metadata.
+// Thread-safety: handle() may be called from many threads at once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gateway/core/issues.h"
+#include "gateway/core/json.h"
+#include "gateway/http/format.h"
+#include "gateway/http/request.h"
+#include "gateway/model/model.h"
+#include "gateway/model/validator.h"
+#include "gateway/store/resource_store.h"
+
+namespace acp::http {
+
+struct ServiceOptions {
+  std::vector<std::string> servedTypes;  // resource types with REST interactions
+  int defaultCount = 50;
+  int maxCount = 1000;
+  int maxBundleEntries = 1000;
+  size_t maxJsonDepth = 64;
+  std::string softwareName = "ACP Gateway";
+  std::string softwareVersion = "0.1.0";
+};
+
+class FhirService {
+ public:
+  FhirService(std::shared_ptr<const model::Model> model,
+              std::shared_ptr<store::ResourceStore> store, ServiceOptions options);
+
+  FhirResponse handle(const FhirRequest& request) const;
+
+  // The CapabilityStatement generated from what is registered.
+  json::Value capabilityStatement(const std::string& baseUrl) const;
+
+  bool serves(const std::string& type) const { return served_.count(type) > 0; }
+
+ private:
+  // What an interaction produced, before it is rendered in the negotiated format.
+  struct Outcome {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<json::Value> body;  // may hold kRaw stored resources
+    std::string rawBody;              // a stored resource's JSON, served as-is when possible
+    IssueList issues;                 // the body when status >= 400
+  };
+
+  Outcome dispatch(const FhirRequest& request) const;
+  FhirResponse render(const FhirRequest& request, Outcome outcome) const;
+
+  // Interactions (interactions.cc).
+  Outcome read(const FhirRequest& rq, const std::string& type, const std::string& id) const;
+  Outcome vread(const FhirRequest& rq, const std::string& type, const std::string& id,
+                const std::string& version) const;
+  Outcome create(const FhirRequest& rq, const std::string& type) const;
+  Outcome update(const FhirRequest& rq, const std::string& type, const std::string& id) const;
+  Outcome conditionalUpdate(const FhirRequest& rq, const std::string& type) const;
+  Outcome remove(const FhirRequest& rq, const std::string& type, const std::string& id) const;
+  Outcome conditionalRemove(const FhirRequest& rq, const std::string& type) const;
+  Outcome history(const FhirRequest& rq, const std::string& type, const std::string& id) const;
+  Outcome search(const FhirRequest& rq, const std::string& type,
+                 std::vector<std::pair<std::string, std::string>> params) const;
+  // Bundles at the base (bundles.cc).
+  Outcome bundle(const FhirRequest& rq) const;
+  Outcome transaction(const FhirRequest& rq, const json::Value& bundle) const;
+  Outcome batch(const FhirRequest& rq, const json::Value& bundle) const;
+
+  // Helpers (fhir_service.cc).
+  // Parses and validates the body as a resource of `expectedType` ("" = any). On failure
+  // fills `failure` (400/415/422) and returns false.
+  // With validate=false only the parse is done (the caller validates, e.g. a batch Bundle
+  // whose entries are validated one by one).
+  bool readBody(const FhirRequest& rq, const std::string& expectedType, json::Value& out,
+                Outcome& failure, bool validate = true) const;
+  // Parses a query string (If-None-Exist, conditional URLs) for `type`, strictly.
+  bool parseCriteria(const std::string& type, const std::string& query,
+                     search::SearchQuery& out, IssueList& issues) const;
+  Outcome writeOutcome(const FhirRequest& rq, const store::WriteResult& w) const;
+  static Outcome fail(int status, const std::string& issueType, const std::string& message,
+                      const std::string& code, const std::string& location = "");
+  static Outcome fromStatus(const Status& status, const std::string& code);
+  static Outcome fromIssues(const IssueList& issues);
+  static void addVersionHeaders(Outcome& o, const store::StoredResource& r);
+  json::Value parseStored(const std::string& json) const;
+
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<store::ResourceStore> store_;
+  ServiceOptions options_;
+  model::Validator validator_;
+  std::set<std::string> served_;
+};
+
+// HTTP status for a Status code; issue type for it.
+int httpStatusOf(Status::Code code);
+const char* issueTypeOf(Status::Code code);
+
+}  // namespace acp::http

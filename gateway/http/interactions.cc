@@ -1,0 +1,469 @@
+// The single-resource interactions and history/search of FhirService.
+#include <algorithm>
+#include <cstdlib>
+
+#include "gateway/core/ids.h"
+#include "gateway/http/fhir_service.h"
+#include "gateway/model/summary.h"
+#include "gateway/search/index.h"
+
+namespace acp::http {
+namespace {
+
+// If-Match: W/"3" or "3" → 3. Returns false when present but malformed.
+bool parseIfMatch(const std::string& header, std::optional<int64_t>& out) {
+  if (header.empty()) return true;
+  std::string v = header;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), ::isdigit)) return false;
+  out = std::stoll(v);
+  return true;
+}
+
+// Prefer: return=minimal | representation | OperationOutcome.
+std::string preferReturn(const FhirRequest& rq) {
+  const std::string& prefer = rq.header("Prefer");
+  size_t at = prefer.find("return=");
+  if (at == std::string::npos) return "representation";
+  std::string v = prefer.substr(at + 7);
+  size_t end = v.find_first_of(" ,;");
+  if (end != std::string::npos) v = v.substr(0, end);
+  return v;
+}
+
+bool preferStrict(const FhirRequest& rq) {
+  return rq.header("Prefer").find("handling=strict") != std::string::npos;
+}
+
+const std::string* queryValue(const std::vector<std::pair<std::string, std::string>>& q,
+                              const std::string& name) {
+  for (const auto& [k, v] : q)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+}  // namespace
+
+// _summary / _elements on a read: returns false with `failure` for a bad value.
+static bool shapeOptions(const FhirRequest& rq, search::SummaryMode& mode,
+                         std::vector<std::string>& elements, std::string& error) {
+  if (const std::string* s = queryValue(rq.query, "_summary")) {
+    if (*s == "true") mode = search::SummaryMode::kTrue;
+    else if (*s == "text") mode = search::SummaryMode::kText;
+    else if (*s == "data") mode = search::SummaryMode::kData;
+    else if (*s == "false") mode = search::SummaryMode::kFalse;
+    else {
+      error = "_summary must be true, text, data or false on a read";
+      return false;
+    }
+  }
+  if (const std::string* e = queryValue(rq.query, "_elements")) {
+    size_t start = 0;
+    while (start <= e->size()) {
+      size_t comma = e->find(',', start);
+      if (comma == std::string::npos) comma = e->size();
+      std::string name = e->substr(start, comma - start);
+      if (!name.empty()) elements.push_back(name);
+      start = comma + 1;
+    }
+  }
+  return true;
+}
+
+FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string& type,
+                                       const std::string& id) const {
+  auto r = store_->read(type, id);
+  if (!r.isOk()) return fromStatus(r.status(), "store.read");
+  Outcome o;
+  addVersionHeaders(o, r.value());
+  const std::string& inm = rq.header("If-None-Match");
+  if (!inm.empty() && inm == "W/\"" + std::to_string(r->versionId) + "\"") {
+    o.status = 304;
+    return o;
+  }
+  search::SummaryMode mode = search::SummaryMode::kNone;
+  std::vector<std::string> elements;
+  std::string error;
+  if (!shapeOptions(rq, mode, elements, error))
+    return fail(400, "value", error, "http.invalid-summary");
+  if (mode != search::SummaryMode::kNone && mode != search::SummaryMode::kFalse) {
+    o.body = model::applySummary(*model_, parseStored(r->json), mode);
+  } else if (!elements.empty()) {
+    o.body = model::applyElements(*model_, parseStored(r->json), elements);
+  } else {
+    o.rawBody = std::move(r->json);
+  }
+  return o;
+}
+
+FhirService::Outcome FhirService::vread(const FhirRequest& rq, const std::string& type,
+                                        const std::string& id, const std::string& version) const {
+  if (version.empty() || version.size() > 18 ||
+      !std::all_of(version.begin(), version.end(), ::isdigit))
+    return fail(400, "value", "invalid version id \"" + version + "\"", "http.invalid-version");
+  auto r = store_->vread(type, id, std::stoll(version));
+  if (!r.isOk()) return fromStatus(r.status(), "store.vread");
+  Outcome o;
+  addVersionHeaders(o, r.value());
+  o.rawBody = std::move(r->json);
+  return o;
+}
+
+FhirService::Outcome FhirService::writeOutcome(const FhirRequest& rq,
+                                               const store::WriteResult& w) const {
+  Outcome o;
+  o.status = w.created ? 201 : 200;
+  addVersionHeaders(o, w.resource);
+  std::string location = rq.baseUrl + "/" + w.resource.type + "/" + w.resource.id +
+                         "/_history/" + std::to_string(w.resource.versionId);
+  if (w.created) o.headers.emplace_back("Location", location);
+  o.headers.emplace_back("Content-Location", location);
+  std::string ret = preferReturn(rq);
+  if (ret == "minimal") {
+    // no body
+  } else if (ret == "OperationOutcome") {
+    IssueList info;
+    info.information("informational", "",
+                     w.noop ? "no change: the resource already matched"
+                            : (w.created ? "created " : "updated ") + w.resource.type + "/" +
+                                  w.resource.id,
+                     w.noop ? "http.noop" : (w.created ? "http.created" : "http.updated"));
+    o.body = info.toOperationOutcome();
+  } else {
+    o.rawBody = w.resource.json;
+  }
+  return o;
+}
+
+FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::string& type) const {
+  json::Value resource;
+  Outcome failure;
+  if (!readBody(rq, type, resource, failure)) return failure;
+  search::SearchQuery criteria;
+  const std::string& ifNoneExist = rq.header("If-None-Exist");
+  std::string key;
+  if (!ifNoneExist.empty()) {
+    IssueList issues;
+    if (!parseCriteria(type, ifNoneExist, criteria, issues)) {
+      Outcome o = fromIssues(issues);
+      o.status = 400;
+      return o;
+    }
+    key = type;
+    for (const auto& [k, v] : criteria.echo) key += "&" + k + "=" + v;
+  }
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  auto w = tx.value()->create(type, std::move(resource), key.empty() ? nullptr : &criteria, key);
+  if (!w.isOk()) return fromStatus(w.status(), "store.create");
+  Status c = tx.value()->commit();
+  if (!c.isOk()) return fromStatus(c, "store.commit");
+  if (w->noop) w->created = false;
+  return writeOutcome(rq, w.value());
+}
+
+FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::string& type,
+                                         const std::string& id) const {
+  json::Value resource;
+  Outcome failure;
+  if (!readBody(rq, type, resource, failure)) return failure;
+  const std::string& bodyId = resource.getString("id");
+  if (bodyId.empty())
+    return fail(400, "required", "the resource must carry its id on update", "http.missing-id",
+                type + ".id");
+  if (bodyId != id)
+    return fail(400, "invalid", "resource id \"" + bodyId + "\" does not match the URL id \"" +
+                                    id + "\"",
+                "http.id-mismatch", type + ".id");
+  std::optional<int64_t> ifMatch;
+  if (!parseIfMatch(rq.header("If-Match"), ifMatch))
+    return fail(400, "value", "malformed If-Match (expected W/\"<version>\")",
+                "http.invalid-if-match");
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
+  if (!w.isOk()) return fromStatus(w.status(), "store.update");
+  Status c = tx.value()->commit();
+  if (!c.isOk()) return fromStatus(c, "store.commit");
+  return writeOutcome(rq, w.value());
+}
+
+FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
+                                                    const std::string& type) const {
+  if (rq.query.empty())
+    return fail(405, "not-supported", "PUT needs an id or conditional criteria",
+                "http.method-not-allowed");
+  json::Value resource;
+  Outcome failure;
+  if (!readBody(rq, type, resource, failure)) return failure;
+  search::SearchQuery criteria;
+  IssueList issues;
+  std::string q;
+  for (const auto& [k, v] : rq.query) {
+    if (k == "_format" || k == "_pretty") continue;
+    q += (q.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
+  }
+  if (!parseCriteria(type, q, criteria, issues)) {
+    Outcome o = fromIssues(issues);
+    o.status = 400;
+    return o;
+  }
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  auto ids = tx.value()->match(criteria, 2);
+  if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+  std::string bodyId = resource.getString("id");
+  std::string id;
+  if (ids->size() > 1)
+    return fail(412, "multiple-matches", "the criteria match more than one resource",
+                "http.multiple-matches");
+  if (ids->size() == 1) {
+    id = ids->front();
+    if (!bodyId.empty() && bodyId != id)
+      return fail(400, "invalid", "resource id does not match the resource found by the criteria",
+                  "http.id-mismatch", type + ".id");
+    resource.set("id", str(id));
+  } else {
+    id = bodyId.empty() ? newUuid() : bodyId;
+    resource.set("id", str(id));
+  }
+  std::optional<int64_t> ifMatch;
+  if (!parseIfMatch(rq.header("If-Match"), ifMatch))
+    return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
+  auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
+  if (!w.isOk()) return fromStatus(w.status(), "store.update");
+  Status c = tx.value()->commit();
+  if (!c.isOk()) return fromStatus(c, "store.commit");
+  return writeOutcome(rq, w.value());
+}
+
+FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::string& type,
+                                         const std::string& id) const {
+  std::optional<int64_t> ifMatch;
+  if (!parseIfMatch(rq.header("If-Match"), ifMatch))
+    return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  auto w = tx.value()->remove(type, id, ifMatch);
+  if (!w.isOk()) return fromStatus(w.status(), "store.delete");
+  Status c = tx.value()->commit();
+  if (!c.isOk()) return fromStatus(c, "store.commit");
+  Outcome o;
+  if (!w->noop) addVersionHeaders(o, w->resource);
+  IssueList info;
+  info.information("informational", "",
+                   w->noop ? "nothing to delete: " + type + "/" + id + " is not current"
+                           : "deleted " + type + "/" + id,
+                   w->noop ? "http.delete-noop" : "http.deleted");
+  o.body = info.toOperationOutcome();
+  return o;
+}
+
+FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
+                                                    const std::string& type) const {
+  if (rq.query.empty())
+    return fail(405, "not-supported", "DELETE needs an id or conditional criteria",
+                "http.method-not-allowed");
+  std::string q;
+  for (const auto& [k, v] : rq.query) {
+    if (k == "_format" || k == "_pretty") continue;
+    q += (q.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
+  }
+  search::SearchQuery criteria;
+  IssueList issues;
+  if (!parseCriteria(type, q, criteria, issues)) {
+    Outcome o = fromIssues(issues);
+    o.status = 400;
+    return o;
+  }
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  auto ids = tx.value()->match(criteria, 2);
+  if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+  if (ids->size() > 1)
+    return fail(412, "multiple-matches", "the criteria match more than one resource",
+                "http.multiple-matches");
+  Outcome o;
+  IssueList info;
+  if (ids->empty()) {
+    info.information("informational", "", "no resource matched the criteria", "http.delete-noop");
+  } else {
+    auto w = tx.value()->remove(type, ids->front());
+    if (!w.isOk()) return fromStatus(w.status(), "store.delete");
+    Status c = tx.value()->commit();
+    if (!c.isOk()) return fromStatus(c, "store.commit");
+    info.information("informational", "", "deleted " + type + "/" + ids->front(), "http.deleted");
+  }
+  o.body = info.toOperationOutcome();
+  return o;
+}
+
+namespace {
+
+json::Value link(const std::string& relation, const std::string& url) {
+  json::Value l = json::Value::makeObject();
+  l.set("relation", json::Value::makeString(relation));
+  l.set("url", json::Value::makeString(url));
+  return l;
+}
+
+json::Value bundleShell(const std::string& type) {
+  json::Value b = json::Value::makeObject();
+  b.set("resourceType", json::Value::makeString("Bundle"));
+  b.set("id", json::Value::makeString(newUuid()));
+  json::Value meta = json::Value::makeObject();
+  meta.set("lastUpdated", json::Value::makeString(formatInstant(nowMillis())));
+  b.set("meta", std::move(meta));
+  b.set("type", json::Value::makeString(type));
+  return b;
+}
+
+std::string statusLine(const store::StoredResource& r) {
+  if (r.deleted) return "204 No Content";
+  return r.method == "POST" || r.versionId == 1 ? "201 Created" : "200 OK";
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::string& type,
+                                          const std::string& id) const {
+  store::HistoryQuery hq;
+  hq.type = type;
+  hq.id = id;
+  hq.count = options_.defaultCount;
+  for (const auto& [k, v] : rq.query) {
+    if (k == "_count") {
+      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), ::isdigit))
+        return fail(400, "value", "_count must be a non-negative integer", "search.invalid-count");
+      hq.count = std::min(std::atoi(v.c_str()), options_.maxCount);
+    } else if (k == "_since") {
+      int64_t lo, hi;
+      if (!search::dateRange(v, lo, hi))
+        return fail(400, "value", "_since must be a FHIR instant", "search.invalid-date");
+      hq.since = v;
+    } else if (k == "_cursor") {
+      hq.cursor = v;
+    }
+  }
+  if (!id.empty()) {
+    auto current = store_->read(type, id);
+    if (!current.isOk() && current.status().code() == Status::Code::kNotFound)
+      return fromStatus(current.status(), "store.read");
+  }
+  auto page = store_->history(hq);
+  if (!page.isOk()) return fromStatus(page.status(), "store.history");
+  json::Value b = bundleShell("history");
+  if (page->total) b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
+  std::string self = rq.baseUrl + (type.empty() ? "" : "/" + type) + (id.empty() ? "" : "/" + id) +
+                     "/_history";
+  std::string params = "_count=" + std::to_string(hq.count);
+  if (hq.since) params += "&_since=" + percentEncode(*hq.since);
+  json::Value links = json::Value::makeArray();
+  links.push(link("self", self + "?" + params + (hq.cursor.empty() ? "" : "&_cursor=" +
+                                                                           percentEncode(hq.cursor))));
+  if (!page->nextCursor.empty())
+    links.push(link("next", self + "?" + params + "&_cursor=" + percentEncode(page->nextCursor)));
+  b.set("link", std::move(links));
+  json::Value entries = json::Value::makeArray();
+  for (auto& r : page->entries) {
+    json::Value e = json::Value::makeObject();
+    e.set("fullUrl", str(rq.baseUrl + "/" + r.type + "/" + r.id));
+    if (!r.deleted) e.set("resource", json::Value::makeRaw(std::move(r.json)));
+    json::Value req = json::Value::makeObject();
+    std::string method = r.deleted ? "DELETE" : (r.method.empty() ? "PUT" : r.method);
+    req.set("method", str(method));
+    req.set("url", str(method == "POST" ? r.type : r.type + "/" + r.id));
+    e.set("request", std::move(req));
+    json::Value resp = json::Value::makeObject();
+    resp.set("status", str(statusLine(r)));
+    resp.set("etag", str("W/\"" + std::to_string(r.versionId) + "\""));
+    resp.set("lastModified", str(r.lastUpdated));
+    e.set("response", std::move(resp));
+    entries.push(std::move(e));
+  }
+  if (!entries.items().empty()) b.set("entry", std::move(entries));
+  Outcome o;
+  o.body = std::move(b);
+  return o;
+}
+
+FhirService::Outcome FhirService::search(
+    const FhirRequest& rq, const std::string& type,
+    std::vector<std::pair<std::string, std::string>> params) const {
+  search::QueryOptions opts;
+  opts.strict = preferStrict(rq);
+  opts.defaultCount = options_.defaultCount;
+  opts.maxCount = options_.maxCount;
+  opts.baseUrl = rq.baseUrl;
+  search::SearchQuery query;
+  IssueList issues;
+  if (!search::parseQuery(*model_, type, params, opts, query, issues)) {
+    Outcome o = fromIssues(issues);
+    o.status = 400;
+    return o;
+  }
+  bool countOnly = query.summary == search::SummaryMode::kCount;
+  if (countOnly) {
+    query.totalAccurate = true;
+    query.count = 0;
+  }
+  auto page = store_->search(query);
+  if (!page.isOk()) {
+    if (page.status().code() == Status::Code::kInvalid ||
+        page.status().code() == Status::Code::kNotSupported)
+      return fail(400, page.status().code() == Status::Code::kInvalid ? "invalid" : "not-supported",
+                  page.status().message(), "search.invalid-cursor");
+    return fromStatus(page.status(), "store.search");
+  }
+  json::Value b = bundleShell("searchset");
+  if (page->total) b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
+  std::string self = rq.baseUrl + "/" + type + "?";
+  std::string echoed;
+  for (const auto& [k, v] : query.echo)
+    echoed += (echoed.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
+  json::Value links = json::Value::makeArray();
+  links.push(link("self", self + echoed +
+                              (query.cursor.empty() ? "" : "&_cursor=" + percentEncode(query.cursor))));
+  if (!page->nextCursor.empty() && !countOnly)
+    links.push(link("next", self + echoed + (echoed.empty() ? "" : "&") + "_cursor=" +
+                                percentEncode(page->nextCursor)));
+  b.set("link", std::move(links));
+  json::Value entries = json::Value::makeArray();
+  auto addEntry = [&](store::StoredResource& r, const char* mode) {
+    json::Value e = json::Value::makeObject();
+    e.set("fullUrl", str(rq.baseUrl + "/" + r.type + "/" + r.id));
+    if (query.summary != search::SummaryMode::kNone &&
+        query.summary != search::SummaryMode::kFalse)
+      e.set("resource", model::applySummary(*model_, parseStored(r.json), query.summary));
+    else if (!query.elements.empty())
+      e.set("resource", model::applyElements(*model_, parseStored(r.json), query.elements));
+    else
+      e.set("resource", json::Value::makeRaw(std::move(r.json)));
+    json::Value s = json::Value::makeObject();
+    s.set("mode", str(mode));
+    e.set("search", std::move(s));
+    entries.push(std::move(e));
+  };
+  if (!countOnly) {
+    for (auto& r : page->entries) addEntry(r, "match");
+    for (auto& r : page->included) addEntry(r, "include");
+  }
+  if (!issues.empty()) {
+    json::Value e = json::Value::makeObject();
+    e.set("fullUrl", str("urn:uuid:" + newUuid()));
+    e.set("resource", issues.toOperationOutcome());
+    json::Value s = json::Value::makeObject();
+    s.set("mode", str("outcome"));
+    e.set("search", std::move(s));
+    entries.push(std::move(e));
+  }
+  if (!entries.items().empty()) b.set("entry", std::move(entries));
+  Outcome o;
+  o.body = std::move(b);
+  return o;
+}
+
+}  // namespace acp::http

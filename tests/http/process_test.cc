@@ -1,0 +1,97 @@
+// The acp-gateway binary as an operator runs it: ready line, configuration errors, SIGTERM.
+#include <Poco/File.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/TemporaryFile.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace {
+
+struct ProcessRun {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the binary to completion (for configuration errors).
+ProcessRun runToExit(const std::vector<std::string>& args) {
+  Poco::Pipe outPipe, errPipe;
+  Poco::ProcessHandle h = Poco::Process::launch(ACP_BINARY, args, nullptr, &outPipe, &errPipe);
+  // A configuration error must end the process at once; one still running after 20 s is
+  // killed (and the test then fails on its exit code) rather than hanging the suite.
+  auto exited = std::async(std::launch::async, [&h] { return h.wait(); });
+  if (exited.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
+    Poco::Process::kill(h);
+  ProcessRun r;
+  r.exitCode = exited.get();
+  Poco::PipeInputStream out(outPipe), err(errPipe);
+  Poco::StreamCopier::copyToString(out, r.out);
+  Poco::StreamCopier::copyToString(err, r.err);
+  return r;
+}
+
+std::string tempDb() {
+  return Poco::TemporaryFile::tempName() + ".db";
+}
+
+TEST(Process, PrintsReadyLineServesAndStopsOnSigterm) {
+  std::string db = tempDb();
+  Poco::Pipe outPipe;
+  Poco::ProcessHandle h = Poco::Process::launch(
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      &outPipe, nullptr);
+  Poco::PipeInputStream out(outPipe);
+  std::string line;
+  std::getline(out, line);
+  ASSERT_EQ(line.rfind("ready http=127.0.0.1:", 0), 0u) << line;
+  int port = std::stoi(line.substr(line.rfind(':') + 1));
+  ASSERT_GT(port, 0);
+  Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port));
+  Poco::Net::HTTPRequest rq("GET", "/metadata");
+  s.sendRequest(rq);
+  Poco::Net::HTTPResponse resp;
+  std::string body;
+  Poco::StreamCopier::copyToString(s.receiveResponse(resp), body);
+  EXPECT_EQ(resp.getStatus(), 200);
+  EXPECT_NE(body.find("CapabilityStatement"), std::string::npos);
+  ::kill(h.id(), SIGTERM);
+  EXPECT_EQ(h.wait(), 0);
+  EXPECT_TRUE(Poco::File(db).exists());
+  Poco::File(db).remove();
+}
+
+TEST(Process, ConfigFileIsReadAndOverriddenByDefines) {
+  std::string cfg = Poco::TemporaryFile::tempName() + ".properties";
+  {
+    std::ofstream f(cfg);
+    f << "gateway.http.port = 0\n" << "gateway.log.level = nonsense\n";
+  }
+  ProcessRun bad = runToExit({"--config=" + cfg});
+  EXPECT_EQ(bad.exitCode, 78) << bad.err;
+  EXPECT_NE(bad.err.find("gateway.log.level"), std::string::npos);
+  Poco::File(cfg).remove();
+}
+
+TEST(Process, RefusesBadConfiguration) {
+  ProcessRun typo = runToExit({"-Dgateway.http.prot=8080"});
+  EXPECT_EQ(typo.exitCode, 78);
+  EXPECT_NE(typo.err.find("gateway.http.prot"), std::string::npos);
+  ProcessRun openHost = runToExit({"-Dgateway.http.host=0.0.0.0", "-Dgateway.auth.mode=none"});
+  EXPECT_EQ(openHost.exitCode, 78);
+  EXPECT_NE(openHost.err.find("loopback"), std::string::npos);
+  ProcessRun port = runToExit({"-Dgateway.http.port=70000"});
+  EXPECT_EQ(port.exitCode, 78);
+}
+
+}  // namespace
