@@ -12,13 +12,19 @@ DEMO_PORT ?= 8080
 
 # Build and test dependencies, Debian 12 package names.
 PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
-           libgtest-dev nodejs npm sqlite3 curl
+           libgtest-dev sqlite3 curl
+# Node and npm (end-to-end tests only) may come from another source, e.g. NodeSource's
+# nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
+COMMANDS = node:nodejs npm:npm
 
 .PHONY: deps build test unit e2e demo bench conformance clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	for c in $(COMMANDS); do \
+	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
