@@ -79,10 +79,23 @@ FhirService::Outcome FhirService::fail(int status, const std::string& issueType,
 }
 
 FhirService::Outcome FhirService::fromStatus(const Status& status, const std::string& code) {
-  return fail(httpStatusOf(status.code()), issueTypeOf(status.code()),
-              status.code() == Status::Code::kInternal ? "the request could not be processed"
-                                                       : status.message(),
-              code);
+  // Store messages start with their stable code ("store.gone: Patient/1 was deleted").
+  std::string stableCode = code;
+  std::string message = status.message();
+  size_t colon = message.find(": ");
+  if (message.rfind("store.", 0) == 0 && colon != std::string::npos &&
+      message.find(' ') > colon) {
+    stableCode = message.substr(0, colon);
+    message = message.substr(colon + 2);
+  }
+  if (stableCode == "store.busy") {
+    // Overload, not failure: the client may retry shortly.
+    Outcome o = fail(503, "transient", "the store is busy; retry shortly", stableCode);
+    o.headers.emplace_back("Retry-After", "1");
+    return o;
+  }
+  if (status.code() == Status::Code::kInternal) message = "the request could not be processed";
+  return fail(httpStatusOf(status.code()), issueTypeOf(status.code()), message, stableCode);
 }
 
 FhirService::Outcome FhirService::fromIssues(const IssueList& issues) {
