@@ -26,6 +26,10 @@ struct EntryOp {
   std::string ifMatch;
   std::string ifNoneExist;
   json::Value* resource = nullptr;
+  // POST with ifNoneExist: the parsed criteria and their normalised key, so the create
+  // records the conditional key like a plain conditional create does.
+  std::shared_ptr<search::SearchQuery> criteria;
+  std::string conditionalKey;
   store::WriteResult result;
   bool done = false;
 };
@@ -184,6 +188,10 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
       }
       auto ids = tx.match(criteria, 2);
       if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+      if (op.method == "POST") {
+        op.conditionalKey = criteriaKey(op.type, criteria);
+        op.criteria = std::make_shared<search::SearchQuery>(std::move(criteria));
+      }
       if (ids->size() > 1)
         return fail(412, "multiple-matches", "the criteria match more than one resource",
                     "http.multiple-matches", loc(op.index) + ".request");
@@ -230,6 +238,9 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
       Result<store::WriteResult> w = Status::internal("unreached");
       if (method == "DELETE") {
         w = tx.remove(op.type, op.id, ifMatch);
+      } else if (method == "POST") {
+        op.resource->set("id", str(op.id));
+        w = tx.create(op.type, *op.resource, op.criteria.get(), op.conditionalKey, op.id);
       } else {
         op.resource->set("id", str(op.id));
         w = tx.update(op.type, op.id, *op.resource, ifMatch);

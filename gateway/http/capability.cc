@@ -4,6 +4,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
+#include "gateway/search/index.h"
 
 namespace acp::http {
 namespace {
@@ -71,8 +72,11 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     json::Value includes = json::Value::makeArray();
     json::Value params = json::Value::makeArray();
     std::set<std::string> seen;
+    const search::IndexExtractor& indexed = search::IndexExtractor::forModel(*model_);
     for (const model::SearchParamDef* p : model_->searchParams(type)) {
-      if (!seen.insert(p->code).second) continue;
+      // Only what a search can really use: indexed parameters, and the two the store keeps.
+      bool served = p->code == "_id" || p->code == "_lastUpdated" || indexed.isIndexed(type, p->code);
+      if (!served || !seen.insert(p->code).second) continue;
       json::Value sp = json::Value::makeObject();
       sp.set("name", str(p->code));
       sp.set("definition", str(p->url));
@@ -85,7 +89,7 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     json::Value revIncludes = json::Value::makeArray();
     for (const std::string& other : options_.servedTypes) {
       for (const model::SearchParamDef* p : model_->searchParams(other)) {
-        if (p->type != "reference") continue;
+        if (p->type != "reference" || !indexed.isIndexed(other, p->code)) continue;
         bool targets = p->target.empty();
         for (const auto& t : p->target) targets |= (t == type || t == "Resource");
         if (targets) revIncludes.push(str(other + ":" + p->code));

@@ -185,6 +185,13 @@ bool FhirService::parseCriteria(const std::string& type, const std::string& quer
   return search::parseQuery(*model_, type, params, opts, out, issues);
 }
 
+std::string FhirService::criteriaKey(const std::string& type,
+                                     const search::SearchQuery& criteria) {
+  std::string key = type;
+  for (const auto& [k, v] : criteria.echo) key += "&" + k + "=" + v;
+  return key;
+}
+
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   try {
     return render(request, dispatch(request));

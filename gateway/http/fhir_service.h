@@ -88,6 +88,8 @@ class FhirService {
   // Parses a query string (If-None-Exist, conditional URLs) for `type`, strictly.
   bool parseCriteria(const std::string& type, const std::string& query,
                      search::SearchQuery& out, IssueList& issues) const;
+  // The normalised form of conditional-create criteria, recorded under a unique index.
+  static std::string criteriaKey(const std::string& type, const search::SearchQuery& criteria);
   Outcome writeOutcome(const FhirRequest& rq, const store::WriteResult& w) const;
   static Outcome fail(int status, const std::string& issueType, const std::string& message,
                       const std::string& code, const std::string& location = "");

@@ -152,8 +152,7 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
       o.status = 400;
       return o;
     }
-    key = type;
-    for (const auto& [k, v] : criteria.echo) key += "&" + k + "=" + v;
+    key = criteriaKey(type, criteria);
   }
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");

@@ -1,6 +1,7 @@
 #include "gateway/model/model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -234,7 +235,9 @@ class ModelLoader {
 };
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& dir) {
+  static std::atomic<uint64_t> nextSerial{1};
   auto m = std::make_shared<Model>();
+  m->serial_ = nextSerial++;
   json::Value doc;
   Status s = ModelLoader::readJson(dir + "/types.json", doc);
   if (s.isOk()) s = ModelLoader::loadTypes(*m, doc);

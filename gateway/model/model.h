@@ -6,7 +6,10 @@
 // _summary/_elements and search-index extraction; no code is written per resource type.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <typeindex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -102,7 +105,25 @@ class Model {
   const SearchParamDef* searchParam(std::string_view resourceType, std::string_view code) const;
   const std::vector<std::string>& resourceTypes() const { return resourceTypes_; }
 
+  // A process-unique number for this loaded model: caches keyed by it can never confuse a
+  // freed model with a new one allocated at the same address.
+  uint64_t serial() const { return serial_; }
+
+  // Data derived from the model and owned by it, built by `make` on first use (e.g. the
+  // compiled search-parameter expressions of search/index.h). One instance per type T per
+  // model; lives exactly as long as the model. Thread-safe.
+  template <typename T, typename Make>
+  const T& derived(Make make) const {
+    std::lock_guard<std::mutex> lock(derivedMutex_);
+    std::shared_ptr<void>& slot = derived_[std::type_index(typeid(T))];
+    if (!slot) slot = std::shared_ptr<T>(make(*this));
+    return *static_cast<const T*>(slot.get());
+  }
+
  private:
+  uint64_t serial_ = 0;
+  mutable std::mutex derivedMutex_;
+  mutable std::unordered_map<std::type_index, std::shared_ptr<void>> derived_;
   std::unordered_map<std::string, std::unique_ptr<TypeDef>> types_;
   std::unordered_map<std::string, ValueSetCodes> valueSets_;
   std::vector<std::unique_ptr<SearchParamDef>> params_;

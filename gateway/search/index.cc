@@ -942,20 +942,17 @@ bool IndexExtractor::isIndexed(std::string_view resourceType, std::string_view c
 }
 
 const IndexExtractor& IndexExtractor::forModel(const model::Model& model) {
-  thread_local const model::Model* lastModel = nullptr;
+  // Fast path without locking: the last extractor this thread used, if it belongs to the
+  // same loaded model (compared by serial, so a freed model is never mistaken for a new one
+  // at the same address). The extractor itself is owned by the model.
+  thread_local uint64_t lastSerial = 0;
   thread_local const IndexExtractor* last = nullptr;
-  if (lastModel == &model) return *last;
-  static std::mutex mutex;
-  // Deliberately never destroyed: extractors live as long as the process (threads may still
-  // use them during static destruction).
-  static auto* cache =
-      new std::unordered_map<const model::Model*, std::unique_ptr<IndexExtractor>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  std::unique_ptr<IndexExtractor>& e = (*cache)[&model];
-  if (!e) e = std::make_unique<IndexExtractor>(model);
-  lastModel = &model;
-  last = e.get();
-  return *e;
+  if (lastSerial == model.serial() && last) return *last;
+  const IndexExtractor& e = model.derived<IndexExtractor>(
+      [](const model::Model& m) { return std::make_unique<IndexExtractor>(m); });
+  lastSerial = model.serial();
+  last = &e;
+  return e;
 }
 
 IndexValues extractIndex(const model::Model& model, const json::Value& resource) {

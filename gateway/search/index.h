@@ -143,8 +143,8 @@ class IndexExtractor {
   // Parameters not indexed, by resource type then code (diagnostics, CapabilityStatement).
   const std::vector<SkippedParam>& skipped() const { return skipped_; }
 
-  // The extractor of `model`, built on first use and kept for the life of the process (keyed
-  // by the Model's address: models are loaded once and not freed while serving). Thread-safe.
+  // The extractor of `model`, built on first use and owned by the model (Model::derived), so
+  // it lives exactly as long as the model. Thread-safe.
   static const IndexExtractor& forModel(const model::Model& model);
 
   struct TypeParams;  // index.cc

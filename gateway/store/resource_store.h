@@ -68,13 +68,15 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
 
-  // Creates a new resource with a server-assigned id (a random UUID). With
+  // Creates a new resource with a server-assigned id (a random UUID, or `assignedId` when the
+  // server chose it earlier, e.g. for a transaction's urn:uuid placeholder). With
   // `conditionalKey` (the normalised If-None-Exist query), `conditional` is the parsed query:
   // when it matches one resource that one is returned with noop=true; more than one gives
   // kPrecondition; none creates, and the key is recorded under a unique index.
   virtual Result<WriteResult> create(const std::string& type, json::Value resource,
                                      const search::SearchQuery* conditional = nullptr,
-                                     const std::string& conditionalKey = "") = 0;
+                                     const std::string& conditionalKey = "",
+                                     const std::string& assignedId = "") = 0;
 
   // Creates or updates `type/id`. ifMatch: the version the client last saw (kConflict → 412
   // when stale is mapped by the caller: the store returns kPrecondition). Update with

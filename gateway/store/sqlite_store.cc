@@ -478,9 +478,12 @@ class SqliteTransaction : public Transaction {
 
   Result<WriteResult> create(const std::string& type, json::Value resource,
                              const search::SearchQuery* conditional,
-                             const std::string& conditionalKey) override {
+                             const std::string& conditionalKey,
+                             const std::string& assignedId) override {
     Status s = usable();
     if (!s.isOk()) return s;
+    if (!assignedId.empty() && !validId(assignedId))
+      return Status::invalid("store.invalid-id: '" + assignedId + "'");
     s = checkResource(type, resource);
     if (!s.isOk()) return s;
     return inSavepoint(
@@ -501,7 +504,8 @@ class SqliteTransaction : public Transaction {
             if (keyed.value()) return std::move(*keyed.value());
           }
           Current none;
-          auto written = writeVersion(none, type, store_.newId(), resource, "POST");
+          auto written = writeVersion(none, type, assignedId.empty() ? store_.newId() : assignedId,
+                                      resource, "POST");
           if (!written.isOk()) return written.status();
           if (!conditionalKey.empty()) {
             auto st = w_.prepare(

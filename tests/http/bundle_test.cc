@@ -33,6 +33,10 @@ TEST(Transaction, CommitsAllAndRewritesPlaceholders) {
   HttpResult plan = server.get("/" + planLoc.substr(0, planLoc.find("/_history")));
   ASSERT_EQ(plan.status, 200);
   EXPECT_EQ(plan.json.find("subject")->getString("reference"), patientRef);
+  // History tells how each version was made: the transaction's POST is a POST.
+  HttpResult history = server.get("/" + patientRef + "/_history");
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(history.json.find("entry")->items()[0].find("request")->getString("method"), "POST");
 }
 
 TEST(Transaction, OneBadEntryCommitsNothing) {

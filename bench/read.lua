@@ -1,0 +1,42 @@
+-- wrk script: FHIR read of a random patient, GET /Patient/<id>.
+-- Usage: wrk ... -s bench/read.lua http://127.0.0.1:PORT -- IDS_FILE
+-- IDS_FILE has one "<patient id>\t<NHS number>" line per patient (acp-bench-load-data).
+-- done() prints one line for bench/run.sh:
+--   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
+
+local ids = {}
+local seed = 0
+
+function setup(thread)
+  seed = seed + 1
+  thread:set("seed", seed)
+end
+
+function init(args)
+  local path = args[1]
+  if path == nil then
+    error("read.lua: give the ids file after --")
+  end
+  for line in io.lines(path) do
+    local id = line:match("^([^\t]+)\t")
+    if id then ids[#ids + 1] = "/Patient/" .. id end
+  end
+  if #ids == 0 then
+    error("read.lua: no ids in " .. path)
+  end
+  math.randomseed(os.time() * 100 + (seed or 0))
+end
+
+function request()
+  return wrk.format("GET", ids[math.random(#ids)], {Accept = "application/fhir+json"})
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local seconds = summary.duration / 1e6
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end

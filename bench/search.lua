@@ -1,0 +1,46 @@
+-- wrk script: the care-plan lookup a clinician's system makes, a chained search by NHS number:
+--   GET /CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
+-- with the value percent-encoded (":" "/" and "|" as %3A %2F %7C). The NHS number is drawn at
+-- random from IDS_FILE ("<patient id>\t<NHS number>" lines, from acp-bench-load-data).
+-- Usage: wrk ... -s bench/search.lua http://127.0.0.1:PORT -- IDS_FILE
+-- done() prints one line for bench/run.sh:
+--   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
+
+local paths = {}
+local seed = 0
+local prefix = "/CarePlan?subject:Patient.identifier=" ..
+               "https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C"
+
+function setup(thread)
+  seed = seed + 1
+  thread:set("seed", seed)
+end
+
+function init(args)
+  local path = args[1]
+  if path == nil then
+    error("search.lua: give the ids file after --")
+  end
+  for line in io.lines(path) do
+    local nhs = line:match("\t(%d+)$")
+    if nhs then paths[#paths + 1] = prefix .. nhs end
+  end
+  if #paths == 0 then
+    error("search.lua: no NHS numbers in " .. path)
+  end
+  math.randomseed(os.time() * 100 + (seed or 0))
+end
+
+function request()
+  return wrk.format("GET", paths[math.random(#paths)], {Accept = "application/fhir+json"})
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local seconds = summary.duration / 1e6
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
