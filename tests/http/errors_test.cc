@@ -209,3 +209,34 @@ TEST(BadInput, NoStackTraceOrInternalDetailOnGarbage) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(BadInput, UnfinishedHeadersAreCutAfterTheTimeout) {
+  app::Options o;
+  o.timeoutSeconds = 1;
+  TestServer server(o);
+  Poco::Net::StreamSocket s(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
+  std::string partial = "GET /metadata HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  s.sendBytes(partial.data(), static_cast<int>(partial.size()));
+  // The server must close the connection by itself; the client's own limit is far larger.
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  char buf[256];
+  int n = -1;
+  bool closed = false;
+  try {
+    while ((n = s.receiveBytes(buf, sizeof buf)) > 0) {
+    }
+    closed = (n == 0);
+  } catch (const Poco::TimeoutException&) {
+    closed = false;
+  } catch (const Poco::Exception&) {
+    closed = true;  // reset by the server
+  }
+  EXPECT_TRUE(closed);
+}
+
+}  // namespace
+}  // namespace acp::testing
