@@ -141,12 +141,13 @@ FIRST_ID=$(head -n1 "$IDS" | cut -f1)
 FIRST_NHS=$(head -n1 "$IDS" | cut -f2)
 SEARCH_PATH="/CarePlan?subject:Patient.identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C$FIRST_NHS"
 
-# check URL PATH EXPECT — one request must answer 200 with EXPECT in the body.
+# check URL PATH EXPECT — one request must answer 200 with EXPECT exactly once in the body.
 check() {
-  local body
+  local body n
   body=$(curl -sS --max-time 10 -f -H 'Accept: application/fhir+json' "$1$2") ||
     die "GET $2 on $1 failed"
-  [[ "$body" == *"$3"* ]] || die "GET $2 on $1 did not contain $3: ${body:0:300}"
+  n=$(grep -oF -- "$3" <<<"$body" | wc -l)
+  [ "$n" = 1 ] || die "GET $2 on $1: $3 found $n times instead of once: ${body:0:300}"
 }
 
 # run_wrk LABEL URL SCRIPT SECONDS WRK_CPUS — one wrk run; prints its BENCH line.

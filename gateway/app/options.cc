@@ -1,5 +1,6 @@
 #include "gateway/app/options.h"
 
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <functional>
@@ -40,7 +41,12 @@ void collectKeys(const Poco::Util::AbstractConfiguration& c, const std::string& 
 }  // namespace
 
 bool isLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  std::string literal = host;
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
+  Poco::Net::IPAddress address;
+  return Poco::Net::IPAddress::tryParse(literal, address) && address.isLoopback();
 }
 
 Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {

@@ -32,6 +32,8 @@ std::string newUuid() {
 
 bool isValidId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
+  // "." and ".." are path segments, not ids: clients would normalise the URL.
+  if (id.find_first_not_of('.') == std::string_view::npos) return false;
   for (char c : id)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return false;
   return true;

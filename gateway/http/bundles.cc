@@ -51,22 +51,43 @@ bool splitEntryUrl(const std::string& baseUrl, std::string url, EntryOp& op) {
   return !op.type.empty() && op.id.find('/') == std::string::npos;
 }
 
-// Rewrites every Reference.reference that names a placeholder; collects unresolved urn:uuid.
-void rewriteReferences(json::Value& v, const std::map<std::string, std::string>& map,
-                       std::set<std::string>& unresolved) {
+// Rewrites the transaction's placeholders (R4 http.html#trules): every string equal to a
+// fullUrl placeholder — Reference.reference, and elements of type uri, url, canonical, oid,
+// uuid — and quoted placeholders in the narrative (href="urn:uuid:…", src="…"). Collects
+// conditional references ("Patient?identifier=…") for resolution inside the transaction,
+// and urn:uuid / urn:oid references that match no entry.
+void rewritePlaceholders(json::Value& v, const std::string& key,
+                         const std::map<std::string, std::string>& map,
+                         std::set<std::string>& unresolved,
+                         std::vector<json::Value*>& conditionalRefs) {
   if (v.isArray()) {
-    for (auto& i : v.items()) rewriteReferences(i, map, unresolved);
+    for (auto& i : v.items()) rewritePlaceholders(i, key, map, unresolved, conditionalRefs);
   } else if (v.isObject()) {
-    for (auto& [k, child] : v.members()) {
-      if (k == "reference" && child.isString()) {
-        auto it = map.find(child.text());
-        if (it != map.end())
-          child = json::Value::makeString(it->second);
-        else if (child.text().rfind("urn:uuid:", 0) == 0 || child.text().rfind("urn:oid:", 0) == 0)
-          unresolved.insert(child.text());
-      } else {
-        rewriteReferences(child, map, unresolved);
+    for (auto& [k, child] : v.members())
+      rewritePlaceholders(child, k, map, unresolved, conditionalRefs);
+  } else if (v.isString()) {
+    auto it = map.find(v.text());
+    if (it != map.end()) {
+      v = json::Value::makeString(it->second);
+    } else if (key == "div") {
+      std::string div = v.text();
+      bool changed = false;
+      for (const auto& [from, to] : map) {
+        std::string quoted = "\"" + from + "\"";
+        for (size_t at = div.find(quoted); at != std::string::npos;
+             at = div.find(quoted, at + to.size() + 2)) {
+          div.replace(at, quoted.size(), "\"" + to + "\"");
+          changed = true;
+        }
       }
+      if (changed) v = json::Value::makeString(div);
+    } else if (key == "reference") {
+      const std::string& ref = v.text();
+      if (ref.rfind("urn:uuid:", 0) == 0 || ref.rfind("urn:oid:", 0) == 0)
+        unresolved.insert(ref);
+      else if (ref.find('?') != std::string::npos &&
+               ref.substr(0, ref.find('?')).find('/') == std::string::npos)
+        conditionalRefs.push_back(&v);  // "Type?criteria" (not an absolute or Type/id URL)
     }
   }
 }
@@ -161,9 +182,6 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
         return fail(400, "not-supported", "unsupported method " + op.method + " in a transaction",
                     "bundle.bad-method", loc(i) + ".request.method");
       }
-      if (!op.id.empty() && op.method != "GET" && !targets.insert(op.type + "/" + op.id).second)
-        return fail(400, "invalid", "two entries in one transaction act on " + op.type + "/" + op.id,
-                    "bundle.duplicate-target", loc(i));
       ops.push_back(std::move(op));
     }
   }
@@ -197,6 +215,11 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
                     "http.multiple-matches", loc(op.index) + ".request");
       if (ids->size() == 1) {
         op.id = ids->front();
+        if (op.method == "PUT" && op.resource && !op.resource->getString("id").empty() &&
+            op.resource->getString("id") != op.id)
+          return fail(400, "invalid",
+                      "resource id does not match the resource found by the criteria",
+                      "http.id-mismatch", loc(op.index) + ".resource.id");
         if (op.method == "POST") {  // exists already: nothing to create
           auto current = tx.read(op.type, op.id);
           if (!current.isOk()) return fromStatus(current.status(), "store.read");
@@ -209,18 +232,48 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
         op.result.noop = true;
       }
     }
-    if (op.id.empty() && (op.method == "POST" || op.method == "PUT")) op.id = newUuid();
+    if (op.id.empty() && (op.method == "POST" || op.method == "PUT")) {
+      op.id = op.method == "PUT" && op.resource && !op.resource->getString("id").empty()
+                  ? op.resource->getString("id")
+                  : newUuid();
+      if (!isValidId(op.id))
+        return fail(400, "value", "invalid resource id", "http.invalid-id",
+                    loc(op.index) + ".resource.id");
+    }
     if (!op.fullUrl.empty() && (op.method == "POST" || op.method == "PUT"))
       placeholders[op.fullUrl] = op.type + "/" + op.id;
+    // R4: no two entries may act on the same resource, however it was identified.
+    if (op.method != "GET" && !op.id.empty() && !targets.insert(op.type + "/" + op.id).second)
+      return fail(400, "invalid", "two entries in one transaction act on " + op.type + "/" + op.id,
+                  "bundle.duplicate-target", loc(op.index));
   }
-  std::set<std::string> unresolved;
   for (EntryOp& op : ops) {
     if (!op.resource) continue;
-    rewriteReferences(*op.resource, placeholders, unresolved);
+    std::set<std::string> unresolved;
+    std::vector<json::Value*> conditionalRefs;
+    rewritePlaceholders(*op.resource, "", placeholders, unresolved, conditionalRefs);
     if (!unresolved.empty())
       return fail(400, "not-found",
                   "reference " + *unresolved.begin() + " matches no entry of the transaction",
                   "bundle.unresolved-reference", loc(op.index) + ".resource");
+    // Conditional references resolve inside the transaction to exactly one resource.
+    for (json::Value* ref : conditionalRefs) {
+      std::string text = ref->text();
+      std::string refType = text.substr(0, text.find('?'));
+      search::SearchQuery criteria;
+      IssueList issues;
+      if (!serves(refType) || !parseCriteria(refType, text, criteria, issues))
+        return fail(400, "invalid", "conditional reference \"" + text + "\" is not valid",
+                    "bundle.bad-conditional-reference", loc(op.index) + ".resource");
+      auto ids = tx.match(criteria, 2);
+      if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+      if (ids->size() != 1)
+        return fail(412, ids->empty() ? "not-found" : "multiple-matches",
+                    "conditional reference \"" + text + "\" matches " +
+                        (ids->empty() ? "no resource" : "more than one resource"),
+                    "bundle.conditional-reference-unmatched", loc(op.index) + ".resource");
+      *ref = json::Value::makeString(refType + "/" + ids->front());
+    }
   }
   auto runPhase = [&](const std::string& method) -> std::optional<Outcome> {
     for (EntryOp& op : ops) {

@@ -63,7 +63,7 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     r.set("readHistory", json::Value::makeBool(true));
     r.set("updateCreate", json::Value::makeBool(true));
     r.set("conditionalCreate", json::Value::makeBool(true));
-    r.set("conditionalRead", str("not-supported"));
+    r.set("conditionalRead", str("not-match"));
     r.set("conditionalUpdate", json::Value::makeBool(true));
     r.set("conditionalDelete", str("single"));
     json::Value policy = json::Value::makeArray();

@@ -1,6 +1,8 @@
 #include "gateway/http/fhir_service.h"
 
+#include <algorithm>
 #include <exception>
+#include <set>
 
 #include "gateway/core/ids.h"
 #include "gateway/model/summary.h"
@@ -174,21 +176,38 @@ bool FhirService::parseCriteria(const std::string& type, const std::string& quer
   size_t mark = q.find('?');
   if (mark != std::string::npos) q = q.substr(mark + 1);
   auto params = parseQueryString(q);
-  if (params.empty()) {
-    issues.error("invalid", "", "conditional criteria are empty", "http.empty-criteria");
-    return false;
+  // Criteria select resources; result parameters (_count, _sort, _include, ...) would
+  // silently widen a conditional write to every resource of the type.
+  static const std::set<std::string> kFilteringSpecials = {"_id", "_lastUpdated", "_tag",
+                                                          "_profile", "_security", "_source"};
+  for (const auto& [name, value] : params) {
+    std::string base = name.substr(0, name.find_first_of(":."));
+    if (!base.empty() && base[0] == '_' && !kFilteringSpecials.count(base)) {
+      issues.error("invalid", name, "\"" + name + "\" is not a criterion; conditional operations "
+                   "take search criteria only", "http.invalid-criteria");
+      return false;
+    }
   }
   search::QueryOptions opts;
   opts.strict = true;  // an ignored criterion could match far more than intended
   opts.defaultCount = options_.defaultCount;
   opts.maxCount = options_.maxCount;
-  return search::parseQuery(*model_, type, params, opts, out, issues);
+  if (!search::parseQuery(*model_, type, params, opts, out, issues)) return false;
+  if (out.criteria.empty()) {
+    issues.error("invalid", "", "conditional criteria are empty", "http.empty-criteria");
+    return false;
+  }
+  return true;
 }
 
 std::string FhirService::criteriaKey(const std::string& type,
                                      const search::SearchQuery& criteria) {
-  std::string key = type;
-  for (const auto& [k, v] : criteria.echo) key += "&" + k + "=" + v;
+  // Order-independent and unambiguous: sorted, percent-encoded name=value pairs.
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : criteria.echo) parts.push_back(percentEncode(k) + "=" + percentEncode(v));
+  std::sort(parts.begin(), parts.end());
+  std::string key = type + "?";
+  for (size_t i = 0; i < parts.size(); ++i) key += (i ? "&" : "") + parts[i];
   return key;
 }
 
@@ -245,7 +264,7 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
     return o;
   }
   if (seg.size() == 1 && seg[0] == "_history") {
-    if (m != "GET") return notAllowed("GET");
+    if (m != "GET" && m != "HEAD") return notAllowed("GET");
     return history(rq, "", "");
   }
   const std::string& type = seg[0];
@@ -269,9 +288,11 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
     case 2:
       if (seg[1] == "_search") {
         if (m != "POST") return notAllowed("POST");
-        if ((!rq.body.empty() || !rq.header("Content-Type").empty()) &&
-            rq.header("Content-Type").find("application/x-www-form-urlencoded") ==
-                std::string::npos) {
+        std::string contentType = rq.header("Content-Type");
+        std::transform(contentType.begin(), contentType.end(), contentType.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if ((!rq.body.empty() || !contentType.empty()) &&
+            contentType.find("application/x-www-form-urlencoded") == std::string::npos) {
           return fail(415, "not-supported",
                       "POST _search takes application/x-www-form-urlencoded parameters",
                       "http.unsupported-media-type");
@@ -281,7 +302,7 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
         return search(rq, type, std::move(params));
       }
       if (seg[1] == "_history") {
-        if (m != "GET") return notAllowed("GET");
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
         return history(rq, type, "");
       }
       if (m == "GET" || m == "HEAD") return read(rq, type, seg[1]);
@@ -290,13 +311,13 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
       return notAllowed("GET, PUT, DELETE");
     case 3:
       if (seg[2] == "_history") {
-        if (m != "GET") return notAllowed("GET");
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
         return history(rq, type, seg[1]);
       }
       break;
     case 4:
       if (seg[2] == "_history") {
-        if (m != "GET") return notAllowed("GET");
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
         return vread(rq, type, seg[1], seg[3]);
       }
       break;

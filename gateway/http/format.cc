@@ -44,7 +44,11 @@ std::string mediaType(const std::string& value, std::vector<std::pair<std::strin
 }
 
 // json / xml / "" (unsupported) for a media type or a _format short name.
-std::string classify(const std::string& type) {
+std::string classify(const std::string& typeIn) {
+  // An unencoded '+' in _format arrives as a space after form decoding.
+  std::string type = typeIn;
+  for (auto& c : type)
+    if (c == ' ') c = '+';
   if (type == "json" || type == "application/fhir+json" || type == "application/json" ||
       type == "application/json+fhir")
     return "json";

@@ -12,13 +12,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <functional>
 #include <istream>
 #include <thread>
 
 namespace acp::http {
 
-std::string routeTemplate(const std::string& path) {
+std::string routeTemplate(const std::string& path,
+                          const std::function<bool(const std::string&)>& isServedType) {
+  // Only fixed tokens reach the log: a served type name, "metadata", "_history", "_search";
+  // everything else (ids, unknown names that might be identifiers or injected text) becomes
+  // a placeholder.
   std::string out;
   size_t start = 0;
   int index = 0;
@@ -28,8 +34,12 @@ std::string routeTemplate(const std::string& path) {
     std::string seg = path.substr(start, slash - start);
     if (!seg.empty()) {
       ++index;
-      bool keep = index == 1 || seg[0] == '_' || seg[0] == '$' || seg == "metadata";
-      out += "/" + (keep ? seg : (index == 4 ? std::string("{vid}") : std::string("{id}")));
+      bool fixed = seg == "_history" || seg == "_search" || (index == 1 && seg == "metadata") ||
+                   (index == 1 && isServedType(seg));
+      out += "/" + (fixed ? seg
+                          : index == 1 ? std::string("{unknown}")
+                          : index == 4 ? std::string("{vid}")
+                                       : std::string("{id}"));
     }
     start = slash + 1;
   }
@@ -38,12 +48,17 @@ std::string routeTemplate(const std::string& path) {
 
 namespace {
 
+void setStatus(Poco::Net::HTTPServerResponse& resp, int status) {
+  auto s = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status);
+  resp.setStatusAndReason(s, Poco::Net::HTTPResponse::getReasonForStatus(s));
+}
+
 void sendOutcome(Poco::Net::HTTPServerResponse& resp, int status, const std::string& type,
                  const std::string& message, const std::string& code, bool close) {
   IssueList issues;
   issues.error(type, "", message, code);
   std::string body = json::write(issues.toOperationOutcome());
-  resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  setStatus(resp, status);
   resp.setContentType(contentTypeOf(Format::kJson));
   if (close) resp.setKeepAlive(false);
   resp.sendBuffer(body.data(), body.size());
@@ -62,6 +77,15 @@ void drain(std::istream& in, size_t limit) {
 }
 
 constexpr size_t kDrainLimit = 1024 * 1024;
+
+// Host header "name[:port]" or "[v6]:port": letters, digits and . - : [ ] only.
+bool validHost(const std::string& host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (unsigned char c : host)
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+      return false;
+  return true;
+}
 
 class FhirHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -82,7 +106,9 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
     try {
       status = serve(req, resp, route);
     } catch (...) {
-      // serve() handles every expected failure; this is a last line of defence.
+      // serve() handles every expected failure; this is a last line of defence. The log gets
+      // the route template only (no values from the request).
+      log_.error("unexpected failure serving %s %s", req.getMethod(), route);
       if (!resp.sent()) {
         try {
           sendOutcome(resp, 500, "exception", "the request could not be processed",
@@ -95,9 +121,8 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
       auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                           started)
                     .count();
-      Poco::Logger& log = Poco::Logger::get("acp.http");
-      if (log.information())
-        log.information("%s %s %d %.1fms", req.getMethod(), route, status, ms);
+      if (log_.information())
+        log_.information("%s %s %d %.1fms", req.getMethod(), route, status, ms);
     }
   }
 
@@ -114,13 +139,20 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
       size_t slash = fr.path.find('/', fr.path.find("//") + 2);
       fr.path = slash == std::string::npos ? "/" : fr.path.substr(slash);
     }
-    route = routeTemplate(fr.path);
+    route = routeTemplate(fr.path, [this](const std::string& t) { return service_.serves(t); });
     if (q != std::string::npos) fr.query = parseQueryString(uri.substr(q + 1));
     for (const auto& [k, v] : req) fr.headers[k] = v;
 
     bool hasBody = fr.method == "POST" || fr.method == "PUT" || fr.method == "PATCH";
     bool chunked = req.getChunkedTransferEncoding();
     bool hasLength = req.hasContentLength();
+    if (hasLength && req.getContentLength64() < 0) {
+      sendOutcome(resp, 400, "structure", "invalid Content-Length", "http.invalid-length", true);
+      return 400;
+    }
+    // After a chunked body the connection is not reused: a malformed chunk that Poco's
+    // reader takes for the end must never let the rest be read as another request.
+    if (chunked) resp.setKeepAlive(false);
     if (hasBody) {
       if (chunked && hasLength) {
         sendOutcome(resp, 400, "structure",
@@ -158,22 +190,32 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
         }
         body.append(buf, static_cast<size_t>(got));
       }
+      // A body cut short (client gone, malformed chunk) is never processed: what arrived is
+      // not what was sent.
+      if (in.bad() || (hasLength && static_cast<int64_t>(body.size()) != req.getContentLength64())) {
+        sendOutcome(resp, 400, "structure", "the request body is incomplete or malformed",
+                    "http.incomplete-body", true);
+        return 400;
+      }
       fr.body = std::move(body);
-    } else if (hasLength && req.getContentLength64() > 0) {
-      // A body on GET/DELETE is not read; the connection cannot be reused safely.
+    } else if (chunked || (hasLength && req.getContentLength64() > 0)) {
+      // A body on GET/DELETE/HEAD is not read; the connection cannot be reused safely.
       resp.setKeepAlive(false);
     }
     if (!options_.baseUrl.empty()) {
       fr.baseUrl = options_.baseUrl;
+    } else if (req.has("Host") && validHost(req.get("Host"))) {
+      fr.baseUrl = "http://" + req.get("Host");
+    } else if (req.getVersion() == Poco::Net::HTTPMessage::HTTP_1_1) {
+      sendOutcome(resp, 400, "structure", "a valid Host header is required", "http.bad-host",
+                  true);
+      return 400;
     } else {
-      std::string host = req.getHost();
-      bool hostOk = !host.empty() && host.size() < 256 &&
-                    host.find_first_of("/\\ \"<>") == std::string::npos;
-      fr.baseUrl = "http://" + (hostOk ? host : req.serverAddress().toString());
+      fr.baseUrl = "http://" + req.serverAddress().toString();
     }
     // gateway.auth.mode=none: the local superuser (RequestContext defaults).
     FhirResponse r = service_.handle(fr);
-    resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
+    setStatus(resp, r.status);
     for (const auto& [k, v] : r.headers) resp.set(k, v);
     if (r.closeConnection) resp.setKeepAlive(false);
     if (!r.contentType.empty()) resp.setContentType(r.contentType);
@@ -181,7 +223,7 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
       resp.setContentLength64(static_cast<Poco::Int64>(r.body.size()));
       resp.send();
     } else if (r.status == 304 || r.status == 204) {
-      resp.setContentLength(0);
+      resp.setContentLength(Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH);
       resp.send();
     } else {
       resp.sendBuffer(r.body.data(), r.body.size());
@@ -192,6 +234,7 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
   const FhirService& service_;
   const HttpServerOptions& options_;
   std::atomic<int>& inFlight_;
+  Poco::Logger& log_ = Poco::Logger::get("acp.http");
 };
 
 class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
@@ -221,7 +264,11 @@ HttpServer::~HttpServer() { stop(0); }
 Status HttpServer::start() {
   try {
     Poco::Net::SocketAddress address(options_.host, static_cast<Poco::UInt16>(options_.port));
-    Poco::Net::ServerSocket socket(address, 256);
+    // reuseAddress for quick restarts, but never SO_REUSEPORT: a second instance must fail to
+    // bind rather than silently share the port.
+    Poco::Net::ServerSocket socket;
+    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(256);
     port_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.maxThreads);
@@ -232,7 +279,8 @@ Status HttpServer::start() {
     params->setMaxKeepAliveRequests(options_.maxKeepAliveRequests);
     params->setServerName("");
     params->setSoftwareVersion("");
-    pool_ = std::make_unique<Poco::ThreadPool>(2, options_.maxThreads, 60);
+    pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, options_.maxThreads),
+                                               options_.maxThreads, 60);
     server_ = std::make_unique<Poco::Net::HTTPServer>(
         new HandlerFactory(service_, options_, inFlight_), *pool_, socket, params);
     server_->start();
@@ -245,8 +293,10 @@ Status HttpServer::start() {
 
 void HttpServer::stop(int graceSeconds) {
   if (!server_) return;
-  // Stop accepting, and tell every connection to close after its current request.
-  server_->stopAll(false);
+  // Stop accepting (the listening socket closes), let in-flight requests finish up to the
+  // grace period, then cut every connection, idle keep-alive ones included. stopAll(false)
+  // is not used: it waits, without limit, on each busy connection.
+  server_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(graceSeconds);
   while (inFlight_->load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

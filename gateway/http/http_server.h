@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -59,7 +60,9 @@ class HttpServer {
   int port_ = 0;
 };
 
-// "/Patient/123/_history/2" → "/Patient/{id}/_history/{vid}" for logs.
-std::string routeTemplate(const std::string& path);
+// "/Patient/123/_history/2" → "/Patient/{id}/_history/{vid}" for logs: only fixed tokens
+// (served type names, metadata, _history, _search) are kept; anything else is a placeholder.
+std::string routeTemplate(const std::string& path,
+                          const std::function<bool(const std::string&)>& isServedType);
 
 }  // namespace acp::http

@@ -10,13 +10,15 @@
 namespace acp::http {
 namespace {
 
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
 // If-Match: W/"3" or "3" → 3. Returns false when present but malformed.
 bool parseIfMatch(const std::string& header, std::optional<int64_t>& out) {
   if (header.empty()) return true;
   std::string v = header;
   if (v.rfind("W/", 0) == 0) v = v.substr(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), ::isdigit)) return false;
+  if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), isDigit)) return false;
   out = std::stoll(v);
   return true;
 }
@@ -44,6 +46,34 @@ const std::string* queryValue(const std::vector<std::pair<std::string, std::stri
 }
 
 json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+// If-None-Match: "*" or a comma list of (weak or strong) ETags; weak comparison.
+bool noneMatchHits(const std::string& header, int64_t version) {
+  std::string want = std::to_string(version);
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t comma = header.find(',', start);
+    if (comma == std::string::npos) comma = header.size();
+    std::string tag = header.substr(start, comma - start);
+    tag.erase(0, tag.find_first_not_of(" \t"));
+    tag.erase(tag.find_last_not_of(" \t") + 1);
+    if (tag == "*") return true;
+    if (tag.rfind("W/", 0) == 0) tag = tag.substr(2);
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') tag = tag.substr(1, tag.size() - 2);
+    if (tag == want) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+// _format and _pretty, to carry into paging links so a client following them keeps its
+// format.
+std::string transportParams(const FhirRequest& rq) {
+  std::string out;
+  for (const auto& [k, v] : rq.query)
+    if (k == "_format" || k == "_pretty") out += "&" + k + "=" + percentEncode(v);
+  return out;
+}
 
 }  // namespace
 
@@ -80,7 +110,7 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
   Outcome o;
   addVersionHeaders(o, r.value());
   const std::string& inm = rq.header("If-None-Match");
-  if (!inm.empty() && inm == "W/\"" + std::to_string(r->versionId) + "\"") {
+  if (!inm.empty() && noneMatchHits(inm, r->versionId)) {
     o.status = 304;
     return o;
   }
@@ -102,7 +132,7 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
 FhirService::Outcome FhirService::vread(const FhirRequest& rq, const std::string& type,
                                         const std::string& id, const std::string& version) const {
   if (version.empty() || version.size() > 18 ||
-      !std::all_of(version.begin(), version.end(), ::isdigit))
+      !std::all_of(version.begin(), version.end(), isDigit))
     return fail(400, "value", "invalid version id \"" + version + "\"", "http.invalid-version");
   auto r = store_->vread(type, id, std::stoll(version));
   if (!r.isOk()) return fromStatus(r.status(), "store.vread");
@@ -192,9 +222,12 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
 
 FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
                                                     const std::string& type) const {
-  if (rq.query.empty())
-    return fail(405, "not-supported", "PUT needs an id or conditional criteria",
-                "http.method-not-allowed");
+  if (rq.query.empty()) {
+    Outcome o = fail(405, "not-supported", "PUT needs an id or conditional criteria",
+                     "http.method-not-allowed");
+    o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
+    return o;
+  }
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
@@ -263,9 +296,12 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
 
 FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
                                                     const std::string& type) const {
-  if (rq.query.empty())
-    return fail(405, "not-supported", "DELETE needs an id or conditional criteria",
-                "http.method-not-allowed");
+  if (rq.query.empty()) {
+    Outcome o = fail(405, "not-supported", "DELETE needs an id or conditional criteria",
+                     "http.method-not-allowed");
+    o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
+    return o;
+  }
   std::string q;
   for (const auto& [k, v] : rq.query) {
     if (k == "_format" || k == "_pretty") continue;
@@ -335,7 +371,7 @@ FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::stri
   hq.count = options_.defaultCount;
   for (const auto& [k, v] : rq.query) {
     if (k == "_count") {
-      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), ::isdigit))
+      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), isDigit))
         return fail(400, "value", "_count must be a non-negative integer", "search.invalid-count");
       hq.count = std::min(std::atoi(v.c_str()), options_.maxCount);
     } else if (k == "_since") {
@@ -360,6 +396,7 @@ FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::stri
                      "/_history";
   std::string params = "_count=" + std::to_string(hq.count);
   if (hq.since) params += "&_since=" + percentEncode(*hq.since);
+  params += transportParams(rq);
   json::Value links = json::Value::makeArray();
   links.push(link("self", self + "?" + params + (hq.cursor.empty() ? "" : "&_cursor=" +
                                                                            percentEncode(hq.cursor))));
@@ -423,6 +460,8 @@ FhirService::Outcome FhirService::search(
   std::string echoed;
   for (const auto& [k, v] : query.echo)
     echoed += (echoed.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
+  std::string transport = transportParams(rq);
+  if (!transport.empty()) echoed += echoed.empty() ? transport.substr(1) : transport;
   json::Value links = json::Value::makeArray();
   links.push(link("self", self + echoed +
                               (query.cursor.empty() ? "" : "&_cursor=" + percentEncode(query.cursor))));
@@ -450,6 +489,11 @@ FhirService::Outcome FhirService::search(
     for (auto& r : page->entries) addEntry(r, "match");
     for (auto& r : page->included) addEntry(r, "include");
   }
+  if (page->includesTruncated)
+    issues.warning("incomplete", "_include",
+                   "more resources matched _include/_revinclude than one page carries; the "
+                   "included set is incomplete",
+                   "search.includes-truncated");
   if (!issues.empty()) {
     json::Value e = json::Value::makeObject();
     e.set("fullUrl", str("urn:uuid:" + newUuid()));

@@ -1,6 +1,6 @@
 // FhirRequest / FhirResponse — the transport-neutral form of one FHIR REST exchange.
 //
-// The Poco adapter (http/poco_server.cc) turns HTTP into a FhirRequest and writes the
+// The Poco adapter (http/http_server.cc) turns HTTP into a FhirRequest and writes the
 // FhirResponse back; batch and transaction Bundles build FhirRequests for their entries.
 // Plain values; no thread-safety concerns.
 #pragma once

@@ -997,6 +997,12 @@ class SqliteTransaction : public Transaction {
       s.bind(3, std::string_view(text), true);
       s.bind(4, cur.pk);
       if (s.run() != StepResult::kDone) return sqlError(s, "update");
+      // A conditional-create key only guards the create race; once the content changes the
+      // criteria may no longer match, so the key must not answer later creates.
+      auto keys = w_.prepare("DELETE FROM conditional_keys WHERE resource_pk = ?1");
+      if (!keys.isOk()) return keys.status();
+      keys.value().bind(1, cur.pk);
+      if (keys.value().run() != StepResult::kDone) return sqlError(keys.value(), "conditional keys");
       Status cs = clearIndex(cur.pk);
       if (!cs.isOk()) return cs;
     } else {

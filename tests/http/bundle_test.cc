@@ -116,3 +116,52 @@ TEST(Bundle, OtherTypesAndOversizeAreRefused) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(Transaction, PlaceholdersInUrisNarrativeAndConditionalReferences) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Organization/gp", R"({"resourceType":"Organization","id":"gp",
+      "identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X81001"}]})").status, 201);
+  std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001",
+     "resource":{"resourceType":"Patient","gender":"female",
+       "generalPractitioner":[{"reference":"Organization?identifier=https://fhir.nhs.uk/Id/ods-organization-code|X81001"}]},
+     "request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"CarePlan","status":"active","intent":"plan",
+       "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001\">patient</a></div>"},
+       "extension":[{"url":"https://example.org/source","valueUri":"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001"}],
+       "subject":{"reference":"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001"}},
+     "request":{"method":"POST","url":"CarePlan"}}]})";
+  HttpResult r = server.post("/", tx);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string patientLoc = r.json.find("entry")->items()[0].find("response")->getString("location");
+  std::string patientRef = patientLoc.substr(0, patientLoc.find("/_history"));
+  std::string planLoc = r.json.find("entry")->items()[1].find("response")->getString("location");
+  HttpResult plan = server.get("/" + planLoc.substr(0, planLoc.find("/_history")));
+  EXPECT_EQ(plan.json.find("extension")->items()[0].getString("valueUri"), patientRef);
+  EXPECT_NE(plan.json.find("text")->getString("div").find("href=\"" + patientRef + "\""), std::string::npos);
+  HttpResult patient = server.get("/" + patientRef);
+  EXPECT_EQ(patient.json.find("generalPractitioner")->items()[0].getString("reference"), "Organization/gp");
+  // A conditional reference that matches nothing fails the whole transaction.
+  std::string dangling = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"resource":{"resourceType":"Patient","generalPractitioner":[{"reference":"Organization?identifier=urn:x|none"}]},
+     "request":{"method":"POST","url":"Patient"}}]})";
+  EXPECT_EQ(server.post("/", dangling).status, 412);
+}
+
+TEST(Transaction, TwoEntriesOnOneResourceAreRefusedEvenWhenConditional) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/pput1", R"({"resourceType":"Patient","id":"pput1"})").status, 201);
+  std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"request":{"method":"DELETE","url":"Patient/pput1"}},
+    {"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"PUT","url":"Patient?_id=pput1"}}]})";
+  HttpResult r = server.post("/", tx);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.errorCode(), "bundle.duplicate-target");
+  EXPECT_EQ(server.get("/Patient/pput1").header("etag"), "W/\"1\"");
+}
+
+}  // namespace
+}  // namespace acp::testing

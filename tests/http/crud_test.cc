@@ -175,3 +175,52 @@ TEST(Crud, SummaryAndElementsOnRead) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(Conditional, ResultParametersAreNotCriteria) {
+  TestServer server;
+  ASSERT_EQ(server.post("/Organization", R"({"resourceType":"Organization","name":"Hospice"})").status, 201);
+  HttpResult del = server.del("/Organization?_count=10");
+  EXPECT_EQ(del.status, 400);
+  EXPECT_EQ(del.errorCode(), "http.invalid-criteria");
+  EXPECT_EQ(server.put("/Organization?_sort=name", R"({"resourceType":"Organization","name":"X"})").status, 400);
+  EXPECT_EQ(server.post("/Organization", R"({"resourceType":"Organization"})",
+                        {{"If-None-Exist", "_summary=count"}}).status, 400);
+  EXPECT_EQ(server.get("/Organization?name=Hospice&_summary=count").json.find("total")->text(), "1");
+}
+
+TEST(Conditional, AKeyDoesNotOutliveTheMatch) {
+  TestServer server;
+  std::map<std::string, std::string> h = {{"If-None-Exist", "identifier=urn:x|A"}};
+  HttpResult first = server.post("/Patient",
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:x","value":"A"}]})", h);
+  ASSERT_EQ(first.status, 201);
+  std::string id = first.json.getString("id");
+  ASSERT_EQ(server.put("/Patient/" + id, R"({"resourceType":"Patient","id":")" + id +
+                                             R"(","identifier":[{"system":"urn:x","value":"B"}]})")
+                .status,
+            200);
+  HttpResult again = server.post("/Patient",
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:x","value":"A"}]})", h);
+  EXPECT_EQ(again.status, 201) << "A no longer matches the first patient";
+  EXPECT_NE(again.json.getString("id"), id);
+}
+
+TEST(Conditional, IfNoneMatchListsAndStar) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  EXPECT_EQ(server.get("/Patient/p1", {{"If-None-Match", "W/\"0\", W/\"1\""}}).status, 304);
+  EXPECT_EQ(server.get("/Patient/p1", {{"If-None-Match", "*"}}).status, 304);
+  EXPECT_EQ(server.get("/Patient/p1", {{"If-None-Match", "\"1\""}}).status, 304);
+}
+
+TEST(Ids, DotSegmentsAreNotIds) {
+  TestServer server;
+  EXPECT_EQ(server.put("/Patient/..%2E", R"({"resourceType":"Patient","id":"..."})").status, 400);
+  EXPECT_EQ(server.get("/Patient/%2E").status, 400);
+}
+
+}  // namespace
+}  // namespace acp::testing
