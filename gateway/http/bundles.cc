@@ -106,19 +106,7 @@ FhirService::Outcome FhirService::bundle(const FhirRequest& rq) const {
   json::Value b;
   Outcome failure;
   if (!readBody(rq, "Bundle", b, failure, /*validate=*/false)) return failure;
-  // A transaction is validated whole (one bad entry fails it); a batch only as an envelope,
-  // each entry's resource then being validated by its own interaction.
-  IssueList issues;
-  if (b.getString("type") == "batch") {
-    json::Value envelope = b;
-    if (json::Value* entries = envelope.find("entry"))
-      for (auto& e : entries->items())
-        if (e.isObject()) e.erase("resource");
-    if (!validator_.validate(envelope, issues, "Bundle")) return fromIssues(issues);
-  } else if (!validator_.validate(b, issues, "Bundle")) {
-    return fromIssues(issues);
-  }
-  const std::string& type = b.getString("type");
+  // Size first: no validation work for a Bundle that will be refused anyway.
   const json::Value* entries = b.find("entry");
   size_t n = entries && entries->isArray() ? entries->items().size() : 0;
   if (n > static_cast<size_t>(options_.maxBundleEntries))
@@ -126,15 +114,26 @@ FhirService::Outcome FhirService::bundle(const FhirRequest& rq) const {
                 "the Bundle has " + std::to_string(n) + " entries; the limit is " +
                     std::to_string(options_.maxBundleEntries),
                 "bundle.too-many-entries", "Bundle.entry");
-  if (type == "transaction") return transaction(rq, b);
-  if (type == "batch") return batch(rq, b);
+  // A transaction is validated whole (one bad entry fails it); a batch only as an envelope,
+  // each entry's resource then being validated by its own interaction.
+  IssueList issues;
+  const std::string type = b.getString("type");
+  if (type == "batch") {
+    json::Value envelope = b;
+    if (json::Value* list = envelope.find("entry"))
+      for (auto& e : list->items())
+        if (e.isObject()) e.erase("resource");
+    if (!validator_.validate(envelope, issues, "Bundle")) return fromIssues(issues);
+    return batch(rq, b);
+  }
+  if (!validator_.validate(b, issues, "Bundle")) return fromIssues(issues);
+  if (type == "transaction") return transaction(rq, std::move(b));
   return fail(400, "invalid", "only transaction and batch Bundles can be posted to the base",
               "bundle.wrong-type", "Bundle.type");
 }
 
-FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
-                                              const json::Value& original) const {
-  json::Value b = original;  // mutable copy: references get rewritten
+FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value b) const {
+  // b is ours: placeholders are rewritten in place.
   json::Value* entries = b.find("entry");
   std::vector<EntryOp> ops;
   std::set<std::string> targets;
@@ -350,7 +349,7 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq,
       resp->set("lastModified", str(r.lastUpdated));
       if (representation && !r.json.empty()) e.set("resource", json::Value::makeRaw(r.json));
     }
-    if (!op.fullUrl.empty()) e.set("fullUrl", str(op.fullUrl));
+    if (!r.id.empty()) e.set("fullUrl", str(rq.baseUrl + "/" + r.type + "/" + r.id));
     list.push(std::move(e));
   }
   if (!list.items().empty()) out.set("entry", std::move(list));
@@ -371,11 +370,11 @@ FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value
       const json::Value& e = entries->items()[i];
       const json::Value* request = e.find("request");
       Outcome got;
+      FhirRequest sub;
       if (!request) {
         got = fail(400, "required", "each batch entry needs a request", "bundle.no-request",
                    loc(i) + ".request");
       } else {
-        FhirRequest sub;
         sub.method = request->getString("method");
         std::string url = request->getString("url");
         if (!rq.baseUrl.empty() && url.rfind(rq.baseUrl + "/", 0) == 0)
@@ -386,6 +385,7 @@ FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value
         if (q != std::string::npos) sub.query = parseQueryString(url.substr(q + 1));
         sub.baseUrl = rq.baseUrl;
         sub.context = rq.context;
+        if (!rq.header("Prefer").empty()) sub.headers["Prefer"] = rq.header("Prefer");
         if (!request->getString("ifMatch").empty())
           sub.headers["If-Match"] = request->getString("ifMatch");
         if (!request->getString("ifNoneExist").empty())
@@ -408,8 +408,12 @@ FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value
         if (h == "Location") resp->set("location", str(v));
         if (h == "ETag") resp->set("etag", str(v));
       }
+      if (!got.lastUpdated.empty()) resp->set("lastModified", str(got.lastUpdated));
       if (got.status >= 400) {
         resp->set("outcome", got.issues.toOperationOutcome());
+      } else if (got.body && got.body->getString("resourceType") == "OperationOutcome" &&
+                 sub.method != "GET") {
+        resp->set("outcome", std::move(*got.body));  // e.g. the answer to a DELETE
       } else if (got.body) {
         re.set("resource", std::move(*got.body));
       } else if (!got.rawBody.empty()) {

@@ -117,6 +117,7 @@ FhirService::Outcome FhirService::fromIssues(const IssueList& issues) {
 }
 
 void FhirService::addVersionHeaders(Outcome& o, const store::StoredResource& r) {
+  o.lastUpdated = r.lastUpdated;
   o.headers.emplace_back("ETag", "W/\"" + std::to_string(r.versionId) + "\"");
   std::string lm = httpDateFromInstant(r.lastUpdated);
   if (!lm.empty()) o.headers.emplace_back("Last-Modified", lm);

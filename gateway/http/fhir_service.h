@@ -55,6 +55,7 @@ class FhirService {
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<json::Value> body;  // may hold kRaw stored resources
     std::string rawBody;              // a stored resource's JSON, served as-is when possible
+    std::string lastUpdated;          // the version's instant (batch-response lastModified)
     IssueList issues;                 // the body when status >= 400
   };
 
@@ -75,7 +76,7 @@ class FhirService {
                  std::vector<std::pair<std::string, std::string>> params) const;
   // Bundles at the base (bundles.cc).
   Outcome bundle(const FhirRequest& rq) const;
-  Outcome transaction(const FhirRequest& rq, const json::Value& bundle) const;
+  Outcome transaction(const FhirRequest& rq, json::Value bundle) const;
   Outcome batch(const FhirRequest& rq, const json::Value& bundle) const;
 
   // Helpers (fhir_service.cc).

@@ -217,7 +217,6 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
     FhirResponse r = service_.handle(fr);
     setStatus(resp, r.status);
     for (const auto& [k, v] : r.headers) resp.set(k, v);
-    if (r.closeConnection) resp.setKeepAlive(false);
     if (!r.contentType.empty()) resp.setContentType(r.contentType);
     if (fr.method == "HEAD") {
       resp.setContentLength64(static_cast<Poco::Int64>(r.body.size()));

@@ -44,7 +44,6 @@ struct FhirResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // ETag, Location, ...
   std::string contentType;  // "" when there is no body
   std::string body;
-  bool closeConnection = false;
 };
 
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space, per form encoding).

@@ -91,12 +91,16 @@ TEST(Batch, EachEntryAnsweredOnItsOwn) {
     {"resource":{"resourceType":"Patient","gender":"female"},"request":{"method":"POST","url":"Patient"}},
     {"resource":{"resourceType":"Patient","gender":"nonsense"},"request":{"method":"POST","url":"Patient"}},
     {"request":{"method":"GET","url":"Patient/missing"}},
-    {"request":{"method":"GET","url":"Patient?gender=female"}}]})";
+    {"request":{"method":"GET","url":"Patient?gender=female"}},
+    {"request":{"method":"DELETE","url":"Patient/missing"}}]})";
   HttpResult r = server.post("/", batch);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto& e = r.json.find("entry")->items();
-  ASSERT_EQ(e.size(), 4u);
+  ASSERT_EQ(e.size(), 5u);
   EXPECT_EQ(e[0].find("response")->getString("status"), "201");
+  EXPECT_FALSE(e[0].find("response")->getString("lastModified").empty());
+  EXPECT_EQ(e[4].find("resource"), nullptr);
+  EXPECT_NE(e[4].find("response")->find("outcome"), nullptr);
   EXPECT_EQ(e[1].find("response")->getString("status"), "422");
   EXPECT_NE(e[1].find("response")->find("outcome"), nullptr);
   EXPECT_EQ(e[2].find("response")->getString("status"), "404");
