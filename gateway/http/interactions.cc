@@ -14,7 +14,7 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 // If-Match: W/"3" or "3" → 3. Returns false when present but malformed.
 bool parseIfMatch(const std::string& header, std::optional<int64_t>& out) {
-  if (header.empty()) return true;
+  if (header.empty() || header == "*") return true;  // "*": any current version
   std::string v = header;
   if (v.rfind("W/", 0) == 0) v = v.substr(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
@@ -376,9 +376,14 @@ FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::stri
       hq.count = std::min(std::atoi(v.c_str()), options_.maxCount);
     } else if (k == "_since") {
       int64_t lo, hi;
-      if (!search::dateRange(v, lo, hi))
-        return fail(400, "value", "_since must be a FHIR instant", "search.invalid-date");
+      // R4: an instant (to the second, with a time zone).
+      if (v.size() < 20 || v[10] != 'T' || !search::dateRange(v, lo, hi))
+        return fail(400, "value", "_since must be a FHIR instant, e.g. 2026-01-01T00:00:00Z",
+                    "search.invalid-date", "_since");
       hq.since = v;
+    } else if (k == "_at" || k == "_list") {
+      return fail(400, "not-supported", k + " is not supported on history",
+                  "search.unsupported-parameter", k);
     } else if (k == "_cursor") {
       hq.cursor = v;
     }

@@ -224,3 +224,22 @@ TEST(Ids, DotSegmentsAreNotIds) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(History, SinceTakesAnInstantAndAtIsRefused) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  HttpResult all = server.get("/Patient/p1/_history?_since=2000-01-01T00:00:00Z");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(all.json.find("entry")->items().size(), 1u);
+  HttpResult none = server.get("/Patient/p1/_history?_since=2999-01-01T00:00:00Z");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_EQ(none.json.find("entry"), nullptr);
+  EXPECT_EQ(server.get("/Patient/p1/_history?_since=2020").status, 400);
+  EXPECT_EQ(server.get("/Patient/p1/_history?_at=2020-01-01T00:00:00Z").status, 400);
+}
+
+}  // namespace
+}  // namespace acp::testing
