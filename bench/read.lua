@@ -1,6 +1,7 @@
 -- wrk script: FHIR read of a random patient, GET /Patient/<id>.
 -- Usage: wrk ... -s bench/read.lua http://127.0.0.1:PORT -- IDS_FILE
 -- IDS_FILE has one "<patient id>\t<NHS number>" line per patient (acp-bench-load-data).
+-- Requests are formatted once in init(), so wrk spends as little as possible per request.
 -- done() prints one line for bench/run.sh:
 --   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
 
@@ -19,7 +20,9 @@ function init(args)
   end
   for line in io.lines(path) do
     local id = line:match("^([^\t]+)\t")
-    if id then ids[#ids + 1] = "/Patient/" .. id end
+    if id then
+      ids[#ids + 1] = wrk.format("GET", "/Patient/" .. id, {Accept = "application/fhir+json"})
+    end
   end
   if #ids == 0 then
     error("read.lua: no ids in " .. path)
@@ -28,7 +31,7 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", ids[math.random(#ids)], {Accept = "application/fhir+json"})
+  return ids[math.random(#ids)]
 end
 
 function done(summary, latency, requests)

@@ -88,9 +88,9 @@ WORK=$(mktemp -d "$BUILD/bench/run.XXXXXX")
 PIDS=()
 
 stop_pid() {  # stop_pid PID: SIGTERM, up to 15 s, then SIGKILL
-  local pid=$1 i
+  local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -110,7 +110,7 @@ trap 'exit 130' INT TERM
 # start_server NAME CPU_LIST COMMAND... — starts it (under taskset when CPU_LIST is not
 # "all"), waits for its "ready http=HOST:PORT" line, sets SERVER_PID and SERVER_URL.
 start_server() {
-  local name=$1 cpus=$2 out i line
+  local name=$1 cpus=$2 out line
   shift 2
   out=$WORK/$name.out
   if [ "$cpus" = all ]; then
@@ -120,7 +120,7 @@ start_server() {
   fi
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  for i in $(seq 1 600); do  # up to 60 s
+  for _ in $(seq 1 600); do  # up to 60 s
     line=$(grep -m1 '^ready http=' "$out" 2>/dev/null || true)
     [ -n "$line" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name.err" >&2; die "$name exited"; }
