@@ -191,13 +191,22 @@ namespace {
 // A read transaction on a reader: one WAL snapshot for several statements.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(Connection& c) : c_(c) { status_ = c_.exec("BEGIN"); }
+  explicit ReadSnapshot(Connection& c) : c_(c) { status_ = run("BEGIN"); }
   ~ReadSnapshot() {
-    if (status_.isOk()) c_.exec("COMMIT");
+    if (status_.isOk()) run("COMMIT");
   }
   const Status& status() const { return status_; }
 
  private:
+  // Cached prepared statements: BEGIN/COMMIT run on every search, no need to re-parse them.
+  Status run(const char* sql) {
+    auto st = c_.prepare(sql);
+    if (!st.isOk()) return st.status();
+    if (st.value().run() != StepResult::kDone)
+      return Status::internal(std::string("store.sqlite: ") + sql + " failed");
+    return Status::ok();
+  }
+
   Connection& c_;
   Status status_;
 };
