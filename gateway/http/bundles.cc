@@ -278,15 +278,9 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
     for (EntryOp& op : ops) {
       if (op.method != method || op.done) continue;
       std::optional<int64_t> ifMatch;
-      if (!op.ifMatch.empty()) {
-        std::string v = op.ifMatch;
-        if (v.rfind("W/", 0) == 0) v = v.substr(2);
-        if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18)
-          return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",
-                      loc(op.index) + ".request.ifMatch");
-        ifMatch = std::stoll(v);
-      }
+      if (!parseIfMatch(op.ifMatch, ifMatch))
+        return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",
+                    loc(op.index) + ".request.ifMatch");
       Result<store::WriteResult> w = Status::internal("unreached");
       if (method == "DELETE") {
         w = tx.remove(op.type, op.id, ifMatch);

@@ -106,6 +106,9 @@ class FhirService {
   std::set<std::string> served_;
 };
 
+// If-Match: W/"3" or "3" → 3; "*" or absent leaves `out` empty. False when malformed.
+bool parseIfMatch(const std::string& header, std::optional<int64_t>& out);
+
 // HTTP status for a Status code; issue type for it.
 int httpStatusOf(Status::Code code);
 const char* issueTypeOf(Status::Code code);

@@ -12,16 +12,6 @@ namespace {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-// If-Match: W/"3" or "3" → 3. Returns false when present but malformed.
-bool parseIfMatch(const std::string& header, std::optional<int64_t>& out) {
-  if (header.empty() || header == "*") return true;  // "*": any current version
-  std::string v = header;
-  if (v.rfind("W/", 0) == 0) v = v.substr(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), isDigit)) return false;
-  out = std::stoll(v);
-  return true;
-}
 
 // Prefer: return=minimal | representation | OperationOutcome.
 std::string preferReturn(const FhirRequest& rq) {
@@ -75,7 +65,29 @@ std::string transportParams(const FhirRequest& rq) {
   return out;
 }
 
+// The criteria of a conditional update/delete URL (its query without _format/_pretty), or a
+// 405 when there are none.
+bool urlCriteria(const FhirRequest& rq, std::string& out) {
+  out.clear();
+  for (const auto& [k, v] : rq.query) {
+    if (k == "_format" || k == "_pretty") continue;
+    out += (out.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
+  }
+  return !out.empty();
+}
+
 }  // namespace
+
+// If-Match: W/"3" or "3" → 3. Returns false when present but malformed.
+bool parseIfMatch(const std::string& header, std::optional<int64_t>& out) {
+  if (header.empty() || header == "*") return true;  // "*": any current version
+  std::string v = header;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 18 || !std::all_of(v.begin(), v.end(), isDigit)) return false;
+  out = std::stoll(v);
+  return true;
+}
 
 // _summary / _elements on a read: returns false with `failure` for a bad value.
 static bool shapeOptions(const FhirRequest& rq, search::SummaryMode& mode,
@@ -222,7 +234,8 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
 
 FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
                                                     const std::string& type) const {
-  if (rq.query.empty()) {
+  std::string q;
+  if (!urlCriteria(rq, q)) {
     Outcome o = fail(405, "not-supported", "PUT needs an id or conditional criteria",
                      "http.method-not-allowed");
     o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
@@ -233,11 +246,6 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
   if (!readBody(rq, type, resource, failure)) return failure;
   search::SearchQuery criteria;
   IssueList issues;
-  std::string q;
-  for (const auto& [k, v] : rq.query) {
-    if (k == "_format" || k == "_pretty") continue;
-    q += (q.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
-  }
   if (!parseCriteria(type, q, criteria, issues)) {
     Outcome o = fromIssues(issues);
     o.status = 400;
@@ -296,16 +304,12 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
 
 FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
                                                     const std::string& type) const {
-  if (rq.query.empty()) {
+  std::string q;
+  if (!urlCriteria(rq, q)) {
     Outcome o = fail(405, "not-supported", "DELETE needs an id or conditional criteria",
                      "http.method-not-allowed");
     o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
     return o;
-  }
-  std::string q;
-  for (const auto& [k, v] : rq.query) {
-    if (k == "_format" || k == "_pretty") continue;
-    q += (q.empty() ? "" : "&") + percentEncode(k) + "=" + percentEncode(v);
   }
   search::SearchQuery criteria;
   IssueList issues;
