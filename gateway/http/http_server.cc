@@ -176,8 +176,17 @@ class FhirHandler : public Poco::Net::HTTPRequestHandler {
       std::istream& in = req.stream();
       std::string body;
       char buf[16384];
+      // The socket timeout bounds each wait; this bounds the whole body, so a client
+      // dripping bytes cannot hold a worker thread for longer than timeoutSeconds.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeoutSeconds);
       while (in) {
-        in.read(buf, sizeof buf);
+        if (std::chrono::steady_clock::now() > deadline) {
+          sendOutcome(resp, 408, "timeout", "the request body did not arrive in time",
+                      "http.body-timeout", true);
+          return 408;
+        }
+        in.readsome(buf, sizeof buf);
+        if (in.gcount() == 0) in.read(buf, 1);
         std::streamsize got = in.gcount();
         if (got <= 0) break;
         if (body.size() + static_cast<size_t>(got) > options_.maxBodyBytes) {

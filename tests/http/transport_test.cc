@@ -140,3 +140,42 @@ TEST(Transport, LoopbackMeansLoopback) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(Transport, ADrippedBodyIsCutAtTheDeadline) {
+  app::Options o;
+  o.timeoutSeconds = 1;
+  TestServer server(o);
+  Poco::Net::StreamSocket s(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
+  std::string head =
+      "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+      "Content-Length: 200\r\n\r\n{";
+  s.sendBytes(head.data(), static_cast<int>(head.size()));
+  // One byte every 100 ms never trips the per-receive timeout, only the total deadline.
+  std::string answer;
+  s.setReceiveTimeout(Poco::Timespan(0, 100000));
+  for (int i = 0; i < 60 && answer.empty(); ++i) {
+    try {
+      s.sendBytes(" ", 1);
+    } catch (...) {
+      break;  // the server closed the connection
+    }
+    char buf[1024];
+    try {
+      int n = s.receiveBytes(buf, sizeof buf);
+      if (n > 0) answer.append(buf, static_cast<size_t>(n));
+      if (n == 0) break;
+    } catch (const Poco::TimeoutException&) {
+    } catch (...) {
+      break;
+    }
+  }
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer.substr(0, 100);
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+}
+
+}  // namespace
+}  // namespace acp::testing
