@@ -82,6 +82,7 @@ Negotiated responseFormat(const FhirRequest& request) {
     size_t order;
   };
   std::vector<Candidate> candidates;
+  std::vector<std::string> refused;  // kinds named explicitly with q=0
   size_t start = 0, order = 0;
   while (start <= accept.size()) {
     size_t comma = accept.find(',', start);
@@ -91,14 +92,25 @@ Negotiated responseFormat(const FhirRequest& request) {
     double q = 1.0;
     for (const auto& [pk, pv] : params)
       if (pk == "q") q = std::strtod(pv.c_str(), nullptr);
+    std::string kind = classify(type);
+    if (!type.empty() && q <= 0 && !kind.empty()) refused.push_back(kind);
     if (!type.empty() && q > 0) {
-      std::string kind = classify(type);
-      if (kind.empty() && (type == "*/*" || type == "application/*")) kind = "json";
+      if (kind.empty() && (type == "*/*" || type == "application/*")) kind = "*";
       if (!kind.empty()) candidates.push_back({kind, q, order});
     }
     ++order;
     start = comma + 1;
   }
+  // A wildcard stands for JSON, or XML when JSON was refused with q=0.
+  auto isRefused = [&](const std::string& k) {
+    return std::find(refused.begin(), refused.end(), k) != refused.end();
+  };
+  std::vector<Candidate> usable;
+  for (Candidate c : candidates) {
+    if (c.kind == "*") c.kind = isRefused("json") ? (isRefused("xml") ? "" : "xml") : "json";
+    if (!c.kind.empty() && !isRefused(c.kind)) usable.push_back(c);
+  }
+  candidates = std::move(usable);
   if (candidates.empty()) {
     n.ok = false;
     n.status = 406;

@@ -223,6 +223,9 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   if (!parseIfMatch(rq.header("If-Match"), ifMatch))
     return fail(400, "value", "malformed If-Match (expected W/\"<version>\")",
                 "http.invalid-if-match");
+  if (rq.header("If-Match") == "*" && !store_->read(type, id).isOk())
+    return fail(412, "conflict", "If-Match: * but " + type + "/" + id + " has no current version",
+                "store.version-mismatch");
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
   auto w = tx.value()->update(type, id, std::move(resource), ifMatch);

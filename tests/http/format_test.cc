@@ -77,3 +77,30 @@ TEST(Metadata, CapabilityStatementIsValidAndListsWhatIsServed) {
 
 }  // namespace
 }  // namespace acp::testing
+
+namespace acp::testing {
+namespace {
+
+TEST(Formats, ExplicitZeroQualityIsRespected) {
+  TestServer server;
+  HttpResult r = server.get("/metadata", {{"Accept", "application/fhir+json;q=0, */*;q=0.1"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/fhir+xml;charset=utf-8");
+  r = server.get("/metadata",
+                 {{"Accept", "application/fhir+json;q=0, application/fhir+xml;q=0, */*"}});
+  EXPECT_EQ(r.status, 406);
+}
+
+TEST(Preconditions, IfMatchStarNeedsACurrentVersion) {
+  TestServer server;
+  HttpResult r = server.put("/Patient/s1", R"({"resourceType":"Patient","id":"s1"})",
+                            {{"If-Match", "*"}});
+  EXPECT_EQ(r.status, 412);
+  ASSERT_EQ(server.put("/Patient/s1", R"({"resourceType":"Patient","id":"s1"})").status, 201);
+  EXPECT_EQ(server.put("/Patient/s1", R"({"resourceType":"Patient","id":"s1","gender":"male"})",
+                       {{"If-Match", "*"}}).status,
+            200);
+}
+
+}  // namespace
+}  // namespace acp::testing
