@@ -131,7 +131,10 @@ bool takePrefix(Ctx& ctx, std::string_view location, std::string_view& v, Prefix
   p = Prefix::kEq;
   if (v.size() >= 2 && v[0] >= 'a' && v[0] <= 'z' && v[1] >= 'a' && v[1] <= 'z') {
     if (!parsePrefix(v.substr(0, 2), p)) {
-      ctx.error("value", location, "unknown prefix '" + std::string(v.substr(0, 2)) + "'",
+      ctx.error("value", location,
+                "'" + std::string(v) + "' is not a valid value: expected an optional prefix (eq, "
+                "ne, gt, lt, ge, le, sa, eb, ap) followed by a date or number; '" +
+                    std::string(v.substr(0, 2)) + "' is not a prefix",
                 "search.invalid-prefix");
       return false;
     }
