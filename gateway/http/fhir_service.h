@@ -94,6 +94,8 @@ class FhirService {
   Outcome writeOutcome(const FhirRequest& rq, const store::WriteResult& w) const;
   static Outcome fail(int status, const std::string& issueType, const std::string& message,
                       const std::string& code, const std::string& location = "");
+  // 405 for PUT/DELETE on a type URL without criteria.
+  static Outcome needsCriteria(const std::string& method);
   static Outcome fromStatus(const Status& status, const std::string& code);
   static Outcome fromIssues(const IssueList& issues);
   static void addVersionHeaders(Outcome& o, const store::StoredResource& r);

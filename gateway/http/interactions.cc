@@ -235,15 +235,17 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   return writeOutcome(rq, w.value());
 }
 
+FhirService::Outcome FhirService::needsCriteria(const std::string& method) {
+  Outcome o = fail(405, "not-supported", method + " on a type needs conditional criteria",
+                   "http.method-not-allowed");
+  o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
+  return o;
+}
+
 FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
                                                     const std::string& type) const {
   std::string q;
-  if (!urlCriteria(rq, q)) {
-    Outcome o = fail(405, "not-supported", "PUT needs an id or conditional criteria",
-                     "http.method-not-allowed");
-    o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
-    return o;
-  }
+  if (!urlCriteria(rq, q)) return needsCriteria("PUT");
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
@@ -308,12 +310,7 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
 FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
                                                     const std::string& type) const {
   std::string q;
-  if (!urlCriteria(rq, q)) {
-    Outcome o = fail(405, "not-supported", "DELETE needs an id or conditional criteria",
-                     "http.method-not-allowed");
-    o.headers.emplace_back("Allow", "GET, POST, PUT, DELETE");
-    return o;
-  }
+  if (!urlCriteria(rq, q)) return needsCriteria("DELETE");
   search::SearchQuery criteria;
   IssueList issues;
   if (!parseCriteria(type, q, criteria, issues)) {

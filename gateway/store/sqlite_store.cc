@@ -838,149 +838,108 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
-  Status writeIndex(int64_t pk, const std::string& type, const search::IndexValues& v) {
-    auto run = [&](Statement& s, const char* what) -> Status {
+  // Inserts one row per entry with `sql`, whose first three placeholders are (resource_pk,
+  // type, param); `bindRest` binds the others from placeholder 4 and returns false to skip
+  // an entry that cannot be compared (a non-finite number).
+  template <typename Entry, typename BindRest>
+  Status insertIndexRows(const char* sql, const char* what, int64_t pk, const std::string& type,
+                         const std::vector<Entry>& entries, BindRest bindRest) {
+    if (entries.empty()) return Status::ok();
+    auto st = w_.prepare(sql);
+    if (!st.isOk()) return st.status();
+    Statement& s = st.value();
+    for (const Entry& e : entries) {
+      s.bind(1, pk);
+      s.bind(2, std::string_view(type), true);
+      s.bind(3, std::string_view(e.param), true);
+      if (!bindRest(s, e)) continue;
       if (s.run() != StepResult::kDone) return sqlError(s, what);
-      return Status::ok();
-    };
-    auto sv = [](const std::string& s) { return std::string_view(s); };
-    if (!v.strings.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO string_idx(resource_pk, type, param, normalized, exact) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.strings) {
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, sv(e.normalized), true);
-        s.bind(5, sv(e.exact), true);
-        Status r = run(s, "string index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.tokens.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO token_idx(resource_pk, type, param, system, code, text) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.tokens) {
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, sv(e.system), true);
-        s.bind(5, sv(e.code), true);
-        s.bind(6, sv(e.text), true);
-        Status r = run(s, "token index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.dates.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO date_idx(resource_pk, type, param, low, high) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.dates) {
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, e.low);
-        s.bind(5, e.high);
-        Status r = run(s, "date index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.references.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO reference_idx(resource_pk, type, param, target_type, target_id, url, "
-          "ident_system, ident_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.references) {
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, sv(e.targetType), true);
-        s.bind(5, sv(e.targetId), true);
-        if (e.url.empty())
-          s.bindNull(6);
-        else
-          s.bind(6, sv(e.url), true);
-        if (e.identifierValue.empty() && e.identifierSystem.empty()) {
-          s.bindNull(7);
-          s.bindNull(8);
-        } else {
-          s.bind(7, sv(e.identifierSystem), true);
-          s.bind(8, sv(e.identifierValue), true);
-        }
-        Status r = run(s, "reference index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.numbers.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO number_idx(resource_pk, type, param, value, text) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.numbers) {
-        if (!std::isfinite(e.value)) continue;  // not comparable; never matched
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, e.value);
-        s.bind(5, sv(e.text), true);
-        Status r = run(s, "number index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.quantities.empty()) {
-      auto st = w_.prepare(
-          "INSERT INTO quantity_idx(resource_pk, type, param, value, system, code, unit) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.quantities) {
-        if (!std::isfinite(e.value)) continue;
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, e.value);
-        s.bind(5, sv(e.system), true);
-        s.bind(6, sv(e.code), true);
-        s.bind(7, sv(e.unit), true);
-        Status r = run(s, "quantity index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
-    }
-    if (!v.uris.empty()) {
-      auto st =
-          w_.prepare("INSERT INTO uri_idx(resource_pk, type, param, uri) VALUES (?1, ?2, ?3, ?4)");
-      if (!st.isOk()) return st.status();
-      for (const auto& e : v.uris) {
-        Statement& s = st.value();
-        s.bind(1, pk);
-        s.bind(2, sv(type), true);
-        s.bind(3, sv(e.param), true);
-        s.bind(4, sv(e.uri), true);
-        Status r = run(s, "uri index");
-        if (!r.isOk()) return r;
-        resetFor(s);
-      }
+      s.reset();
     }
     return Status::ok();
   }
 
-  static void resetFor(Statement& s) { s.reset(); }
+  Status writeIndex(int64_t pk, const std::string& type, const search::IndexValues& v) {
+    auto sv = [](const std::string& s) { return std::string_view(s); };
+    Status r = insertIndexRows(
+        "INSERT INTO string_idx(resource_pk, type, param, normalized, exact) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+        "string index", pk, type, v.strings, [&](Statement& s, const search::StringEntry& e) {
+          s.bind(4, sv(e.normalized), true);
+          s.bind(5, sv(e.exact), true);
+          return true;
+        });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO token_idx(resource_pk, type, param, system, code, text) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+          "token index", pk, type, v.tokens, [&](Statement& s, const search::TokenEntry& e) {
+            s.bind(4, sv(e.system), true);
+            s.bind(5, sv(e.code), true);
+            s.bind(6, sv(e.text), true);
+            return true;
+          });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO date_idx(resource_pk, type, param, low, high) VALUES (?1, ?2, ?3, ?4, ?5)",
+          "date index", pk, type, v.dates, [&](Statement& s, const search::DateEntry& e) {
+            s.bind(4, e.low);
+            s.bind(5, e.high);
+            return true;
+          });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO reference_idx(resource_pk, type, param, target_type, target_id, url, "
+          "ident_system, ident_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+          "reference index", pk, type, v.references,
+          [&](Statement& s, const search::ReferenceEntry& e) {
+            s.bind(4, sv(e.targetType), true);
+            s.bind(5, sv(e.targetId), true);
+            if (e.url.empty())
+              s.bindNull(6);
+            else
+              s.bind(6, sv(e.url), true);
+            if (e.identifierValue.empty() && e.identifierSystem.empty()) {
+              s.bindNull(7);
+              s.bindNull(8);
+            } else {
+              s.bind(7, sv(e.identifierSystem), true);
+              s.bind(8, sv(e.identifierValue), true);
+            }
+            return true;
+          });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO number_idx(resource_pk, type, param, value, text) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)",
+          "number index", pk, type, v.numbers, [&](Statement& s, const search::NumberEntry& e) {
+            if (!std::isfinite(e.value)) return false;  // not comparable; never matched
+            s.bind(4, e.value);
+            s.bind(5, sv(e.text), true);
+            return true;
+          });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO quantity_idx(resource_pk, type, param, value, system, code, unit) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+          "quantity index", pk, type, v.quantities,
+          [&](Statement& s, const search::QuantityEntry& e) {
+            if (!std::isfinite(e.value)) return false;
+            s.bind(4, e.value);
+            s.bind(5, sv(e.system), true);
+            s.bind(6, sv(e.code), true);
+            s.bind(7, sv(e.unit), true);
+            return true;
+          });
+    if (r.isOk())
+      r = insertIndexRows(
+          "INSERT INTO uri_idx(resource_pk, type, param, uri) VALUES (?1, ?2, ?3, ?4)",
+          "uri index", pk, type, v.uris, [&](Statement& s, const search::UriEntry& e) {
+            s.bind(4, sv(e.uri), true);
+            return true;
+          });
+    return r;
+  }
 
   // Writes the next version of type/id from `resource` (stamped here), replacing the current
   // row (or inserting it) and its index rows.

@@ -136,6 +136,10 @@ TEST(BadInput, BadIdsRoutesMethodsAndTypes) {
   EXPECT_EQ(method.status, 405);
   EXPECT_FALSE(method.header("allow").empty());
   EXPECT_EQ(server.get("/").status, 405);
+  HttpResult putType = server.put("/Patient", R"({"resourceType":"Patient"})");
+  EXPECT_EQ(putType.status, 405);
+  EXPECT_FALSE(putType.header("allow").empty());
+  EXPECT_EQ(server.del("/Patient").status, 405);
   EXPECT_EQ(server.get("/Patient/1/_history/1/extra").status, 404);
 }
 

@@ -3,6 +3,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -92,6 +94,45 @@ TEST(Process, RefusesBadConfiguration) {
   EXPECT_NE(openHost.err.find("loopback"), std::string::npos);
   ProcessRun port = runToExit({"-Dgateway.http.port=70000"});
   EXPECT_EQ(port.exitCode, 78);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Process, SigtermLetsAnInFlightRequestFinish) {
+  std::string db = tempDb();
+  Poco::Pipe outPipe;
+  Poco::ProcessHandle h = Poco::Process::launch(
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      &outPipe, nullptr);
+  Poco::PipeInputStream out(outPipe);
+  std::string line;
+  std::getline(out, line);
+  int port = std::stoi(line.substr(line.rfind(':') + 1));
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  std::string body = R"({"resourceType":"Patient","gender":"female"})";
+  std::string head = "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  // Headers and half the body are in; the request is being served when SIGTERM arrives.
+  std::string first = head + body.substr(0, 10);
+  s.sendBytes(first.data(), static_cast<int>(first.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(h.id(), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string rest = body.substr(10);
+  s.sendBytes(rest.data(), static_cast<int>(rest.size()));
+  s.setReceiveTimeout(Poco::Timespan(15, 0));
+  std::string answer;
+  char buf[4096];
+  try {
+    int n;
+    while ((n = s.receiveBytes(buf, sizeof buf)) > 0) answer.append(buf, static_cast<size_t>(n));
+  } catch (...) {
+  }
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 201") << answer.substr(0, 120);
+  EXPECT_EQ(h.wait(), 0);
+  Poco::File(db).remove();
 }
 
 }  // namespace
