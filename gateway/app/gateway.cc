@@ -73,8 +73,8 @@ Status Gateway::start() {
   ho.host = options_.httpHost;
   ho.port = options_.httpPort;
   ho.baseUrl = options_.baseUrl;
-  ho.maxThreads = options_.maxThreads;
-  ho.maxQueued = options_.maxQueued;
+  ho.workers = options_.workers;
+  ho.maxConnections = options_.maxConnections;
   ho.timeoutSeconds = options_.timeoutSeconds;
   ho.keepAliveSeconds = options_.keepAliveSeconds;
   ho.maxKeepAliveRequests = options_.maxKeepAliveRequests;

@@ -13,8 +13,8 @@ namespace {
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
       "gateway.http.host",          "gateway.http.port",
-      "gateway.http.baseUrl",       "gateway.http.maxThreads",
-      "gateway.http.maxQueued",     "gateway.http.timeoutSeconds",
+      "gateway.http.baseUrl",       "gateway.http.workers",
+      "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
       "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
       "gateway.limits.maxBodyBytes",
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
@@ -70,8 +70,8 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.baseUrl = c.getString("gateway.http.baseUrl", o.baseUrl);
     while (!o.baseUrl.empty() && o.baseUrl.back() == '/') o.baseUrl.pop_back();
     for (Status s : {intKey("gateway.http.port", o.httpPort, 0, 65535),
-                     intKey("gateway.http.maxThreads", o.maxThreads, 1, 4096),
-                     intKey("gateway.http.maxQueued", o.maxQueued, 1, 65536),
+                     intKey("gateway.http.workers", o.workers, 1, 1024),
+                     intKey("gateway.http.maxConnections", o.maxConnections, 1, 1000000),
                      intKey("gateway.http.timeoutSeconds", o.timeoutSeconds, 1, 3600),
                      intKey("gateway.http.keepAliveSeconds", o.keepAliveSeconds, 1, 3600),
                      intKey("gateway.http.maxKeepAliveRequests", o.maxKeepAliveRequests, 0,

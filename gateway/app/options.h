@@ -21,10 +21,11 @@ struct Options {
   // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
   // Default: derived from the request's Host header ("http://HOST").
   std::string baseUrl;
-  // gateway.http.maxThreads — worker threads (Poco is thread-per-connection). Default 64.
-  int maxThreads = 64;
-  // gateway.http.maxQueued — accepted connections waiting for a thread. Default 256.
-  int maxQueued = 256;
+  // gateway.http.workers — threads that process requests (connections are multiplexed on
+  // them; an idle or slow client holds none). Default 8.
+  int workers = 8;
+  // gateway.http.maxConnections — open connections at most; more are answered 503. Default 1024.
+  int maxConnections = 1024;
   // gateway.http.timeoutSeconds — socket receive/send timeout. Default 30.
   int timeoutSeconds = 30;
   // gateway.http.keepAliveSeconds — idle keep-alive timeout. Default 15.

@@ -1,22 +1,32 @@
 #include "gateway/http/http_server.h"
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Timestamp.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
-#include <functional>
-#include <istream>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/http/request_parser.h"
 
 namespace acp::http {
 
@@ -48,35 +58,17 @@ std::string routeTemplate(const std::string& path,
 
 namespace {
 
-void setStatus(Poco::Net::HTTPServerResponse& resp, int status) {
-  auto s = static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status);
-  resp.setStatusAndReason(s, Poco::Net::HTTPResponse::getReasonForStatus(s));
+using Clock = std::chrono::steady_clock;
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
-void sendOutcome(Poco::Net::HTTPServerResponse& resp, int status, const std::string& type,
-                 const std::string& message, const std::string& code, bool close) {
-  IssueList issues;
-  issues.error(type, "", message, code);
-  std::string body = json::write(issues.toOperationOutcome());
-  setStatus(resp, status);
-  resp.setContentType(contentTypeOf(Format::kJson));
-  if (close) resp.setKeepAlive(false);
-  resp.sendBuffer(body.data(), body.size());
-}
-
-// Reads and discards up to `limit` bytes of a refused body, so that a client still sending
-// it receives the error answer instead of a connection reset (a bounded "lingering close").
-void drain(std::istream& in, size_t limit) {
-  char buf[16384];
-  size_t total = 0;
-  while (in && total < limit) {
-    in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, limit - total)));
-    if (in.gcount() <= 0) break;
-    total += static_cast<size_t>(in.gcount());
-  }
-}
-
+// At most this much of a refused request is read and discarded after the error answer, for
+// at most kLingerMs, before the connection closes.
 constexpr size_t kDrainLimit = 1024 * 1024;
+constexpr int64_t kLingerMs = 2000;
 
 // Host header "name[:port]" or "[v6]:port": letters, digits and . - : [ ] only.
 bool validHost(const std::string& host) {
@@ -87,182 +79,583 @@ bool validHost(const std::string& host) {
   return true;
 }
 
-class FhirHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  FhirHandler(const FhirService& service, const HttpServerOptions& options,
-              std::atomic<int>& inFlight)
-      : service_(service), options_(options), inFlight_(inFlight) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& resp) override {
-    struct Counter {
-      std::atomic<int>& n;
-      explicit Counter(std::atomic<int>& c) : n(c) { ++n; }
-      ~Counter() { --n; }
-    } counter(inFlight_);
-    auto started = std::chrono::steady_clock::now();
-    int status = 500;
-    std::string route = "/";
-    try {
-      status = serve(req, resp, route);
-    } catch (...) {
-      // serve() handles every expected failure; this is a last line of defence. The log gets
-      // the route template only (no values from the request).
-      log_.error("unexpected failure serving %s %s", req.getMethod(), route);
-      if (!resp.sent()) {
-        try {
-          sendOutcome(resp, 500, "exception", "the request could not be processed",
-                      "http.internal", true);
-        } catch (...) {
-        }
-      }
-    }
-    if (options_.logRequests) {
-      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          started)
-                    .count();
-      if (log_.information())
-        log_.information("%s %s %d %.1fms", req.getMethod(), route, status, ms);
-    }
+// The Date header, formatted at most once per second per thread.
+const std::string& httpDateNow() {
+  thread_local std::string cached;
+  thread_local int64_t cachedSecond = -1;
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (second != cachedSecond) {
+    cached = Poco::DateTimeFormatter::format(Poco::Timestamp(),
+                                             Poco::DateTimeFormat::HTTP_FORMAT);
+    cachedSecond = second;
   }
+  return cached;
+}
 
- private:
-  int serve(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
-            std::string& route) {
-    FhirRequest fr;
-    fr.method = req.getMethod();
-    const std::string& uri = req.getURI();
-    size_t q = uri.find('?');
-    fr.path = percentDecode(uri.substr(0, q), false);
-    // Absolute-form request targets ("http://host/Patient") are reduced to the path.
-    if (fr.path.rfind("http://", 0) == 0 || fr.path.rfind("https://", 0) == 0) {
-      size_t slash = fr.path.find('/', fr.path.find("//") + 2);
-      fr.path = slash == std::string::npos ? "/" : fr.path.substr(slash);
-    }
-    route = routeTemplate(fr.path, [this](const std::string& t) { return service_.serves(t); });
-    if (q != std::string::npos) fr.query = parseQueryString(uri.substr(q + 1));
-    for (const auto& [k, v] : req) fr.headers[k] = v;
+std::string reasonFor(int status) {
+  return Poco::Net::HTTPResponse::getReasonForStatus(
+      static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+}
 
-    bool hasBody = fr.method == "POST" || fr.method == "PUT" || fr.method == "PATCH";
-    bool chunked = req.getChunkedTransferEncoding();
-    bool hasLength = req.hasContentLength();
-    if (hasLength && req.getContentLength64() < 0) {
-      sendOutcome(resp, 400, "structure", "invalid Content-Length", "http.invalid-length", true);
-      return 400;
-    }
-    // After a chunked body the connection is not reused: a malformed chunk that Poco's
-    // reader takes for the end must never let the rest be read as another request.
-    if (chunked) resp.setKeepAlive(false);
-    if (hasBody) {
-      if (chunked && hasLength) {
-        sendOutcome(resp, 400, "structure",
-                    "a request must not carry both Content-Length and chunked encoding",
-                    "http.ambiguous-length", true);
-        return 400;
-      }
-      if (!chunked && !hasLength) {
-        sendOutcome(resp, 411, "structure", "Content-Length or chunked encoding is required",
-                    "http.length-required", true);
-        return 411;
-      }
-      if (hasLength && req.getContentLength64() > static_cast<int64_t>(options_.maxBodyBytes)) {
-        if (req.getContentLength64() <= static_cast<int64_t>(options_.maxBodyBytes + kDrainLimit))
-          drain(req.stream(), kDrainLimit + options_.maxBodyBytes);
-        sendOutcome(resp, 413, "too-long",
-                    "the body is larger than " + std::to_string(options_.maxBodyBytes) + " bytes",
-                    "http.body-too-large", true);
-        return 413;
-      }
-      std::istream& in = req.stream();
-      std::string body;
-      char buf[16384];
-      // The socket timeout bounds each wait; this bounds the whole body, so a client
-      // dripping bytes cannot hold a worker thread for longer than timeoutSeconds.
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeoutSeconds);
-      while (in) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          sendOutcome(resp, 408, "timeout", "the request body did not arrive in time",
-                      "http.body-timeout", true);
-          return 408;
-        }
-        in.readsome(buf, sizeof buf);
-        if (in.gcount() == 0) in.read(buf, 1);
-        std::streamsize got = in.gcount();
-        if (got <= 0) break;
-        if (body.size() + static_cast<size_t>(got) > options_.maxBodyBytes) {
-          drain(in, kDrainLimit);
-          sendOutcome(resp, 413, "too-long",
-                      "the body is larger than " + std::to_string(options_.maxBodyBytes) +
-                          " bytes",
-                      "http.body-too-large", true);
-          return 413;
-        }
-        body.append(buf, static_cast<size_t>(got));
-      }
-      // A body cut short (client gone, malformed chunk) is never processed: what arrived is
-      // not what was sent.
-      if (in.bad() || (hasLength && static_cast<int64_t>(body.size()) != req.getContentLength64())) {
-        sendOutcome(resp, 400, "structure", "the request body is incomplete or malformed",
-                    "http.incomplete-body", true);
-        return 400;
-      }
-      fr.body = std::move(body);
-    } else if (chunked || (hasLength && req.getContentLength64() > 0)) {
-      // A body on GET/DELETE/HEAD is not read; the connection cannot be reused safely.
-      resp.setKeepAlive(false);
-    }
-    if (!options_.baseUrl.empty()) {
-      fr.baseUrl = options_.baseUrl;
-    } else if (req.has("Host") && validHost(req.get("Host"))) {
-      fr.baseUrl = "http://" + req.get("Host");
-    } else if (req.getVersion() == Poco::Net::HTTPMessage::HTTP_1_1) {
-      sendOutcome(resp, 400, "structure", "a valid Host header is required", "http.bad-host",
-                  true);
-      return 400;
-    } else {
-      fr.baseUrl = "http://" + req.serverAddress().toString();
-    }
-    // gateway.auth.mode=none: the local superuser (RequestContext defaults).
-    FhirResponse r = service_.handle(fr);
-    setStatus(resp, r.status);
-    for (const auto& [k, v] : r.headers) resp.set(k, v);
-    if (!r.contentType.empty()) resp.setContentType(r.contentType);
-    if (fr.method == "HEAD") {
-      resp.setContentLength64(static_cast<Poco::Int64>(r.body.size()));
-      resp.send();
-    } else if (r.status == 304 || r.status == 204) {
-      resp.setContentLength(Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH);
-      resp.send();
-    } else {
-      resp.sendBuffer(r.body.data(), r.body.size());
-    }
-    return r.status;
+// One response as bytes. A header value holding CR or LF is dropped (never split a header).
+std::string renderResponse(const FhirResponse& r, bool headOnly, bool keepAlive,
+                           bool http10) {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += "HTTP/1.1 " + std::to_string(r.status) + " " + reasonFor(r.status) + "\r\n";
+  out += "Date: " + httpDateNow() + "\r\n";
+  for (const auto& [k, v] : r.headers) {
+    if (v.find_first_of("\r\n") != std::string::npos) continue;
+    out += k + ": " + v + "\r\n";
   }
+  bool noBody = r.status == 204 || r.status == 304 || r.status < 200;
+  if (!r.contentType.empty() && !noBody) out += "Content-Type: " + r.contentType + "\r\n";
+  if (!noBody) out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  if (!keepAlive)
+    out += "Connection: close\r\n";
+  else if (http10)
+    out += "Connection: Keep-Alive\r\n";
+  out += "\r\n";
+  if (!headOnly && !noBody) out += r.body;
+  return out;
+}
 
-  const FhirService& service_;
-  const HttpServerOptions& options_;
-  std::atomic<int>& inFlight_;
-  Poco::Logger& log_ = Poco::Logger::get("acp.http");
-};
+FhirResponse outcomeResponse(int status, const std::string& type, const std::string& message,
+                             const std::string& code) {
+  IssueList issues;
+  issues.error(type, "", message, code);
+  FhirResponse r;
+  r.status = status;
+  r.contentType = contentTypeOf(Format::kJson);
+  r.body = json::write(issues.toOperationOutcome());
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
 
-class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  HandlerFactory(std::shared_ptr<FhirService> service, const HttpServerOptions& options,
-                 std::shared_ptr<std::atomic<int>> inFlight)
-      : service_(std::move(service)), options_(options), inFlight_(std::move(inFlight)) {}
-  // Never returns nullptr (Poco would answer 501): every route is the FHIR handler's.
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new FhirHandler(*service_, options_, *inFlight_);
+std::string issueTypeFor(int status) {
+  switch (status) {
+    case 408: return "timeout";
+    case 413: return "too-long";
+    case 501: return "not-supported";
+    case 503: return "transient";
+    default: return "structure";
   }
-
- private:
-  std::shared_ptr<FhirService> service_;
-  const HttpServerOptions& options_;
-  std::shared_ptr<std::atomic<int>> inFlight_;
-};
+}
 
 }  // namespace
+
+// ---- the engine ---------------------------------------------------------------------------
+
+class HttpServer::Engine {
+ public:
+  Engine(std::shared_ptr<FhirService> service, const HttpServerOptions& options)
+      : service_(std::move(service)), options_(options) {}
+  ~Engine() { shutdownNow(); }
+
+  Status start(int& port);
+  void stop(int graceSeconds);
+
+ private:
+  // What a connection is waiting for while no worker holds it. kBusy: a worker has it.
+  enum Phase : int { kBusy, kIdle, kReading, kWriting, kLingering };
+
+  struct Connection {
+    int fd = -1;
+    std::string localAddress;  // "ip:port", for HTTP/1.0 requests without Host
+    RequestParser parser;
+    std::string out;  // response bytes not sent yet
+    size_t outPos = 0;
+    bool closeAfterWrite = false;
+    bool continueSent = false;
+    bool headSeen = false;      // the current request's head is complete
+    bool peerClosed = false;    // the client has shut down its sending side
+    int64_t requestStart = 0;   // first byte of the current request (ms), 0 = none yet
+    size_t drained = 0;
+    int64_t lingerUntil = 0;
+    int served = 0;
+    std::atomic<int> phase{kBusy};
+    std::atomic<int64_t> deadline{0};  // ms; housekeeping acts after it (when not busy)
+    std::atomic<bool> timedOut{false};
+    explicit Connection(size_t maxBody) : parser(maxBody) {}
+  };
+
+  void workerLoop();
+  void housekeepingLoop();
+  void acceptAll();
+  void onEvent(Connection* c, uint32_t events);
+  // Processes every complete request in the buffer; returns when the connection waits for
+  // bytes or a writable socket, or is closed.
+  void process(Connection* c);
+  void serveRequest(Connection* c);
+  void answerError(Connection* c, int status, const std::string& code, const std::string& msg);
+  // Sends what is pending; false when the connection has been closed or re-armed to wait.
+  bool flush(Connection* c);
+  void startLingering(Connection* c);
+  void readAvailable(Connection* c, bool discard);
+  void wait(Connection* c, Phase phase, uint32_t events, int64_t deadline);
+  void closeConnection(Connection* c);
+  void shutdownNow();
+
+  std::shared_ptr<FhirService> service_;
+  const HttpServerOptions& options_;
+  Poco::Logger& log_ = Poco::Logger::get("acp.http");
+  int listenFd_ = -1;
+  int epollFd_ = -1;
+  int wakeFd_ = -1;  // eventfd: readable once stopping, wakes every worker
+  char listenTag_ = 0, wakeTag_ = 0;
+  std::atomic<bool> accepting_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> workers_;
+  std::thread housekeeper_;
+  std::mutex housekeeperMutex_;
+  std::condition_variable housekeeperCv_;
+  // Every open connection. A connection leaves the map (under the mutex) before its socket
+  // closes, so the housekeeper never touches a descriptor that was reused.
+  std::mutex connectionsMutex_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+};
+
+Status HttpServer::Engine::start(int& port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(options_.port);
+  int rc = getaddrinfo(options_.host.c_str(), service.c_str(), &hints, &found);
+  std::string where = options_.host + ":" + std::to_string(options_.port);
+  if (rc != 0 || !found) return Status::internal("cannot listen on " + where + ": " + gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, freeaddrinfo);
+  listenFd_ = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listenFd_ < 0) return Status::internal("cannot listen on " + where + ": " + strerror(errno));
+  // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second instance must fail to
+  // bind rather than silently share the port.
+  int one = 1;
+  setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(listenFd_, found->ai_addr, found->ai_addrlen) != 0 || listen(listenFd_, 256) != 0) {
+    std::string why = strerror(errno);
+    ::close(listenFd_);
+    listenFd_ = -1;
+    return Status::internal("cannot listen on " + where + ": " + why);
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(listenFd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                     : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epollFd_ < 0 || wakeFd_ < 0) return Status::internal("cannot create the event loop");
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.ptr = &listenTag_;
+  epoll_ctl(epollFd_, EPOLL_CTL_ADD, listenFd_, &ev);
+  ev.events = EPOLLIN;  // level-triggered: once written, every worker sees it
+  ev.data.ptr = &wakeTag_;
+  epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &ev);
+  accepting_ = true;
+  for (int i = 0; i < std::max(1, options_.workers); ++i)
+    workers_.emplace_back([this] { workerLoop(); });
+  housekeeper_ = std::thread([this] { housekeepingLoop(); });
+  return Status::ok();
+}
+
+void HttpServer::Engine::workerLoop() {
+  epoll_event ev{};
+  while (!stopping_) {
+    int n = epoll_wait(epollFd_, &ev, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (ev.data.ptr == &wakeTag_) continue;  // stopping_ is checked by the loop
+    if (ev.data.ptr == &listenTag_) {
+      acceptAll();
+      continue;
+    }
+    onEvent(static_cast<Connection*>(ev.data.ptr), ev.events);
+  }
+}
+
+void HttpServer::Engine::acceptAll() {
+  for (;;) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      break;  // EAGAIN, or out of descriptors (the next readiness retries)
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<Connection>(options_.maxBodyBytes);
+    c->fd = fd;
+    sockaddr_storage local{};
+    len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      char ip[INET6_ADDRSTRLEN] = {0};
+      int p;
+      if (local.ss_family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&local);
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        p = ntohs(a->sin6_port);
+        c->localAddress = "[" + std::string(ip) + "]:" + std::to_string(p);
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&local);
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        p = ntohs(a->sin_port);
+        c->localAddress = std::string(ip) + ":" + std::to_string(p);
+      }
+    }
+    Connection* raw = c.get();
+    bool full;
+    {
+      std::lock_guard<std::mutex> lock(connectionsMutex_);
+      full = static_cast<int>(connections_.size()) >= options_.maxConnections;
+      connections_.emplace(raw, std::move(c));
+    }
+    if (full) {
+      // Over the cap: a short 503 (best effort, the socket is fresh) and close.
+      answerError(raw, 503, "http.too-many-connections",
+                  "the server is at its connection limit; retry shortly");
+      continue;
+    }
+    // The first request must start within timeoutSeconds.
+    wait(raw, kIdle, EPOLLIN | EPOLLRDHUP, nowMs() + options_.timeoutSeconds * 1000LL);
+  }
+  if (accepting_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.ptr = &listenTag_;
+    epoll_ctl(epollFd_, EPOLL_CTL_MOD, listenFd_, &ev);
+  }
+}
+
+void HttpServer::Engine::wait(Connection* c, Phase phase, uint32_t events, int64_t deadline) {
+  c->deadline = deadline;
+  c->phase = phase;
+  epoll_event ev{};
+  ev.events = events | EPOLLONESHOT;
+  ev.data.ptr = c;
+  int op = EPOLL_CTL_MOD;
+  if (epoll_ctl(epollFd_, op, c->fd, &ev) != 0 && errno == ENOENT)
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+void HttpServer::Engine::closeConnection(Connection* c) {
+  std::unique_ptr<Connection> owned;
+  {
+    std::lock_guard<std::mutex> lock(connectionsMutex_);
+    auto it = connections_.find(c);
+    if (it == connections_.end()) return;
+    owned = std::move(it->second);
+    connections_.erase(it);
+  }
+  epoll_ctl(epollFd_, EPOLL_CTL_DEL, owned->fd, nullptr);
+  ::close(owned->fd);
+  housekeeperCv_.notify_all();  // stop() waits for the map to empty
+}
+
+void HttpServer::Engine::readAvailable(Connection* c, bool discard) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      if (discard) {
+        c->drained += static_cast<size_t>(n);
+        if (c->drained > kDrainLimit) {
+          c->peerClosed = true;
+          return;
+        }
+      } else {
+        if (c->requestStart == 0) c->requestStart = nowMs();
+        c->parser.feed(buf, static_cast<size_t>(n));
+      }
+      if (static_cast<size_t>(n) < sizeof buf) return;  // drained the socket for now
+      continue;
+    }
+    if (n == 0) {
+      c->peerClosed = true;
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) c->peerClosed = true;  // reset: treat as gone
+    return;
+  }
+}
+
+void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
+  int phase = c->phase.exchange(kBusy);
+  c->deadline = 0;
+  if (phase == kWriting) {
+    if (events & (EPOLLERR | EPOLLHUP) || c->timedOut) {
+      closeConnection(c);
+      return;
+    }
+    if (!flush(c)) return;
+    process(c);
+    return;
+  }
+  if (phase == kLingering) {
+    readAvailable(c, /*discard=*/true);
+    if (c->peerClosed || c->timedOut || (events & (EPOLLERR | EPOLLHUP))) {
+      closeConnection(c);
+      return;
+    }
+    wait(c, kLingering, EPOLLIN | EPOLLRDHUP, c->lingerUntil);
+    return;
+  }
+  readAvailable(c, /*discard=*/false);
+  if (c->timedOut) {
+    // The housekeeper cut a request that did not arrive in time (or an idle connection).
+    if (c->parser.started()) {
+      bool inBody = c->headSeen;
+      answerError(c, 408, inBody ? "http.body-timeout" : "http.header-timeout",
+                  inBody ? "the request body did not arrive in time"
+                         : "the request head did not arrive in time");
+    } else {
+      closeConnection(c);
+    }
+    return;
+  }
+  process(c);
+}
+
+void HttpServer::Engine::process(Connection* c) {
+  for (;;) {
+    RequestParser::State state = c->parser.next();
+    switch (state) {
+      case RequestParser::State::kNeedMore: {
+        if (c->peerClosed) {
+          // What arrived is not what was sent: an incomplete request is never processed.
+          if (c->parser.started())
+            answerError(c, 400, "http.incomplete-body",
+                        "the request is incomplete: the connection closed before its end");
+          else
+            closeConnection(c);
+          return;
+        }
+        if (draining_ && !c->parser.started()) {
+          closeConnection(c);
+          return;
+        }
+        if (c->parser.started()) {
+          if (c->requestStart == 0) c->requestStart = nowMs();
+          wait(c, kReading, EPOLLIN | EPOLLRDHUP,
+               c->requestStart + options_.timeoutSeconds * 1000LL);
+        } else {
+          c->requestStart = 0;
+          wait(c, kIdle, EPOLLIN | EPOLLRDHUP, nowMs() + options_.keepAliveSeconds * 1000LL);
+        }
+        return;
+      }
+      case RequestParser::State::kHeadersDone: {
+        c->headSeen = true;
+        if (c->parser.request().expectContinue && !c->continueSent) {
+          c->continueSent = true;
+          static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          send(c->fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+        }
+        continue;
+      }
+      case RequestParser::State::kError: {
+        const ParseError& e = c->parser.error();
+        answerError(c, e.status, e.code, e.message);
+        return;
+      }
+      case RequestParser::State::kComplete: {
+        serveRequest(c);
+        if (!flush(c)) return;  // waiting to write, or closed
+        continue;               // a pipelined request may already be buffered
+      }
+    }
+  }
+}
+
+void HttpServer::Engine::serveRequest(Connection* c) {
+  auto started = Clock::now();
+  ParsedRequest& pr = c->parser.request();
+  FhirRequest fr;
+  fr.method = pr.method;
+  const std::string& target = pr.target;
+  size_t q = target.find('?');
+  fr.path = percentDecode(target.substr(0, q), false);
+  // Absolute-form request targets ("http://host/Patient") are reduced to the path.
+  if (fr.path.rfind("http://", 0) == 0 || fr.path.rfind("https://", 0) == 0) {
+    size_t slash = fr.path.find('/', fr.path.find("//") + 2);
+    fr.path = slash == std::string::npos ? "/" : fr.path.substr(slash);
+  }
+  std::string route =
+      routeTemplate(fr.path, [this](const std::string& t) { return service_->serves(t); });
+  if (q != std::string::npos) fr.query = parseQueryString(target.substr(q + 1));
+  for (auto& [k, v] : pr.headers) fr.headers.emplace(k, v);  // the first of repeated names
+  fr.body = std::move(pr.body);
+
+  bool http10 = pr.minorVersion == 0;
+  bool keepAlive = pr.keepAlive && !draining_;
+  ++c->served;
+  if (options_.maxKeepAliveRequests > 0 && c->served >= options_.maxKeepAliveRequests)
+    keepAlive = false;
+
+  FhirResponse r;
+  const std::string* host = pr.header("Host");
+  if (!options_.baseUrl.empty()) {
+    fr.baseUrl = options_.baseUrl;
+  } else if (host && validHost(*host)) {
+    fr.baseUrl = "http://" + *host;
+  } else if (!http10 || host) {
+    r = outcomeResponse(400, "structure", "a valid Host header is required", "http.bad-host");
+    keepAlive = false;
+  } else {
+    fr.baseUrl = "http://" + c->localAddress;
+  }
+  if (fr.baseUrl.size()) {
+    try {
+      // gateway.auth.mode=none: the local superuser (RequestContext defaults).
+      r = service_->handle(fr);
+    } catch (...) {
+      // handle() answers every expected failure; this is the last line of defence. The log
+      // gets the route template only (no values from the request).
+      log_.error("unexpected failure serving %s %s", fr.method, route);
+      r = outcomeResponse(500, "exception", "the request could not be processed", "http.internal");
+      keepAlive = false;
+    }
+  }
+  c->out = renderResponse(r, fr.method == "HEAD", keepAlive, http10);
+  c->outPos = 0;
+  c->closeAfterWrite = !keepAlive;
+  c->parser.reset();
+  c->continueSent = false;
+  c->headSeen = false;
+  c->requestStart = 0;
+  if (options_.logRequests && log_.information()) {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    log_.information("%s %s %d %.1fms", fr.method, route, r.status, ms);
+  }
+}
+
+void HttpServer::Engine::answerError(Connection* c, int status, const std::string& code,
+                                     const std::string& message) {
+  FhirResponse r = outcomeResponse(status, issueTypeFor(status), message, code);
+  c->out = renderResponse(r, false, /*keepAlive=*/false, false);
+  c->outPos = 0;
+  c->closeAfterWrite = true;
+  if (options_.logRequests && log_.information())
+    log_.information("refused %d %s", status, code);
+  flush(c);
+}
+
+bool HttpServer::Engine::flush(Connection* c) {
+  while (c->outPos < c->out.size()) {
+    ssize_t n = send(c->fd, c->out.data() + c->outPos, c->out.size() - c->outPos, MSG_NOSIGNAL);
+    if (n > 0) {
+      c->outPos += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The client is not reading: wait for room, for at most timeoutSeconds per stall.
+      wait(c, kWriting, EPOLLOUT, nowMs() + options_.timeoutSeconds * 1000LL);
+      return false;
+    }
+    closeConnection(c);
+    return false;
+  }
+  c->out.clear();
+  c->outPos = 0;
+  if (c->closeAfterWrite) {
+    startLingering(c);
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::Engine::startLingering(Connection* c) {
+  // Half-close and read what the client still sends (bounded), so that it sees the answer
+  // rather than a reset; then close.
+  shutdown(c->fd, SHUT_WR);
+  if (c->peerClosed) {
+    closeConnection(c);
+    return;
+  }
+  c->drained = 0;
+  c->lingerUntil = nowMs() + kLingerMs;
+  wait(c, kLingering, EPOLLIN | EPOLLRDHUP, c->lingerUntil);
+}
+
+void HttpServer::Engine::housekeepingLoop() {
+  std::unique_lock<std::mutex> wakeLock(housekeeperMutex_);
+  while (!stopping_) {
+    housekeeperCv_.wait_for(wakeLock, std::chrono::milliseconds(100));
+    int64_t now = nowMs();
+    bool draining = draining_;
+    std::lock_guard<std::mutex> lock(connectionsMutex_);
+    for (auto& [raw, c] : connections_) {
+      int phase = c->phase.load();
+      if (phase == kBusy || c->timedOut) continue;
+      int64_t deadline = c->deadline.load();
+      bool expired = deadline != 0 && now > deadline;
+      bool idleWhileDraining = draining && phase == kIdle;
+      if (!expired && !idleWhileDraining) continue;
+      c->timedOut = true;
+      // Reading side shut: the worker wakes (EPOLLIN), sees timedOut and answers 408 or
+      // closes. A stalled writer is shut both ways (EPOLLHUP) and closed.
+      shutdown(c->fd, phase == kWriting ? SHUT_RDWR : SHUT_RD);
+    }
+  }
+}
+
+void HttpServer::Engine::stop(int graceSeconds) {
+  if (epollFd_ < 0) return;
+  // 1. Stop accepting.
+  if (accepting_.exchange(false) && listenFd_ >= 0) {
+    epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
+    ::close(listenFd_);
+    listenFd_ = -1;
+  }
+  // 2. Idle connections close now; answers in progress end with "Connection: close".
+  draining_ = true;
+  housekeeperCv_.notify_all();
+  // 3. In-flight requests finish, up to the grace period.
+  auto deadline = Clock::now() + std::chrono::seconds(graceSeconds);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(connectionsMutex_);
+      if (connections_.empty()) break;
+    }
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  shutdownNow();
+}
+
+void HttpServer::Engine::shutdownNow() {
+  if (epollFd_ < 0) return;
+  stopping_ = true;
+  accepting_ = false;
+  uint64_t one = 1;
+  if (write(wakeFd_, &one, sizeof one) < 0) {
+    // eventfd writes cannot fail short of overflow; the workers also see stopping_.
+  }
+  housekeeperCv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  {
+    std::lock_guard<std::mutex> lock(connectionsMutex_);
+    for (auto& [raw, c] : connections_) ::close(c->fd);
+    connections_.clear();
+  }
+  if (listenFd_ >= 0) ::close(listenFd_);
+  ::close(wakeFd_);
+  ::close(epollFd_);
+  listenFd_ = wakeFd_ = epollFd_ = -1;
+}
+
+// ---- HttpServer ---------------------------------------------------------------------------
 
 HttpServer::HttpServer(std::shared_ptr<FhirService> service, HttpServerOptions options)
     : service_(std::move(service)), options_(std::move(options)) {}
@@ -270,48 +663,16 @@ HttpServer::HttpServer(std::shared_ptr<FhirService> service, HttpServerOptions o
 HttpServer::~HttpServer() { stop(0); }
 
 Status HttpServer::start() {
-  try {
-    Poco::Net::SocketAddress address(options_.host, static_cast<Poco::UInt16>(options_.port));
-    // reuseAddress for quick restarts, but never SO_REUSEPORT: a second instance must fail to
-    // bind rather than silently share the port.
-    Poco::Net::ServerSocket socket;
-    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
-    socket.listen(256);
-    port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(options_.maxThreads);
-    params->setMaxQueued(options_.maxQueued);
-    params->setTimeout(Poco::Timespan(options_.timeoutSeconds, 0));
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(options_.keepAliveSeconds, 0));
-    params->setMaxKeepAliveRequests(options_.maxKeepAliveRequests);
-    params->setServerName("");
-    params->setSoftwareVersion("");
-    pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, options_.maxThreads),
-                                               options_.maxThreads, 60);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new HandlerFactory(service_, options_, inFlight_), *pool_, socket, params);
-    server_->start();
-  } catch (const Poco::Exception& e) {
-    return Status::internal("cannot listen on " + options_.host + ":" +
-                            std::to_string(options_.port) + ": " + e.displayText());
-  }
-  return Status::ok();
+  engine_ = std::make_unique<Engine>(service_, options_);
+  Status s = engine_->start(port_);
+  if (!s.isOk()) engine_.reset();
+  return s;
 }
 
 void HttpServer::stop(int graceSeconds) {
-  if (!server_) return;
-  // Stop accepting (the listening socket closes), let in-flight requests finish up to the
-  // grace period, then cut every connection, idle keep-alive ones included. stopAll(false)
-  // is not used: it waits, without limit, on each busy connection.
-  server_->stop();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(graceSeconds);
-  while (inFlight_->load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  server_->stopAll(true);  // idle keep-alive connections are cut now
-  server_.reset();
-  pool_->joinAll();
-  pool_.reset();
+  if (!engine_) return;
+  engine_->stop(graceSeconds);
+  engine_.reset();
 }
 
 }  // namespace acp::http

@@ -1,15 +1,23 @@
-// HttpServer — the Poco HTTP listener in front of FhirService.
+// HttpServer — the HTTP/1.1 listener in front of FhirService.
 //
-// Enforces the transport rules before a FhirRequest exists (../shared/reference/security.md):
-// body size cap (413), POST/PUT without Content-Length or chunked (411) or with both (400),
-// header limits (Poco's fixed 100 fields, 256-byte names, 8 KiB values: 400), socket timeouts, bounded thread pool and
-// queue, keep-alive limits. Every answer is an OperationOutcome; no stack trace ever leaves.
-// Access log lines carry the method, the route with ids replaced by {id}, the status and
-// the time taken — never query values or bodies (they may hold patient identifiers).
-// Thread-safety: start()/stop() from one thread; requests are served on the pool.
+// Model: a fixed set of worker threads share one epoll instance. Sockets are non-blocking and
+// registered one-shot, so a connection is handled by at most one worker at a time, and a
+// worker is busy only while a complete request is processed: a slow or idle client holds no
+// thread (no thread-per-connection). A housekeeping thread enforces the deadlines.
+//
+// Transport rules, before a FhirRequest exists (../shared/reference/security.md; framing in
+// request_parser.h): body size cap (413), POST/PUT without Content-Length or chunked (411),
+// both (400), header limits (400/414), a total deadline on each request's head and body
+// (408: gateway.http.timeoutSeconds from its first byte), idle keep-alive timeout, stalled
+// writes cut, a connection cap (503), Host rules (400 http.bad-host), `Expect: 100-continue`.
+// Every answer is an OperationOutcome; no stack trace ever leaves. After an error the
+// connection closes with a bounded "lingering close" so that a client still sending receives
+// the answer instead of a reset. Access log lines carry the method, the route with ids
+// replaced by {id}, the status and the time taken — never query values or bodies (they may
+// hold patient identifiers).
+// Thread-safety: start()/stop() from one thread; requests are served on the workers.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,23 +25,16 @@
 #include "gateway/core/status.h"
 #include "gateway/http/fhir_service.h"
 
-namespace Poco::Net {
-class HTTPServer;
-}
-namespace Poco {
-class ThreadPool;
-}
-
 namespace acp::http {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                 // 0 = any free port
   std::string baseUrl;             // "" = from the Host header
-  int maxThreads = 64;
-  int maxQueued = 256;
-  int timeoutSeconds = 30;
-  int keepAliveSeconds = 15;
+  int workers = 8;                 // threads that process requests
+  int maxConnections = 1024;       // open connections; more are answered 503 and closed
+  int timeoutSeconds = 30;         // a request's head and body, and each stalled write
+  int keepAliveSeconds = 15;       // idle time between requests on one connection
   int maxKeepAliveRequests = 0;    // 0 = unlimited
   size_t maxBodyBytes = 16 * 1024 * 1024;
   bool logRequests = true;
@@ -48,15 +49,15 @@ class HttpServer {
   Status start();
   int port() const { return port_; }
   const std::string& host() const { return options_.host; }
-  // Stops accepting, lets in-flight requests finish (up to `graceSeconds`), then closes.
+  // Stops accepting, closes idle connections, lets in-flight requests finish (up to
+  // `graceSeconds`), then closes every connection and joins the threads.
   void stop(int graceSeconds = 10);
 
  private:
+  class Engine;
   std::shared_ptr<FhirService> service_;
   HttpServerOptions options_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-  std::shared_ptr<std::atomic<int>> inFlight_ = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<Engine> engine_;
   int port_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "gateway/store/sqlite_connection.h"
 
+#include <mutex>
 #include <string>
 
 namespace acp::store::sqlite {
@@ -86,8 +87,21 @@ Status Statement::error(std::string_view what) const {
   return conn_->lastError(what);
 }
 
+namespace {
+
+// Process-wide SQLite settings, applied once before the library initialises. Memory statistics
+// are off: with them on, every SQLite allocation takes one process-wide mutex, which all reader
+// connections then queue on.
+void configureLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
                                                      const Settings& settings) {
+  configureLibraryOnce();
   std::unique_ptr<Connection> c(new Connection());
   c->settings_ = settings;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
