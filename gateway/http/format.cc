@@ -58,6 +58,10 @@ std::string classify(const std::string& typeIn) {
   return "";
 }
 
+// The fhirVersion media-type parameter values this server serves: R4 is "4.0" (4.0.1 is
+// accepted as the same version).
+bool servesFhirVersion(const std::string& v) { return v == "4.0" || v == "4.0.1"; }
+
 }  // namespace
 
 Negotiated responseFormat(const FhirRequest& request) {
@@ -90,8 +94,18 @@ Negotiated responseFormat(const FhirRequest& request) {
     std::vector<std::pair<std::string, std::string>> params;
     std::string type = mediaType(accept.substr(start, comma - start), &params);
     double q = 1.0;
-    for (const auto& [pk, pv] : params)
+    bool otherVersion = false;
+    for (const auto& [pk, pv] : params) {
       if (pk == "q") q = std::strtod(pv.c_str(), nullptr);
+      if (pk == "fhirversion" && !servesFhirVersion(pv)) otherVersion = true;
+    }
+    // A media range for another FHIR version (R4 http.html "FHIR Version parameter") is
+    // one this server cannot produce.
+    if (otherVersion) {
+      ++order;
+      start = comma + 1;
+      continue;
+    }
     std::string kind = classify(type);
     if (!type.empty() && q <= 0 && !kind.empty()) refused.push_back(kind);
     if (!type.empty() && q > 0) {
@@ -114,7 +128,8 @@ Negotiated responseFormat(const FhirRequest& request) {
   if (candidates.empty()) {
     n.ok = false;
     n.status = 406;
-    n.message = "none of the Accept types is supported (application/fhir+json, application/fhir+xml)";
+    n.message = "none of the Accept types is supported (application/fhir+json, application/fhir+xml; "
+                "fhirVersion=4.0)";
     return n;
   }
   std::stable_sort(candidates.begin(), candidates.end(),
@@ -140,6 +155,12 @@ Negotiated bodyFormat(const FhirRequest& request) {
       n.ok = false;
       n.status = 415;
       n.message = "unsupported charset \"" + v + "\" (only UTF-8)";
+      return n;
+    }
+    if (k == "fhirversion" && !servesFhirVersion(v)) {
+      n.ok = false;
+      n.status = 415;
+      n.message = "the body is declared as FHIR version \"" + v + "\"; this server takes 4.0 (R4)";
       return n;
     }
   }

@@ -311,16 +311,25 @@ void HttpServer::Engine::acceptAll() {
       }
     }
     Connection* raw = c.get();
-    bool full;
     {
       std::lock_guard<std::mutex> lock(connectionsMutex_);
-      full = static_cast<int>(connections_.size()) >= options_.maxConnections;
-      connections_.emplace(raw, std::move(c));
+      if (static_cast<int>(connections_.size()) < options_.maxConnections) {
+        connections_.emplace(raw, std::move(c));
+      }
     }
-    if (full) {
-      // Over the cap: a short 503 (best effort, the socket is fresh) and close.
-      answerError(raw, 503, "http.too-many-connections",
-                  "the server is at its connection limit; retry shortly");
+    if (c) {
+      // Over the cap: a short 503 (best effort: the socket is fresh, so it fits) and close
+      // at once; such a connection never counts against the cap or waits for a worker.
+      const std::string full = renderResponse(
+          outcomeResponse(503, "transient", "the server is at its connection limit; retry shortly",
+                          "http.too-many-connections"),
+          false, false, false);
+      char discard[4096];
+      ssize_t ignored = recv(fd, discard, sizeof discard, 0);  // fewer resets: read what came
+      ignored = send(fd, full.data(), full.size(), MSG_NOSIGNAL);
+      (void)ignored;
+      shutdown(fd, SHUT_WR);
+      ::close(fd);
       continue;
     }
     // The first request must start within timeoutSeconds.

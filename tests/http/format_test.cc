@@ -91,6 +91,24 @@ TEST(Formats, ExplicitZeroQualityIsRespected) {
   EXPECT_EQ(r.status, 406);
 }
 
+TEST(Formats, FhirVersionParameter) {
+  TestServer server;
+  EXPECT_EQ(server.get("/metadata", {{"Accept", "application/fhir+json; fhirVersion=4.0"}}).status,
+            200);
+  HttpResult r = server.get("/metadata", {{"Accept", "application/fhir+json; fhirVersion=5.0"}});
+  EXPECT_EQ(r.status, 406);
+  EXPECT_EQ(server.get("/metadata", {{"Accept", "application/fhir+json; fhirVersion=3.0, "
+                                                "application/fhir+xml; fhirVersion=4.0"}})
+                .header("content-type"),
+            "application/fhir+xml;charset=utf-8");
+  r = server.request("POST", "/Patient", R"({"resourceType":"Patient"})",
+                     {{"Content-Type", "application/fhir+json; fhirVersion=3.0"}});
+  EXPECT_EQ(r.status, 415);
+  r = server.request("POST", "/Patient", R"({"resourceType":"Patient"})",
+                     {{"Content-Type", "application/fhir+json; fhirVersion=4.0"}});
+  EXPECT_EQ(r.status, 201);
+}
+
 TEST(Preconditions, IfMatchStarNeedsACurrentVersion) {
   TestServer server;
   HttpResult r = server.put("/Patient/s1", R"({"resourceType":"Patient","id":"s1"})",

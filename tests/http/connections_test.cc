@@ -1,0 +1,259 @@
+// The connection model: idle, slow and non-reading clients hold no worker; deadlines on
+// request heads; the connection cap; Expect: 100-continue; pipelining; keep-alive rules.
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/app/options.h"
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+std::unique_ptr<Poco::Net::StreamSocket> connect(int port) {
+  auto s = std::make_unique<Poco::Net::StreamSocket>(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  s->setReceiveTimeout(Poco::Timespan(10, 0));
+  return s;
+}
+
+void sendAll(Poco::Net::StreamSocket& s, const std::string& bytes) {
+  s.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Reads until `count` complete responses (by Content-Length) have arrived, or the peer
+// closes; returns the raw bytes.
+std::string readResponses(Poco::Net::StreamSocket& s, int count) {
+  std::string out;
+  char buf[8192];
+  auto complete = [&]() {
+    int seen = 0;
+    size_t at = 0;
+    while (seen < count) {
+      size_t head = out.find("\r\n\r\n", at);
+      if (head == std::string::npos) return false;
+      size_t cl = out.find("Content-Length: ", at);
+      size_t len = 0;
+      if (cl != std::string::npos && cl < head) len = std::stoul(out.substr(cl + 16));
+      if (out.size() < head + 4 + len) return false;
+      at = head + 4 + len;
+      ++seen;
+    }
+    return true;
+  };
+  while (!complete()) {
+    int n = 0;
+    try {
+      n = s.receiveBytes(buf, sizeof buf);
+    } catch (...) {
+      break;
+    }
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Everything until the server closes.
+std::string readToClose(Poco::Net::StreamSocket& s) {
+  std::string out;
+  char buf[8192];
+  try {
+    int n;
+    while ((n = s.receiveBytes(buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  } catch (...) {
+  }
+  return out;
+}
+
+int countOf(const std::string& raw, const std::string& what) {
+  int n = 0;
+  for (size_t at = raw.find(what); at != std::string::npos; at = raw.find(what, at + 1)) ++n;
+  return n;
+}
+
+const char kGetMetadata[] = "GET /metadata HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST(Connections, IdleAndHalfSentClientsHoldNoWorker) {
+  app::Options o;
+  o.workers = 1;
+  TestServer server(o);
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> idle;
+  for (int i = 0; i < 20; ++i) {
+    idle.push_back(connect(server.port()));
+    if (i % 2) sendAll(*idle.back(), "GET /metadata HTTP/1.1\r\nHo");  // half a request
+  }
+  // With one worker, a thread-per-connection server would now be stuck behind them.
+  HttpResult r = server.get("/metadata");
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(Connections, AClientThatDoesNotReadHoldsNoWorker) {
+  app::Options o;
+  o.workers = 1;
+  TestServer server(o);
+  // Many pipelined requests for a large answer, never read: the server's writes block.
+  auto stuck = connect(server.port());
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += kGetMetadata;
+  sendAll(*stuck, many);
+  HttpResult r = server.get("/Patient?_summary=count");
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(Connections, ARequestHeadDrippedPastTheDeadlineGets408) {
+  app::Options o;
+  o.timeoutSeconds = 1;
+  TestServer server(o);
+  auto s = connect(server.port());
+  s->setReceiveTimeout(Poco::Timespan(0, 100000));
+  sendAll(*s, "GET /metadata HTTP/1.1\r\nHost: x\r\n");
+  std::string answer;
+  // One header line every 100 ms: every receive is quick, only the total deadline trips.
+  for (int i = 0; i < 60 && answer.empty(); ++i) {
+    try {
+      sendAll(*s, "X-Drip: 1\r\n");
+    } catch (...) {
+      break;
+    }
+    char buf[2048];
+    try {
+      int n = s->receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<size_t>(n));
+    } catch (const Poco::TimeoutException&) {
+    } catch (...) {
+      break;
+    }
+  }
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer.substr(0, 80);
+  EXPECT_NE(answer.find("http.header-timeout"), std::string::npos);
+}
+
+TEST(Connections, OverTheConnectionCapIsAnswered503) {
+  app::Options o;
+  o.maxConnections = 2;
+  TestServer server(o);
+  auto a = connect(server.port());
+  auto b = connect(server.port());
+  sendAll(*a, kGetMetadata);
+  sendAll(*b, kGetMetadata);
+  ASSERT_NE(readResponses(*a, 1).find("HTTP/1.1 200"), std::string::npos);
+  ASSERT_NE(readResponses(*b, 1).find("HTTP/1.1 200"), std::string::npos);
+  auto c = connect(server.port());
+  std::string raw = readToClose(*c);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 503") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("Retry-After: "), std::string::npos);
+  EXPECT_NE(raw.find("http.too-many-connections"), std::string::npos);
+  // Closing one makes room again.
+  a.reset();
+  HttpResult r;
+  for (int i = 0; i < 50 && r.status != 200; ++i) {
+    r = server.get("/metadata");
+    if (r.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(Connections, ExpectContinueIsAnsweredBeforeTheBody) {
+  TestServer server;
+  std::string body = R"({"resourceType":"Patient","active":true})";
+  auto s = connect(server.port());
+  sendAll(*s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Expect: 100-continue\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n");
+  char buf[256];
+  int n = s->receiveBytes(buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  sendAll(*s, body);
+  EXPECT_EQ(readResponses(*s, 1).substr(0, 12), "HTTP/1.1 201");
+}
+
+TEST(Connections, ExpectContinueWithATooLargeBodyGetsOnly413) {
+  app::Options o;
+  o.maxBodyBytes = 1000;
+  TestServer server(o);
+  auto s = connect(server.port());
+  sendAll(*s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+  std::string raw = readToClose(*s);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 413") << raw.substr(0, 80);
+  EXPECT_EQ(countOf(raw, "100 Continue"), 0);
+}
+
+TEST(Connections, PipelinedRequestsAreAnsweredInOrder) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  auto s = connect(server.port());
+  sendAll(*s,
+          "GET /Patient/p1 HTTP/1.1\r\nHost: x\r\n\r\n"
+          "GET /Patient/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+          "GET /Patient/p1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string raw = readToClose(*s);
+  size_t first = raw.find("HTTP/1.1 200");
+  size_t second = raw.find("HTTP/1.1 404");
+  size_t third = raw.find("HTTP/1.1 200", first + 1);
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  ASSERT_NE(third, std::string::npos);
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_NE(raw.find("Connection: close", third), std::string::npos);
+}
+
+TEST(Connections, Http10KeepsAliveOnlyWhenAsked) {
+  TestServer server;
+  auto s = connect(server.port());
+  sendAll(*s, "GET /metadata HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  std::string first = readResponses(*s, 1);
+  EXPECT_EQ(first.substr(0, 12), "HTTP/1.1 200");
+  EXPECT_NE(first.find("Connection: Keep-Alive"), std::string::npos);
+  sendAll(*s, "GET /metadata HTTP/1.0\r\n\r\n");
+  std::string second = readToClose(*s);  // no keep-alive asked: the server closes
+  EXPECT_EQ(second.substr(0, 12), "HTTP/1.1 200");
+  EXPECT_NE(second.find("Connection: close"), std::string::npos);
+}
+
+TEST(Connections, KeepAliveRequestLimitClosesTheConnection) {
+  app::Options o;
+  o.maxKeepAliveRequests = 2;
+  TestServer server(o);
+  auto s = connect(server.port());
+  sendAll(*s, std::string(kGetMetadata) + kGetMetadata + kGetMetadata);
+  std::string raw = readToClose(*s);
+  EXPECT_EQ(countOf(raw, "HTTP/1.1 200"), 2);
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos);
+}
+
+TEST(Connections, UnsupportedTransferCodingIs501) {
+  TestServer server;
+  auto s = connect(server.port());
+  sendAll(*s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Transfer-Encoding: gzip\r\n\r\n");
+  std::string raw = readToClose(*s);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 501") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("http.unsupported-transfer-encoding"), std::string::npos);
+}
+
+TEST(Connections, AnIdleKeepAliveConnectionIsClosed) {
+  app::Options o;
+  o.keepAliveSeconds = 1;
+  TestServer server(o);
+  auto s = connect(server.port());
+  sendAll(*s, kGetMetadata);
+  ASSERT_EQ(readResponses(*s, 1).substr(0, 12), "HTTP/1.1 200");
+  // Nothing more is sent: the server closes the connection after the idle timeout, without
+  // an answer (there is no request to answer).
+  std::string rest = readToClose(*s);
+  EXPECT_EQ(rest, "");
+}
+
+}  // namespace
+}  // namespace acp::testing
