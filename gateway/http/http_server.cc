@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <strings.h>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -511,7 +512,15 @@ void HttpServer::Engine::serveRequest(Connection* c) {
 
   FhirResponse r;
   const std::string* host = pr.header("Host");
-  if (!options_.baseUrl.empty()) {
+  int hosts = 0;
+  for (const auto& h : pr.headers)
+    if (h.first.size() == 4 && strncasecmp(h.first.c_str(), "Host", 4) == 0) ++hosts;
+  if (hosts > 1) {
+    // RFC 9112 section 3.2: more than one Host is a 400.
+    r = outcomeResponse(400, "structure", "a request must carry one Host header",
+                        "http.bad-host");
+    keepAlive = false;
+  } else if (!options_.baseUrl.empty()) {
     fr.baseUrl = options_.baseUrl;
   } else if (host && validHost(*host)) {
     fr.baseUrl = "http://" + *host;

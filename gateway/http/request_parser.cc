@@ -20,7 +20,7 @@ bool iequals(const std::string& a, const char* b) {
 
 // RFC 9110 token characters.
 bool isTokenChar(unsigned char c) {
-  return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return c != 0 && (std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 std::string trim(const std::string& s) {
@@ -60,6 +60,8 @@ void RequestParser::reset() {
   error_ = ParseError();
   bodyRemaining_ = 0;
   headersReported_ = false;
+  leadingBlank_ = 0;
+  trailers_ = 0;
 }
 
 RequestParser::State RequestParser::fail(int status, std::string code, std::string message) {
@@ -72,7 +74,10 @@ bool RequestParser::takeLine(std::string& line, size_t limit, bool& tooLong) {
   tooLong = false;
   size_t lf = buffer_.find('\n', pos_);
   if (lf == std::string::npos) {
-    tooLong = buffer_.size() - pos_ > limit;
+    // A CR at the end may still be waiting for its LF: it does not count against the limit.
+    size_t pending = buffer_.size() - pos_;
+    if (pending > 0 && buffer_.back() == '\r') --pending;
+    tooLong = pending > limit;
     return false;
   }
   size_t end = lf;
@@ -176,6 +181,9 @@ RequestParser::State RequestParser::headersComplete() {
   if (chunked && hasLength)
     return fail(400, "http.ambiguous-length",
                 "a request must not carry both Content-Length and chunked encoding");
+  // RFC 9112 section 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+  if (chunked && r.minorVersion == 0)
+    return fail(400, "http.ambiguous-length", "HTTP/1.0 requests cannot use Transfer-Encoding");
 
   if (!methodTakesBody(r.method)) {
     // Answered without reading the announced body; the connection closes afterwards.
@@ -209,8 +217,18 @@ RequestParser::State RequestParser::next() {
   for (;;) {
     switch (phase_) {
       case Phase::kRequestLine: {
-        // Empty lines before a request are ignored (RFC 9112 section 2.2).
-        while (pos_ < buffer_.size() && (buffer_[pos_] == '\r' || buffer_[pos_] == '\n')) ++pos_;
+        // A few empty lines before a request are ignored (RFC 9112 section 2.2); they are
+        // dropped from the buffer and bounded.
+        size_t skipped = 0;
+        while (pos_ + skipped < buffer_.size() &&
+               (buffer_[pos_ + skipped] == '\r' || buffer_[pos_ + skipped] == '\n'))
+          ++skipped;
+        if (skipped > 0) {
+          buffer_.erase(pos_, skipped);
+          leadingBlank_ += skipped;
+          if (leadingBlank_ > 64)
+            return fail(400, "http.bad-request-line", "too many empty lines before the request");
+        }
         if (!takeLine(line, kMaxRequestLine, tooLong)) {
           if (tooLong)
             return fail(414, "http.uri-too-long",
@@ -309,9 +327,12 @@ RequestParser::State RequestParser::next() {
           phase_ = Phase::kDone;
           return State::kComplete;
         }
-        if (line.find(':') == std::string::npos || line[0] == ' ' || line[0] == '\t')
+        if (line.find(':') == std::string::npos || line[0] == ' ' || line[0] == '\t' ||
+            ++trailers_ > kMaxHeaderFields)
           return fail(400, "http.incomplete-body", "the request body is incomplete or malformed");
-        break;  // trailer fields are read and dropped
+        buffer_.erase(0, pos_);  // trailer fields are read and dropped
+        pos_ = 0;
+        break;
       }
       case Phase::kDone:
         return error_.code.empty() ? State::kComplete : State::kError;

@@ -73,7 +73,9 @@ class RequestParser {
   const ParseError& error() const { return error_; }
   // True once any byte of the current request has arrived (an idle keep-alive connection
   // has none).
-  bool started() const { return !buffer_.empty() || phase_ != Phase::kRequestLine; }
+  bool started() const {
+    return pos_ < buffer_.size() || phase_ != Phase::kRequestLine;
+  }
   // Starts the next request; bytes already buffered are kept.
   void reset();
 
@@ -97,6 +99,8 @@ class RequestParser {
   ParseError error_;
   size_t bodyRemaining_ = 0;  // Content-Length body or current chunk
   bool headersReported_ = false;
+  size_t leadingBlank_ = 0;  // empty-line bytes skipped before this request
+  size_t trailers_ = 0;      // trailer fields read
 };
 
 }  // namespace acp::http

@@ -242,6 +242,15 @@ TEST(Connections, UnsupportedTransferCodingIs501) {
   EXPECT_NE(raw.find("http.unsupported-transfer-encoding"), std::string::npos);
 }
 
+TEST(Connections, TwoHostHeadersAre400) {
+  TestServer server;
+  auto s = connect(server.port());
+  sendAll(*s, "GET /metadata HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+  std::string raw = readToClose(*s);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 400") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("http.bad-host"), std::string::npos);
+}
+
 TEST(Connections, AnIdleKeepAliveConnectionIsClosed) {
   app::Options o;
   o.keepAliveSeconds = 1;
