@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,6 +71,10 @@ int64_t nowMs() {
 // at most kLingerMs, before the connection closes.
 constexpr size_t kDrainLimit = 1024 * 1024;
 constexpr int64_t kLingerMs = 2000;
+// Bytes read from one connection per event, and pipelined requests served per event, before
+// the worker turns to other connections.
+constexpr size_t kReadPerEvent = 256 * 1024;
+constexpr int kRequestsPerEvent = 16;
 
 // Host header "name[:port]" or "[v6]:port": letters, digits and . - : [ ] only.
 bool validHost(const std::string& host) {
@@ -78,6 +83,13 @@ bool validHost(const std::string& host) {
     if (!(std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
       return false;
   return true;
+}
+
+bool hasEncodedSlash(const std::string& path) {
+  for (size_t i = 0; i + 2 < path.size(); ++i)
+    if (path[i] == '%' && path[i + 1] == '2' && (path[i + 2] == 'f' || path[i + 2] == 'F'))
+      return true;
+  return false;
 }
 
 // The Date header, formatted at most once per second per thread.
@@ -207,6 +219,8 @@ class HttpServer::Engine {
   int wakeFd_ = -1;  // eventfd: readable once stopping, wakes every worker
   char listenTag_ = 0, wakeTag_ = 0;
   std::atomic<bool> accepting_{false};
+  std::atomic<bool> acceptPaused_{false};  // set by a worker, cleared by the housekeeper
+  void armListener();
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
@@ -220,6 +234,20 @@ class HttpServer::Engine {
 };
 
 Status HttpServer::Engine::start(int& port) {
+  // Every connection is a descriptor: use the hard limit, and say so when the connection
+  // cap cannot be reached under it.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (files.rlim_cur != RLIM_INFINITY &&
+        static_cast<rlim_t>(options_.maxConnections) + 64 > files.rlim_cur)
+      log_.warning("gateway.http.maxConnections (%d) is above what the descriptor limit (%lu) "
+                   "allows; accepting pauses when descriptors run out",
+                   options_.maxConnections, static_cast<unsigned long>(files.rlim_cur));
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -288,7 +316,13 @@ void HttpServer::Engine::acceptAll() {
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      break;  // EAGAIN, or out of descriptors (the next readiness retries)
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection would fire again at once.
+        // The listener stays disarmed; the housekeeper re-arms it a little later.
+        if (!acceptPaused_.exchange(true)) log_.warning("accept paused: %s", std::string(strerror(errno)));
+        return;
+      }
+      break;  // EAGAIN: all accepted
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -336,12 +370,15 @@ void HttpServer::Engine::acceptAll() {
     // The first request must start within timeoutSeconds.
     wait(raw, kIdle, EPOLLIN | EPOLLRDHUP, nowMs() + options_.timeoutSeconds * 1000LL);
   }
-  if (accepting_) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.ptr = &listenTag_;
-    epoll_ctl(epollFd_, EPOLL_CTL_MOD, listenFd_, &ev);
-  }
+  armListener();
+}
+
+void HttpServer::Engine::armListener() {
+  if (!accepting_) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.ptr = &listenTag_;
+  epoll_ctl(epollFd_, EPOLL_CTL_MOD, listenFd_, &ev);
 }
 
 void HttpServer::Engine::wait(Connection* c, Phase phase, uint32_t events, int64_t deadline) {
@@ -370,10 +407,15 @@ void HttpServer::Engine::closeConnection(Connection* c) {
 }
 
 void HttpServer::Engine::readAvailable(Connection* c, bool discard) {
+  // At most kReadPerEvent bytes per event: a client sending faster than it is parsed cannot
+  // keep a worker in this loop or grow the buffer; what is left fires the (level-triggered)
+  // event again, after the other ready connections.
   char buf[65536];
-  for (;;) {
+  size_t total = 0;
+  while (total < kReadPerEvent) {
     ssize_t n = recv(c->fd, buf, sizeof buf, 0);
     if (n > 0) {
+      total += static_cast<size_t>(n);
       if (discard) {
         c->drained += static_cast<size_t>(n);
         if (c->drained > kDrainLimit) {
@@ -419,9 +461,11 @@ void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
     return;
   }
   readAvailable(c, /*discard=*/false);
-  if (c->timedOut) {
+  if (c->timedOut.exchange(false)) {
     // The housekeeper cut a request that did not arrive in time (or an idle connection).
-    if (c->parser.started()) {
+    if (draining_ && !c->headSeen) {
+      closeConnection(c);  // shutting down: an idle connection, or one just starting
+    } else if (c->parser.started()) {
       bool inBody = c->headSeen;
       answerError(c, 408, inBody ? "http.body-timeout" : "http.header-timeout",
                   inBody ? "the request body did not arrive in time"
@@ -435,7 +479,13 @@ void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
 }
 
 void HttpServer::Engine::process(Connection* c) {
-  for (;;) {
+  for (int served = 0;;) {
+    if (served == kRequestsPerEvent) {
+      // Fairness: after a burst of pipelined requests, let other connections go first. The
+      // socket is writable, so the event returns at once, behind the others.
+      wait(c, kWriting, EPOLLOUT, nowMs() + options_.timeoutSeconds * 1000LL);
+      return;
+    }
     RequestParser::State state = c->parser.next();
     switch (state) {
       case RequestParser::State::kNeedMore: {
@@ -454,8 +504,14 @@ void HttpServer::Engine::process(Connection* c) {
         }
         if (c->parser.started()) {
           if (c->requestStart == 0) c->requestStart = nowMs();
-          wait(c, kReading, EPOLLIN | EPOLLRDHUP,
-               c->requestStart + options_.timeoutSeconds * 1000LL);
+          int64_t deadline = c->requestStart + options_.timeoutSeconds * 1000LL;
+          if (nowMs() > deadline) {  // a client that kept the worker reading is cut here
+            answerError(c, 408, c->headSeen ? "http.body-timeout" : "http.header-timeout",
+                        c->headSeen ? "the request body did not arrive in time"
+                                    : "the request head did not arrive in time");
+            return;
+          }
+          wait(c, kReading, EPOLLIN | EPOLLRDHUP, deadline);
         } else {
           c->requestStart = 0;
           wait(c, kIdle, EPOLLIN | EPOLLRDHUP, nowMs() + options_.keepAliveSeconds * 1000LL);
@@ -466,8 +522,9 @@ void HttpServer::Engine::process(Connection* c) {
         c->headSeen = true;
         if (c->parser.request().expectContinue && !c->continueSent) {
           c->continueSent = true;
-          static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-          send(c->fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+          c->out = "HTTP/1.1 100 Continue\r\n\r\n";
+          c->outPos = 0;
+          if (!flush(c)) return;  // resumes here once written
         }
         continue;
       }
@@ -478,6 +535,7 @@ void HttpServer::Engine::process(Connection* c) {
       }
       case RequestParser::State::kComplete: {
         serveRequest(c);
+        ++served;
         if (!flush(c)) return;  // waiting to write, or closed
         continue;               // a pipelined request may already be buffered
       }
@@ -520,6 +578,10 @@ void HttpServer::Engine::serveRequest(Connection* c) {
     r = outcomeResponse(400, "structure", "a request must carry one Host header",
                         "http.bad-host");
     keepAlive = false;
+  } else if (hasEncodedSlash(target.substr(0, q))) {
+    // Paths are decoded before routing: an encoded "/" would change which route is taken.
+    r = outcomeResponse(400, "structure", "an encoded '/' is not allowed in the path",
+                        "http.invalid-path");
   } else if (!options_.baseUrl.empty()) {
     fr.baseUrl = options_.baseUrl;
   } else if (host && validHost(*host)) {
@@ -558,7 +620,8 @@ void HttpServer::Engine::serveRequest(Connection* c) {
 void HttpServer::Engine::answerError(Connection* c, int status, const std::string& code,
                                      const std::string& message) {
   FhirResponse r = outcomeResponse(status, issueTypeFor(status), message, code);
-  c->out = renderResponse(r, false, /*keepAlive=*/false, false);
+  bool head = c->parser.request().method == "HEAD";
+  c->out = renderResponse(r, head, /*keepAlive=*/false, false);
   c->outPos = 0;
   c->closeAfterWrite = true;
   if (options_.logRequests && log_.information())
@@ -610,10 +673,11 @@ void HttpServer::Engine::housekeepingLoop() {
     housekeeperCv_.wait_for(wakeLock, std::chrono::milliseconds(100));
     int64_t now = nowMs();
     bool draining = draining_;
+    if (acceptPaused_.exchange(false)) armListener();
     std::lock_guard<std::mutex> lock(connectionsMutex_);
     for (auto& [raw, c] : connections_) {
       int phase = c->phase.load();
-      if (phase == kBusy || c->timedOut) continue;
+      if (phase == kBusy) continue;
       int64_t deadline = c->deadline.load();
       bool expired = deadline != 0 && now > deadline;
       bool idleWhileDraining = draining && phase == kIdle;
@@ -629,11 +693,9 @@ void HttpServer::Engine::housekeepingLoop() {
 void HttpServer::Engine::stop(int graceSeconds) {
   if (epollFd_ < 0) return;
   // 1. Stop accepting.
-  if (accepting_.exchange(false) && listenFd_ >= 0) {
+  // The descriptor closes in shutdownNow(), after the workers: one may be accepting now.
+  if (accepting_.exchange(false) && listenFd_ >= 0)
     epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
-    ::close(listenFd_);
-    listenFd_ = -1;
-  }
   // 2. Idle connections close now; answers in progress end with "Connection: close".
   draining_ = true;
   housekeeperCv_.notify_all();
@@ -651,7 +713,12 @@ void HttpServer::Engine::stop(int graceSeconds) {
 }
 
 void HttpServer::Engine::shutdownNow() {
-  if (epollFd_ < 0) return;
+  if (epollFd_ < 0) {
+    if (listenFd_ >= 0) ::close(listenFd_);  // start() failed half-way
+    if (wakeFd_ >= 0) ::close(wakeFd_);
+    listenFd_ = wakeFd_ = -1;
+    return;
+  }
   stopping_ = true;
   accepting_ = false;
   uint64_t one = 1;

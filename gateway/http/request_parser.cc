@@ -52,9 +52,17 @@ const std::string* ParsedRequest::header(const std::string& name) const {
   return nullptr;
 }
 
+void RequestParser::compact() {
+  // Amortised: parsed bytes are dropped only when they are at least half of the buffer (or
+  // large), so pipelined requests and fine-grained chunks never cost a copy each.
+  if (pos_ > 65536 || pos_ * 2 > buffer_.size()) {
+    buffer_.erase(0, pos_);
+    pos_ = 0;
+  }
+}
+
 void RequestParser::reset() {
-  buffer_.erase(0, pos_);
-  pos_ = 0;
+  compact();
   phase_ = Phase::kRequestLine;
   request_ = ParsedRequest();
   error_ = ParseError();
@@ -70,7 +78,7 @@ RequestParser::State RequestParser::fail(int status, std::string code, std::stri
   return State::kError;
 }
 
-bool RequestParser::takeLine(std::string& line, size_t limit, bool& tooLong) {
+bool RequestParser::takeLine(std::string& line, size_t limit, bool& tooLong, bool strictCrlf) {
   tooLong = false;
   size_t lf = buffer_.find('\n', pos_);
   if (lf == std::string::npos) {
@@ -81,7 +89,12 @@ bool RequestParser::takeLine(std::string& line, size_t limit, bool& tooLong) {
     return false;
   }
   size_t end = lf;
-  if (end > pos_ && buffer_[end - 1] == '\r') --end;
+  if (end > pos_ && buffer_[end - 1] == '\r') {
+    --end;
+  } else if (strictCrlf) {
+    tooLong = true;  // a bare LF where CRLF is required: refused like an over-long line
+    return false;
+  }
   if (end - pos_ > limit) {
     tooLong = true;
     return false;
@@ -212,6 +225,12 @@ RequestParser::State RequestParser::headersComplete() {
 }
 
 RequestParser::State RequestParser::next() {
+  State s = advance();
+  if (s == State::kNeedMore) compact();
+  return s;
+}
+
+RequestParser::State RequestParser::advance() {
   bool tooLong = false;
   std::string line;
   for (;;) {
@@ -224,7 +243,7 @@ RequestParser::State RequestParser::next() {
                (buffer_[pos_ + skipped] == '\r' || buffer_[pos_ + skipped] == '\n'))
           ++skipped;
         if (skipped > 0) {
-          buffer_.erase(pos_, skipped);
+          pos_ += skipped;
           leadingBlank_ += skipped;
           if (leadingBlank_ > 64)
             return fail(400, "http.bad-request-line", "too many empty lines before the request");
@@ -259,11 +278,7 @@ RequestParser::State RequestParser::next() {
         request_.body.append(buffer_, pos_, take);
         pos_ += take;
         bodyRemaining_ -= take;
-        if (bodyRemaining_ > 0) {
-          buffer_.erase(0, pos_);  // the body is copied out; keep the buffer small
-          pos_ = 0;
-          return State::kNeedMore;
-        }
+        if (bodyRemaining_ > 0) return State::kNeedMore;
         phase_ = Phase::kDone;
         return State::kComplete;
       }
@@ -272,7 +287,7 @@ RequestParser::State RequestParser::next() {
           headersReported_ = true;
           return State::kHeadersDone;
         }
-        if (!takeLine(line, 1024, tooLong)) {
+        if (!takeLine(line, 1024, tooLong, /*strictCrlf=*/true)) {
           if (tooLong)
             return fail(400, "http.incomplete-body", "the request body is incomplete or malformed");
           return State::kNeedMore;
@@ -298,16 +313,12 @@ RequestParser::State RequestParser::next() {
         request_.body.append(buffer_, pos_, take);
         pos_ += take;
         bodyRemaining_ -= take;
-        if (bodyRemaining_ > 0) {
-          buffer_.erase(0, pos_);
-          pos_ = 0;
-          return State::kNeedMore;
-        }
+        if (bodyRemaining_ > 0) return State::kNeedMore;
         phase_ = Phase::kChunkDataEnd;
         break;
       }
       case Phase::kChunkDataEnd: {
-        if (!takeLine(line, 2, tooLong)) {
+        if (!takeLine(line, 2, tooLong, /*strictCrlf=*/true)) {
           if (tooLong)
             return fail(400, "http.incomplete-body", "the request body is incomplete or malformed");
           return State::kNeedMore;
@@ -330,9 +341,7 @@ RequestParser::State RequestParser::next() {
         if (line.find(':') == std::string::npos || line[0] == ' ' || line[0] == '\t' ||
             ++trailers_ > kMaxHeaderFields)
           return fail(400, "http.incomplete-body", "the request body is incomplete or malformed");
-        buffer_.erase(0, pos_);  // trailer fields are read and dropped
-        pos_ = 0;
-        break;
+        break;  // trailer fields are read and dropped
       }
       case Phase::kDone:
         return error_.code.empty() ? State::kComplete : State::kError;

@@ -14,8 +14,11 @@
 //     Transfer-Encoding: only "chunked" (501 otherwise); both at once: 400;
 //   - POST/PUT/PATCH need one of them (411); a body above maxBodyBytes is 413, decided from
 //     Content-Length before the body is read, or while a chunked body arrives;
-//   - chunked bodies: hex sizes (no overflow), extensions ignored, trailers read and dropped;
-//     a malformed chunk is 400 http.incomplete-body and the connection closes.
+//   - chunked bodies: hex sizes (no overflow), extensions ignored, trailers read and dropped,
+//     CRLF required in the chunk framing (a bare LF there could be read differently by a
+//     proxy in front); a malformed chunk is 400 http.incomplete-body and the connection closes.
+// Line ends elsewhere may be CRLF or a bare LF (RFC 9112 section 2.2). Buffered bytes stay
+// bounded: parsed bytes are dropped as parsing goes on, and every line has a length limit.
 // A method that takes no body (GET, HEAD, DELETE...) but announces one is answered and the
 // connection then closes: its body is never read, so it can never be taken for a request.
 // Thread-safety: one parser per connection, used by one thread at a time.
@@ -86,7 +89,10 @@ class RequestParser {
   State fail(int status, std::string code, std::string message);
   // Takes one line (without its CRLF/LF) from the buffer; false when none is complete.
   // `limit` bounds an incomplete line too, so a client cannot grow the buffer without end.
-  bool takeLine(std::string& line, size_t limit, bool& tooLong);
+  // strictCrlf: the line must end in CRLF (chunked framing), a bare LF is refused.
+  bool takeLine(std::string& line, size_t limit, bool& tooLong, bool strictCrlf = false);
+  State advance();
+  void compact();
   State parseRequestLine(const std::string& line);
   State parseHeaderLine(const std::string& line);
   State headersComplete();

@@ -251,6 +251,66 @@ TEST(Connections, TwoHostHeadersAre400) {
   EXPECT_NE(raw.find("http.bad-host"), std::string::npos);
 }
 
+TEST(Connections, ManyPipelinedRequestsAreAllAnsweredInOrder) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  auto s = connect(server.port());
+  std::string many;
+  for (int i = 0; i < 40; ++i)
+    many += i % 2 ? "GET /Patient/p1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  : "GET /Patient/none HTTP/1.1\r\nHost: x\r\n\r\n";
+  many += "GET /Patient/p1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  sendAll(*s, many);
+  std::string raw = readToClose(*s);
+  std::string order;
+  for (size_t at = raw.find("HTTP/1.1 "); at != std::string::npos;
+       at = raw.find("HTTP/1.1 ", at + 1))
+    order += raw.substr(at + 9, 3) == "200" ? "A" : "N";
+  std::string expected;
+  for (int i = 0; i < 40; ++i) expected += i % 2 ? "A" : "N";
+  EXPECT_EQ(order, expected + "A");
+}
+
+TEST(Connections, AClientSendingWithoutEndIsCutAtTheDeadline) {
+  app::Options o;
+  o.timeoutSeconds = 1;
+  TestServer server(o);
+  auto s = connect(server.port());
+  s->setReceiveTimeout(Poco::Timespan(0, 1000));
+  sendAll(*s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n");
+  // One-byte chunks with long extensions, as fast as the socket takes them.
+  std::string chunk = "1;" + std::string(1000, 'x') + "\r\n \r\n";
+  std::string burst;
+  for (int i = 0; i < 64; ++i) burst += chunk;
+  std::string answer;
+  for (int i = 0; i < 20000 && answer.empty(); ++i) {
+    try {
+      sendAll(*s, burst);
+    } catch (...) {
+      break;  // closed by the server
+    }
+    char buf[2048];
+    try {
+      int n = s->receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<size_t>(n));
+    } catch (...) {
+    }
+  }
+  if (answer.empty()) answer = readToClose(*s);
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer.substr(0, 80);
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+}
+
+TEST(Connections, AnEncodedSlashInThePathIs400) {
+  TestServer server;
+  ASSERT_EQ(server.put("/Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  HttpResult r = server.get("/Patient/p1%2F_history%2F1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.errorCode(), "http.invalid-path");
+}
+
 TEST(Connections, AnIdleKeepAliveConnectionIsClosed) {
   app::Options o;
   o.keepAliveSeconds = 1;
