@@ -4,7 +4,10 @@
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 
+#include <sched.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <sstream>
@@ -34,6 +37,14 @@ std::string defaultConformanceDir() {
     if (Poco::File(installed + "types.json").exists()) return installed;
   }
   return ACP_DEFAULT_CONFORMANCE_DIR;
+}
+
+int availableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
 }
 
 Gateway::Gateway(Options options) : options_(std::move(options)) {}
@@ -73,7 +84,8 @@ Status Gateway::start() {
   ho.host = options_.httpHost;
   ho.port = options_.httpPort;
   ho.baseUrl = options_.baseUrl;
-  ho.workers = options_.workers;
+  ho.workers = options_.workers > 0 ? options_.workers : availableCpus();
+  ho.writeWorkers = options_.writeWorkers;
   ho.maxConnections = options_.maxConnections;
   ho.timeoutSeconds = options_.timeoutSeconds;
   ho.keepAliveSeconds = options_.keepAliveSeconds;

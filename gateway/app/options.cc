@@ -13,7 +13,7 @@ namespace {
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
       "gateway.http.host",          "gateway.http.port",
-      "gateway.http.baseUrl",       "gateway.http.workers",
+      "gateway.http.baseUrl",       "gateway.http.workers", "gateway.http.writeWorkers",
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
       "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
       "gateway.limits.maxBodyBytes",
@@ -70,7 +70,8 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.baseUrl = c.getString("gateway.http.baseUrl", o.baseUrl);
     while (!o.baseUrl.empty() && o.baseUrl.back() == '/') o.baseUrl.pop_back();
     for (Status s : {intKey("gateway.http.port", o.httpPort, 0, 65535),
-                     intKey("gateway.http.workers", o.workers, 1, 1024),
+                     intKey("gateway.http.workers", o.workers, 0, 1024),
+                     intKey("gateway.http.writeWorkers", o.writeWorkers, 1, 1024),
                      intKey("gateway.http.maxConnections", o.maxConnections, 1, 1000000),
                      intKey("gateway.http.timeoutSeconds", o.timeoutSeconds, 1, 3600),
                      intKey("gateway.http.keepAliveSeconds", o.keepAliveSeconds, 1, 3600),

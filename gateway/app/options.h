@@ -21,9 +21,11 @@ struct Options {
   // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
   // Default: derived from the request's Host header ("http://HOST").
   std::string baseUrl;
-  // gateway.http.workers — threads that process requests (connections are multiplexed on
-  // them; an idle or slow client holds none). Default 8.
-  int workers = 8;
+  // gateway.http.workers — threads that serve reads (connections are multiplexed on them; an
+  // idle or slow client holds none). Default 0 = the number of CPUs the process may use.
+  int workers = 0;
+  // gateway.http.writeWorkers — threads of the write lane (POST, PUT, DELETE...). Default 2.
+  int writeWorkers = 2;
   // gateway.http.maxConnections — open connections at most; more are answered 503. Default 1024.
   int maxConnections = 1024;
   // gateway.http.timeoutSeconds — socket receive/send timeout. Default 30.

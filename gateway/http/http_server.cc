@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <strings.h>
 #include <mutex>
 #include <thread>
@@ -83,6 +84,13 @@ bool validHost(const std::string& host) {
     if (!(std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
       return false;
   return true;
+}
+
+// Set on the write-lane threads.
+thread_local bool inWriteLane = false;
+
+bool takesWriteLane(const std::string& method) {
+  return !(method == "GET" || method == "HEAD" || method == "OPTIONS");
 }
 
 bool hasEncodedSlash(const std::string& path) {
@@ -224,6 +232,12 @@ class HttpServer::Engine {
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
+  // The write lane: connections whose next request writes, served in arrival order.
+  std::vector<std::thread> writeWorkers_;
+  std::mutex writeMutex_;
+  std::condition_variable writeCv_;
+  std::deque<Connection*> writeQueue_;
+  void writeLaneLoop();
   std::thread housekeeper_;
   std::mutex housekeeperMutex_;
   std::condition_variable housekeeperCv_;
@@ -289,6 +303,8 @@ Status HttpServer::Engine::start(int& port) {
   accepting_ = true;
   for (int i = 0; i < std::max(1, options_.workers); ++i)
     workers_.emplace_back([this] { workerLoop(); });
+  for (int i = 0; i < std::max(1, options_.writeWorkers); ++i)
+    writeWorkers_.emplace_back([this] { writeLaneLoop(); });
   housekeeper_ = std::thread([this] { housekeepingLoop(); });
   return Status::ok();
 }
@@ -305,6 +321,21 @@ void HttpServer::Engine::workerLoop() {
       continue;
     }
     onEvent(static_cast<Connection*>(ev.data.ptr), ev.events);
+  }
+}
+
+void HttpServer::Engine::writeLaneLoop() {
+  inWriteLane = true;
+  for (;;) {
+    Connection* c;
+    {
+      std::unique_lock<std::mutex> lock(writeMutex_);
+      writeCv_.wait(lock, [this] { return stopping_ || !writeQueue_.empty(); });
+      if (stopping_) return;
+      c = writeQueue_.front();
+      writeQueue_.pop_front();
+    }
+    process(c);  // the parser holds the complete request; process() serves it
   }
 }
 
@@ -534,6 +565,17 @@ void HttpServer::Engine::process(Connection* c) {
         return;
       }
       case RequestParser::State::kComplete: {
+        if (!inWriteLane && takesWriteLane(c->parser.request().method)) {
+          // Writes wait for the store's single writer and the disk: they run on the write
+          // lane, so that reads never queue behind them. The connection stays disarmed (one
+          // owner at a time); the lane thread continues from here.
+          {
+            std::lock_guard<std::mutex> lock(writeMutex_);
+            writeQueue_.push_back(c);
+          }
+          writeCv_.notify_one();
+          return;
+        }
         serveRequest(c);
         ++served;
         if (!flush(c)) return;  // waiting to write, or closed
@@ -726,8 +768,14 @@ void HttpServer::Engine::shutdownNow() {
     // eventfd writes cannot fail short of overflow; the workers also see stopping_.
   }
   housekeeperCv_.notify_all();
+  { std::lock_guard<std::mutex> lock(writeMutex_); }  // no lane thread between check and wait
+  writeCv_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
+  writeCv_.notify_all();
+  for (auto& t : writeWorkers_) t.join();
+  writeWorkers_.clear();
+  writeQueue_.clear();  // their connections close with the others below
   if (housekeeper_.joinable()) housekeeper_.join();
   {
     std::lock_guard<std::mutex> lock(connectionsMutex_);

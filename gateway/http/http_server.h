@@ -1,9 +1,13 @@
 // HttpServer — the HTTP/1.1 listener in front of FhirService.
 //
 // Model: a fixed set of worker threads share one epoll instance. Sockets are non-blocking and
-// registered one-shot, so a connection is handled by at most one worker at a time, and a
+// registered one-shot, so a connection is handled by at most one thread at a time, and a
 // worker is busy only while a complete request is processed: a slow or idle client holds no
-// thread (no thread-per-connection). A housekeeping thread enforces the deadlines.
+// thread (no thread-per-connection). Requests that write (anything but GET, HEAD, OPTIONS)
+// are handed to a separate write lane, whose threads mostly wait for the store's single
+// writer and the disk, so reads never queue behind writes. Read workers are best kept near
+// the number of cores: more only time-slice requests and lengthen the latency tail. A
+// housekeeping thread enforces the deadlines.
 //
 // Transport rules, before a FhirRequest exists (../shared/reference/security.md; framing in
 // request_parser.h): body size cap (413), POST/PUT without Content-Length or chunked (411),
@@ -31,7 +35,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                 // 0 = any free port
   std::string baseUrl;             // "" = from the Host header
-  int workers = 8;                 // threads that process requests
+  int workers = 2;                 // threads that serve reads (GET, HEAD, OPTIONS)
+  int writeWorkers = 2;            // threads that serve everything else (the write lane)
   int maxConnections = 1024;       // open connections; more are answered 503 and closed
   int timeoutSeconds = 30;         // a request's head and body, and each stalled write
   int keepAliveSeconds = 15;       // idle time between requests on one connection

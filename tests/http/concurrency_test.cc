@@ -13,7 +13,7 @@ namespace {
 
 TEST(Concurrency, FiftyIdenticalConditionalCreatesLeaveOne) {
   app::Options o;
-  o.workers = 16;  // many requests in the store at once, racing for the key
+  o.writeWorkers = 16;  // many creates in the store at once, racing for the key
   TestServer server(o);
   std::string body =
       R"({"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9991215271"}]})";
