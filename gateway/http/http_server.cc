@@ -180,7 +180,10 @@ class HttpServer::Engine {
 
  private:
   // What a connection is waiting for while no worker holds it. kBusy: a worker has it.
-  enum Phase : int { kBusy, kIdle, kReading, kWriting, kLingering };
+  // kCut is or-ed in by the housekeeper when the wait's deadline passed: it sets it only with a
+  // compare-and-swap on the phase it saw, so a connection a worker has just taken is never
+  // cut, and the worker that takes the event next finds the mark in what it swapped out.
+  enum Phase : int { kBusy, kIdle, kReading, kWriting, kLingering, kCut = 0x100 };
 
   struct Connection {
     int fd = -1;
@@ -198,7 +201,6 @@ class HttpServer::Engine {
     int served = 0;
     std::atomic<int> phase{kBusy};
     std::atomic<int64_t> deadline{0};  // ms; housekeeping acts after it (when not busy)
-    std::atomic<bool> timedOut{false};
     explicit Connection(size_t maxBody) : parser(maxBody) {}
   };
 
@@ -211,6 +213,8 @@ class HttpServer::Engine {
   void process(Connection* c);
   void serveRequest(Connection* c);
   void answerError(Connection* c, int status, const std::string& code, const std::string& msg);
+  // 408 for a request whose head or body did not arrive within timeoutSeconds.
+  void answerTimeout(Connection* c);
   // Sends what is pending; false when the connection has been closed or re-armed to wait.
   bool flush(Connection* c);
   void startLingering(Connection* c);
@@ -471,10 +475,12 @@ void HttpServer::Engine::readAvailable(Connection* c, bool discard) {
 }
 
 void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
-  int phase = c->phase.exchange(kBusy);
+  int swapped = c->phase.exchange(kBusy);
+  bool cut = swapped & kCut;
+  int phase = swapped & ~kCut;
   c->deadline = 0;
   if (phase == kWriting) {
-    if (events & (EPOLLERR | EPOLLHUP) || c->timedOut) {
+    if (events & (EPOLLERR | EPOLLHUP) || cut) {
       closeConnection(c);
       return;
     }
@@ -484,7 +490,7 @@ void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
   }
   if (phase == kLingering) {
     readAvailable(c, /*discard=*/true);
-    if (c->peerClosed || c->timedOut || (events & (EPOLLERR | EPOLLHUP))) {
+    if (c->peerClosed || cut || (events & (EPOLLERR | EPOLLHUP))) {
       closeConnection(c);
       return;
     }
@@ -492,15 +498,12 @@ void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
     return;
   }
   readAvailable(c, /*discard=*/false);
-  if (c->timedOut.exchange(false)) {
+  if (cut) {
     // The housekeeper cut a request that did not arrive in time (or an idle connection).
     if (draining_ && !c->headSeen) {
       closeConnection(c);  // shutting down: an idle connection, or one just starting
     } else if (c->parser.started()) {
-      bool inBody = c->headSeen;
-      answerError(c, 408, inBody ? "http.body-timeout" : "http.header-timeout",
-                  inBody ? "the request body did not arrive in time"
-                         : "the request head did not arrive in time");
+      answerTimeout(c);
     } else {
       closeConnection(c);
     }
@@ -537,9 +540,7 @@ void HttpServer::Engine::process(Connection* c) {
           if (c->requestStart == 0) c->requestStart = nowMs();
           int64_t deadline = c->requestStart + options_.timeoutSeconds * 1000LL;
           if (nowMs() > deadline) {  // a client that kept the worker reading is cut here
-            answerError(c, 408, c->headSeen ? "http.body-timeout" : "http.header-timeout",
-                        c->headSeen ? "the request body did not arrive in time"
-                                    : "the request head did not arrive in time");
+            answerTimeout(c);
             return;
           }
           wait(c, kReading, EPOLLIN | EPOLLRDHUP, deadline);
@@ -659,6 +660,13 @@ void HttpServer::Engine::serveRequest(Connection* c) {
   }
 }
 
+void HttpServer::Engine::answerTimeout(Connection* c) {
+  if (c->headSeen)
+    answerError(c, 408, "http.body-timeout", "the request body did not arrive in time");
+  else
+    answerError(c, 408, "http.header-timeout", "the request head did not arrive in time");
+}
+
 void HttpServer::Engine::answerError(Connection* c, int status, const std::string& code,
                                      const std::string& message) {
   FhirResponse r = outcomeResponse(status, issueTypeFor(status), message, code);
@@ -719,13 +727,13 @@ void HttpServer::Engine::housekeepingLoop() {
     std::lock_guard<std::mutex> lock(connectionsMutex_);
     for (auto& [raw, c] : connections_) {
       int phase = c->phase.load();
-      if (phase == kBusy) continue;
+      if (phase == kBusy || (phase & kCut)) continue;
       int64_t deadline = c->deadline.load();
       bool expired = deadline != 0 && now > deadline;
       bool idleWhileDraining = draining && phase == kIdle;
       if (!expired && !idleWhileDraining) continue;
-      c->timedOut = true;
-      // Reading side shut: the worker wakes (EPOLLIN), sees timedOut and answers 408 or
+      if (!c->phase.compare_exchange_strong(phase, phase | kCut)) continue;  // a worker took it
+      // Reading side shut: the worker wakes (EPOLLIN), finds the mark and answers 408 or
       // closes. A stalled writer is shut both ways (EPOLLHUP) and closed.
       shutdown(c->fd, phase == kWriting ? SHUT_RDWR : SHUT_RD);
     }
