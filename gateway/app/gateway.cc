@@ -16,9 +16,14 @@
 #include "gateway/core/xml.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
+#include "gateway/ingest/ingest_service.h"
+#include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
 
+#ifndef ACP_DEFAULT_MAPPINGS_DIR
+#define ACP_DEFAULT_MAPPINGS_DIR "mappings"
+#endif
 #ifndef ACP_DEFAULT_CONFORMANCE_DIR
 #define ACP_DEFAULT_CONFORMANCE_DIR ""
 #endif
@@ -45,6 +50,20 @@ int availableCpus() {
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
+}
+
+std::string defaultMappingsDir() {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    std::string dir(exe);
+    dir = dir.substr(0, dir.rfind('/'));
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string installed = dir + "/share/acp-gateway/mappings";
+    if (Poco::File(installed + "/hospice").exists()) return installed;
+  }
+  return ACP_DEFAULT_MAPPINGS_DIR;
 }
 
 Gateway::Gateway(Options options) : options_(std::move(options)) {}
@@ -74,6 +93,14 @@ Status Gateway::start() {
   so.maxBundleEntries = options_.maxBundleEntries;
   so.maxJsonDepth = static_cast<size_t>(options_.maxJsonDepth);
   service_ = std::make_shared<http::FhirService>(model_, store_, so);
+
+  // Partner ingest: one mapper per partner format (mappings/<partner>/).
+  auto ingest = std::make_shared<ingest::IngestService>(model_, store_);
+  std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
+  auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
+  if (!hospice.isOk()) return hospice.status();
+  ingest->addPartner(hospice.value());
+  service_->setIngest(ingest);
 
   if (!options_.demoBundle.empty()) {
     Status s = loadDemo();

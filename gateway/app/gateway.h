@@ -53,6 +53,7 @@ class Gateway {
 // Where conformance/r4 is when gateway.conformance.dir is not set: next to the binary
 // (../share/acp-gateway/conformance/r4), then the source tree it was built from.
 std::string defaultConformanceDir();
+std::string defaultMappingsDir();
 // The CPUs this process may run on (its affinity mask), at least 1: the default number of
 // read workers.
 int availableCpus();

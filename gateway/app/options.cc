@@ -20,7 +20,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",
-      "gateway.auth.mode",          "gateway.conformance.dir",
+      "gateway.auth.mode",          "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",
       "gateway.demo.load",
   };
@@ -102,6 +102,7 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
       return Status::invalid(
           "gateway.auth.mode=none is refused unless gateway.http.host is a loopback address");
     o.conformanceDir = c.getString("gateway.conformance.dir", o.conformanceDir);
+    o.mappingsDir = c.getString("gateway.mappings.dir", o.mappingsDir);
     o.logLevel = c.getString("gateway.log.level", o.logLevel);
     static const std::set<std::string> levels = {"fatal",  "critical",    "error", "warning",
                                                  "notice", "information", "debug", "trace"};

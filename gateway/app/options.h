@@ -54,6 +54,9 @@ struct Options {
   // gateway.conformance.dir — folder holding types.json etc. Default: the installed
   // conformance/r4 found next to the binary or in the source tree.
   std::string conformanceDir;
+  // gateway.mappings.dir — the partner mappings' data (ConceptMaps...). Default: installed
+  // share/acp-gateway/mappings, else the source tree's mappings/.
+  std::string mappingsDir;
   // gateway.log.level — fatal|critical|error|warning|notice|information|debug. Default
   // information. Logs never contain patient identifiers.
   std::string logLevel = "information";

@@ -264,6 +264,12 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
     o.body = capabilityStatement(rq.baseUrl);
     return o;
   }
+  if (seg[0] == "$ingest") {
+    if (seg.size() != 2 || !ingest_ || !ingest_->partner(seg[1]))
+      return fail(404, "not-found", "no such ingest endpoint", "http.unknown-route");
+    if (m != "POST") return notAllowed("POST");
+    return ingestPush(rq, seg[1]);
+  }
   if (seg.size() == 1 && seg[0] == "_history") {
     if (m != "GET" && m != "HEAD") return notAllowed("GET");
     return history(rq, "", "");

@@ -22,6 +22,7 @@
 #include "gateway/http/request.h"
 #include "gateway/model/model.h"
 #include "gateway/model/validator.h"
+#include "gateway/ingest/ingest_service.h"
 #include "gateway/store/resource_store.h"
 
 namespace acp::http {
@@ -48,6 +49,11 @@ class FhirService {
 
   bool serves(const std::string& type) const { return served_.count(type) > 0; }
 
+  // Partner ingest (POST /$ingest/<partner>); without it those routes are 404.
+  void setIngest(std::shared_ptr<const ingest::IngestService> ingest) {
+    ingest_ = std::move(ingest);
+  }
+
  private:
   // What an interaction produced, before it is rendered in the negotiated format.
   struct Outcome {
@@ -60,6 +66,8 @@ class FhirService {
   };
 
   Outcome dispatch(const FhirRequest& request) const;
+  // POST /$ingest/<partner> (ingest_endpoint.cc).
+  Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
   FhirResponse render(const FhirRequest& request, Outcome outcome) const;
 
   // Interactions (interactions.cc).
@@ -103,6 +111,7 @@ class FhirService {
 
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<const ingest::IngestService> ingest_;
   ServiceOptions options_;
   model::Validator validator_;
   std::set<std::string> served_;

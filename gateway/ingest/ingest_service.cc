@@ -1,0 +1,197 @@
+#include "gateway/ingest/ingest_service.h"
+
+#include "gateway/core/ids.h"
+#include "gateway/ingest/source_ids.h"
+
+namespace acp::ingest {
+
+namespace {
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+json::Value reference(const std::string& ref) {
+  json::Value r = json::Value::makeObject();
+  r.set("reference", str(ref));
+  return r;
+}
+
+json::Value identifierRef(const std::string& system, const std::string& value,
+                          const std::string& display) {
+  json::Value id = json::Value::makeObject();
+  id.set("system", str(system));
+  id.set("value", str(value));
+  json::Value r = json::Value::makeObject();
+  r.set("identifier", std::move(id));
+  if (!display.empty()) r.set("display", str(display));
+  return r;
+}
+
+}  // namespace
+
+const char* resultName(RecordOutcome::Result r) {
+  switch (r) {
+    case RecordOutcome::Result::kStored: return "stored";
+    case RecordOutcome::Result::kUnchanged: return "unchanged";
+    case RecordOutcome::Result::kRejected: return "rejected";
+  }
+  return "rejected";
+}
+
+IngestService::IngestService(std::shared_ptr<const model::Model> model,
+                             std::shared_ptr<store::ResourceStore> store)
+    : model_(std::move(model)), store_(std::move(store)), validator_(model_) {}
+
+void IngestService::addPartner(std::shared_ptr<const PartnerMapper> mapper) {
+  partners_.push_back(std::move(mapper));
+}
+
+const PartnerMapper* IngestService::partner(const std::string& name) const {
+  for (const auto& p : partners_)
+    if (p->name() == name) return p.get();
+  return nullptr;
+}
+
+std::vector<std::string> IngestService::partnerNames() const {
+  std::vector<std::string> out;
+  for (const auto& p : partners_) out.push_back(p->name());
+  return out;
+}
+
+std::vector<RecordOutcome> IngestService::commit(const MappedPush& push) const {
+  std::vector<RecordOutcome> out;
+  out.reserve(push.records.size());
+  for (const MappedRecord& r : push.records) out.push_back(commitRecord(push, r));
+  return out;
+}
+
+RecordOutcome IngestService::commitRecord(const MappedPush& push,
+                                          const MappedRecord& record) const {
+  RecordOutcome o;
+  o.recordId = record.recordId;
+  for (const Issue& i : record.issues.issues()) o.issues.add(i);
+  if (record.rejected || record.issues.hasErrors()) {
+    o.result = RecordOutcome::Result::kRejected;
+    return o;
+  }
+  // Every resource must be valid R4 before anything is written.
+  bool valid = true;
+  for (const json::Value& res : record.resources)
+    valid = validator_.validate(res, o.issues) && valid;
+  if (!valid) {
+    o.result = RecordOutcome::Result::kRejected;
+    return o;
+  }
+  auto fail = [&](const Status& s) {
+    o.issues.error("transient", "", "the record could not be stored: " + s.message(),
+                   "ingest.store-failed");
+    o.result = RecordOutcome::Result::kRejected;
+    o.references.clear();
+    return o;
+  };
+  auto tx = store_->begin();
+  if (!tx.isOk()) return fail(tx.status());
+  std::vector<std::string> changed;
+  for (const json::Value& res : record.resources) {
+    const std::string& type = res.getString("resourceType");
+    const std::string& id = res.getString("id");
+    auto w = tx.value()->update(type, id, res);
+    if (!w.isOk()) return fail(w.status());
+    std::string ref = type + "/" + id + "/_history/" + std::to_string(w->resource.versionId);
+    o.references.push_back(ref);
+    if (!w->noop) changed.push_back(ref);
+  }
+  if (changed.empty()) {
+    o.result = RecordOutcome::Result::kUnchanged;
+    return o;  // nothing written: the transaction rolls back with nothing in it
+  }
+  auto p = tx.value()->create("Provenance", provenance(push, record, changed));
+  if (!p.isOk()) return fail(p.status());
+  o.references.push_back("Provenance/" + p->resource.id + "/_history/" +
+                         std::to_string(p->resource.versionId));
+  Status s = tx.value()->commit();
+  if (!s.isOk()) return fail(s);
+  o.result = RecordOutcome::Result::kStored;
+  return o;
+}
+
+json::Value IngestService::provenance(const MappedPush& push, const MappedRecord& record,
+                                      const std::vector<std::string>& targets) const {
+  json::Value p = json::Value::makeObject();
+  p.set("resourceType", str("Provenance"));
+  json::Value t = json::Value::makeArray();
+  for (const std::string& ref : targets) t.push(reference(ref));
+  p.set("target", std::move(t));
+  p.set("recorded", str(formatInstant(nowMillis())));
+  json::Value agent = json::Value::makeObject();
+  json::Value type = json::Value::makeObject();
+  json::Value coding = json::Value::makeArray();
+  json::Value c = json::Value::makeObject();
+  c.set("system", str("http://terminology.hl7.org/CodeSystem/provenance-participant-type"));
+  c.set("code", str("author"));
+  coding.push(std::move(c));
+  type.set("coding", std::move(coding));
+  agent.set("type", std::move(type));
+  agent.set("who", identifierRef(kOdsSystem, push.sourceOds, push.sourceSystem));
+  json::Value agents = json::Value::makeArray();
+  agents.push(std::move(agent));
+  p.set("agent", std::move(agents));
+  // The push (document or message) and the record in it that these versions came from.
+  json::Value entities = json::Value::makeArray();
+  json::Value pushEntity = json::Value::makeObject();
+  pushEntity.set("role", str("source"));
+  pushEntity.set("what", identifierRef(std::string(kAcpBase) + "/Id/push/" + push.sourceOds,
+                                       push.pushId, push.partner + " push"));
+  entities.push(std::move(pushEntity));
+  json::Value recordEntity = json::Value::makeObject();
+  recordEntity.set("role", str("source"));
+  recordEntity.set("what", identifierRef(localIdentifierSystem(push.sourceOds) + "/record",
+                                         record.recordId, "source record"));
+  entities.push(std::move(recordEntity));
+  p.set("entity", std::move(entities));
+  return p;
+}
+
+json::Value IngestService::outcomeParameters(const MappedPush& push,
+                                             const std::vector<RecordOutcome>& outcomes) {
+  json::Value params = json::Value::makeArray();
+  auto part = [](const std::string& name, const char* key, json::Value v) {
+    json::Value p = json::Value::makeObject();
+    p.set("name", str(name));
+    p.set(key, std::move(v));
+    return p;
+  };
+  params.push(part("pushId", "valueString", str(push.pushId)));
+  params.push(part("source", "valueIdentifier", [&] {
+    json::Value id = json::Value::makeObject();
+    id.set("system", str(kOdsSystem));
+    id.set("value", str(push.sourceOds));
+    return id;
+  }()));
+  int counts[3] = {0, 0, 0};
+  for (const auto& o : outcomes) ++counts[static_cast<int>(o.result)];
+  params.push(part("stored", "valueInteger", json::Value::makeNumber(std::to_string(counts[0]))));
+  params.push(part("unchanged", "valueInteger", json::Value::makeNumber(std::to_string(counts[1]))));
+  params.push(part("rejected", "valueInteger", json::Value::makeNumber(std::to_string(counts[2]))));
+  for (const auto& o : outcomes) {
+    json::Value rec = json::Value::makeObject();
+    rec.set("name", str("record"));
+    json::Value parts = json::Value::makeArray();
+    parts.push(part("id", "valueString", str(o.recordId)));
+    parts.push(part("outcome", "valueCode", str(resultName(o.result))));
+    for (const std::string& ref : o.references) parts.push(part("resource", "valueReference", reference(ref)));
+    if (!o.issues.empty()) {
+      json::Value issues = json::Value::makeObject();
+      issues.set("name", str("issues"));
+      issues.set("resource", o.issues.toOperationOutcome());
+      parts.push(std::move(issues));
+    }
+    rec.set("part", std::move(parts));
+    params.push(std::move(rec));
+  }
+  json::Value p = json::Value::makeObject();
+  p.set("resourceType", str("Parameters"));
+  p.set("parameter", std::move(params));
+  return p;
+}
+
+}  // namespace acp::ingest

@@ -1,0 +1,79 @@
+// IngestService — takes a partner's push through mapping, validation and the store, one
+// record at a time, and says what happened to each record.
+//
+// Flow: bytes → PartnerMapper::map (parse to the partner's typed model, map to FHIR) →
+// validate every resource against the R4 model → one store transaction per record (its
+// resources and a Provenance commit together or not at all) → a RecordOutcome per record.
+// Idempotent: resource ids derive from the source (source_ids.h) and an update whose content
+// equals the current version writes nothing, so a re-sent unchanged record is "unchanged",
+// creates no version and no Provenance. One bad record never blocks the others.
+// Thread-safety: partners are registered before use; commit() may run on many threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/core/issues.h"
+#include "gateway/core/json.h"
+#include "gateway/ingest/mapped_push.h"
+#include "gateway/model/model.h"
+#include "gateway/model/validator.h"
+#include "gateway/store/resource_store.h"
+
+namespace acp::ingest {
+
+// One partner's format: parse and map a whole push.
+class PartnerMapper {
+ public:
+  virtual ~PartnerMapper() = default;
+  virtual std::string name() const = 0;  // the path segment: POST /$ingest/<name>
+  // Whether a body of this media type (lower-case, no parameters) is this partner's format.
+  virtual bool acceptsMediaType(const std::string& mediaType) const = 0;
+  // Maps one push. Returns false when the document as a whole cannot be read (then `issues`
+  // says why and nothing is stored); record-level problems go into each MappedRecord.
+  virtual bool map(std::string_view body, MappedPush& out, IssueList& issues) const = 0;
+};
+
+struct RecordOutcome {
+  enum class Result { kStored, kUnchanged, kRejected };
+  std::string recordId;
+  Result result = Result::kRejected;
+  std::vector<std::string> references;  // versioned references of what the record holds
+  IssueList issues;
+};
+
+const char* resultName(RecordOutcome::Result r);
+
+class IngestService {
+ public:
+  IngestService(std::shared_ptr<const model::Model> model,
+                std::shared_ptr<store::ResourceStore> store);
+
+  void addPartner(std::shared_ptr<const PartnerMapper> mapper);
+  const PartnerMapper* partner(const std::string& name) const;
+  std::vector<std::string> partnerNames() const;
+
+  // Validates and stores every record of the push.
+  std::vector<RecordOutcome> commit(const MappedPush& push) const;
+
+  // The answer to a push: a FHIR Parameters resource with one "record" parameter per record
+  // (parts: id, outcome = stored | unchanged | rejected, one "resource" valueReference per
+  // resource, and "issues" holding an OperationOutcome when there are any), after "pushId",
+  // "source" and the counts "stored", "unchanged", "rejected".
+  static json::Value outcomeParameters(const MappedPush& push,
+                                       const std::vector<RecordOutcome>& outcomes);
+
+ private:
+  RecordOutcome commitRecord(const MappedPush& push, const MappedRecord& record) const;
+  json::Value provenance(const MappedPush& push, const MappedRecord& record,
+                         const std::vector<std::string>& targets) const;
+
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<store::ResourceStore> store_;
+  model::Validator validator_;
+  std::vector<std::shared_ptr<const PartnerMapper>> partners_;
+};
+
+}  // namespace acp::ingest

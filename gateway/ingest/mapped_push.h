@@ -1,0 +1,34 @@
+// MappedPush / MappedRecord — what a partner mapper hands to the IngestService: one push
+// (an export document or one HL7 message) as records, each record the FHIR resources it maps
+// to, with the problems found while mapping it.
+//
+// Contract for mappers: a record whose required data is missing or impossible is marked
+// `rejected` with error issues and no resources; optional data that cannot be used is dropped
+// with a warning issue. Resources carry their final ids (source_ids.h) so a re-sent record
+// maps to the same resources. Plain data; no thread-safety concerns.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/core/issues.h"
+#include "gateway/core/json.h"
+
+namespace acp::ingest {
+
+struct MappedRecord {
+  std::string recordId;                 // the source's id for the record (e.g. WB-004471)
+  std::vector<json::Value> resources;   // FHIR resources with ids, Patient first
+  IssueList issues;                     // locations are source paths (e.g. records[0].child)
+  bool rejected = false;
+};
+
+struct MappedPush {
+  std::string partner;       // "hospice", "community", "hl7v2"
+  std::string pushId;        // exportId / batchId / MSH-10: unique per push from this source
+  std::string sourceOds;     // ODS code of the sending organisation
+  std::string sourceSystem;  // the sending system's name
+  std::vector<MappedRecord> records;
+};
+
+}  // namespace acp::ingest

@@ -1,0 +1,214 @@
+// POST /$ingest/hospice against a real server: per-record outcomes, idempotency, rejection of
+// impossible records without blocking others, NHS number checks, 1.1 exports, what is stored.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+std::string sample() {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/hospice/samples/example-1.2.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void replace(std::string& s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  s.replace(at, from.size(), to);
+}
+
+HttpResult push(TestServer& server, const std::string& body,
+                const std::string& type = "application/json") {
+  return server.request("POST", "/$ingest/hospice", body, {{"Content-Type", type}});
+}
+
+// The value[x] of the top-level parameter `name`.
+std::string param(const HttpResult& r, const std::string& name) {
+  for (const json::Value& p : r.json.find("parameter")->items())
+    if (p.getString("name") == name) {
+      for (const auto& [k, v] : p.members())
+        if (k.rfind("value", 0) == 0) return v.isString() ? v.text() : v.text();
+    }
+  return "";
+}
+
+// The record parameters: (id, outcome, issue codes).
+struct Rec {
+  std::string id, outcome;
+  std::vector<std::string> codes;
+  std::vector<std::string> refs;
+};
+std::vector<Rec> records(const HttpResult& r) {
+  std::vector<Rec> out;
+  for (const json::Value& p : r.json.find("parameter")->items()) {
+    if (p.getString("name") != "record") continue;
+    Rec rec;
+    for (const json::Value& part : p.find("part")->items()) {
+      const std::string& n = part.getString("name");
+      if (n == "id") rec.id = part.getString("valueString");
+      if (n == "outcome") rec.outcome = part.getString("valueCode");
+      if (n == "resource") rec.refs.push_back(part.find("valueReference")->getString("reference"));
+      if (n == "issues")
+        for (const json::Value& i : part.find("resource")->find("issue")->items())
+          rec.codes.push_back(i.find("details")->find("coding")->items()[0].getString("code"));
+    }
+    out.push_back(rec);
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+TEST(HospiceIngest, TheExampleIsStoredThenUnchangedWhenResent) {
+  TestServer server;
+  HttpResult first = push(server, sample());
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(param(first, "stored"), "1");
+  auto recs = records(first);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].id, "WB-004471");
+  EXPECT_EQ(recs[0].outcome, "stored");
+  // Patient, Condition, Encounter, CareTeam, CarePlan, Consent, Provenance.
+  EXPECT_EQ(recs[0].refs.size(), 7u);
+
+  HttpResult again = push(server, sample());
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(param(again, "unchanged"), "1");
+  EXPECT_EQ(records(again)[0].outcome, "unchanged");
+  // No second version, no second Provenance.
+  EXPECT_EQ(server.get("/Provenance?_summary=count").json.find("total")->text(), "1");
+  HttpResult hist = server.get("/CarePlan/_history");
+  EXPECT_EQ(hist.json.find("entry")->items().size(), 1u);
+}
+
+TEST(HospiceIngest, WhatIsStoredCanBeFoundByNhsNumber) {
+  TestServer server;
+  ASSERT_EQ(push(server, sample()).status, 200);
+  HttpResult r = server.get(
+      "/CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9992530820"
+      "&_include=CarePlan:subject");
+  ASSERT_EQ(r.status, 200);
+  const auto& entries = r.json.find("entry")->items();
+  ASSERT_EQ(entries.size(), 2u);
+  const json::Value& plan = *entries[0].find("resource");
+  EXPECT_EQ(plan.getString("status"), "active");
+  EXPECT_EQ(plan.find("category")->items()[0].find("coding")->items()[0].getString("code"),
+            "736366004");
+  // The resuscitation decision with its value, date and who decided.
+  const json::Value& first = *plan.find("activity")->items()[0].find("detail");
+  EXPECT_EQ(first.find("code")->find("coding")->items()[0].getString("code"), "resuscitation");
+  EXPECT_NE(first.getString("description").find("GMC 7012345"), std::string::npos);
+  const json::Value& patient = *entries[1].find("resource");
+  EXPECT_EQ(patient.getString("birthDate"), "2015-03-14");
+  EXPECT_EQ(patient.getString("gender"), "female");
+  EXPECT_EQ(patient.find("address")->items()[0].getString("postalCode"), "NB3 4QT");
+  const json::Value& nhs = patient.find("identifier")->items()[0];
+  EXPECT_EQ(nhs.getString("value"), "9992530820");
+  EXPECT_EQ(nhs.find("extension")->items()[0].find("valueCodeableConcept")->find("coding")
+                ->items()[0].getString("code"),
+            "01");
+  EXPECT_EQ(server.get("/Consent?_summary=count").json.find("total")->text(), "1");
+  EXPECT_EQ(server.get("/Encounter?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9992530820")
+                .json.find("entry")->items().size(),
+            1u);
+}
+
+TEST(HospiceIngest, AnImpossibleRecordIsRejectedAndTheOthersStored) {
+  TestServer server;
+  std::string good = sample();
+  // A second record: same shape, another child, born on 31/02.
+  std::string doc = good;
+  size_t start = doc.find("{\n    \"recordId\"");
+  size_t end = doc.rfind("}]");
+  ASSERT_NE(start, std::string::npos);
+  std::string second = doc.substr(start, end + 1 - start);
+  replace(second, "WB-004471", "WB-009999");
+  replace(second, "14/03/2015", "31/02/2015");
+  replace(second, "E-90021", "E-90022");
+  replace(second, "ACP-2231", "ACP-9999");
+  doc.insert(end + 1, ",\n" + second);
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].outcome, "stored");
+  EXPECT_EQ(recs[1].id, "WB-009999");
+  EXPECT_EQ(recs[1].outcome, "rejected");
+  EXPECT_TRUE(has(recs[1].codes, "hospice.invalid-date"));
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "1");
+}
+
+TEST(HospiceIngest, AFailingNhsNumberIsNeverStoredAsAnNhsNumber) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "999 253 0820", "999 665 5190");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200);
+  auto recs = records(r);
+  EXPECT_EQ(recs[0].outcome, "stored");
+  EXPECT_TRUE(has(recs[0].codes, "hospice.invalid-nhs-number"));
+  EXPECT_EQ(server.get("/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9996655190")
+                .json.find("entry"),
+            nullptr);
+  HttpResult local = server.get("/Patient?identifier=https://acp-gateway.nhs.uk/Id/local/8WB01|WB-004471");
+  ASSERT_NE(local.json.find("entry"), nullptr);
+}
+
+TEST(HospiceIngest, Version11Exports) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"1.1\"");
+  replace(doc, "\"decision\": \"MODIFIED\"", "\"decision\": \"N\"");
+  replace(doc, ", \"second\": \"HOSPICE\"", "");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(records(r)[0].outcome, "stored");
+  HttpResult plans = server.get("/CarePlan");
+  const json::Value& act = *plans.json.find("entry")->items()[0].find("resource")->find("activity");
+  const json::Value& value = *act.items()[0].find("detail")->find("extension")->items()[0]
+                                  .find("valueCodeableConcept");
+  EXPECT_EQ(value.find("coding")->items()[0].getString("code"), "450476008");
+  // A 1.2-only value in a 1.1 export is not silently used.
+  std::string bad = sample();
+  replace(bad, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"1.1\"");
+  HttpResult r2 = push(server, bad);
+  auto recs = records(r2);
+  EXPECT_TRUE(has(recs[0].codes, "hospice.unknown-code"));
+  EXPECT_TRUE(has(recs[0].codes, "hospice.unused-field"));  // preferredPlaceOfDeath.second
+}
+
+TEST(HospiceIngest, SupersededPlansAreNeverActive) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"status\": \"AGREED\"", "\"status\": \"SUPERSEDED\"");
+  ASSERT_EQ(push(server, doc).status, 200);
+  HttpResult plans = server.get("/CarePlan?status=active");
+  EXPECT_EQ(plans.json.find("entry"), nullptr);
+  EXPECT_EQ(server.get("/CarePlan?status=revoked").json.find("entry")->items().size(), 1u);
+}
+
+TEST(HospiceIngest, DocumentLevelErrors) {
+  TestServer server;
+  HttpResult notJson = push(server, "{not json");
+  EXPECT_EQ(notJson.status, 400);
+  EXPECT_EQ(notJson.errorCode(), "hospice.not-json");
+  std::string doc = sample();
+  replace(doc, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"2.0\"");
+  EXPECT_EQ(push(server, doc).errorCode(), "hospice.unsupported-version");
+  EXPECT_EQ(push(server, sample(), "application/xml").status, 415);
+  EXPECT_EQ(server.request("POST", "/$ingest/nobody", "{}", {{"Content-Type", "application/json"}}).status,
+            404);
+  EXPECT_EQ(server.get("/$ingest/hospice").status, 405);
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+}
+
+}  // namespace
+}  // namespace acp::testing
