@@ -95,7 +95,8 @@ Status Gateway::start() {
   service_ = std::make_shared<http::FhirService>(model_, store_, so);
 
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
-  auto ingest = std::make_shared<ingest::IngestService>(model_, store_);
+  auto ingest = std::make_shared<ingest::IngestService>(
+      model_, store_, std::dynamic_pointer_cast<store::FailureLog>(store_));
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
   if (!hospice.isOk()) return hospice.status();

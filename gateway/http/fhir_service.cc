@@ -264,8 +264,22 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
     o.body = capabilityStatement(rq.baseUrl);
     return o;
   }
-  if (seg[0] == "$ingest") {
-    if (seg.size() != 2 || !ingest_ || !ingest_->partner(seg[1]))
+  if (seg[0] == "$ingest" && ingest_) {
+    if (seg.size() >= 2 && seg[1] == "failures") {
+      if (seg.size() == 2) {
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
+        return ingestFailures(rq, "");
+      }
+      if (seg.size() == 3) {
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
+        return ingestFailures(rq, seg[2]);
+      }
+      if (seg.size() == 4 && seg[3] == "$replay") {
+        if (m != "POST") return notAllowed("POST");
+        return ingestReplay(rq, seg[2]);
+      }
+    }
+    if (seg.size() != 2 || !ingest_->partner(seg[1]))
       return fail(404, "not-found", "no such ingest endpoint", "http.unknown-route");
     if (m != "POST") return notAllowed("POST");
     return ingestPush(rq, seg[1]);

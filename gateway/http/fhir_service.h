@@ -68,6 +68,9 @@ class FhirService {
   Outcome dispatch(const FhirRequest& request) const;
   // POST /$ingest/<partner> (ingest_endpoint.cc).
   Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
+  // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
+  Outcome ingestFailures(const FhirRequest& rq, const std::string& id) const;
+  Outcome ingestReplay(const FhirRequest& rq, const std::string& id) const;
   FhirResponse render(const FhirRequest& request, Outcome outcome) const;
 
   // Interactions (interactions.cc).

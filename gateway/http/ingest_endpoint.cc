@@ -2,6 +2,7 @@
 // 200 with a Parameters resource listing every record's outcome (IngestService), even when
 // some records were rejected; 400 with an OperationOutcome when the document as a whole
 // cannot be read (nothing stored); 415 when the Content-Type is not the partner's.
+#include <algorithm>
 #include <cctype>
 
 #include "gateway/http/fhir_service.h"
@@ -23,6 +24,7 @@ FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
   ingest::MappedPush push;
   IssueList issues;
   if (!partner->map(rq.body, push, issues)) {
+    ingest_->keepDocumentFailure(name, type, rq.body, issues);
     Outcome o;
     o.status = 400;
     o.issues = std::move(issues);
@@ -39,6 +41,135 @@ FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
     params.find("parameter")->items().insert(params.find("parameter")->items().begin(), std::move(p));
   }
   o.body = std::move(params);
+  return o;
+}
+
+namespace {
+
+json::Value part(const std::string& name, const char* key, json::Value v) {
+  json::Value p = json::Value::makeObject();
+  p.set("name", json::Value::makeString(name));
+  p.set(key, std::move(v));
+  return p;
+}
+
+json::Value failureParameter(const store::KeptFailure& f, bool withContent) {
+  json::Value parts = json::Value::makeArray();
+  parts.push(part("id", "valueInteger", json::Value::makeNumber(std::to_string(f.id))));
+  parts.push(part("partner", "valueCode", json::Value::makeString(f.partner)));
+  if (!f.sourceOds.empty()) {
+    json::Value id = json::Value::makeObject();
+    id.set("system", json::Value::makeString("https://fhir.nhs.uk/Id/ods-organization-code"));
+    id.set("value", json::Value::makeString(f.sourceOds));
+    parts.push(part("source", "valueIdentifier", std::move(id)));
+  }
+  if (!f.pushId.empty()) parts.push(part("pushId", "valueString", json::Value::makeString(f.pushId)));
+  if (!f.recordId.empty())
+    parts.push(part("recordId", "valueString", json::Value::makeString(f.recordId)));
+  parts.push(part("receivedAt", "valueInstant", json::Value::makeString(f.receivedAt)));
+  parts.push(part("status", "valueCode", json::Value::makeString(f.status)));
+  parts.push(part("replays", "valueInteger", json::Value::makeNumber(std::to_string(f.replays))));
+  json::Value issues;
+  json::ParseError err;
+  if (json::parse(f.issuesJson, issues, err)) {
+    json::Value p = json::Value::makeObject();
+    p.set("name", json::Value::makeString("issues"));
+    p.set("resource", std::move(issues));
+    parts.push(std::move(p));
+  }
+  if (withContent) {
+    parts.push(part("contentType", "valueCode", json::Value::makeString(f.contentType)));
+    parts.push(part("content", "valueString", json::Value::makeString(f.content)));
+  }
+  json::Value p = json::Value::makeObject();
+  p.set("name", json::Value::makeString("failure"));
+  p.set("part", std::move(parts));
+  return p;
+}
+
+bool parseFailureId(const std::string& s, int64_t& id) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  id = std::stoll(s);
+  return id > 0;
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::ingestFailures(const FhirRequest& rq,
+                                                 const std::string& idText) const {
+  store::FailureLog* log = ingest_->failures();
+  if (!log) return fail(404, "not-found", "failures are not kept here", "http.unknown-route");
+  json::Value params = json::Value::makeArray();
+  if (!idText.empty()) {
+    int64_t id = 0;
+    if (!parseFailureId(idText, id))
+      return fail(400, "value", "a failure id is a positive number", "ingest.invalid-failure-id");
+    auto f = log->get(id);
+    if (!f.isOk()) return fromStatus(f.status(), "ingest.failures");
+    params.push(failureParameter(f.value(), /*withContent=*/true));
+  } else {
+    std::string status;
+    int count = 50;
+    int64_t before = 0;
+    for (const auto& [k, v] : rq.query) {
+      if (k == "status") {
+        if (v != "open" && v != "replayed")
+          return fail(400, "value", "status is open or replayed", "ingest.invalid-status");
+        status = v;
+      } else if (k == "_count") {
+        if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
+          return fail(400, "value", "_count must be a number from 1 to 1000", "search.invalid-count");
+        count = std::max(1, std::min(1000, std::stoi(v)));
+      } else if (k == "before") {
+        if (!parseFailureId(v, before))
+          return fail(400, "value", "before is a failure id", "ingest.invalid-failure-id");
+      }
+    }
+    auto list = log->list(status, count, before);
+    if (!list.isOk()) return fromStatus(list.status(), "ingest.failures");
+    for (const auto& f : list.value()) params.push(failureParameter(f, false));
+  }
+  json::Value p = json::Value::makeObject();
+  p.set("resourceType", json::Value::makeString("Parameters"));
+  if (!params.items().empty()) p.set("parameter", std::move(params));
+  Outcome o;
+  o.body = std::move(p);
+  return o;
+}
+
+FhirService::Outcome FhirService::ingestReplay(const FhirRequest& rq,
+                                               const std::string& idText) const {
+  store::FailureLog* log = ingest_->failures();
+  int64_t id = 0;
+  if (!log) return fail(404, "not-found", "failures are not kept here", "http.unknown-route");
+  if (!parseFailureId(idText, id))
+    return fail(400, "value", "a failure id is a positive number", "ingest.invalid-failure-id");
+  auto f = log->get(id);
+  if (!f.isOk()) return fromStatus(f.status(), "ingest.failures");
+  const ingest::PartnerMapper* partner = ingest_->partner(f->partner);
+  if (!partner || f->content.empty())
+    return fail(409, "conflict", "this failure cannot be replayed (no content or partner)",
+                "ingest.not-replayable");
+  ingest::MappedPush push;
+  IssueList issues;
+  if (!partner->map(f->content, push, issues)) {
+    log->update(id, "open", json::write(issues.toOperationOutcome()));
+    Outcome o;
+    o.status = 422;
+    o.issues = std::move(issues);
+    return o;
+  }
+  std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push, /*keepFailures=*/false);
+  bool allIn = true;
+  IssueList latest;
+  for (const auto& r : outcomes) {
+    if (r.result == ingest::RecordOutcome::Result::kRejected) allIn = false;
+    for (const Issue& i : r.issues.issues()) latest.add(i);
+  }
+  log->update(id, allIn ? "replayed" : "open", json::write(latest.toOperationOutcome()));
+  Outcome o;
+  o.body = ingest::IngestService::outcomeParameters(push, outcomes);
   return o;
 }
 

@@ -38,8 +38,25 @@ const char* resultName(RecordOutcome::Result r) {
 }
 
 IngestService::IngestService(std::shared_ptr<const model::Model> model,
-                             std::shared_ptr<store::ResourceStore> store)
-    : model_(std::move(model)), store_(std::move(store)), validator_(model_) {}
+                             std::shared_ptr<store::ResourceStore> store,
+                             std::shared_ptr<store::FailureLog> failures)
+    : model_(std::move(model)),
+      store_(std::move(store)),
+      failures_(std::move(failures)),
+      validator_(model_) {}
+
+void IngestService::keepDocumentFailure(const std::string& partner,
+                                        const std::string& contentType, const std::string& body,
+                                        const IssueList& issues) const {
+  if (!failures_) return;
+  store::KeptFailure f;
+  f.partner = partner;
+  f.contentType = contentType;
+  f.content = body;
+  f.issuesJson = json::write(issues.toOperationOutcome());
+  auto kept = failures_->keep(f);
+  (void)kept;  // best effort: the sender got the answer and still holds the document
+}
 
 void IngestService::addPartner(std::shared_ptr<const PartnerMapper> mapper) {
   partners_.push_back(std::move(mapper));
@@ -57,10 +74,32 @@ std::vector<std::string> IngestService::partnerNames() const {
   return out;
 }
 
-std::vector<RecordOutcome> IngestService::commit(const MappedPush& push) const {
+std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool keepFailures) const {
   std::vector<RecordOutcome> out;
   out.reserve(push.records.size());
-  for (const MappedRecord& r : push.records) out.push_back(commitRecord(push, r));
+  for (const MappedRecord& r : push.records) {
+    out.push_back(commitRecord(push, r));
+    const RecordOutcome& o = out.back();
+    if (o.result != RecordOutcome::Result::kRejected || !keepFailures || !failures_) continue;
+    store::KeptFailure f;
+    f.partner = push.partner;
+    f.sourceOds = push.sourceOds;
+    f.pushId = push.pushId;
+    f.recordId = r.recordId;
+    f.contentType = push.contentType;
+    f.content = r.content;
+    f.issuesJson = json::write(o.issues.toOperationOutcome());
+    auto kept = failures_->keep(f);
+    if (!kept.isOk())
+      out.back().issues.warning("transient", "", "the rejected record could not be kept for replay",
+                                "ingest.not-kept");
+    else
+      out.back().issues.information("informational", "",
+                                    "kept as failure " + std::to_string(kept.value()) +
+                                        " (GET /$ingest/failures/" + std::to_string(kept.value()) +
+                                        ")",
+                                    "ingest.kept");
+  }
   return out;
 }
 

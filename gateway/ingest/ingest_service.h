@@ -20,6 +20,7 @@
 #include "gateway/ingest/mapped_push.h"
 #include "gateway/model/model.h"
 #include "gateway/model/validator.h"
+#include "gateway/store/failure_log.h"
 #include "gateway/store/resource_store.h"
 
 namespace acp::ingest {
@@ -48,15 +49,23 @@ const char* resultName(RecordOutcome::Result r);
 
 class IngestService {
  public:
+  // `failures` (may be null): where rejected records and documents are kept.
   IngestService(std::shared_ptr<const model::Model> model,
-                std::shared_ptr<store::ResourceStore> store);
+                std::shared_ptr<store::ResourceStore> store,
+                std::shared_ptr<store::FailureLog> failures = nullptr);
 
   void addPartner(std::shared_ptr<const PartnerMapper> mapper);
   const PartnerMapper* partner(const std::string& name) const;
   std::vector<std::string> partnerNames() const;
 
-  // Validates and stores every record of the push.
-  std::vector<RecordOutcome> commit(const MappedPush& push) const;
+  // Validates and stores every record of the push. Rejected records are kept in the failure
+  // log (with their content) unless `keepFailures` is false (a replay of a kept failure).
+  std::vector<RecordOutcome> commit(const MappedPush& push, bool keepFailures = true) const;
+
+  // Keeps a document that could not be read at all (nothing was stored from it).
+  void keepDocumentFailure(const std::string& partner, const std::string& contentType,
+                           const std::string& body, const IssueList& issues) const;
+  store::FailureLog* failures() const { return failures_.get(); }
 
   // The answer to a push: a FHIR Parameters resource with one "record" parameter per record
   // (parts: id, outcome = stored | unchanged | rejected, one "resource" valueReference per
@@ -72,6 +81,7 @@ class IngestService {
 
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<store::FailureLog> failures_;
   model::Validator validator_;
   std::vector<std::shared_ptr<const PartnerMapper>> partners_;
 };

@@ -21,6 +21,9 @@ struct MappedRecord {
   std::vector<json::Value> resources;   // FHIR resources with ids, Patient first
   IssueList issues;                     // locations are source paths (e.g. records[0].child)
   bool rejected = false;
+  // The record alone as a document of the partner's format (what is kept when the record is
+  // rejected, and replayed later); "" when the partner cannot isolate records.
+  std::string content;
 };
 
 struct MappedPush {
@@ -28,6 +31,7 @@ struct MappedPush {
   std::string pushId;        // exportId / batchId / MSH-10: unique per push from this source
   std::string sourceOds;     // ODS code of the sending organisation
   std::string sourceSystem;  // the sending system's name
+  std::string contentType;   // media type of the pushed document
   std::vector<MappedRecord> records;
 };
 

@@ -128,6 +128,23 @@ CREATE TABLE conditional_keys(
 );
 CREATE INDEX conditional_keys_pk ON conditional_keys(resource_pk);
 )sql",
+    // 2: kept ingest failures (store/failure_log.h).
+    R"sql(
+CREATE TABLE ingest_failures(
+  id INTEGER PRIMARY KEY,
+  partner TEXT NOT NULL,
+  source_ods TEXT NOT NULL,
+  push_id TEXT NOT NULL,
+  record_id TEXT NOT NULL,         -- '' for a whole document
+  received_at TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  content BLOB NOT NULL,
+  issues TEXT NOT NULL,            -- OperationOutcome JSON
+  status TEXT NOT NULL,            -- open | replayed
+  replays INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ingest_failures_status ON ingest_failures(status, id);
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

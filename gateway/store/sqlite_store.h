@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "gateway/model/model.h"
+#include "gateway/store/failure_log.h"
 #include "gateway/store/resource_store.h"
 #include "gateway/store/sqlite_connection.h"
 
@@ -76,7 +77,7 @@ struct SqliteOptions {
   std::string baseUrl;
 };
 
-class SqliteStore : public ResourceStore {
+class SqliteStore : public ResourceStore, public FailureLog {
  public:
   // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
@@ -88,6 +89,13 @@ class SqliteStore : public ResourceStore {
   SqliteStore(std::string path, std::shared_ptr<const model::Model> model, SqliteOptions options);
   Status init();
   ~SqliteStore() override;
+
+  // FailureLog (sqlite_failure_log.cc): the ingest_failures table of the same database.
+  Result<int64_t> keep(const KeptFailure& failure) override;
+  Result<std::vector<KeptFailure>> list(const std::string& status, int limit,
+                                        int64_t before) override;
+  Result<KeptFailure> get(int64_t id) override;
+  Status update(int64_t id, const std::string& status, const std::string& issuesJson) override;
 
   Result<std::unique_ptr<Transaction>> begin() override;
   Result<StoredResource> read(const std::string& type, const std::string& id) override;

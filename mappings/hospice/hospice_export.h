@@ -94,6 +94,7 @@ struct Record {
   std::optional<AdvanceCarePlan> plan;
   std::vector<Episode> episodes;
   std::optional<Deceased> deceased;
+  std::string sourceJson;  // the record as received (JSON text), for keeping and replay
   IssueList issues;       // what the parser found; locations like records[0].child.dateOfBirth
   bool rejected = false;  // a required field missing or impossible
 };

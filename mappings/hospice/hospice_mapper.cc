@@ -556,7 +556,23 @@ bool HospicePartner::map(std::string_view body, ingest::MappedPush& out,
   out.pushId = doc.exportId;
   out.sourceOds = doc.sourceOds;
   out.sourceSystem = doc.sourceSystem;
-  for (const Record& r : doc.records) out.records.push_back(mapRecord(doc, r, maps_));
+  out.contentType = "application/json";
+  for (const Record& r : doc.records) {
+    out.records.push_back(mapRecord(doc, r, maps_));
+    // The record alone, with the document's header: what a replay re-runs.
+    json::Value single = json::Value::makeObject();
+    single.set("exportVersion", json::Value::makeString(doc.version));
+    single.set("exportId", json::Value::makeString(doc.exportId));
+    if (!doc.exportedAt.empty()) single.set("exportedAt", json::Value::makeString(doc.exportedAt));
+    json::Value source = json::Value::makeObject();
+    if (!doc.sourceSystem.empty()) source.set("system", json::Value::makeString(doc.sourceSystem));
+    source.set("odsCode", json::Value::makeString(doc.sourceOds));
+    single.set("source", std::move(source));
+    json::Value list = json::Value::makeArray();
+    list.push(json::Value::makeRaw(r.sourceJson));
+    single.set("records", std::move(list));
+    out.records.back().content = json::write(single);
+  }
   return true;
 }
 

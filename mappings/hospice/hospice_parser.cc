@@ -376,6 +376,7 @@ bool parseExport(std::string_view body, Export& out, IssueList& issues) {
   for (const Value& rec : records->items()) {
     Record r;
     r.index = index++;
+    r.sourceJson = json::write(rec);
     RecordReader rd(r, out.version);
     if (!rec.isObject()) {
       rd.reject(rd.base(), "a record must be an object", "hospice.type");

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/model/model.h"
+#include "gateway/store/sqlite_store.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -144,6 +146,92 @@ TEST(HospiceIngest, AnImpossibleRecordIsRejectedAndTheOthersStored) {
   EXPECT_EQ(recs[1].outcome, "rejected");
   EXPECT_TRUE(has(recs[1].codes, "hospice.invalid-date"));
   EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "1");
+}
+
+// The failure parameters of GET /$ingest/failures: (id, recordId, status).
+struct Failure {
+  std::string id, recordId, status, replays;
+};
+std::vector<Failure> failures(const HttpResult& r) {
+  std::vector<Failure> out;
+  const json::Value* params = r.json.find("parameter");
+  if (!params) return out;
+  for (const json::Value& p : params->items()) {
+    if (p.getString("name") != "failure") continue;
+    Failure f;
+    for (const json::Value& part : p.find("part")->items()) {
+      const std::string& n = part.getString("name");
+      if (n == "id") f.id = part.find("valueInteger")->text();
+      if (n == "recordId") f.recordId = part.getString("valueString");
+      if (n == "status") f.status = part.getString("valueCode");
+      if (n == "replays") f.replays = part.find("valueInteger")->text();
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+TEST(HospiceIngest, RejectedRecordsAreKeptAndCanBeReplayed) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "14/03/2015", "31/02/2015");
+  HttpResult r = push(server, doc);
+  auto recs = records(r);
+  ASSERT_EQ(recs[0].outcome, "rejected");
+  EXPECT_TRUE(has(recs[0].codes, "ingest.kept"));
+  auto kept = failures(server.get("/$ingest/failures"));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].recordId, "WB-004471");
+  EXPECT_EQ(kept[0].status, "open");
+  // The kept content is the record alone, with the document's header.
+  HttpResult one = server.get("/$ingest/failures/" + kept[0].id);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find("31/02/2015"), std::string::npos);
+  // Replaying unchanged content fails the same way: the failure stays open, counted.
+  HttpResult replay = server.request("POST", "/$ingest/failures/" + kept[0].id + "/$replay");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(records(replay)[0].outcome, "rejected");
+  kept = failures(server.get("/$ingest/failures?status=open"));
+  ASSERT_EQ(kept.size(), 1u) << "a replay does not keep a second copy";
+  EXPECT_EQ(kept[0].replays, "1");
+  EXPECT_EQ(server.get("/$ingest/failures/999").status, 404);
+  EXPECT_EQ(server.get("/$ingest/failures/abc").status, 400);
+}
+
+TEST(HospiceIngest, AReplayThatSucceedsClosesTheFailure) {
+  TestServer server;
+  // A failure kept with content that the current mapping accepts (as after a mapping fix).
+  {
+    auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
+    ASSERT_TRUE(model.isOk());
+    auto second = store::SqliteStore::open(server.databasePath(), model.value());
+    ASSERT_TRUE(second.isOk());
+    store::KeptFailure f;
+    f.partner = "hospice";
+    f.sourceOds = "8WB01";
+    f.pushId = "WB-EXP-20261101-0930";
+    f.recordId = "WB-004471";
+    f.contentType = "application/json";
+    f.content = sample();
+    f.issuesJson = R"({"resourceType":"OperationOutcome","issue":[]})";
+    ASSERT_TRUE(second.value()->keep(f).isOk());
+  }
+  auto kept = failures(server.get("/$ingest/failures"));
+  ASSERT_EQ(kept.size(), 1u);
+  HttpResult replay = server.request("POST", "/$ingest/failures/" + kept[0].id + "/$replay");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(records(replay)[0].outcome, "stored");
+  EXPECT_TRUE(failures(server.get("/$ingest/failures?status=open")).empty());
+  EXPECT_EQ(failures(server.get("/$ingest/failures?status=replayed")).size(), 1u);
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "1");
+}
+
+TEST(HospiceIngest, UnreadableDocumentsAreKeptToo) {
+  TestServer server;
+  EXPECT_EQ(push(server, "{not json").status, 400);
+  auto kept = failures(server.get("/$ingest/failures"));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].recordId, "");
 }
 
 TEST(HospiceIngest, AFailingNhsNumberIsNeverStoredAsAnNhsNumber) {

@@ -70,6 +70,8 @@ class TestServer {
   }
 
   int port() const { return gateway_->httpPort(); }
+  // The SQLite file of the default store (tests that need a second connection to it).
+  std::string databasePath() const { return dir_ + "/t.db"; }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }
   app::Gateway& gateway() { return *gateway_; }
 
