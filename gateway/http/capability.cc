@@ -101,6 +101,20 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
   }
   rest.set("resource", std::move(resources));
   rest.set("interaction", codeList({"transaction", "batch", "history-system"}, "code"));
+  if (ingest_) {
+    // Partner ingest and its kept failures (conformance/acp/OperationDefinition-*.json).
+    json::Value ops = json::Value::makeArray();
+    auto op = [&](const std::string& name) {
+      json::Value o = json::Value::makeObject();
+      o.set("name", str(name));
+      o.set("definition", str("https://acp-gateway.nhs.uk/OperationDefinition/" + name));
+      ops.push(std::move(o));
+    };
+    for (const std::string& partner : ingest_->partnerNames()) op("ingest-" + partner);
+    op("ingest-failures");
+    op("ingest-replay");
+    rest.set("operation", std::move(ops));
+  }
   cs.set("rest", json::Value::makeArray());
   cs.find("rest")->push(std::move(rest));
   return cs;

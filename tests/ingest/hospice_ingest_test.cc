@@ -283,6 +283,14 @@ TEST(HospiceIngest, SupersededPlansAreNeverActive) {
   EXPECT_EQ(server.get("/CarePlan?status=revoked").json.find("entry")->items().size(), 1u);
 }
 
+TEST(HospiceIngest, TheCapabilityStatementListsTheIngestOperations) {
+  TestServer server;
+  std::string body = server.get("/metadata").body;
+  for (const char* op : {"OperationDefinition/ingest-hospice", "OperationDefinition/ingest-failures",
+                         "OperationDefinition/ingest-replay"})
+    EXPECT_NE(body.find(op), std::string::npos) << op;
+}
+
 TEST(HospiceIngest, DocumentLevelErrors) {
   TestServer server;
   HttpResult notJson = push(server, "{not json");

@@ -80,3 +80,50 @@ TEST(HospiceDates, DayMonthYearToIso) {
 
 }  // namespace
 }  // namespace acp::ingest
+
+// Every artefact the project publishes (code systems, operation definitions, concept maps) is
+// valid R4.
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gateway/model/validator.h"
+
+namespace acp::ingest {
+namespace {
+
+std::vector<std::string> jsonFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0) out.push_back(dir + "/" + n);
+    }
+    closedir(d);
+  }
+  return out;
+}
+
+TEST(Artefacts, PublishedConformanceAndConceptMapsAreValidR4) {
+  auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
+  ASSERT_TRUE(model.isOk());
+  model::Validator validator(model.value());
+  std::vector<std::string> files = jsonFiles(std::string(ACP_SOURCE_DIR) + "/conformance/acp");
+  for (const std::string& f : jsonFiles(std::string(ACP_SOURCE_DIR) + "/mappings/hospice/conceptmaps"))
+    files.push_back(f);
+  ASSERT_GE(files.size(), 10u);
+  for (const std::string& f : files) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json::Value v;
+    json::ParseError err;
+    ASSERT_TRUE(json::parse(ss.str(), v, err)) << f;
+    IssueList issues;
+    EXPECT_TRUE(validator.validate(v, issues)) << f << ": " << json::write(issues.toOperationOutcome());
+  }
+}
+
+}  // namespace
+}  // namespace acp::ingest
