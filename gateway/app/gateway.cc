@@ -17,6 +17,7 @@
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_service.h"
+#include "mappings/acute/acute_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
@@ -101,6 +102,9 @@ Status Gateway::start() {
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
   if (!hospice.isOk()) return hospice.status();
   ingest->addPartner(hospice.value());
+  auto acute = mappings::acute::AcutePartner::create(mappings + "/acute/conceptmaps");
+  if (!acute.isOk()) return acute.status();
+  ingest->addPartner(acute.value());
   service_->setIngest(ingest);
 
   if (!options_.demoBundle.empty()) {

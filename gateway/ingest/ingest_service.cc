@@ -112,14 +112,6 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
     o.result = RecordOutcome::Result::kRejected;
     return o;
   }
-  // Every resource must be valid R4 before anything is written.
-  bool valid = true;
-  for (const json::Value& res : record.resources)
-    valid = validator_.validate(res, o.issues) && valid;
-  if (!valid) {
-    o.result = RecordOutcome::Result::kRejected;
-    return o;
-  }
   auto fail = [&](const Status& s) {
     o.issues.error("transient", "", "the record could not be stored: " + s.message(),
                    "ingest.store-failed");
@@ -129,8 +121,34 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
   };
   auto tx = store_->begin();
   if (!tx.isOk()) return fail(tx.status());
-  std::vector<std::string> changed;
+  // The resources as they will be written: overlays completed from the current versions
+  // (inside this transaction), then every one validated before anything is written.
+  std::vector<json::Value> finals;
+  finals.reserve(record.resources.size());
   for (const json::Value& res : record.resources) {
+    json::Value out = res;
+    const std::string& type = res.getString("resourceType");
+    if (record.overlayTypes.count(type)) {
+      auto cur = tx.value()->read(type, res.getString("id"));
+      json::Value current;
+      json::ParseError err;
+      if (cur.isOk() && json::parse(cur->json, current, err) && current.isObject()) {
+        for (const auto& [k, v] : current.members()) {
+          if (k == "meta" || out.find(k)) continue;
+          out.set(k, v);
+        }
+      }
+    }
+    finals.push_back(std::move(out));
+  }
+  bool valid = true;
+  for (const json::Value& res : finals) valid = validator_.validate(res, o.issues) && valid;
+  if (!valid) {
+    o.result = RecordOutcome::Result::kRejected;
+    return o;
+  }
+  std::vector<std::string> changed;
+  for (const json::Value& res : finals) {
     const std::string& type = res.getString("resourceType");
     const std::string& id = res.getString("id");
     auto w = tx.value()->update(type, id, res);

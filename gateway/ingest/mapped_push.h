@@ -8,6 +8,7 @@
 // maps to the same resources. Plain data; no thread-safety concerns.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct MappedRecord {
   std::vector<json::Value> resources;   // FHIR resources with ids, Patient first
   IssueList issues;                     // locations are source paths (e.g. records[0].child)
   bool rejected = false;
+  // Types whose resources are laid over the current version instead of replacing it: a
+  // top-level element the record does not carry keeps its stored value (HL7 v2 semantics: a
+  // field not sent is unchanged). Exports that always send the whole record leave it empty.
+  std::set<std::string> overlayTypes;
   // The record alone as a document of the partner's format (what is kept when the record is
   // rejected, and replayed later); "" when the partner cannot isolate records.
   std::string content;

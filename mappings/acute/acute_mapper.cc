@@ -1,0 +1,540 @@
+#include "mappings/acute/acute_mapper.h"
+
+#include <cctype>
+#include <ctime>
+#include <set>
+
+#include "gateway/hl7v2/parser.h"
+#include "gateway/ingest/source_ids.h"
+
+namespace acp::mappings::acute {
+
+namespace {
+
+using json::Value;
+using ingest::kAcpBase;
+
+Value S(const std::string& s) { return Value::makeString(s); }
+Value O() { return Value::makeObject(); }
+Value A() { return Value::makeArray(); }
+void put(Value& obj, const char* key, Value v) {
+  if (v.isString() && v.text().empty()) return;
+  if (v.isArray() && v.items().empty()) return;
+  if (v.isObject() && v.members().empty()) return;
+  obj.set(key, std::move(v));
+}
+Value ref(const std::string& type, const std::string& id) {
+  Value r = O();
+  r.set("reference", S(type + "/" + id));
+  return r;
+}
+Value concept(const std::string& system, const std::string& code, const std::string& display) {
+  Value c = O();
+  c.set("system", S(system));
+  c.set("code", S(code));
+  if (!display.empty()) c.set("display", S(display));
+  Value list = A();
+  list.push(std::move(c));
+  Value cc = O();
+  cc.set("coding", std::move(list));
+  return cc;
+}
+Value odsRef(const std::string& ods) {
+  Value r = O();
+  r.set("type", S("Organization"));
+  Value id = O();
+  id.set("system", S(ingest::kOdsSystem));
+  id.set("value", S(ods));
+  r.set("identifier", std::move(id));
+  return r;
+}
+Value extension(const std::string& url, const char* key, Value v) {
+  Value e = O();
+  e.set("url", S(url));
+  e.set(key, std::move(v));
+  return e;
+}
+std::string sd(const std::string& n) { return std::string(kAcpBase) + "/StructureDefinition/" + n; }
+std::string cs(const std::string& n) { return std::string(kAcpBase) + "/CodeSystem/" + n; }
+
+bool digits(const std::string& s, size_t from, size_t n) {
+  if (s.size() < from + n) return false;
+  for (size_t i = from; i < from + n; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+// Last Sunday of `month` (1-based) in `year`, as a day of the month.
+int lastSunday(int year, int month) {
+  std::tm t{};
+  t.tm_year = year - 1900;
+  t.tm_mon = month;  // the first of the next month
+  t.tm_mday = 1;
+  t.tm_hour = 12;
+  timegm(&t);
+  std::tm last = t;
+  last.tm_mday = 0;  // the last day of `month`
+  time_t when = timegm(&last);
+  std::tm d{};
+  gmtime_r(&when, &d);
+  return d.tm_mday - d.tm_wday;
+}
+
+// Europe/London: UTC+1 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
+// Sunday of October. `local` fields are local time; the change hour is close enough for a
+// time given in local time (an hour either side of the change is ambiguous in any case).
+bool britishSummerTime(int y, int mo, int d, int h) {
+  if (mo < 3 || mo > 10) return false;
+  if (mo > 3 && mo < 10) return true;
+  int change = lastSunday(y, mo);
+  if (mo == 3) return d > change || (d == change && h >= 2);
+  return d < change || (d == change && h < 2);
+}
+
+}  // namespace
+
+std::string fhirDateTime(const std::string& raw) {
+  std::string ts = raw.substr(0, raw.find_first_of("+-"));
+  std::string offset = ts.size() < raw.size() ? raw.substr(ts.size()) : "";
+  size_t dot = ts.find('.');
+  if (dot != std::string::npos) ts = ts.substr(0, dot);
+  if (!digits(ts, 0, ts.size()) || (ts.size() != 4 && ts.size() != 6 && ts.size() != 8 &&
+                                    ts.size() != 10 && ts.size() != 12 && ts.size() != 14))
+    return "";
+  if (ts.size() <= 8) {
+    std::string out = ts.substr(0, 4);
+    if (ts.size() >= 6) out += "-" + ts.substr(4, 2);
+    if (ts.size() == 8) out += "-" + ts.substr(6, 2);
+    return out;
+  }
+  int y = std::stoi(ts.substr(0, 4)), mo = std::stoi(ts.substr(4, 2)), d = std::stoi(ts.substr(6, 2));
+  int h = std::stoi(ts.substr(8, 2));
+  std::string mi = ts.size() >= 12 ? ts.substr(10, 2) : "00";
+  std::string se = ts.size() >= 14 ? ts.substr(12, 2) : "00";
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || std::stoi(mi) > 59 || std::stoi(se) > 59)
+    return "";
+  std::string zone;
+  if (!offset.empty()) {
+    if (offset.size() != 5 || !digits(offset, 1, 4)) return "";
+    zone = offset.substr(0, 3) + ":" + offset.substr(3, 2);
+  } else {
+    zone = britishSummerTime(y, mo, d, h) ? "+01:00" : "+00:00";
+  }
+  return ts.substr(0, 4) + "-" + ts.substr(4, 2) + "-" + ts.substr(6, 2) + "T" + ts.substr(8, 2) +
+         ":" + mi + ":" + se + zone;
+}
+
+namespace {
+
+class Mapper {
+ public:
+  Mapper(const hl7v2::Message& m, const std::string& ods, const ingest::ConceptMaps& maps,
+         ingest::MappedRecord& out)
+      : m_(m), ods_(ods), maps_(maps), out_(out) {}
+
+  void run() {
+    const hl7v2::Header& h = m_.header();
+    std::string event = h.messageType + "^" + h.triggerEvent;
+    static const std::set<std::string> visits = {"ADT^A01", "ADT^A02", "ADT^A03", "ADT^A04",
+                                                 "ADT^A05", "ADT^A08"};
+    static const std::set<std::string> persons = {"ADT^A28", "ADT^A31"};
+    if (!visits.count(event) && !persons.count(event) && event != "ORU^R01") {
+      reject("MSH-9", "message " + event + " is not processed yet (kept for replay)",
+             "hl7.unsupported-event");
+      return;
+    }
+    if (!patient()) return;
+    if (visits.count(event)) encounter(h.triggerEvent);
+    if (event == "ORU^R01") respect();
+  }
+
+ private:
+  void reject(const std::string& where, const std::string& msg, const std::string& code) {
+    out_.issues.error("processing", where, msg, code);
+    out_.rejected = true;
+  }
+  void warn(const std::string& where, const std::string& msg, const std::string& code) {
+    out_.issues.warning("value", where, msg, code);
+  }
+  std::optional<ingest::Coding> translate(const char* map, const std::string& code,
+                                          const std::string& where) {
+    if (code.empty()) return std::nullopt;
+    auto c = maps_.translate(map, code);
+    if (!c) warn(where, "code \"" + code + "\" has no translation in " + map + "; kept as text",
+                 "hl7.unmapped-code");
+    return c;
+  }
+
+  bool patient() {
+    hl7v2::Segment pid = m_.first("PID");
+    if (!pid) {
+      reject("PID", "the message has no PID segment", "hl7.required");
+      return false;
+    }
+    std::string mrn, nhs;
+    for (int r = 1; r <= pid.repetitionCount(3); ++r) {
+      std::string type = pid.text(3, r, 5);
+      if (type == "MR" && mrn.empty()) mrn = pid.text(3, r, 1);
+      if (type == "NH" && nhs.empty()) nhs = ingest::normaliseNhsNumber(pid.text(3, r, 1));
+    }
+    if (mrn.empty()) {
+      reject("PID-3", "no hospital number (PID-3 with type MR)", "hl7.required");
+      return false;
+    }
+    std::string family = pid.text(5, 1, 1), given = pid.text(5, 1, 2);
+    if (family.empty()) {
+      reject("PID-5", "no family name (PID-5.1)", "hl7.required");
+      return false;
+    }
+    std::string birth = fhirDateTime(pid.text(7));
+    if (pid.text(7).empty() || birth.size() != 10) {
+      reject("PID-7", "no valid date of birth (YYYYMMDD)", "hl7.required");
+      return false;
+    }
+    patientId_ = ingest::derivedId("Patient", ods_, mrn);
+    Value p = O();
+    p.set("resourceType", S("Patient"));
+    p.set("id", S(patientId_));
+    Value ids = A();
+    if (!nhs.empty()) {
+      if (ingest::isValidNhsNumber(nhs)) {
+        Value id = O();
+        // PID-32 per the interface; the examples carry it in PID-30, where a death indicator
+        // (Y/N) never looks like 01..08 — read there only then, with a warning.
+        std::string status = pid.text(32);
+        if (status.empty() && pid.text(30).size() == 2 && pid.text(30)[0] == '0') {
+          status = pid.text(30);
+          warn("PID-30", "NHS number status found in PID-30 instead of PID-32",
+               "hl7.field-position");
+        }
+        if (!status.empty()) {
+          Value ext = A();
+          ext.push(extension(
+              "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus",
+              "valueCodeableConcept",
+              concept("https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland",
+                      status, "")));
+          id.set("extension", std::move(ext));
+        }
+        id.set("system", S(ingest::kNhsNumberSystem));
+        id.set("value", S(nhs));
+        ids.push(std::move(id));
+      } else {
+        warn("PID-3", "the NHS number fails the Modulus 11 check and is not stored as an NHS number",
+             "hl7.invalid-nhs-number");
+      }
+    }
+    Value local = O();
+    local.set("system", S(ingest::localIdentifierSystem(ods_)));
+    local.set("value", S(mrn));
+    ids.push(std::move(local));
+    p.set("identifier", std::move(ids));
+    Value names = A();
+    for (int r = 1; r <= pid.repetitionCount(5); ++r) {
+      Value n = O();
+      bool preferred = pid.text(5, r, 7) == "P";
+      n.set("use", S(preferred ? "usual" : r == 1 ? "official" : "old"));
+      put(n, "family", S(pid.text(5, r, 1)));
+      Value g = A();
+      for (int c : {2, 3})
+        if (!pid.text(5, r, c).empty()) g.push(S(pid.text(5, r, c)));
+      put(n, "given", std::move(g));
+      Value prefix = A();
+      if (!pid.text(5, r, 5).empty()) prefix.push(S(pid.text(5, r, 5)));
+      put(n, "prefix", std::move(prefix));
+      if (n.members().size() > 1) names.push(std::move(n));
+    }
+    p.set("name", std::move(names));
+    if (auto g = translate("acute-sex", pid.text(8), "PID-8")) p.set("gender", S(g->code));
+    p.set("birthDate", S(birth));
+    if (!pid.text(29).empty()) {
+      std::string d = fhirDateTime(pid.text(29));
+      if (!d.empty()) p.set("deceasedDateTime", S(d));
+    } else if (pid.text(30) == "Y") {
+      p.set("deceasedBoolean", Value::makeBool(true));
+    }
+    // PID-11 as the interface defines it: line1^line2^town^county^postcode.
+    if (!pid.text(11).empty()) {
+      Value a = O();
+      a.set("use", S("home"));
+      Value lines = A();
+      for (int c : {1, 2})
+        if (!pid.text(11, 1, c).empty()) lines.push(S(pid.text(11, 1, c)));
+      put(a, "line", std::move(lines));
+      put(a, "city", S(pid.text(11, 1, 3)));
+      put(a, "district", S(pid.text(11, 1, 4)));
+      put(a, "postalCode", S(pid.text(11, 1, 5)));
+      Value list = A();
+      list.push(std::move(a));
+      p.set("address", std::move(list));
+    }
+    if (!pid.text(13).empty()) {
+      Value t = O();
+      t.set("system", S("phone"));
+      t.set("value", S(pid.text(13)));
+      Value list = A();
+      list.push(std::move(t));
+      p.set("telecom", std::move(list));
+    }
+    if (hl7v2::Segment pd1 = m_.first("PD1")) {
+      std::string gp = pd1.text(3, 1, 3);
+      if (!gp.empty()) {
+        Value r = odsRef(gp);
+        put(r, "display", S(pd1.text(3, 1, 1)));
+        Value list = A();
+        list.push(std::move(r));
+        p.set("generalPractitioner", std::move(list));
+      }
+    }
+    Value contacts = A();
+    for (const hl7v2::Segment& nk1 : m_.all("NK1")) {
+      Value c = O();
+      std::string rel = nk1.text(3, 1, 1);
+      if (auto code = translate("acute-relationship", rel, "NK1-3")) {
+        Value rels = A();
+        Value cc = O();
+        Value codings = A();
+        codings.push(ingest::codingValue(*code));
+        cc.set("coding", std::move(codings));
+        rels.push(std::move(cc));
+        c.set("relationship", std::move(rels));
+      }
+      std::string name = nk1.text(2, 1, 2) + (nk1.text(2, 1, 2).empty() ? "" : " ") + nk1.text(2, 1, 1);
+      if (!name.empty()) {
+        Value n = O();
+        n.set("text", S(name));
+        c.set("name", std::move(n));
+      }
+      if (!nk1.text(5).empty()) {
+        Value t = O();
+        t.set("system", S("phone"));
+        t.set("value", S(nk1.text(5)));
+        Value list = A();
+        list.push(std::move(t));
+        c.set("telecom", std::move(list));
+      }
+      if (!c.members().empty()) contacts.push(std::move(c));
+    }
+    put(p, "contact", std::move(contacts));
+    out_.resources.push_back(std::move(p));
+    return true;
+  }
+
+  void encounter(const std::string& trigger) {
+    hl7v2::Segment pv1 = m_.first("PV1");
+    if (!pv1) {
+      reject("PV1", "a visit message without PV1", "hl7.required");
+      return;
+    }
+    std::string visit = pv1.text(19);
+    // The interface's examples carry the visit number one field early (PV1-18).
+    if (visit.empty() && !pv1.text(18).empty()) {
+      visit = pv1.text(18);
+      warn("PV1-18", "visit number found in PV1-18 instead of PV1-19", "hl7.field-position");
+    }
+    if (visit.empty()) {
+      reject("PV1-19", "no visit (spell) number", "hl7.required");
+      return;
+    }
+    bool shifted = pv1.text(19).empty();
+    auto field = [&](int n) { return pv1.text(shifted ? n - 1 : n); };
+    std::string admit = fhirDateTime(field(44)), discharge = fhirDateTime(field(45));
+    Value e = O();
+    e.set("resourceType", S("Encounter"));
+    e.set("id", S(ingest::derivedId("Encounter", ods_, visit)));
+    Value ids = A();
+    Value id = O();
+    id.set("system", S(ingest::localIdentifierSystem(ods_) + "/visit"));
+    id.set("value", S(visit));
+    ids.push(std::move(id));
+    e.set("identifier", std::move(ids));
+    std::string status = trigger == "A05" ? "planned"
+                         : trigger == "A03" || !discharge.empty() ? "finished"
+                                                                  : "in-progress";
+    e.set("status", S(status));
+    auto cls = translate("acute-patient-class", pv1.text(2), "PV1-2");
+    e.set("class", cls ? ingest::codingValue(*cls)
+                       : ingest::codingValue({"http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                              "IMP", "inpatient encounter"}));
+    if (!pv1.text(shifted ? 9 : 10).empty()) {
+      Value st = O();
+      st.set("text", S("Treatment function " + pv1.text(shifted ? 9 : 10)));
+      e.set("serviceType", std::move(st));
+    }
+    e.set("subject", ref("Patient", patientId_));
+    std::string doctor = pv1.text(7, 1, 6) + (pv1.text(7, 1, 6).empty() ? "" : " ") +
+                         pv1.text(7, 1, 3) + " " + pv1.text(7, 1, 2);
+    if (!pv1.text(7, 1, 2).empty()) {
+      Value parts = A();
+      Value part = O();
+      Value ind = O();
+      ind.set("display", S(doctor));
+      part.set("individual", std::move(ind));
+      parts.push(std::move(part));
+      e.set("participant", std::move(parts));
+    }
+    Value period = O();
+    put(period, "start", S(admit));
+    put(period, "end", S(discharge));
+    put(e, "period", std::move(period));
+    std::string to = field(37);
+    if (trigger == "A03" || !to.empty()) {
+      Value hosp = O();
+      if (auto d = translate("acute-discharge-destination", to, "PV1-37")) {
+        Value cc = O();
+        Value codings = A();
+        codings.push(ingest::codingValue(*d));
+        cc.set("coding", std::move(codings));
+        hosp.set("dischargeDisposition", std::move(cc));
+      }
+      put(e, "hospitalization", std::move(hosp));
+    }
+    if (!pv1.text(3, 1, 1).empty()) {
+      Value locs = A();
+      Value l = O();
+      Value lr = O();
+      std::string where = pv1.text(3, 1, 1);
+      for (int c : {2, 3})
+        if (!pv1.text(3, 1, c).empty()) where += " " + pv1.text(3, 1, c);
+      lr.set("display", S(where));
+      l.set("location", std::move(lr));
+      locs.push(std::move(l));
+      e.set("location", std::move(locs));
+    }
+    e.set("serviceProvider", odsRef(ods_));
+    out_.resources.push_back(std::move(e));
+  }
+
+  void respect() {
+    hl7v2::Segment obr = m_.first("OBR");
+    if (!obr || obr.text(3).empty()) {
+      reject("OBR-3", "a ReSPECT form without its form id (OBR-3)", "hl7.required");
+      return;
+    }
+    if (obr.text(4, 1, 1) != "1382601000000107")
+      warn("OBR-4", "the form is not coded as a ReSPECT form (SNOMED 1382601000000107)",
+           "hl7.unexpected-form");
+    Value cp = O();
+    cp.set("resourceType", S("CarePlan"));
+    cp.set("id", S(ingest::derivedId("CarePlan", ods_, obr.text(3))));
+    Value ext = A();
+    Value acts = A();
+    std::string clinician;
+    for (const hl7v2::Segment& obx : m_.all("OBX")) {
+      if (obx.text(11) == "D") continue;  // deleted in a correction
+      std::string item = obx.text(3, 1, 1);
+      std::string where = "OBX[" + std::to_string(obx.sequence()) + "]";
+      if (clinician.empty() && !obx.text(16, 1, 2).empty())
+        clinician = obx.text(16, 1, 3) + " " + obx.text(16, 1, 2);
+      auto activity = [&](const char* code, const char* display, std::optional<Value> value,
+                          const std::string& description) {
+        Value detail = O();
+        Value ex = A();
+        if (value) ex.push(extension(sd("acp-decision-value"), "valueCodeableConcept", std::move(*value)));
+        put(detail, "extension", std::move(ex));
+        detail.set("code", concept(cs("acp-item"), code, display));
+        detail.set("status", S("in-progress"));
+        put(detail, "description", S(description));
+        Value a = O();
+        a.set("detail", std::move(detail));
+        acts.push(std::move(a));
+      };
+      if (item == "CPR") {
+        std::string v = obx.text(5, 1, 1);
+        activity("resuscitation", "Resuscitation (CPR) decision",
+                 ingest::codeableConcept(translate("acute-cpr", v, where + "-5"), obx.text(5, 1, 2)),
+                 "");
+      } else if (item == "PPD") {
+        std::string v = obx.text(5, 1, 1);
+        activity("preferred-place-of-death-1", "Preferred place of death, first choice",
+                 ingest::codeableConcept(translate("acute-place", v, where + "-5"), obx.text(5, 1, 2)),
+                 "");
+      } else if (item == "ESCAL") {
+        activity("treatment-escalation", "Treatment escalation", std::nullopt, obx.text(5));
+      } else if (item == "REVIEW") {
+        std::string d = fhirDateTime(obx.text(5));
+        if (d.size() == 10)
+          ext.push(extension(sd("acp-review-date"), "valueDate", S(d)));
+        else
+          warn(where + "-5", "review date is not a date (YYYYMMDD)", "hl7.invalid-date");
+      } else if (item == "PRIORITY") {
+        activity("priority", "Priority of care (ReSPECT scale)", std::nullopt,
+                 obx.text(5) + " on the ReSPECT scale (0 = prolonging life, 10 = comfort)");
+      } else {
+        warn(where + "-3", "observation \"" + item + "\" is not part of the ReSPECT interface and was not used",
+             "hl7.unused-observation");
+      }
+    }
+    put(cp, "extension", std::move(ext));
+    Value ids = A();
+    Value id = O();
+    id.set("system", S(ingest::localIdentifierSystem(ods_) + "/respect"));
+    id.set("value", S(obr.text(3)));
+    ids.push(std::move(id));
+    cp.set("identifier", std::move(ids));
+    cp.set("status", S("active"));
+    cp.set("intent", S("plan"));
+    Value cat = A();
+    cat.push(concept(ingest::kSnomedSystem, "1382601000000107", "ReSPECT form"));
+    cat.push(concept(ingest::kSnomedSystem, "736366004", "Advance care plan"));
+    cp.set("category", std::move(cat));
+    cp.set("title", S(obr.text(25) == "C" ? "ReSPECT form (corrected)" : "ReSPECT form"));
+    cp.set("subject", ref("Patient", patientId_));
+    std::string made = fhirDateTime(obr.text(7));
+    if (!made.empty()) cp.set("created", S(made));
+    Value author = odsRef(ods_);
+    if (!clinician.empty()) author.set("display", S(clinician));
+    cp.set("author", std::move(author));
+    put(cp, "activity", std::move(acts));
+    out_.resources.push_back(std::move(cp));
+  }
+
+  const hl7v2::Message& m_;
+  std::string ods_;
+  const ingest::ConceptMaps& maps_;
+  ingest::MappedRecord& out_;
+  std::string patientId_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<AcutePartner>> AcutePartner::create(const std::string& dir) {
+  auto p = std::make_shared<AcutePartner>();
+  Status s = p->maps_.loadDirectory(dir);
+  if (!s.isOk()) return s;
+  return p;
+}
+
+ingest::MappedRecord AcutePartner::mapMessage(const hl7v2::Message& msg,
+                                              const std::string& ods) const {
+  ingest::MappedRecord out;
+  out.recordId = msg.header().controlId;
+  out.content = std::string(msg.bytes());
+  out.overlayTypes = {"Patient", "Encounter"};  // a field not sent is unchanged
+  Mapper(msg, ods, maps_, out).run();
+  return out;
+}
+
+bool AcutePartner::map(std::string_view body, ingest::MappedPush& out, IssueList& issues) const {
+  hl7v2::ParseResult parsed = hl7v2::parse(body);
+  if (!parsed.ok()) {
+    for (const hl7v2::Error& e : parsed.errors.items())
+      issues.error("structure", e.segmentId.empty() ? "" : e.segmentId, e.message, "hl7.malformed");
+    if (issues.empty()) issues.error("structure", "", "the message cannot be read", "hl7.malformed");
+    return false;
+  }
+  const hl7v2::Header& h = parsed.message.header();
+  out.partner = "hl7v2";
+  out.pushId = h.controlId;
+  out.sourceOds = h.sendingFacility.namespaceId;
+  out.sourceSystem = h.sendingApplication.namespaceId;
+  out.contentType = "application/hl7-v2";
+  if (out.sourceOds.empty()) {
+    issues.error("required", "MSH-4", "no sending facility (MSH-4)", "hl7.required");
+    return false;
+  }
+  out.records.push_back(mapMessage(parsed.message, out.sourceOds));
+  return true;
+}
+
+}  // namespace acp::mappings::acute
