@@ -18,6 +18,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_service.h"
 #include "mappings/acute/acute_mapper.h"
+#include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
@@ -105,6 +106,9 @@ Status Gateway::start() {
   auto acute = mappings::acute::AcutePartner::create(mappings + "/acute/conceptmaps");
   if (!acute.isOk()) return acute.status();
   ingest->addPartner(acute.value());
+  auto community = mappings::community::CommunityPartner::create(mappings + "/community");
+  if (!community.isOk()) return community.status();
+  ingest->addPartner(community.value());
   service_->setIngest(ingest);
 
   if (!options_.demoBundle.empty()) {

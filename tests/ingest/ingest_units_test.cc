@@ -110,9 +110,11 @@ TEST(Artefacts, PublishedConformanceAndConceptMapsAreValidR4) {
   ASSERT_TRUE(model.isOk());
   model::Validator validator(model.value());
   std::vector<std::string> files = jsonFiles(std::string(ACP_SOURCE_DIR) + "/conformance/acp");
-  for (const std::string& f : jsonFiles(std::string(ACP_SOURCE_DIR) + "/mappings/hospice/conceptmaps"))
-    files.push_back(f);
-  ASSERT_GE(files.size(), 10u);
+  for (const char* partner : {"hospice", "acute", "community"})
+    for (const std::string& f :
+         jsonFiles(std::string(ACP_SOURCE_DIR) + "/mappings/" + partner + "/conceptmaps"))
+      files.push_back(f);
+  ASSERT_GE(files.size(), 25u);
   for (const std::string& f : files) {
     std::ifstream in(f);
     std::stringstream ss;
