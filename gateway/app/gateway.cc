@@ -127,6 +127,7 @@ Status Gateway::start() {
   ho.keepAliveSeconds = options_.keepAliveSeconds;
   ho.maxKeepAliveRequests = options_.maxKeepAliveRequests;
   ho.maxBodyBytes = options_.maxBodyBytes;
+  ho.maxIngestBodyBytes = options_.maxIngestBodyBytes;
   ho.logRequests = options_.logRequests;
   http_ = std::make_unique<http::HttpServer>(service_, ho);
   return http_->start();

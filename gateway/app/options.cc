@@ -16,7 +16,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.http.baseUrl",       "gateway.http.workers", "gateway.http.writeWorkers",
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
       "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
-      "gateway.limits.maxBodyBytes",
+      "gateway.limits.maxBodyBytes", "gateway.limits.maxIngestBodyBytes",
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",
@@ -89,6 +89,12 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
       if (v < 1024 || v > (1ull << 32))
         return Status::invalid("gateway.limits.maxBodyBytes must be between 1024 and 4 GiB");
       o.maxBodyBytes = static_cast<size_t>(v);
+    }
+    if (c.has("gateway.limits.maxIngestBodyBytes")) {
+      Poco::UInt64 v = c.getUInt64("gateway.limits.maxIngestBodyBytes");
+      if (v < 1024 || v > (Poco::UInt64{1} << 32))
+        return Status::invalid("gateway.limits.maxIngestBodyBytes must be between 1024 and 4 GiB");
+      o.maxIngestBodyBytes = static_cast<size_t>(v);
     }
     if (o.defaultCount > o.maxCount)
       return Status::invalid("gateway.search.defaultCount exceeds gateway.search.maxCount");

@@ -36,6 +36,9 @@ struct Options {
   int maxKeepAliveRequests = 0;
   // gateway.limits.maxBodyBytes — request body cap (413 above). Default 16 MiB.
   size_t maxBodyBytes = 16 * 1024 * 1024;
+  // gateway.limits.maxIngestBodyBytes — body cap of partner pushes (POST /$ingest/...): a
+  // community full re-send is ~40 MB. Default 64 MiB.
+  size_t maxIngestBodyBytes = 64 * 1024 * 1024;
   // gateway.limits.maxJsonDepth — JSON nesting limit. Default 64.
   int maxJsonDepth = 64;
   // gateway.limits.maxBundleEntries — entries in one transaction/batch Bundle. Default 1000.

@@ -215,6 +215,10 @@ class HttpServer::Engine {
   void answerError(Connection* c, int status, const std::string& code, const std::string& msg);
   // 408 for a request whose head or body did not arrive within timeoutSeconds.
   void answerTimeout(Connection* c);
+  // The body cap of a request target: partner pushes (/$ingest/...) have their own.
+  size_t bodyCapFor(const std::string& target) const {
+    return target.rfind("/$ingest/", 0) == 0 ? options_.maxIngestBodyBytes : options_.maxBodyBytes;
+  }
   // Sends what is pending; false when the connection has been closed or re-armed to wait.
   bool flush(Connection* c);
   void startLingering(Connection* c);
@@ -361,7 +365,9 @@ void HttpServer::Engine::acceptAll() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto c = std::make_unique<Connection>(options_.maxBodyBytes);
+    // The parser enforces the larger cap; the route's own cap is checked once the target is
+    // known (process()).
+    auto c = std::make_unique<Connection>(std::max(options_.maxBodyBytes, options_.maxIngestBodyBytes));
     c->fd = fd;
     sockaddr_storage local{};
     len = sizeof local;
@@ -552,6 +558,13 @@ void HttpServer::Engine::process(Connection* c) {
       }
       case RequestParser::State::kHeadersDone: {
         c->headSeen = true;
+        const std::string* length = c->parser.request().header("Content-Length");
+        size_t cap = bodyCapFor(c->parser.request().target);
+        if (length && std::stoull(*length) > cap) {  // digits only: checked by the parser
+          answerError(c, 413, "http.body-too-large",
+                      "the body is larger than " + std::to_string(cap) + " bytes");
+          return;
+        }
         if (c->parser.request().expectContinue && !c->continueSent) {
           c->continueSent = true;
           c->out = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -566,6 +579,12 @@ void HttpServer::Engine::process(Connection* c) {
         return;
       }
       case RequestParser::State::kComplete: {
+        if (c->parser.request().body.size() > bodyCapFor(c->parser.request().target)) {
+          size_t cap = bodyCapFor(c->parser.request().target);
+          answerError(c, 413, "http.body-too-large",
+                      "the body is larger than " + std::to_string(cap) + " bytes");
+          return;
+        }
         if (!inWriteLane && takesWriteLane(c->parser.request().method)) {
           // Writes wait for the store's single writer and the disk: they run on the write
           // lane, so that reads never queue behind them. The connection stays disarmed (one

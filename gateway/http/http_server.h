@@ -42,6 +42,7 @@ struct HttpServerOptions {
   int keepAliveSeconds = 15;       // idle time between requests on one connection
   int maxKeepAliveRequests = 0;    // 0 = unlimited
   size_t maxBodyBytes = 16 * 1024 * 1024;
+  size_t maxIngestBodyBytes = 64 * 1024 * 1024;  // bodies of POST /$ingest/... (partner pushes)
   bool logRequests = true;
 };
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/app/options.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
 #include "tests/support/test_server.h"
@@ -289,6 +290,21 @@ TEST(HospiceIngest, TheCapabilityStatementListsTheIngestOperations) {
   for (const char* op : {"OperationDefinition/ingest-hospice", "OperationDefinition/ingest-failures",
                          "OperationDefinition/ingest-replay"})
     EXPECT_NE(body.find(op), std::string::npos) << op;
+}
+
+TEST(HospiceIngest, PushesHaveTheirOwnBodyCap) {
+  app::Options o;
+  o.maxBodyBytes = 2048;
+  o.maxIngestBodyBytes = 1 << 20;
+  TestServer server(o);
+  std::string doc = sample();  // ~3.5 KB, with padding well over 2 KiB
+  doc.insert(doc.size() - 2, std::string(4096, ' '));
+  EXPECT_EQ(push(server, doc).status, 200);
+  std::string patient = R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">)" +
+                        std::string(4096, 'x') + R"(</div>"}})";
+  EXPECT_EQ(server.post("/Patient", patient).status, 413);
+  std::string huge(2 << 20, ' ');
+  EXPECT_EQ(push(server, "{" + huge + "}").status, 413);
 }
 
 TEST(HospiceIngest, DocumentLevelErrors) {
