@@ -127,7 +127,8 @@ start_server() {
     sleep 0.1
   done
   [ -n "$line" ] || die "$name did not print its ready line within 60 s"
-  SERVER_URL="http://${line#ready http=}"
+  line=${line#ready http=}
+  SERVER_URL="http://${line%% *}"  # the gateway's line goes on with " mllp=HOST:PORT"
 }
 
 stop_servers() {
@@ -192,7 +193,7 @@ for mode in $MODES; do
   start_server minimal "$SERVER_CPUS" "$MINIMAL" --host="$HOST" --port=0
   URL[minimal]=$SERVER_URL
   start_server gateway "$SERVER_CPUS" "$GATEWAY" -Dgateway.http.host="$HOST" \
-    -Dgateway.http.port=0 -Dgateway.store.url="sqlite:$WORK/gateway.db" \
+    -Dgateway.http.port=0 -Dgateway.mllp.port=0 -Dgateway.store.url="sqlite:$WORK/gateway.db" \
     -Dgateway.log.requests=false
   URL[gateway]=$SERVER_URL
   check "${URL[gateway]}" "/Patient/$FIRST_ID" "\"id\":\"$FIRST_ID\""

@@ -16,7 +16,9 @@
 #include "gateway/core/xml.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
+#include "gateway/ingest/hl7_feed.h"
 #include "gateway/ingest/ingest_service.h"
+#include "gateway/mllp/mllp_listener.h"
 #include "mappings/acute/acute_mapper.h"
 #include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
@@ -97,7 +99,7 @@ Status Gateway::start() {
   service_ = std::make_shared<http::FhirService>(model_, store_, so);
 
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
-  auto ingest = std::make_shared<ingest::IngestService>(
+  auto ingest = ingest_ = std::make_shared<ingest::IngestService>(
       model_, store_, std::dynamic_pointer_cast<store::FailureLog>(store_));
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
@@ -130,7 +132,26 @@ Status Gateway::start() {
   ho.maxIngestBodyBytes = options_.maxIngestBodyBytes;
   ho.logRequests = options_.logRequests;
   http_ = std::make_unique<http::HttpServer>(service_, ho);
-  return http_->start();
+  Status s = http_->start();
+  if (!s.isOk()) return s;
+
+  // HL7 v2 over MLLP: the same mapping as POST /$ingest/hl7v2, an ACK after the commit.
+  mllp::MllpListenerOptions mo;
+  mo.host = options_.mllpHost;
+  mo.port = options_.mllpPort;
+  mo.workers = options_.mllpWorkers;
+  mo.maxConnections = options_.mllpMaxConnections;
+  mo.maxFrameBytes = options_.mllpMaxFrameBytes;
+  mo.idleTimeoutSeconds = options_.mllpIdleTimeoutSeconds;
+  mo.frameTimeoutSeconds = options_.mllpFrameTimeoutSeconds;
+  mo.onEvent = [](const mllp::Event& e) {
+    if (e.kind == mllp::Event::Kind::kClosed && mllp::isFailure(e.reason))
+      Poco::Logger::get("acp.mllp").warning("connection %s closed: %s", e.peer.endpoint(),
+                                            std::string(mllp::closeReasonName(e.reason)));
+  };
+  auto feed = std::make_shared<ingest::Hl7Feed>(ingest_, ingest_->partner("hl7v2"));
+  mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
+  return mllp_->start();
 }
 
 Status Gateway::loadDemo() {
@@ -158,6 +179,10 @@ Status Gateway::loadDemo() {
 }
 
 void Gateway::stop() {
+  if (mllp_) {
+    mllp_->stop();
+    mllp_.reset();
+  }
   if (http_) {
     http_->stop();
     http_.reset();
@@ -167,9 +192,11 @@ void Gateway::stop() {
 }
 
 int Gateway::httpPort() const { return http_ ? http_->port() : 0; }
+int Gateway::mllpPort() const { return mllp_ ? mllp_->port() : 0; }
 
 std::string Gateway::readyLine() const {
-  return "ready http=" + options_.httpHost + ":" + std::to_string(httpPort());
+  return "ready http=" + options_.httpHost + ":" + std::to_string(httpPort()) +
+         " mllp=" + options_.mllpHost + ":" + std::to_string(mllpPort());
 }
 
 }  // namespace acp::app

@@ -20,6 +20,12 @@ class ResourceStore;
 namespace acp::http {
 class FhirService;
 class HttpServer;
+}
+namespace acp::ingest {
+class IngestService;
+}
+namespace acp::mllp {
+class MllpListener;
 }  // namespace acp::http
 
 namespace acp::app {
@@ -34,9 +40,10 @@ class Gateway {
   // Stops accepting, finishes in-flight requests, closes the store.
   void stop();
 
-  // "ready http=HOST:PORT" — printed by main once start() succeeded.
+  // "ready http=HOST:PORT mllp=HOST:PORT" — printed by main once start() succeeded.
   std::string readyLine() const;
   int httpPort() const;
+  int mllpPort() const;
   const Options& options() const { return options_; }
   std::shared_ptr<http::FhirService> service() const { return service_; }
 
@@ -48,6 +55,8 @@ class Gateway {
   std::shared_ptr<store::ResourceStore> store_;
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;
+  std::shared_ptr<ingest::IngestService> ingest_;
+  std::unique_ptr<mllp::MllpListener> mllp_;
 };
 
 // Where conformance/r4 is when gateway.conformance.dir is not set: next to the binary

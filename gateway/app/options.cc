@@ -13,6 +13,9 @@ namespace {
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
       "gateway.http.host",          "gateway.http.port",
+      "gateway.mllp.host",          "gateway.mllp.port",          "gateway.mllp.workers",
+      "gateway.mllp.maxConnections", "gateway.mllp.maxFrameBytes",
+      "gateway.mllp.idleTimeoutSeconds", "gateway.mllp.frameTimeoutSeconds",
       "gateway.http.baseUrl",       "gateway.http.workers", "gateway.http.writeWorkers",
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
       "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
@@ -69,6 +72,16 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.httpHost = c.getString("gateway.http.host", o.httpHost);
     o.baseUrl = c.getString("gateway.http.baseUrl", o.baseUrl);
     while (!o.baseUrl.empty() && o.baseUrl.back() == '/') o.baseUrl.pop_back();
+    o.mllpHost = c.getString("gateway.mllp.host", o.mllpHost);
+    int frameBytes = static_cast<int>(o.mllpMaxFrameBytes);
+    for (Status s : {intKey("gateway.mllp.port", o.mllpPort, 0, 65535),
+                     intKey("gateway.mllp.workers", o.mllpWorkers, 1, 256),
+                     intKey("gateway.mllp.maxConnections", o.mllpMaxConnections, 1, 100000),
+                     intKey("gateway.mllp.maxFrameBytes", frameBytes, 1024, 64 * 1024 * 1024),
+                     intKey("gateway.mllp.idleTimeoutSeconds", o.mllpIdleTimeoutSeconds, 1, 86400),
+                     intKey("gateway.mllp.frameTimeoutSeconds", o.mllpFrameTimeoutSeconds, 1, 3600)})
+      if (!s.isOk()) return s;
+    o.mllpMaxFrameBytes = static_cast<size_t>(frameBytes);
     for (Status s : {intKey("gateway.http.port", o.httpPort, 0, 65535),
                      intKey("gateway.http.workers", o.workers, 0, 1024),
                      intKey("gateway.http.writeWorkers", o.writeWorkers, 1, 1024),
@@ -104,6 +117,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.authMode = c.getString("gateway.auth.mode", o.authMode);
     if (o.authMode != "none")
       return Status::invalid("gateway.auth.mode: only \"none\" is available in this version");
+    if (o.authMode == "none" && !isLoopback(o.mllpHost))
+      return Status::invalid(
+          "gateway.auth.mode=none is refused unless gateway.mllp.host is a loopback address");
     if (o.authMode == "none" && !isLoopback(o.httpHost))
       return Status::invalid(
           "gateway.auth.mode=none is refused unless gateway.http.host is a loopback address");

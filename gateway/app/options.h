@@ -21,6 +21,14 @@ struct Options {
   // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
   // Default: derived from the request's Host header ("http://HOST").
   std::string baseUrl;
+  // gateway.mllp.* — the HL7 v2 MLLP listener (hospital feeds).
+  std::string mllpHost = "127.0.0.1";
+  int mllpPort = 2575;            // 0 picks any free port (printed in the ready line)
+  int mllpWorkers = 4;
+  int mllpMaxConnections = 64;
+  size_t mllpMaxFrameBytes = 1024 * 1024;
+  int mllpIdleTimeoutSeconds = 600;
+  int mllpFrameTimeoutSeconds = 30;
   // gateway.http.workers — threads that serve reads (connections are multiplexed on them; an
   // idle or slow client holds none). Default 0 = the number of CPUs the process may use.
   int workers = 0;

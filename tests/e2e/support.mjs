@@ -45,7 +45,7 @@ export function validateDeep(resource) {
 // Starts the gateway; resolves to { base, stop() } once it printed its ready line.
 export async function startGateway(extraArgs = []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'acp-e2e-'));
-  const child = spawn(binary, ['-Dgateway.http.port=0', `-Dgateway.store.url=sqlite:${dir}/e2e.db`,
+  const child = spawn(binary, ['-Dgateway.http.port=0', '-Dgateway.mllp.port=0', `-Dgateway.store.url=sqlite:${dir}/e2e.db`,
     '-Dgateway.log.requests=false', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const ready = await new Promise((resolve, reject) => {
@@ -53,10 +53,11 @@ export async function startGateway(extraArgs = []) {
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
     lines.once('line', (line) => { clearTimeout(timer); resolve(line); });
   });
-  const m = /^ready http=([^ ]+)$/.exec(ready);
+  const m = /^ready http=([^ ]+) mllp=([^ ]+)$/.exec(ready);
   if (!m) throw new Error(`unexpected ready line: ${ready}`);
   return {
     base: `http://${m[1]}`,
+    mllp: { host: m[2].slice(0, m[2].lastIndexOf(':')), port: Number(m[2].slice(m[2].lastIndexOf(':') + 1)) },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -51,13 +51,14 @@ TEST(Process, PrintsReadyLineServesAndStopsOnSigterm) {
   std::string db = tempDb();
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
-      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;
   std::getline(out, line);
   ASSERT_EQ(line.rfind("ready http=127.0.0.1:", 0), 0u) << line;
-  int port = std::stoi(line.substr(line.rfind(':') + 1));
+  int port = std::stoi(line.substr(line.find(':') + 1));
+  EXPECT_NE(line.find(" mllp=127.0.0.1:"), std::string::npos) << line;
   ASSERT_GT(port, 0);
   Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port));
   Poco::Net::HTTPRequest rq("GET", "/metadata");
@@ -77,7 +78,7 @@ TEST(Process, ConfigFileIsReadAndOverriddenByDefines) {
   std::string cfg = Poco::TemporaryFile::tempName() + ".properties";
   {
     std::ofstream f(cfg);
-    f << "gateway.http.port = 0\n" << "gateway.log.level = nonsense\n";
+    f << "gateway.http.port = 0\n" << "gateway.mllp.port = 0\n" << "gateway.log.level = nonsense\n";
   }
   ProcessRun bad = runToExit({"--config=" + cfg});
   EXPECT_EQ(bad.exitCode, 78) << bad.err;
@@ -104,12 +105,13 @@ TEST(Process, SigtermLetsAnInFlightRequestFinish) {
   std::string db = tempDb();
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
-      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;
   std::getline(out, line);
-  int port = std::stoi(line.substr(line.rfind(':') + 1));
+  int port = std::stoi(line.substr(line.find(':') + 1));
+  EXPECT_NE(line.find(" mllp=127.0.0.1:"), std::string::npos) << line;
   Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
   std::string body = R"({"resourceType":"Patient","gender":"female"})";
   std::string head = "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"

@@ -54,6 +54,8 @@ class TestServer {
     Poco::File(dir_).createDirectories();
     options.httpHost = "127.0.0.1";
     options.httpPort = 0;
+    options.mllpHost = "127.0.0.1";
+    options.mllpPort = 0;
     options.logRequests = false;
     if (options.storeUrl == app::Options().storeUrl) options.storeUrl = "sqlite:" + dir_ + "/t.db";
     options.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
@@ -70,6 +72,7 @@ class TestServer {
   }
 
   int port() const { return gateway_->httpPort(); }
+  int mllpPort() const { return gateway_->mllpPort(); }
   // The SQLite file of the default store (tests that need a second connection to it).
   std::string databasePath() const { return dir_ + "/t.db"; }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }

@@ -1,0 +1,98 @@
+// The hospital feed end to end over a real MLLP connection: ACK AA only after the commit,
+// a resent message ACKed AA without a second write, AR for what cannot be parsed, AE for
+// what cannot be processed.
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+std::string sample(const std::string& name) {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class MllpClient {
+ public:
+  explicit MllpClient(int port)
+      : s_(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))) {
+    s_.setReceiveTimeout(Poco::Timespan(20, 0));
+  }
+  // Sends one framed message and returns the ACK (framing removed), "" when the connection
+  // closed without one.
+  std::string exchange(const std::string& message) {
+    std::string frame = "\x0b" + message + "\x1c\x0d";
+    s_.sendBytes(frame.data(), static_cast<int>(frame.size()));
+    std::string in;
+    char buf[4096];
+    while (in.find("\x1c\x0d") == std::string::npos) {
+      int n = s_.receiveBytes(buf, sizeof buf);
+      if (n <= 0) return "";
+      in.append(buf, static_cast<size_t>(n));
+    }
+    size_t start = in.find('\x0b');
+    return in.substr(start + 1, in.find("\x1c\x0d") - start - 1);
+  }
+
+ private:
+  Poco::Net::StreamSocket s_;
+};
+
+std::string segment(const std::string& ack, const std::string& id) {
+  size_t at = ack.find(id + "|");
+  if (at == std::string::npos) return "";
+  return ack.substr(at, ack.find('\r', at) - at);
+}
+
+TEST(MllpFeed, AdmissionAndDischargeAreAcknowledgedAfterTheCommit) {
+  TestServer server;
+  MllpClient client(server.mllpPort());
+  std::string ack = client.exchange(sample("adt-a01.hl7"));
+  EXPECT_EQ(segment(ack, "MSA"), "MSA|AA|PAS0001234") << ack;
+  // By the time the ACK arrived the Encounter is readable.
+  EXPECT_EQ(server.get("/Encounter?_summary=count").json.find("total")->text(), "1");
+  EXPECT_EQ(segment(client.exchange(sample("adt-a03.hl7")), "MSA"), "MSA|AA|PAS0001301");
+  EXPECT_EQ(segment(client.exchange(sample("oru-r01-respect.hl7")), "MSA"), "MSA|AA|EPR0088812");
+  EXPECT_EQ(server.get("/CarePlan?_summary=count").json.find("total")->text(), "1");
+}
+
+TEST(MllpFeed, AResentMessageIsAcknowledgedWithoutASecondWrite) {
+  TestServer server;
+  MllpClient client(server.mllpPort());
+  ASSERT_EQ(segment(client.exchange(sample("adt-a01.hl7")), "MSA"), "MSA|AA|PAS0001234");
+  // The sender timed out waiting and resends on a new connection.
+  MllpClient again(server.mllpPort());
+  EXPECT_EQ(segment(again.exchange(sample("adt-a01.hl7")), "MSA"), "MSA|AA|PAS0001234");
+  EXPECT_EQ(server.get("/Provenance?_summary=count").json.find("total")->text(), "1");
+  HttpResult history = server.get("/Encounter/_history");
+  EXPECT_EQ(history.json.find("entry")->items().size(), 1u);
+}
+
+TEST(MllpFeed, MalformedIsRejectedAndUnprocessableIsAnError) {
+  TestServer server;
+  MllpClient client(server.mllpPort());
+  std::string ar = client.exchange("PID|1||x\r");
+  EXPECT_EQ(segment(ar, "MSA").substr(0, 7), "MSA|AR|") << ar;
+  EXPECT_NE(segment(ar, "ERR"), "");
+  std::string a40 = sample("adt-a01.hl7");
+  a40.replace(a40.find("ADT^A01^ADT_A01"), 15, "ADT^A40^ADT_A39");
+  std::string ae = client.exchange(a40);
+  EXPECT_EQ(segment(ae, "MSA").substr(0, 17), "MSA|AE|PAS0001234") << ae;
+  EXPECT_NE(segment(ae, "ERR"), "");
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+  // Both are kept for the integration team.
+  std::string failures = server.get("/$ingest/failures").body;
+  EXPECT_NE(failures.find("PAS0001234"), std::string::npos);
+  EXPECT_NE(failures.find("hl7.malformed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace acp::testing
