@@ -763,8 +763,12 @@ void HttpServer::Engine::stop(int graceSeconds) {
   if (epollFd_ < 0) return;
   // 1. Stop accepting.
   // The descriptor closes in shutdownNow(), after the workers: one may be accepting now.
-  if (accepting_.exchange(false) && listenFd_ >= 0)
+  // Shutting the listening socket refuses new connections at once (and resets those still in
+  // the kernel's queue) instead of letting them wait through the grace period.
+  if (accepting_.exchange(false) && listenFd_ >= 0) {
     epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
+    shutdown(listenFd_, SHUT_RDWR);
+  }
   // 2. Idle connections close now; answers in progress end with "Connection: close".
   draining_ = true;
   housekeeperCv_.notify_all();
