@@ -28,6 +28,21 @@ json::Value identifierRef(const std::string& system, const std::string& value,
 
 }  // namespace
 
+std::string sourceOrder(const json::Value& resource) {
+  const json::Value* ext = resource.find("extension");
+  if (!ext || !ext->isArray()) return "";
+  for (const json::Value& e : ext->items())
+    if (e.getString("url") == kSourceOrderExtension) return e.getString("valueString");
+  return "";
+}
+
+json::Value sourceOrderExtension(const std::string& order) {
+  json::Value e = json::Value::makeObject();
+  e.set("url", json::Value::makeString(kSourceOrderExtension));
+  e.set("valueString", json::Value::makeString(order));
+  return e;
+}
+
 const char* resultName(RecordOutcome::Result r) {
   switch (r) {
     case RecordOutcome::Result::kStored: return "stored";
@@ -128,15 +143,28 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
   for (const json::Value& res : record.resources) {
     json::Value out = res;
     const std::string& type = res.getString("resourceType");
-    if (record.overlayTypes.count(type)) {
+    std::string order = sourceOrder(res);
+    bool overlay = record.overlayTypes.count(type) > 0;
+    if (overlay || !order.empty()) {
       auto cur = tx.value()->read(type, res.getString("id"));
       json::Value current;
       json::ParseError err;
       if (cur.isOk() && json::parse(cur->json, current, err) && current.isObject()) {
-        for (const auto& [k, v] : current.members()) {
-          if (k == "meta" || out.find(k)) continue;
-          out.set(k, v);
+        // Clinical safety: data older than what is stored (an earlier plan version, an
+        // admission arriving after its discharge) is never laid over newer data.
+        std::string stored = sourceOrder(current);
+        if (!order.empty() && !stored.empty() && order < stored) {
+          o.issues.warning("informational", type,
+                           type + " " + res.getString("id") +
+                               ": the stored version is newer than this record's; not applied",
+                           "ingest.stale");
+          continue;
         }
+        if (overlay)
+          for (const auto& [k, v] : current.members()) {
+            if (k == "meta" || out.find(k)) continue;
+            out.set(k, v);
+          }
       }
     }
     finals.push_back(std::move(out));

@@ -47,6 +47,15 @@ struct RecordOutcome {
 
 const char* resultName(RecordOutcome::Result r);
 
+// Source order: where a source says how its records are ordered (a plan's version, a
+// message's time), the mapper puts it on the resource in this extension, as text that sorts
+// in that order (e.g. zero-padded). A record whose value is lower than the stored version's
+// is not applied to that resource (warning ingest.stale): older data never overwrites newer.
+inline constexpr const char* kSourceOrderExtension =
+    "https://acp-gateway.nhs.uk/StructureDefinition/source-order";
+std::string sourceOrder(const json::Value& resource);  // "" when absent
+json::Value sourceOrderExtension(const std::string& order);
+
 class IngestService {
  public:
   // `failures` (may be null): where rejected records and documents are kept.

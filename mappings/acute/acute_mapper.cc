@@ -149,6 +149,18 @@ class Mapper {
   }
 
  private:
+  // The message's time (EVN-2, else MSH-7) as source order: an older message never overwrites
+  // what a newer one wrote (an admission arriving after its discharge).
+  Value orderExtension() {
+    std::string t = m_.text("EVN", 2);
+    if (t.empty()) t = m_.header().messageTime;
+    t = t.substr(0, t.find_first_of("+-."));
+    if (t.size() < 14) t += std::string(14 - t.size(), '0');
+    Value list = A();
+    list.push(ingest::sourceOrderExtension("hl7-time:" + t));
+    return list;
+  }
+
   void reject(const std::string& where, const std::string& msg, const std::string& code) {
     out_.issues.error("processing", where, msg, code);
     out_.rejected = true;
@@ -195,6 +207,7 @@ class Mapper {
     Value p = O();
     p.set("resourceType", S("Patient"));
     p.set("id", S(patientId_));
+    p.set("extension", orderExtension());
     Value ids = A();
     if (!nhs.empty()) {
       if (ingest::isValidNhsNumber(nhs)) {
@@ -342,6 +355,7 @@ class Mapper {
     Value e = O();
     e.set("resourceType", S("Encounter"));
     e.set("id", S(ingest::derivedId("Encounter", ods_, visit)));
+    e.set("extension", orderExtension());
     Value ids = A();
     Value id = O();
     id.set("system", S(ingest::localIdentifierSystem(ods_) + "/visit"));
@@ -465,6 +479,7 @@ class Mapper {
              "hl7.unused-observation");
       }
     }
+    ext.push(orderExtension().items()[0]);
     put(cp, "extension", std::move(ext));
     Value ids = A();
     Value id = O();

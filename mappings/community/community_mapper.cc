@@ -53,6 +53,12 @@ std::string sd(const std::string& n) { return std::string(kAcpBase) + "/Structur
 std::string cs(const std::string& n) { return std::string(kAcpBase) + "/CodeSystem/" + n; }
 std::string isoDate(const Date& d) { return d.text; }
 
+// A plan version as source order text: "version:0000000003" sorts as the numbers do.
+std::string versionOrder(int version) {
+  std::string digits = std::to_string(version);
+  return "version:" + std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
+}
+
 class Mapper {
  public:
   Mapper(const std::string& ods, const ingest::ConceptMaps& maps, const PatientRecord& rec,
@@ -193,6 +199,7 @@ class Mapper {
     Value ext = A();
     if (!cp.reviewDate.text.empty())
       ext.push(extension(sd("acp-review-date"), "valueDate", S(isoDate(cp.reviewDate))));
+    ext.push(ingest::sourceOrderExtension(versionOrder(cp.version)));  // revisions in order
     put(c, "extension", std::move(ext));
     Value ids = A();
     Value ident = O();
@@ -291,6 +298,9 @@ class Mapper {
     Value c = O();
     c.set("resourceType", S("Consent"));
     c.set("id", S(ingest::derivedId("Consent", ods_, cp.id + "/share")));
+    Value ext = A();
+    ext.push(ingest::sourceOrderExtension(versionOrder(cp.version)));
+    c.set("extension", std::move(ext));
     c.set("status", S(cp.consent.sharing == ConsentSharing::kWithdrawn ? "inactive" : "active"));
     c.set("scope", concept("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy",
                            "Privacy Consent"));

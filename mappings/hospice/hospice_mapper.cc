@@ -71,6 +71,12 @@ std::string sd(const std::string& name) {
 }
 std::string cs(const std::string& name) { return std::string(kAcpBase) + "/CodeSystem/" + name; }
 
+// A plan version as source order text: "version:0000000003" sorts as the numbers do.
+std::string versionOrder(int version) {
+  std::string digits = std::to_string(version);
+  return "version:" + std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
+}
+
 // "nb3 4qt" → "NB3 4QT": upper case, one space before the inward code.
 std::string normalisePostcode(const std::string& raw) {
   std::string compact;
@@ -357,6 +363,7 @@ class Mapper {
     cp.set("id", S(id));
     Value ext = A();
     if (!plan.reviewBy.empty()) ext.push(extension(sd("acp-review-date"), "valueDate", S(plan.reviewBy)));
+    ext.push(ingest::sourceOrderExtension(versionOrder(plan.version)));  // revisions in order
     put(cp, "extension", std::move(ext));
     Value ids = A();
     Value ident = O();
@@ -481,6 +488,9 @@ class Mapper {
     Value c = O();
     c.set("resourceType", S("Consent"));
     c.set("id", S(ingest::derivedId("Consent", doc_.sourceOds, plan.planId + "/share")));
+    Value ext = A();
+    ext.push(ingest::sourceOrderExtension(versionOrder(plan.version)));
+    c.set("extension", std::move(ext));
     bool given = plan.consentToShare && plan.consentToShare->given;
     c.set("status", S(plan.consentToShare ? "active" : "proposed"));
     c.set("scope", concept("http://terminology.hl7.org/CodeSystem/consentscope",

@@ -90,6 +90,16 @@ TEST(AcuteIngest, AdmissionThenDischargeIsOneEncounter) {
   EXPECT_EQ(outcomeOf(send(server, sample("adt-a03.hl7"))), "unchanged");
 }
 
+TEST(AcuteIngest, AnAdmissionArrivingAfterItsDischargeDoesNotReopenTheSpell) {
+  TestServer server;
+  ASSERT_EQ(outcomeOf(send(server, sample("adt-a03.hl7"))), "stored");
+  std::vector<std::string> codes;
+  send(server, sample("adt-a01.hl7"));
+  const json::Value& spell = onlyResource(server, "/Encounter");
+  EXPECT_EQ(spell.getString("status"), "finished");
+  EXPECT_EQ(spell.find("period")->getString("end"), "2026-11-02T16:00:00+00:00");
+}
+
 TEST(AcuteIngest, RespectFormBecomesACarePlan) {
   TestServer server;
   ASSERT_EQ(outcomeOf(send(server, sample("oru-r01-respect.hl7"))), "stored");

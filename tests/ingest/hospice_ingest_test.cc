@@ -276,6 +276,21 @@ TEST(HospiceIngest, Version11Exports) {
   EXPECT_TRUE(has(recs[0].codes, "hospice.unused-field"));  // preferredPlaceOfDeath.second
 }
 
+TEST(HospiceIngest, AnOlderPlanVersionNeverOverwritesANewerOne) {
+  TestServer server;
+  ASSERT_EQ(push(server, sample()).status, 200);  // version 3
+  std::string older = sample();
+  replace(older, "\"version\": 3", "\"version\": 2");
+  replace(older, "\"decision\": \"MODIFIED\"", "\"decision\": \"FULL\"");
+  HttpResult r = push(server, older);
+  auto recs = records(r);
+  EXPECT_TRUE(has(recs[0].codes, "ingest.stale"));
+  std::string plan = server.get("/CarePlan").body;
+  EXPECT_NE(plan.find("modified-cpr"), std::string::npos) << "version 3's decision stays current";
+  EXPECT_EQ(plan.find("450475007"), std::string::npos);
+  EXPECT_EQ(server.get("/CarePlan/_history").json.find("entry")->items().size(), 1u);
+}
+
 TEST(HospiceIngest, SupersededPlansAreNeverActive) {
   TestServer server;
   std::string doc = sample();
