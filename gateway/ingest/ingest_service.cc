@@ -1,5 +1,7 @@
 #include "gateway/ingest/ingest_service.h"
 
+#include <algorithm>
+
 #include "gateway/core/ids.h"
 #include "gateway/ingest/source_ids.h"
 
@@ -167,6 +169,12 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
           }
       }
     }
+    // A member set to null by the mapper is an explicit removal (it also stopped the overlay
+    // from keeping the stored value).
+    auto& members = out.members();
+    members.erase(std::remove_if(members.begin(), members.end(),
+                                 [](const json::Value::Member& m) { return m.second.isNull(); }),
+                  members.end());
     finals.push_back(std::move(out));
   }
   bool valid = true;

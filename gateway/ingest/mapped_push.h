@@ -24,7 +24,8 @@ struct MappedRecord {
   bool rejected = false;
   // Types whose resources are laid over the current version instead of replacing it: a
   // top-level element the record does not carry keeps its stored value (HL7 v2 semantics: a
-  // field not sent is unchanged). Exports that always send the whole record leave it empty.
+  // field not sent is unchanged); a top-level member set to JSON null removes the element.
+  // Exports that always send the whole record leave it empty.
   std::set<std::string> overlayTypes;
   // The record alone as a document of the partner's format (what is kept when the record is
   // rejected, and replayed later); "" when the partner cannot isolate records.

@@ -136,7 +136,7 @@ class Mapper {
     const hl7v2::Header& h = m_.header();
     std::string event = h.messageType + "^" + h.triggerEvent;
     static const std::set<std::string> visits = {"ADT^A01", "ADT^A02", "ADT^A03", "ADT^A04",
-                                                 "ADT^A05", "ADT^A08"};
+                                                 "ADT^A05", "ADT^A08", "ADT^A11", "ADT^A13"};
     static const std::set<std::string> persons = {"ADT^A28", "ADT^A31"};
     if (!visits.count(event) && !persons.count(event) && event != "ORU^R01") {
       reject("MSH-9", "message " + event + " is not processed yet (kept for replay)",
@@ -362,9 +362,14 @@ class Mapper {
     id.set("value", S(visit));
     ids.push(std::move(id));
     e.set("identifier", std::move(ids));
-    std::string status = trigger == "A05" ? "planned"
+    // A11: the admission or registration was sent in error; A13: the discharge was, so the
+    // spell goes on (its end and discharge destination are removed: explicit nulls).
+    std::string status = trigger == "A11"   ? "entered-in-error"
+                         : trigger == "A13" ? "in-progress"
+                         : trigger == "A05" ? "planned"
                          : trigger == "A03" || !discharge.empty() ? "finished"
                                                                   : "in-progress";
+    if (trigger == "A13") discharge.clear();
     e.set("status", S(status));
     auto cls = translate("acute-patient-class", pv1.text(2), "PV1-2");
     e.set("class", cls ? ingest::codingValue(*cls)
@@ -392,7 +397,9 @@ class Mapper {
     put(period, "end", S(discharge));
     put(e, "period", std::move(period));
     std::string to = field(37);
-    if (trigger == "A03" || !to.empty()) {
+    if (trigger == "A13") {
+      e.set("hospitalization", Value());  // null: remove what the discharge said
+    } else if (trigger == "A03" || !to.empty()) {
       Value hosp = O();
       if (auto d = translate("acute-discharge-destination", to, "PV1-37")) {
         Value cc = O();

@@ -3,10 +3,10 @@
 // listener uses the same mapper). docs/mappings/acute.md has the field-by-field table.
 //
 // One message = one record (record id = MSH-10). Mapped now: ADT A01 A02 A03 A04 A05 A08
-// (Patient + the spell's Encounter, keyed by PV1-19), A28 A31 (Patient), ORU^R01 ReSPECT
-// (Patient + CarePlan keyed by OBR-3). A11, A13 and A40 are rejected with
-// hl7.unsupported-event until their semantics (cancel, un-discharge, merge) are built: they
-// are kept as failures and can be replayed then. A message that cannot be parsed is a
+// (Patient + the spell's Encounter, keyed by PV1-19), A11 (that Encounter entered-in-error),
+// A13 (back in progress, discharge removed), A28 A31 (Patient), ORU^R01 ReSPECT (Patient +
+// CarePlan keyed by OBR-3). A40 is rejected with hl7.unsupported-event until merging is
+// built: it is kept as a failure and can be replayed then. A message that cannot be parsed is a
 // document-level failure (the MLLP answer is AR); a message whose content cannot be used is a
 // rejected record (AE). The Patient's id derives from the hospital number (PID-3 type MR).
 // Thread-safety: immutable after construction.

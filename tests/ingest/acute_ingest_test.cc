@@ -100,6 +100,37 @@ TEST(AcuteIngest, AnAdmissionArrivingAfterItsDischargeDoesNotReopenTheSpell) {
   EXPECT_EQ(spell.find("period")->getString("end"), "2026-11-02T16:00:00+00:00");
 }
 
+std::string asEvent(std::string m, const std::string& from, const std::string& to,
+                    const std::string& controlId, const std::string& time) {
+  m.replace(m.find(from), from.size(), to);
+  size_t msh10 = m.find("PAS000");
+  m.replace(msh10, 10, controlId);
+  // EVN-2: a later event time than the messages before it.
+  size_t evn = m.find("EVN|");
+  size_t t = m.find('|', evn + 4) + 1;
+  m.replace(t, 14, time);
+  return m;
+}
+
+TEST(AcuteIngest, CancelledDischargeReopensAndCancelledAdmissionIsEnteredInError) {
+  TestServer server;
+  ASSERT_EQ(outcomeOf(send(server, sample("adt-a01.hl7"))), "stored");
+  ASSERT_EQ(outcomeOf(send(server, sample("adt-a03.hl7"))), "stored");
+  // A13: the discharge was a mistake.
+  std::string a13 = asEvent(sample("adt-a03.hl7"), "ADT^A03^ADT_A03", "ADT^A13^ADT_A01",
+                            "PAS0001400", "20261102170000");
+  ASSERT_EQ(outcomeOf(send(server, a13)), "stored");
+  const json::Value& reopened = onlyResource(server, "/Encounter");
+  EXPECT_EQ(reopened.getString("status"), "in-progress");
+  EXPECT_EQ(reopened.find("period")->find("end"), nullptr);
+  EXPECT_EQ(reopened.find("hospitalization"), nullptr);
+  // A11: the whole admission was sent in error.
+  std::string a11 = asEvent(sample("adt-a01.hl7"), "ADT^A01^ADT_A01", "ADT^A11^ADT_A09",
+                            "PAS0001500", "20261102180000");
+  ASSERT_EQ(outcomeOf(send(server, a11)), "stored");
+  EXPECT_EQ(onlyResource(server, "/Encounter").getString("status"), "entered-in-error");
+}
+
 TEST(AcuteIngest, RespectFormBecomesACarePlan) {
   TestServer server;
   ASSERT_EQ(outcomeOf(send(server, sample("oru-r01-respect.hl7"))), "stored");
