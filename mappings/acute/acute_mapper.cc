@@ -5,6 +5,7 @@
 #include <set>
 
 #include "gateway/hl7v2/parser.h"
+#include "gateway/ingest/fhir_build.h"
 #include "gateway/ingest/source_ids.h"
 
 namespace acp::mappings::acute {
@@ -12,50 +13,7 @@ namespace acp::mappings::acute {
 namespace {
 
 using json::Value;
-using ingest::kAcpBase;
-
-Value S(const std::string& s) { return Value::makeString(s); }
-Value O() { return Value::makeObject(); }
-Value A() { return Value::makeArray(); }
-void put(Value& obj, const char* key, Value v) {
-  if (v.isString() && v.text().empty()) return;
-  if (v.isArray() && v.items().empty()) return;
-  if (v.isObject() && v.members().empty()) return;
-  obj.set(key, std::move(v));
-}
-Value ref(const std::string& type, const std::string& id) {
-  Value r = O();
-  r.set("reference", S(type + "/" + id));
-  return r;
-}
-Value concept(const std::string& system, const std::string& code, const std::string& display) {
-  Value c = O();
-  c.set("system", S(system));
-  c.set("code", S(code));
-  if (!display.empty()) c.set("display", S(display));
-  Value list = A();
-  list.push(std::move(c));
-  Value cc = O();
-  cc.set("coding", std::move(list));
-  return cc;
-}
-Value odsRef(const std::string& ods) {
-  Value r = O();
-  r.set("type", S("Organization"));
-  Value id = O();
-  id.set("system", S(ingest::kOdsSystem));
-  id.set("value", S(ods));
-  r.set("identifier", std::move(id));
-  return r;
-}
-Value extension(const std::string& url, const char* key, Value v) {
-  Value e = O();
-  e.set("url", S(url));
-  e.set(key, std::move(v));
-  return e;
-}
-std::string sd(const std::string& n) { return std::string(kAcpBase) + "/StructureDefinition/" + n; }
-std::string cs(const std::string& n) { return std::string(kAcpBase) + "/CodeSystem/" + n; }
+using namespace ingest::build;
 
 bool digits(const std::string& s, size_t from, size_t n) {
   if (s.size() < from + n) return false;

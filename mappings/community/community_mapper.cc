@@ -1,63 +1,16 @@
 #include "mappings/community/community_mapper.h"
 
+#include "gateway/ingest/fhir_build.h"
 #include "gateway/ingest/source_ids.h"
 
 namespace acp::mappings::community {
 
 namespace {
 
-using ingest::kAcpBase;
 using json::Value;
+using namespace ingest::build;
 
-Value S(const std::string& s) { return Value::makeString(s); }
-Value O() { return Value::makeObject(); }
-Value A() { return Value::makeArray(); }
-void put(Value& obj, const char* key, Value v) {
-  if (v.isString() && v.text().empty()) return;
-  if (v.isArray() && v.items().empty()) return;
-  if (v.isObject() && v.members().empty()) return;
-  obj.set(key, std::move(v));
-}
-Value ref(const std::string& type, const std::string& id) {
-  Value r = O();
-  r.set("reference", S(type + "/" + id));
-  return r;
-}
-Value concept(const std::string& system, const std::string& code, const std::string& display) {
-  Value c = O();
-  c.set("system", S(system));
-  c.set("code", S(code));
-  if (!display.empty()) c.set("display", S(display));
-  Value list = A();
-  list.push(std::move(c));
-  Value cc = O();
-  cc.set("coding", std::move(list));
-  return cc;
-}
-Value odsRef(const std::string& ods) {
-  Value r = O();
-  r.set("type", S("Organization"));
-  Value id = O();
-  id.set("system", S(ingest::kOdsSystem));
-  id.set("value", S(ods));
-  r.set("identifier", std::move(id));
-  return r;
-}
-Value extension(const std::string& url, const char* key, Value v) {
-  Value e = O();
-  e.set("url", S(url));
-  e.set(key, std::move(v));
-  return e;
-}
-std::string sd(const std::string& n) { return std::string(kAcpBase) + "/StructureDefinition/" + n; }
-std::string cs(const std::string& n) { return std::string(kAcpBase) + "/CodeSystem/" + n; }
 std::string isoDate(const Date& d) { return d.text; }
-
-// A plan version as source order text: "version:0000000003" sorts as the numbers do.
-std::string versionOrder(int version) {
-  std::string digits = std::to_string(version);
-  return "version:" + std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
-}
 
 class Mapper {
  public:

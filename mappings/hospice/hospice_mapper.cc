@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "gateway/ingest/fhir_build.h"
 #include "gateway/ingest/source_ids.h"
 #include "mappings/hospice/hospice_parser.h"
 
@@ -9,73 +10,8 @@ namespace acp::mappings::hospice {
 
 namespace {
 
-using ingest::kAcpBase;
 using json::Value;
-
-Value S(const std::string& s) { return Value::makeString(s); }
-Value O() { return Value::makeObject(); }
-Value A() { return Value::makeArray(); }
-
-// Sets key only when the value carries something (a non-empty string, array or object).
-void put(Value& obj, const char* key, Value v) {
-  if (v.isString() && v.text().empty()) return;
-  if (v.isArray() && v.items().empty()) return;
-  if (v.isObject() && v.members().empty()) return;
-  obj.set(key, std::move(v));
-}
-
-Value coding(const std::string& system, const std::string& code, const std::string& display) {
-  Value c = O();
-  c.set("system", S(system));
-  c.set("code", S(code));
-  if (!display.empty()) c.set("display", S(display));
-  return c;
-}
-
-Value concept(const std::string& system, const std::string& code, const std::string& display,
-              const std::string& text = "") {
-  Value cc = O();
-  Value list = A();
-  list.push(coding(system, code, display));
-  cc.set("coding", std::move(list));
-  put(cc, "text", S(text));
-  return cc;
-}
-
-Value ref(const std::string& type, const std::string& id) {
-  Value r = O();
-  r.set("reference", S(type + "/" + id));
-  return r;
-}
-
-Value odsRef(const std::string& ods, const std::string& display, const char* type) {
-  Value r = O();
-  r.set("type", S(type));
-  Value id = O();
-  id.set("system", S(ingest::kOdsSystem));
-  id.set("value", S(ods));
-  r.set("identifier", std::move(id));
-  put(r, "display", S(display));
-  return r;
-}
-
-Value extension(const std::string& url, const char* valueKey, Value v) {
-  Value e = O();
-  e.set("url", S(url));
-  e.set(valueKey, std::move(v));
-  return e;
-}
-
-std::string sd(const std::string& name) {
-  return std::string(kAcpBase) + "/StructureDefinition/" + name;
-}
-std::string cs(const std::string& name) { return std::string(kAcpBase) + "/CodeSystem/" + name; }
-
-// A plan version as source order text: "version:0000000003" sorts as the numbers do.
-std::string versionOrder(int version) {
-  std::string digits = std::to_string(version);
-  return "version:" + std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
-}
+using namespace ingest::build;
 
 // "nb3 4qt" → "NB3 4QT": upper case, one space before the inward code.
 std::string normalisePostcode(const std::string& raw) {
@@ -85,13 +21,6 @@ std::string normalisePostcode(const std::string& raw) {
       compact += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (compact.size() < 5 || compact.size() > 7) return raw;  // not a UK postcode shape: as sent
   return compact.substr(0, compact.size() - 3) + " " + compact.substr(compact.size() - 3);
-}
-
-Value phone(const std::string& number) {
-  Value t = O();
-  t.set("system", S("phone"));
-  t.set("value", S(number));
-  return t;
 }
 
 class Mapper {
