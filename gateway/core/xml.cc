@@ -186,11 +186,13 @@ bool encodingAccepted(std::string_view decl, std::string& declared) {
          equalsIgnoreCase(declared, "US-ASCII") || equalsIgnoreCase(declared, "ASCII");
 }
 
+}  // namespace
+
 // Scans the prolog (everything before the root element) without parsing it: rejects a
 // DOCTYPE, any other markup declaration, and encodings other than UTF-8. The scan works on
 // bytes, so it is only sound for an ASCII-compatible encoding; NUL bytes (UTF-16/32) and
 // other declared encodings (UTF-7 could hide "<!DOCTYPE") are refused outright.
-bool scanProlog(std::string_view text, XmlError& error) {
+bool checkProlog(std::string_view text, XmlError& error) {
   if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
     fail(error, "structure", "XML must be UTF-8 encoded (NUL byte found)", "parse.xml.encoding");
     return false;
@@ -248,7 +250,6 @@ bool scanProlog(std::string_view text, XmlError& error) {
   return false;
 }
 
-}  // namespace
 
 void xmlSafeInit() {
   static std::once_flag once;
@@ -265,7 +266,7 @@ DocPtr parseUntrusted(std::string_view text, XmlError& error, size_t maxDepth) {
     fail(error, "too-long", "XML document too large", "parse.xml.too-large");
     return nullptr;
   }
-  if (!scanProlog(text, error)) return nullptr;
+  if (!checkProlog(text, error)) return nullptr;
 
   ParseState st;
   st.maxDepth = maxDepth;

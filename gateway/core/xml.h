@@ -38,6 +38,12 @@ struct XmlError {
                           // "parse.xml.internal" (issue "exception": parser not created)
 };
 
+// Scans the prolog (everything before the root element) without parsing it: false with
+// `error` filled for a DOCTYPE or any other markup declaration (parse.xml.doctype), NUL bytes
+// or a declared encoding other than UTF-8 (parse.xml.encoding), content before the root or no
+// root at all (parse.xml.malformed). Used by parseUntrusted and by streaming readers.
+bool checkProlog(std::string_view text, XmlError& error);
+
 // Initialises libxml2 and installs the guarded external entity loader. Idempotent and
 // thread-safe; parseUntrusted calls it too, so calling it at start-up is optional.
 void xmlSafeInit();

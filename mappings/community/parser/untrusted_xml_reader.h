@@ -1,8 +1,7 @@
 // A hardened STREAMING entry point for untrusted XML (libxml2's xmlTextReader), the
 // counterpart of acp::xml::parseUntrusted (gateway/core/xml.h) for documents too large for a
-// tree. Candidate for gateway/core: it lives here because core may not be edited from this
-// folder; checkUntrustedProlog duplicates core's private prolog scan and should become one
-// function there.
+// tree. Candidate for gateway/core; checkUntrustedProlog is core's prolog scan
+// (acp::xml::checkProlog).
 //
 // Security (shared/reference/security.md, XML section), in order:
 //   1. checkUntrustedProlog scans the bytes before the root element without parsing them:
