@@ -9,6 +9,10 @@
 #include "gateway/core/json.h"
 #include "gateway/ingest/source_ids.h"
 
+namespace acp::ingest {
+json::Value sourceOrderExtension(const std::string& order);  // ingest_service.h
+}  // namespace acp::ingest
+
 namespace acp::ingest::build {
 
 inline json::Value S(const std::string& s) { return json::Value::makeString(s); }
@@ -89,6 +93,58 @@ inline std::string cs(const std::string& name) {
 inline std::string versionOrder(int version) {
   std::string digits = std::to_string(version);
   return "version:" + std::string(digits.size() < 10 ? 10 - digits.size() : 0, '0') + digits;
+}
+
+// Consent to share an advance care plan beyond its source (the same shape from every source).
+struct ShareConsent {
+  std::string id;          // derived from the plan
+  std::string order;       // source-order text (the plan's version)
+  std::string status;      // active | proposed | inactive
+  bool permit = false;     // permit/OPTIN, otherwise deny/OPTOUT
+  std::string patientId;
+  std::string ods;         // the organisation that recorded it
+  std::string carePlanId;  // what the consent is about
+  std::string dateTime;    // when it was recorded ("" when unknown)
+  std::string performer;   // who gave it (display; "" when unknown)
+};
+
+inline json::Value consentToShare(const ShareConsent& in) {
+  json::Value c = O();
+  c.set("resourceType", S("Consent"));
+  c.set("id", S(in.id));
+  json::Value ext = A();
+  ext.push(sourceOrderExtension(in.order));
+  c.set("extension", std::move(ext));
+  c.set("status", S(in.status));
+  c.set("scope", concept("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy",
+                         "Privacy Consent"));
+  json::Value cat = A();
+  cat.push(concept("http://loinc.org", "59284-0", "Patient Consent"));
+  c.set("category", std::move(cat));
+  c.set("patient", ref("Patient", in.patientId));
+  put(c, "dateTime", S(in.dateTime));
+  if (!in.performer.empty()) {
+    json::Value performers = A();
+    json::Value p = O();
+    p.set("display", S(in.performer));
+    performers.push(std::move(p));
+    c.set("performer", std::move(performers));
+  }
+  json::Value orgs = A();
+  orgs.push(odsRef(in.ods));
+  c.set("organization", std::move(orgs));
+  c.set("policyRule", concept("http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                              in.permit ? "OPTIN" : "OPTOUT", in.permit ? "opt-in" : "opt-out"));
+  json::Value provision = O();
+  provision.set("type", S(in.permit ? "permit" : "deny"));
+  json::Value data = A();
+  json::Value d = O();
+  d.set("meaning", S("related"));
+  d.set("reference", ref("CarePlan", in.carePlanId));
+  data.push(std::move(d));
+  provision.set("data", std::move(data));
+  c.set("provision", std::move(provision));
+  return c;
 }
 
 }  // namespace acp::ingest::build

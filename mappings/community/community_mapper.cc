@@ -247,37 +247,18 @@ class Mapper {
   }
 
   Value consent(const CarePlan& cp, const std::string& planId) {
-    bool permit = cp.consent.sharing == ConsentSharing::kYes;
-    Value c = O();
-    c.set("resourceType", S("Consent"));
-    c.set("id", S(ingest::derivedId("Consent", ods_, cp.id + "/share")));
-    Value ext = A();
-    ext.push(ingest::sourceOrderExtension(versionOrder(cp.version)));
-    c.set("extension", std::move(ext));
-    c.set("status", S(cp.consent.sharing == ConsentSharing::kWithdrawn ? "inactive" : "active"));
-    c.set("scope", concept("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy",
-                           "Privacy Consent"));
-    Value cat = A();
-    cat.push(concept("http://loinc.org", "59284-0", "Patient Consent"));
-    c.set("category", std::move(cat));
-    c.set("patient", ref("Patient", patientId_));
-    c.set("dateTime", S(isoDate(cp.consent.date)));
-    Value orgs = A();
-    orgs.push(odsRef(ods_));
-    c.set("organization", std::move(orgs));
-    c.set("policyRule", concept("http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                                permit ? "OPTIN" : "OPTOUT", permit ? "opt-in" : "opt-out"));
-    Value provision = O();
-    provision.set("type", S(permit ? "permit" : "deny"));
-    Value data = A();
-    Value d = O();
-    d.set("meaning", S("related"));
-    d.set("reference", ref("CarePlan", planId));
-    data.push(std::move(d));
-    provision.set("data", std::move(data));
-    c.set("provision", std::move(provision));
-    return c;
+    ShareConsent in;
+    in.id = ingest::derivedId("Consent", ods_, cp.id + "/share");
+    in.order = versionOrder(cp.version);
+    in.status = cp.consent.sharing == ConsentSharing::kWithdrawn ? "inactive" : "active";
+    in.permit = cp.consent.sharing == ConsentSharing::kYes;
+    in.patientId = patientId_;
+    in.ods = ods_;
+    in.carePlanId = planId;
+    in.dateTime = isoDate(cp.consent.date);
+    return consentToShare(in);
   }
+
 
   Value encounter(const Contact& ct) {
     Value e = O();

@@ -414,46 +414,22 @@ class Mapper {
   // Consent to share the plan beyond the hospice: permit when given, deny otherwise (also
   // when the record says nothing: without recorded consent the plan is not shared).
   Value consent(const AdvanceCarePlan& plan, const std::string& planId) {
-    Value c = O();
-    c.set("resourceType", S("Consent"));
-    c.set("id", S(ingest::derivedId("Consent", doc_.sourceOds, plan.planId + "/share")));
-    Value ext = A();
-    ext.push(ingest::sourceOrderExtension(versionOrder(plan.version)));
-    c.set("extension", std::move(ext));
-    bool given = plan.consentToShare && plan.consentToShare->given;
-    c.set("status", S(plan.consentToShare ? "active" : "proposed"));
-    c.set("scope", concept("http://terminology.hl7.org/CodeSystem/consentscope",
-                           "patient-privacy", "Privacy Consent"));
-    Value cat = A();
-    cat.push(concept("http://loinc.org", "59284-0", "Patient Consent"));
-    c.set("category", std::move(cat));
-    c.set("patient", ref("Patient", patientId_));
-    if (plan.consentToShare && !plan.consentToShare->recordedOn.empty())
-      c.set("dateTime", S(plan.consentToShare->recordedOn));
-    if (plan.consentToShare && !plan.consentToShare->by.empty()) {
-      Value performers = A();
-      Value p = O();
-      p.set("display", S(plan.consentToShare->by));
-      performers.push(std::move(p));
-      c.set("performer", std::move(performers));
+    const auto& given = plan.consentToShare;
+    ShareConsent in;
+    in.id = ingest::derivedId("Consent", doc_.sourceOds, plan.planId + "/share");
+    in.order = versionOrder(plan.version);
+    in.status = given ? "active" : "proposed";
+    in.permit = given && given->given;
+    in.patientId = patientId_;
+    in.ods = doc_.sourceOds;
+    in.carePlanId = planId;
+    if (given) {
+      in.dateTime = given->recordedOn;
+      in.performer = given->by;
     }
-    Value orgs = A();
-    orgs.push(odsRef(doc_.sourceOds, "", "Organization"));
-    c.set("organization", std::move(orgs));
-    c.set("policyRule", concept("http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                                given ? "OPTIN" : "OPTOUT", given ? "opt-in" : "opt-out"));
-    Value provision = O();
-    provision.set("type", S(given ? "permit" : "deny"));
-    // What the consent is about: the plan (and what it says).
-    Value data = A();
-    Value d = O();
-    d.set("meaning", S("related"));
-    d.set("reference", ref("CarePlan", planId));
-    data.push(std::move(d));
-    provision.set("data", std::move(data));
-    c.set("provision", std::move(provision));
-    return c;
+    return consentToShare(in);
   }
+
 
   const Export& doc_;
   const Record& r_;
