@@ -98,6 +98,11 @@ std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool ke
     out.push_back(commitRecord(push, r));
     const RecordOutcome& o = out.back();
     if (o.result != RecordOutcome::Result::kRejected || !keepFailures || !failures_) continue;
+    // A store failure is transient: the sender resends (or the HTTP client retries); keeping
+    // it would only hold a copy of a record that will arrive again.
+    bool transient = false;
+    for (const Issue& i : o.issues.issues()) transient = transient || i.code == "ingest.store-failed";
+    if (transient) continue;
     store::KeptFailure f;
     f.partner = push.partner;
     f.sourceOds = push.sourceOds;

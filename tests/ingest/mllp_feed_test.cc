@@ -4,6 +4,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
@@ -74,6 +75,26 @@ TEST(MllpFeed, AResentMessageIsAcknowledgedWithoutASecondWrite) {
   EXPECT_EQ(server.get("/Provenance?_summary=count").json.find("total")->text(), "1");
   HttpResult history = server.get("/Encounter/_history");
   EXPECT_EQ(history.json.find("entry")->items().size(), 1u);
+}
+
+TEST(MllpFeed, NoAckWhenTheStoreCannotCommitSoTheSenderResends) {
+  TestServer server;
+  // Another process-level writer holds the database: the commit fails after the busy timeout.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  {
+    MllpClient client(server.mllpPort());
+    EXPECT_EQ(client.exchange(sample("adt-a01.hl7")), "") << "no ACK: the connection closes";
+  }
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+  EXPECT_EQ(server.get("/$ingest/failures").json.find("parameter"), nullptr)
+      << "a transient failure is not kept: the message arrives again";
+  // The sender resends the same message: now it is committed and acknowledged.
+  MllpClient again(server.mllpPort());
+  EXPECT_EQ(segment(again.exchange(sample("adt-a01.hl7")), "MSA"), "MSA|AA|PAS0001234");
 }
 
 TEST(MllpFeed, MalformedIsRejectedAndUnprocessableIsAnError) {
