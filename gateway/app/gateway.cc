@@ -16,10 +16,10 @@
 #include "gateway/core/xml.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
-#include "gateway/ingest/hl7_feed.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "mappings/acute/acute_mapper.h"
+#include "mappings/acute/hl7_feed.h"
 #include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
@@ -105,9 +105,11 @@ Status Gateway::start() {
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
   if (!hospice.isOk()) return hospice.status();
   ingest->addPartner(hospice.value());
+  std::shared_ptr<const mappings::acute::AcutePartner> acutePartner;
   auto acute = mappings::acute::AcutePartner::create(mappings + "/acute/conceptmaps");
   if (!acute.isOk()) return acute.status();
   ingest->addPartner(acute.value());
+  acutePartner = acute.value();
   auto community = mappings::community::CommunityPartner::create(mappings + "/community");
   if (!community.isOk()) return community.status();
   ingest->addPartner(community.value());
@@ -149,7 +151,7 @@ Status Gateway::start() {
       Poco::Logger::get("acp.mllp").warning("connection %s closed: %s", e.peer.endpoint(),
                                             std::string(mllp::closeReasonName(e.reason)));
   };
-  auto feed = std::make_shared<ingest::Hl7Feed>(ingest_, ingest_->partner("hl7v2"));
+  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
   return mllp_->start();
 }

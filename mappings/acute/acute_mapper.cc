@@ -503,7 +503,12 @@ bool AcutePartner::map(std::string_view body, ingest::MappedPush& out, IssueList
     if (issues.empty()) issues.error("structure", "", "the message cannot be read", "hl7.malformed");
     return false;
   }
-  const hl7v2::Header& h = parsed.message.header();
+  return pushFor(parsed.message, out, issues);
+}
+
+bool AcutePartner::pushFor(const hl7v2::Message& msg, ingest::MappedPush& out,
+                           IssueList& issues) const {
+  const hl7v2::Header& h = msg.header();
   out.partner = "hl7v2";
   out.pushId = h.controlId;
   out.sourceOds = h.sendingFacility.namespaceId;
@@ -513,7 +518,7 @@ bool AcutePartner::map(std::string_view body, ingest::MappedPush& out, IssueList
     issues.error("required", "MSH-4", "no sending facility (MSH-4)", "hl7.required");
     return false;
   }
-  out.records.push_back(mapMessage(parsed.message, out.sourceOds));
+  out.records.push_back(mapMessage(msg, out.sourceOds));
   return true;
 }
 

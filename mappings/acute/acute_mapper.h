@@ -36,6 +36,8 @@ class AcutePartner : public ingest::PartnerMapper {
   bool map(std::string_view body, ingest::MappedPush& out, IssueList& issues) const override;
   // Maps one parsed message into one record (for the MLLP path, which parses first).
   ingest::MappedRecord mapMessage(const hl7v2::Message& msg, const std::string& ods) const;
+  // The push of one already parsed message; false (with issues) when MSH-4 is missing.
+  bool pushFor(const hl7v2::Message& msg, ingest::MappedPush& out, IssueList& issues) const;
 
  private:
   ingest::ConceptMaps maps_;

@@ -1,5 +1,6 @@
-// Hl7Feed — the MLLP message handler for HL7 v2 partners: one message in, one ACK out, the
-// ACK sent only once the message's resources are committed (mllp/message_handler.h).
+// Hl7Feed — the MLLP message handler for the hospital's HL7 v2 feed: one message in, one ACK
+// out, the ACK sent only once the message's resources are committed (mllp/message_handler.h).
+// Each message is parsed once: the parsed message gives both the mapping and the ACK header.
 //
 //   cannot be parsed               → AR with ERR segments; kept as a failure
 //   parsed, not usable (rejected)  → AE with ERR segments; kept as a failure (replayable)
@@ -14,19 +15,20 @@
 
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/message_handler.h"
+#include "mappings/acute/acute_mapper.h"
 
-namespace acp::ingest {
+namespace acp::mappings::acute {
 
 class Hl7Feed : public mllp::MessageHandler {
  public:
-  // `partner`: the PartnerMapper that maps HL7 v2 messages (name "hl7v2").
-  Hl7Feed(std::shared_ptr<const IngestService> ingest, const PartnerMapper* partner)
-      : ingest_(std::move(ingest)), partner_(partner) {}
+  Hl7Feed(std::shared_ptr<const ingest::IngestService> ingest,
+          std::shared_ptr<const AcutePartner> partner)
+      : ingest_(std::move(ingest)), partner_(std::move(partner)) {}
   std::string handle(std::string_view message, const mllp::PeerInfo& peer) override;
 
  private:
-  std::shared_ptr<const IngestService> ingest_;
-  const PartnerMapper* partner_;
+  std::shared_ptr<const ingest::IngestService> ingest_;
+  std::shared_ptr<const AcutePartner> partner_;
 };
 
-}  // namespace acp::ingest
+}  // namespace acp::mappings::acute

@@ -1,11 +1,14 @@
-#include "gateway/ingest/hl7_feed.h"
+#include "mappings/acute/hl7_feed.h"
 
 #include <stdexcept>
 
 #include "gateway/hl7v2/ack.h"
 #include "gateway/hl7v2/parser.h"
 
-namespace acp::ingest {
+namespace acp::mappings::acute {
+
+using ingest::MappedPush;
+using ingest::RecordOutcome;
 
 namespace {
 
@@ -51,7 +54,7 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
   }
   MappedPush push;
   IssueList issues;
-  if (!partner_->map(message, push, issues)) {
+  if (!partner_->pushFor(parsed.message, push, issues)) {
     ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
                                  issues);
     return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errorsOf(issues), options);
@@ -67,4 +70,4 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
   return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kAccept, hl7v2::ErrorList(), options);
 }
 
-}  // namespace acp::ingest
+}  // namespace acp::mappings::acute
