@@ -24,7 +24,7 @@ struct Options {
   // gateway.mllp.* — the HL7 v2 MLLP listener (hospital feeds).
   std::string mllpHost = "127.0.0.1";
   int mllpPort = 2575;            // 0 picks any free port (printed in the ready line)
-  int mllpWorkers = 4;
+  int mllpWorkers = 16;           // mostly waiting for a shared commit: more than cores
   int mllpMaxConnections = 64;
   size_t mllpMaxFrameBytes = 1024 * 1024;
   int mllpIdleTimeoutSeconds = 600;

@@ -1,9 +1,11 @@
 #include "gateway/ingest/ingest_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "gateway/core/ids.h"
 #include "gateway/ingest/source_ids.h"
+#include "gateway/search/query.h"
 
 namespace acp::ingest {
 
@@ -92,17 +94,122 @@ std::vector<std::string> IngestService::partnerNames() const {
 }
 
 std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool keepFailures) const {
-  std::vector<RecordOutcome> out;
-  out.reserve(push.records.size());
-  for (const MappedRecord& r : push.records) {
-    out.push_back(commitRecord(push, r));
-    const RecordOutcome& o = out.back();
-    if (o.result != RecordOutcome::Result::kRejected || !keepFailures || !failures_) continue;
+  std::vector<RecordOutcome> out(push.records.size());
+  for (size_t from = 0; from < push.records.size(); from += kRecordsPerCommit) {
+    std::vector<Item> items;
+    for (size_t i = from; i < push.records.size() && i < from + kRecordsPerCommit; ++i)
+      items.push_back({&push, &push.records[i], &out[i]});
+    commitItems(items);
+  }
+  if (keepFailures) keepRejected(push, out);
+  return out;
+}
+
+// One commitGrouped() call: its push, and its outcomes once its group has committed.
+struct IngestService::Waiter {
+  const MappedPush* push;
+  std::vector<RecordOutcome> outcomes;
+  bool done = false;
+};
+
+std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) const {
+  // Leader/follower: the first caller to find no commit running becomes the leader, takes
+  // every waiting push (its own among them) and commits them in one transaction while later
+  // callers queue; when it is done it wakes them and the next one leads. No thread of its
+  // own, and a lone caller commits at once.
+  Waiter self{&push, {}, false};
+  std::unique_lock<std::mutex> lock(groupMutex_);
+  groupQueue_.push_back(&self);
+  while (!self.done) {
+    if (groupLeader_) {
+      groupCv_.wait(lock);
+      continue;
+    }
+    groupLeader_ = true;
+    std::vector<Waiter*> group;
+    size_t records = 0;
+    while (!groupQueue_.empty() &&
+           (group.empty() || records + groupQueue_.front()->push->records.size() <= kRecordsPerCommit)) {
+      records += groupQueue_.front()->push->records.size();
+      group.push_back(groupQueue_.front());
+      groupQueue_.pop_front();
+    }
+    lock.unlock();
+    std::vector<Item> items;
+    for (Waiter* w : group) {
+      w->outcomes.resize(w->push->records.size());
+      for (size_t i = 0; i < w->push->records.size(); ++i)
+        items.push_back({w->push, &w->push->records[i], &w->outcomes[i]});
+    }
+    commitItems(items);
+    for (Waiter* w : group) keepRejected(*w->push, w->outcomes);
+    lock.lock();
+    for (Waiter* w : group) w->done = true;
+    groupLeader_ = false;
+    groupCv_.notify_all();
+  }
+  return std::move(self.outcomes);
+}
+
+namespace {
+
+RecordOutcome& storeFailed(RecordOutcome& o, const Status& s) {
+  o.issues.error("transient", "", "the record could not be stored: " + s.message(),
+                 "ingest.store-failed");
+  o.result = RecordOutcome::Result::kRejected;
+  o.references.clear();
+  return o;
+}
+
+bool rejectedByMapper(const MappedRecord& r) { return r.rejected || r.issues.hasErrors(); }
+
+}  // namespace
+
+void IngestService::commitItems(const std::vector<Item>& items) const {
+  bool anyToStore = false;
+  for (const Item& it : items) {
+    if (!rejectedByMapper(*it.record)) {
+      anyToStore = true;
+      continue;
+    }
+    RecordOutcome& o = *it.outcome;
+    o.recordId = it.record->recordId;
+    o.issues = it.record->issues;
+    o.result = RecordOutcome::Result::kRejected;
+  }
+  if (!anyToStore) return;
+  auto tx = store_->begin();
+  bool stored = false;
+  for (const Item& it : items) {
+    if (rejectedByMapper(*it.record)) continue;
+    if (!tx.isOk()) {
+      RecordOutcome& o = *it.outcome;
+      o.recordId = it.record->recordId;
+      o.issues = it.record->issues;
+      storeFailed(o, tx.status());
+      continue;
+    }
+    *it.outcome = applyRecord(*tx.value(), *it.push, *it.record);
+    stored = stored || it.outcome->result == RecordOutcome::Result::kStored;
+  }
+  if (!tx.isOk() || !stored) return;  // nothing written: the transaction rolls back empty
+  Status s = tx.value()->commit();
+  if (s.isOk()) return;
+  for (const Item& it : items)
+    if (it.outcome->result == RecordOutcome::Result::kStored) storeFailed(*it.outcome, s);
+}
+
+void IngestService::keepRejected(const MappedPush& push, std::vector<RecordOutcome>& outcomes) const {
+  if (!failures_) return;
+  for (size_t i = 0; i < outcomes.size() && i < push.records.size(); ++i) {
+    RecordOutcome& o = outcomes[i];
+    if (o.result != RecordOutcome::Result::kRejected) continue;
     // A store failure is transient: the sender resends (or the HTTP client retries); keeping
     // it would only hold a copy of a record that will arrive again.
     bool transient = false;
-    for (const Issue& i : o.issues.issues()) transient = transient || i.code == "ingest.store-failed";
+    for (const Issue& is : o.issues.issues()) transient = transient || is.code == "ingest.store-failed";
     if (transient) continue;
+    const MappedRecord& r = push.records[i];
     store::KeptFailure f;
     f.partner = push.partner;
     f.sourceOds = push.sourceOds;
@@ -113,36 +220,40 @@ std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool ke
     f.issuesJson = json::write(o.issues.toOperationOutcome());
     auto kept = failures_->keep(f);
     if (!kept.isOk())
-      out.back().issues.warning("transient", "", "the rejected record could not be kept for replay",
-                                "ingest.not-kept");
+      o.issues.warning("transient", "", "the rejected record could not be kept for replay",
+                       "ingest.not-kept");
     else
-      out.back().issues.information("informational", "",
-                                    "kept as failure " + std::to_string(kept.value()) +
-                                        " (GET /$ingest/failures/" + std::to_string(kept.value()) +
-                                        ")",
-                                    "ingest.kept");
+      o.issues.information("informational", "",
+                           "kept as failure " + std::to_string(kept.value()) +
+                               " (GET /$ingest/failures/" + std::to_string(kept.value()) + ")",
+                           "ingest.kept");
   }
-  return out;
 }
 
-RecordOutcome IngestService::commitRecord(const MappedPush& push,
-                                          const MappedRecord& record) const {
+RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPush& push,
+                                         const MappedRecord& record) const {
   RecordOutcome o;
   o.recordId = record.recordId;
   for (const Issue& i : record.issues.issues()) o.issues.add(i);
-  if (record.rejected || record.issues.hasErrors()) {
-    o.result = RecordOutcome::Result::kRejected;
-    return o;
-  }
-  auto fail = [&](const Status& s) {
-    o.issues.error("transient", "", "the record could not be stored: " + s.message(),
-                   "ingest.store-failed");
-    o.result = RecordOutcome::Result::kRejected;
-    o.references.clear();
-    return o;
+  Status unit = tx.beginUnit();
+  if (!unit.isOk()) return storeFailed(o, unit);
+  // The record's writes: kept in the transaction only when the record is stored.
+  auto finish = [&](RecordOutcome& result) -> RecordOutcome {
+    Status end = tx.endUnit(result.result == RecordOutcome::Result::kStored);
+    if (!end.isOk()) storeFailed(result, end);
+    return std::move(result);
   };
-  auto tx = store_->begin();
-  if (!tx.isOk()) return fail(tx.status());
+  if (!record.deliveryKey.empty()) {
+    auto fresh = tx.claimDelivery(record.deliveryKey);
+    if (!fresh.isOk()) return finish(storeFailed(o, fresh.status()));
+    if (!fresh.value()) {
+      o.issues.information("informational", "",
+                           "already received and applied (a resend): nothing written",
+                           "ingest.resent");
+      o.result = RecordOutcome::Result::kUnchanged;
+      return finish(o);
+    }
+  }
   // The resources as they will be written: overlays completed from the current versions
   // (inside this transaction), then every one validated before anything is written.
   std::vector<json::Value> finals;
@@ -153,7 +264,7 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
     std::string order = sourceOrder(res);
     bool overlay = record.overlayTypes.count(type) > 0;
     if (overlay || !order.empty()) {
-      auto cur = tx.value()->read(type, res.getString("id"));
+      auto cur = tx.read(type, res.getString("id"));
       json::Value current;
       json::ParseError err;
       if (cur.isOk() && json::parse(cur->json, current, err) && current.isObject()) {
@@ -182,34 +293,180 @@ RecordOutcome IngestService::commitRecord(const MappedPush& push,
                   members.end());
     finals.push_back(std::move(out));
   }
+  for (const MappedRecord::PatientMerge& m : record.merges) {
+    auto merged = applyMerge(tx, m, finals, o.issues);
+    if (!merged.isOk()) return finish(storeFailed(o, merged.status()));
+    if (!merged.value()) {
+      o.result = RecordOutcome::Result::kRejected;
+      return finish(o);
+    }
+  }
   bool valid = true;
   for (const json::Value& res : finals) valid = validator_.validate(res, o.issues) && valid;
   if (!valid) {
     o.result = RecordOutcome::Result::kRejected;
-    return o;
+    return finish(o);
   }
   std::vector<std::string> changed;
   for (const json::Value& res : finals) {
     const std::string& type = res.getString("resourceType");
     const std::string& id = res.getString("id");
-    auto w = tx.value()->update(type, id, res);
-    if (!w.isOk()) return fail(w.status());
+    auto w = tx.update(type, id, res);
+    if (!w.isOk()) return finish(storeFailed(o, w.status()));
     std::string ref = type + "/" + id + "/_history/" + std::to_string(w->resource.versionId);
     o.references.push_back(ref);
     if (!w->noop) changed.push_back(ref);
   }
   if (changed.empty()) {
     o.result = RecordOutcome::Result::kUnchanged;
-    return o;  // nothing written: the transaction rolls back with nothing in it
+    return finish(o);  // nothing written: the unit is undone (with its delivery claim)
   }
-  auto p = tx.value()->create("Provenance", provenance(push, record, changed));
-  if (!p.isOk()) return fail(p.status());
+  auto p = tx.create("Provenance", provenance(push, record, changed));
+  if (!p.isOk()) return finish(storeFailed(o, p.status()));
   o.references.push_back("Provenance/" + p->resource.id + "/_history/" +
                          std::to_string(p->resource.versionId));
-  Status s = tx.value()->commit();
-  if (!s.isOk()) return fail(s);
   o.result = RecordOutcome::Result::kStored;
-  return o;
+  return finish(o);
+}
+
+namespace {
+
+json::Value* findResource(std::vector<json::Value>& list, const std::string& type,
+                          const std::string& id) {
+  for (json::Value& r : list)
+    if (r.getString("resourceType") == type && r.getString("id") == id) return &r;
+  return nullptr;
+}
+
+std::string nhsNumberOf(const json::Value& patient) {
+  if (const json::Value* ids = patient.find("identifier"); ids && ids->isArray())
+    for (const json::Value& id : ids->items())
+      if (id.getString("system") == kNhsNumberSystem) return id.getString("value");
+  return "";
+}
+
+// Adds {other: Patient/<other>, type} to Patient.link unless that link is there.
+void addLink(json::Value& patient, const std::string& other, const char* type) {
+  json::Value* links = patient.find("link");
+  if (!links || !links->isArray()) links = &patient.set("link", json::Value::makeArray());
+  for (const json::Value& l : links->items())
+    if (const json::Value* o = l.find("other"); o && o->getString("reference") == "Patient/" + other)
+      return;
+  json::Value l = json::Value::makeObject();
+  l.set("other", reference("Patient/" + other));
+  l.set("type", str(type));
+  links->push(std::move(l));
+}
+
+// Rewrites every Reference.reference equal to `from` into `to`, anywhere in `v`; the count.
+int repoint(json::Value& v, const std::string& from, const std::string& to) {
+  int n = 0;
+  if (v.isObject()) {
+    for (auto& [k, child] : v.members()) {
+      if (k == "reference" && child.isString() && child.text() == from) {
+        child = str(to);
+        ++n;
+      } else {
+        n += repoint(child, from, to);
+      }
+    }
+  } else if (v.isArray()) {
+    for (json::Value& child : v.items()) n += repoint(child, from, to);
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<bool> IngestService::applyMerge(store::Transaction& tx,
+                                       const MappedRecord::PatientMerge& merge,
+                                       std::vector<json::Value>& finals, IssueList& issues) const {
+  json::Value* survivor = findResource(finals, "Patient", merge.survivorId);
+  if (!survivor || merge.duplicateId == merge.survivorId) {
+    issues.error("processing", "Patient", "a merge needs two different patients", "ingest.merge-invalid");
+    return false;
+  }
+  auto stored = tx.read("Patient", merge.duplicateId);
+  if (!stored.isOk()) {
+    if (stored.status().code() != Status::Code::kNotFound && stored.status().code() != Status::Code::kGone)
+      return stored.status();
+    // Nothing was ever stored for the duplicate, so nothing refers to it: the survivor stands.
+    issues.warning("informational", "Patient",
+                   "the duplicate patient of the merge is not known here; nothing to move",
+                   "ingest.merge-unknown-duplicate");
+    return true;
+  }
+  json::Value duplicate;
+  json::ParseError err;
+  if (!json::parse(stored->json, duplicate, err) || !duplicate.isObject())
+    return Status::internal("store.sqlite: stored Patient unreadable");
+  // Clinical safety: two records with different NHS numbers are two people, whatever the
+  // sender says; merging them would put one child's plan in another's record.
+  std::string a = nhsNumberOf(*survivor), b = nhsNumberOf(duplicate);
+  if (!a.empty() && !b.empty() && a != b) {
+    issues.error("processing", "Patient.identifier",
+                 "the two patients of the merge have different NHS numbers; not merged",
+                 "ingest.merge-conflict");
+    return false;
+  }
+  if (a.empty() && !b.empty()) {
+    // The survivor takes the NHS number the duplicate was known by.
+    for (const json::Value& id : duplicate.find("identifier")->items())
+      if (id.getString("system") == kNhsNumberSystem) {
+        json::Value* ids = survivor->find("identifier");
+        if (!ids || !ids->isArray()) ids = &survivor->set("identifier", json::Value::makeArray());
+        ids->items().insert(ids->items().begin(), id);
+        break;
+      }
+  }
+  addLink(*survivor, merge.duplicateId, "replaces");
+  duplicate.set("active", json::Value::makeBool(false));
+  addLink(duplicate, merge.survivorId, "replaced-by");
+  if (json::Value* inFinals = findResource(finals, "Patient", merge.duplicateId))
+    *inFinals = std::move(duplicate);
+  else
+    finals.push_back(std::move(duplicate));
+  // Everything that refers to the duplicate now refers to the survivor. Found through the
+  // reference index of each type's patient/subject search parameters; Provenance (what
+  // happened, to which version) and AuditEvent (who looked) are history and stay as they were.
+  const std::string from = "Patient/" + merge.duplicateId, to = "Patient/" + merge.survivorId;
+  int moved = 0;
+  for (const std::string& type : model_->resourceTypes()) {
+    if (type == "Patient" || type == "Provenance" || type == "AuditEvent") continue;
+    std::set<std::string> ids;
+    for (const char* code : {"subject", "patient"}) {
+      const model::SearchParamDef* param = model_->searchParam(type, code);
+      if (!param || param->type != "reference") continue;
+      if (!param->target.empty() &&
+          std::find(param->target.begin(), param->target.end(), "Patient") == param->target.end())
+        continue;
+      search::SearchQuery q;
+      IssueList ignored;
+      if (!search::parseQuery(*model_, type, {{code, from}}, search::QueryOptions{}, q, ignored))
+        continue;
+      auto found = tx.match(q, 100000);
+      if (!found.isOk()) return found.status();
+      ids.insert(found->begin(), found->end());
+    }
+    for (const std::string& id : ids) {
+      json::Value* target = findResource(finals, type, id);
+      if (!target) {
+        auto cur = tx.read(type, id);
+        if (!cur.isOk()) return cur.status();
+        json::Value res;
+        if (!json::parse(cur->json, res, err) || !res.isObject())
+          return Status::internal("store.sqlite: stored resource unreadable");
+        finals.push_back(std::move(res));
+        target = &finals.back();
+      }
+      moved += repoint(*target, from, to) > 0 ? 1 : 0;
+    }
+  }
+  issues.information("informational", "Patient",
+                     "merged: " + std::to_string(moved) +
+                         " resource(s) of the duplicate patient now refer to the survivor",
+                     "ingest.merged");
+  return true;
 }
 
 json::Value IngestService::provenance(const MappedPush& push, const MappedRecord& record,

@@ -2,15 +2,24 @@
 // record at a time, and says what happened to each record.
 //
 // Flow: bytes → PartnerMapper::map (parse to the partner's typed model, map to FHIR) →
-// validate every resource against the R4 model → one store transaction per record (its
-// resources and a Provenance commit together or not at all) → a RecordOutcome per record.
+// validate every resource against the R4 model → the store, each record in a unit of its own
+// (Transaction::beginUnit: its resources and a Provenance are written together or not at
+// all) → a RecordOutcome per record. Several records share one durable commit: the records
+// of one push (in groups of up to kRecordsPerCommit), and with commitGrouped() the pushes
+// that arrive while a commit is running (group commit, for the MLLP feed).
 // Idempotent: resource ids derive from the source (source_ids.h) and an update whose content
 // equals the current version writes nothing, so a re-sent unchanged record is "unchanged",
-// creates no version and no Provenance. One bad record never blocks the others.
-// Thread-safety: partners are registered before use; commit() may run on many threads.
+// creates no version and no Provenance; a record with a delivery key already applied (HL7
+// MSH-10 of the same sender) is "unchanged" without being applied again. One bad record never
+// blocks the others.
+// Thread-safety: partners are registered before use; commit() and commitGrouped() may run on
+// many threads.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,7 +78,17 @@ class IngestService {
 
   // Validates and stores every record of the push. Rejected records are kept in the failure
   // log (with their content) unless `keepFailures` is false (a replay of a kept failure).
+  // Returns when every stored record is durable.
   std::vector<RecordOutcome> commit(const MappedPush& push, bool keepFailures = true) const;
+
+  // The same, for pushes that arrive concurrently (one HL7 message per call from the MLLP
+  // workers): the calls made while a commit is running share the next one, so N messages
+  // cost one durable commit instead of N. Blocks until this push's records are durable or
+  // failed; each caller then answers its own sender (an ACK only after its commit).
+  std::vector<RecordOutcome> commitGrouped(const MappedPush& push) const;
+
+  // At most this many records share one transaction (bounds how long the writer is held).
+  static constexpr size_t kRecordsPerCommit = 256;
 
   // Keeps a document that could not be read at all (nothing was stored from it).
   void keepDocumentFailure(const std::string& partner, const std::string& contentType,
@@ -84,7 +103,22 @@ class IngestService {
                                        const std::vector<RecordOutcome>& outcomes);
 
  private:
-  RecordOutcome commitRecord(const MappedPush& push, const MappedRecord& record) const;
+  struct Item {  // one record of one push, and where its outcome goes
+    const MappedPush* push;
+    const MappedRecord* record;
+    RecordOutcome* outcome;
+  };
+  struct Waiter;  // a commitGrouped() call waiting for its group's commit
+
+  // Applies the items in one transaction (each record in a unit) and commits it.
+  void commitItems(const std::vector<Item>& items) const;
+  RecordOutcome applyRecord(store::Transaction& tx, const MappedPush& push,
+                            const MappedRecord& record) const;
+  // Lays a merge (MappedRecord::merges) into `finals`; false (with errors) when it must not
+  // happen, a Status on a store failure.
+  Result<bool> applyMerge(store::Transaction& tx, const MappedRecord::PatientMerge& merge,
+                          std::vector<json::Value>& finals, IssueList& issues) const;
+  void keepRejected(const MappedPush& push, std::vector<RecordOutcome>& outcomes) const;
   json::Value provenance(const MappedPush& push, const MappedRecord& record,
                          const std::vector<std::string>& targets) const;
 
@@ -93,6 +127,12 @@ class IngestService {
   std::shared_ptr<store::FailureLog> failures_;
   model::Validator validator_;
   std::vector<std::shared_ptr<const PartnerMapper>> partners_;
+
+  // Group commit (commitGrouped): waiting calls, and whether one of them is committing.
+  mutable std::mutex groupMutex_;
+  mutable std::condition_variable groupCv_;
+  mutable std::deque<Waiter*> groupQueue_;
+  mutable bool groupLeader_ = false;
 };
 
 }  // namespace acp::ingest

@@ -30,6 +30,19 @@ struct MappedRecord {
   // The record alone as a document of the partner's format (what is kept when the record is
   // rejected, and replayed later); "" when the partner cannot isolate records.
   std::string content;
+  // When set: the source's unique id for this delivery (HL7: sender + MSH-10). A record whose
+  // key was already applied is answered "unchanged" without being applied again, even when
+  // what it would write differs from what is stored now (a resend is never a new event).
+  std::string deliveryKey;
+  // Patient merges the record asks for (HL7 ADT^A40): applied in the record's transaction
+  // after its own resources are laid over the stored ones (IngestService: the duplicate is
+  // marked replaced and inactive, the survivor linked to it, and every resource referring to
+  // the duplicate re-pointed to the survivor). Both ids are Patient ids.
+  struct PatientMerge {
+    std::string duplicateId;
+    std::string survivorId;
+  };
+  std::vector<PatientMerge> merges;
 };
 
 struct MappedPush {

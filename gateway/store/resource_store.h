@@ -97,6 +97,20 @@ class Transaction {
 
   virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;
 
+  // Units: all-or-nothing parts of one transaction (group commit: many records share one
+  // commit, each record's writes kept or undone as a whole). beginUnit() opens a unit;
+  // endUnit(true) folds its writes into the transaction, endUnit(false) undoes every write
+  // made since its beginUnit(). Units nest (last opened, first ended); a transaction
+  // committed with a unit open commits that unit's writes too.
+  virtual Status beginUnit() = 0;
+  virtual Status endUnit(bool keep) = 0;
+
+  // Records that the delivery `key` (e.g. sender + HL7 MSH-10) is being applied in this
+  // transaction. Returns false, writing nothing, when the key was recorded by an earlier
+  // committed transaction (or earlier in this one): the delivery is a resend. The record is
+  // undone with the transaction (or unit) that made it.
+  virtual Result<bool> claimDelivery(const std::string& key) = 0;
+
   virtual Status commit() = 0;
 };
 

@@ -145,6 +145,8 @@ class Connection {
   sqlite3* handle() const { return db_; }
   Status lastError(std::string_view what) const;
   bool inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+  int changes() const { return sqlite3_changes(db_); }
 
  private:
   friend class Statement;

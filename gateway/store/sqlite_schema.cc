@@ -145,6 +145,13 @@ CREATE TABLE ingest_failures(
 );
 CREATE INDEX ingest_failures_status ON ingest_failures(status, id);
 )sql",
+    // 3: deliveries already applied (Transaction::claimDelivery): resent HL7 messages.
+    R"sql(
+CREATE TABLE deliveries(
+  key TEXT PRIMARY KEY,
+  received_at TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

@@ -12,6 +12,8 @@
 //       search-index rows keyed by resources.pk, carrying the resource type so lookups by
 //       (type, param, value) are one index range
 //   conditional_keys(type, key, resource_pk)  unique If-None-Exist keys
+//   ingest_failures(...)  kept ingest failures (failure_log.h)
+//   deliveries(key, received_at)  deliveries already applied (Transaction::claimDelivery)
 // Thread-safety: call with the writer connection, before the store is shared.
 // Errors: Status::internal "store.migration-failed" / "store.schema-too-new".
 #pragma once

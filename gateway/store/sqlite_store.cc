@@ -650,6 +650,39 @@ class SqliteTransaction : public Transaction {
     return readCurrent(w_, type, id);
   }
 
+  Status beginUnit() override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    s = w_.exec("SAVEPOINT unit");
+    if (s.isOk()) ++units_;
+    return s;
+  }
+
+  Status endUnit(bool keep) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    if (units_ == 0) return Status::internal("store.sqlite: endUnit without beginUnit");
+    --units_;
+    if (!keep) {
+      s = w_.exec("ROLLBACK TO unit");
+      if (!s.isOk()) return s;
+    }
+    return w_.exec("RELEASE unit");
+  }
+
+  Result<bool> claimDelivery(const std::string& key) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "INSERT INTO deliveries(key, received_at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING");
+    if (!st.isOk()) return st.status();
+    std::string now = formatInstant(store_.options_.clock ? store_.options_.clock() : systemNowMs());
+    st.value().bind(1, std::string_view(key), true);
+    st.value().bind(2, std::string_view(now), true);
+    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "delivery");
+    return w_.changes() > 0;
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;
@@ -1009,6 +1042,7 @@ class SqliteTransaction : public Transaction {
   SqliteStore& store_;
   Connection& w_;
   bool done_ = false;
+  int units_ = 0;  // open beginUnit() savepoints
   // Internal marker: the conditional key insert hit the unique index.
   const Status keyTaken_ = Status::conflict("store.conditional-key-taken");
 };

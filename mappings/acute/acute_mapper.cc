@@ -96,14 +96,17 @@ class Mapper {
     static const std::set<std::string> visits = {"ADT^A01", "ADT^A02", "ADT^A03", "ADT^A04",
                                                  "ADT^A05", "ADT^A08", "ADT^A11", "ADT^A13"};
     static const std::set<std::string> persons = {"ADT^A28", "ADT^A31"};
-    if (!visits.count(event) && !persons.count(event) && event != "ORU^R01") {
-      reject("MSH-9", "message " + event + " is not processed yet (kept for replay)",
+    if (!visits.count(event) && !persons.count(event) && event != "ORU^R01" &&
+        event != "ADT^A40") {
+      reject("MSH-9", "message " + event + " is not processed (kept for replay)",
              "hl7.unsupported-event");
       return;
     }
+    unusedSegments(event);
     if (!patient()) return;
     if (visits.count(event)) encounter(h.triggerEvent);
     if (event == "ORU^R01") respect();
+    if (event == "ADT^A40") merge();
   }
 
  private:
@@ -117,6 +120,58 @@ class Mapper {
     Value list = A();
     list.push(ingest::sourceOrderExtension("hl7-time:" + t));
     return list;
+  }
+
+  // A component's text; the HL7 explicit null `""` reads as empty (see cleared()).
+  static std::string txt(const hl7v2::Segment& s, int f, int r = 1, int c = 1) {
+    return s.isNull(f, r, c) ? std::string() : s.text(f, r, c);
+  }
+  // Whether field `f` is the explicit null `""`: the sender deletes the value, so the element
+  // it maps to is removed (a JSON null member: IngestService drops it, overriding the overlay).
+  static bool cleared(const hl7v2::Segment& s, int f) { return s.raw(f) == "\"\""; }
+
+  // Segments this mapping does not read are reported (once per segment id), not dropped
+  // silently.
+  void unusedSegments(const std::string& event) {
+    std::set<std::string> used = {"MSH", "EVN", "PID", "PD1", "NK1"};
+    if (event == "ORU^R01") used.insert({"OBR", "OBX"});
+    else if (event == "ADT^A40") used.insert({"MRG", "PV1"});  // an A40's PV1 carries nothing
+    else used.insert("PV1");
+    std::set<std::string> reported;
+    for (size_t i = 0; i < m_.segmentCount(); ++i) {
+      std::string id(m_.segment(i).id());
+      if (used.count(id) || !reported.insert(id).second) continue;
+      warn(id, "segment " + id + " is not part of this interface for " + event + " and was not used",
+           "hl7.unused-segment");
+    }
+  }
+
+  // ADT^A40: the patient in MRG-1 (prior hospital number) is a duplicate of the one in PID-3;
+  // the IngestService moves the duplicate's data to the survivor and links the two.
+  void merge() {
+    std::vector<hl7v2::Segment> mrgs = m_.all("MRG");
+    if (mrgs.empty()) {
+      reject("MRG", "a merge (A40) without its MRG segment", "hl7.required");
+      return;
+    }
+    if (mrgs.size() > 1) {
+      reject("MRG", "several merges in one A40 are not processed (kept for replay): send one "
+                    "PID/MRG pair per message", "hl7.unsupported-event");
+      return;
+    }
+    std::string prior;
+    for (int r = 1; r <= mrgs[0].repetitionCount(1); ++r)
+      if (txt(mrgs[0], 1, r, 5) == "MR" && prior.empty()) prior = txt(mrgs[0], 1, r, 1);
+    if (prior.empty()) {
+      reject("MRG-1", "no prior hospital number (MRG-1 with type MR)", "hl7.required");
+      return;
+    }
+    std::string duplicate = ingest::derivedId("Patient", ods_, prior);
+    if (duplicate == patientId_) {
+      reject("MRG-1", "the prior hospital number is the surviving patient's own", "hl7.invalid-merge");
+      return;
+    }
+    out_.merges.push_back({duplicate, patientId_});
   }
 
   void reject(const std::string& where, const std::string& msg, const std::string& code) {
@@ -143,21 +198,21 @@ class Mapper {
     }
     std::string mrn, nhs;
     for (int r = 1; r <= pid.repetitionCount(3); ++r) {
-      std::string type = pid.text(3, r, 5);
-      if (type == "MR" && mrn.empty()) mrn = pid.text(3, r, 1);
-      if (type == "NH" && nhs.empty()) nhs = ingest::normaliseNhsNumber(pid.text(3, r, 1));
+      std::string type = txt(pid, 3, r, 5);
+      if (type == "MR" && mrn.empty()) mrn = txt(pid, 3, r, 1);
+      if (type == "NH" && nhs.empty()) nhs = ingest::normaliseNhsNumber(txt(pid, 3, r, 1));
     }
     if (mrn.empty()) {
       reject("PID-3", "no hospital number (PID-3 with type MR)", "hl7.required");
       return false;
     }
-    std::string family = pid.text(5, 1, 1), given = pid.text(5, 1, 2);
+    std::string family = txt(pid, 5, 1, 1), given = txt(pid, 5, 1, 2);
     if (family.empty()) {
       reject("PID-5", "no family name (PID-5.1)", "hl7.required");
       return false;
     }
-    std::string birth = fhirDateTime(pid.text(7));
-    if (pid.text(7).empty() || birth.size() != 10) {
+    std::string birth = fhirDateTime(txt(pid, 7));
+    if (txt(pid, 7).empty() || birth.size() != 10) {
       reject("PID-7", "no valid date of birth (YYYYMMDD)", "hl7.required");
       return false;
     }
@@ -172,9 +227,9 @@ class Mapper {
         Value id = O();
         // PID-32 per the interface; the examples carry it in PID-30, where a death indicator
         // (Y/N) never looks like 01..08 — read there only then, with a warning.
-        std::string status = pid.text(32);
-        if (status.empty() && pid.text(30).size() == 2 && pid.text(30)[0] == '0') {
-          status = pid.text(30);
+        std::string status = txt(pid, 32);
+        if (status.empty() && txt(pid, 30).size() == 2 && txt(pid, 30)[0] == '0') {
+          status = txt(pid, 30);
           warn("PID-30", "NHS number status found in PID-30 instead of PID-32",
                "hl7.field-position");
         }
@@ -203,55 +258,66 @@ class Mapper {
     Value names = A();
     for (int r = 1; r <= pid.repetitionCount(5); ++r) {
       Value n = O();
-      bool preferred = pid.text(5, r, 7) == "P";
+      bool preferred = txt(pid, 5, r, 7) == "P";
       n.set("use", S(preferred ? "usual" : r == 1 ? "official" : "old"));
-      put(n, "family", S(pid.text(5, r, 1)));
+      put(n, "family", S(txt(pid, 5, r, 1)));
       Value g = A();
       for (int c : {2, 3})
-        if (!pid.text(5, r, c).empty()) g.push(S(pid.text(5, r, c)));
+        if (!txt(pid, 5, r, c).empty()) g.push(S(txt(pid, 5, r, c)));
       put(n, "given", std::move(g));
       Value prefix = A();
-      if (!pid.text(5, r, 5).empty()) prefix.push(S(pid.text(5, r, 5)));
+      if (!txt(pid, 5, r, 5).empty()) prefix.push(S(txt(pid, 5, r, 5)));
       put(n, "prefix", std::move(prefix));
       if (n.members().size() > 1) names.push(std::move(n));
     }
     p.set("name", std::move(names));
-    if (auto g = translate("acute-sex", pid.text(8), "PID-8")) p.set("gender", S(g->code));
+    if (auto g = translate("acute-sex", txt(pid, 8), "PID-8")) p.set("gender", S(g->code));
+    if (cleared(pid, 8)) p.set("gender", Value());
     p.set("birthDate", S(birth));
-    if (!pid.text(29).empty()) {
-      std::string d = fhirDateTime(pid.text(29));
+    if (!txt(pid, 29).empty()) {
+      std::string d = fhirDateTime(txt(pid, 29));
       if (!d.empty()) p.set("deceasedDateTime", S(d));
-    } else if (pid.text(30) == "Y") {
+    } else if (txt(pid, 30) == "Y") {
       p.set("deceasedBoolean", Value::makeBool(true));
+    } else if (cleared(pid, 29) || cleared(pid, 30) || txt(pid, 30) == "N") {
+      // Death recorded in error, or not dead: whatever was said before is removed.
+      p.set("deceasedDateTime", Value());
+      p.set("deceasedBoolean", Value());
     }
     // PID-11 as the interface defines it: line1^line2^town^county^postcode.
-    if (!pid.text(11).empty()) {
+    if (cleared(pid, 11)) {
+      p.set("address", Value());
+    } else if (!pid.raw(11).empty()) {
       Value a = O();
       a.set("use", S("home"));
       Value lines = A();
       for (int c : {1, 2})
-        if (!pid.text(11, 1, c).empty()) lines.push(S(pid.text(11, 1, c)));
+        if (!txt(pid, 11, 1, c).empty()) lines.push(S(txt(pid, 11, 1, c)));
       put(a, "line", std::move(lines));
-      put(a, "city", S(pid.text(11, 1, 3)));
-      put(a, "district", S(pid.text(11, 1, 4)));
-      put(a, "postalCode", S(pid.text(11, 1, 5)));
+      put(a, "city", S(txt(pid, 11, 1, 3)));
+      put(a, "district", S(txt(pid, 11, 1, 4)));
+      put(a, "postalCode", S(txt(pid, 11, 1, 5)));
       Value list = A();
-      list.push(std::move(a));
-      p.set("address", std::move(list));
+      if (a.members().size() > 1) list.push(std::move(a));
+      put(p, "address", std::move(list));
     }
-    if (!pid.text(13).empty()) {
+    if (cleared(pid, 13)) {
+      p.set("telecom", Value());
+    } else if (!txt(pid, 13).empty()) {
       Value t = O();
       t.set("system", S("phone"));
-      t.set("value", S(pid.text(13)));
+      t.set("value", S(txt(pid, 13)));
       Value list = A();
       list.push(std::move(t));
       p.set("telecom", std::move(list));
     }
     if (hl7v2::Segment pd1 = m_.first("PD1")) {
-      std::string gp = pd1.text(3, 1, 3);
-      if (!gp.empty()) {
+      std::string gp = txt(pd1, 3, 1, 3);
+      if (cleared(pd1, 3)) {
+        p.set("generalPractitioner", Value());
+      } else if (!gp.empty()) {
         Value r = odsRef(gp);
-        put(r, "display", S(pd1.text(3, 1, 1)));
+        put(r, "display", S(txt(pd1, 3, 1, 1)));
         Value list = A();
         list.push(std::move(r));
         p.set("generalPractitioner", std::move(list));
@@ -260,7 +326,7 @@ class Mapper {
     Value contacts = A();
     for (const hl7v2::Segment& nk1 : m_.all("NK1")) {
       Value c = O();
-      std::string rel = nk1.text(3, 1, 1);
+      std::string rel = txt(nk1, 3, 1, 1);
       if (auto code = translate("acute-relationship", rel, "NK1-3")) {
         Value rels = A();
         Value cc = O();
@@ -270,16 +336,16 @@ class Mapper {
         rels.push(std::move(cc));
         c.set("relationship", std::move(rels));
       }
-      std::string name = nk1.text(2, 1, 2) + (nk1.text(2, 1, 2).empty() ? "" : " ") + nk1.text(2, 1, 1);
+      std::string name = txt(nk1, 2, 1, 2) + (txt(nk1, 2, 1, 2).empty() ? "" : " ") + txt(nk1, 2, 1, 1);
       if (!name.empty()) {
         Value n = O();
         n.set("text", S(name));
         c.set("name", std::move(n));
       }
-      if (!nk1.text(5).empty()) {
+      if (!txt(nk1, 5).empty()) {
         Value t = O();
         t.set("system", S("phone"));
-        t.set("value", S(nk1.text(5)));
+        t.set("value", S(txt(nk1, 5)));
         Value list = A();
         list.push(std::move(t));
         c.set("telecom", std::move(list));
@@ -297,18 +363,18 @@ class Mapper {
       reject("PV1", "a visit message without PV1", "hl7.required");
       return;
     }
-    std::string visit = pv1.text(19);
+    std::string visit = txt(pv1, 19);
     // The interface's examples carry the visit number one field early (PV1-18).
-    if (visit.empty() && !pv1.text(18).empty()) {
-      visit = pv1.text(18);
+    if (visit.empty() && !txt(pv1, 18).empty()) {
+      visit = txt(pv1, 18);
       warn("PV1-18", "visit number found in PV1-18 instead of PV1-19", "hl7.field-position");
     }
     if (visit.empty()) {
       reject("PV1-19", "no visit (spell) number", "hl7.required");
       return;
     }
-    bool shifted = pv1.text(19).empty();
-    auto field = [&](int n) { return pv1.text(shifted ? n - 1 : n); };
+    bool shifted = txt(pv1, 19).empty();
+    auto field = [&](int n) { return txt(pv1, shifted ? n - 1 : n); };
     std::string admit = fhirDateTime(field(44)), discharge = fhirDateTime(field(45));
     Value e = O();
     e.set("resourceType", S("Encounter"));
@@ -329,19 +395,23 @@ class Mapper {
                                                                   : "in-progress";
     if (trigger == "A13") discharge.clear();
     e.set("status", S(status));
-    auto cls = translate("acute-patient-class", pv1.text(2), "PV1-2");
+    auto cls = translate("acute-patient-class", txt(pv1, 2), "PV1-2");
     e.set("class", cls ? ingest::codingValue(*cls)
                        : ingest::codingValue({"http://terminology.hl7.org/CodeSystem/v3-ActCode",
                                               "IMP", "inpatient encounter"}));
-    if (!pv1.text(shifted ? 9 : 10).empty()) {
+    if (cleared(pv1, shifted ? 9 : 10)) {
+      e.set("serviceType", Value());
+    } else if (!txt(pv1, shifted ? 9 : 10).empty()) {
       Value st = O();
-      st.set("text", S("Treatment function " + pv1.text(shifted ? 9 : 10)));
+      st.set("text", S("Treatment function " + txt(pv1, shifted ? 9 : 10)));
       e.set("serviceType", std::move(st));
     }
     e.set("subject", ref("Patient", patientId_));
-    std::string doctor = pv1.text(7, 1, 6) + (pv1.text(7, 1, 6).empty() ? "" : " ") +
-                         pv1.text(7, 1, 3) + " " + pv1.text(7, 1, 2);
-    if (!pv1.text(7, 1, 2).empty()) {
+    std::string doctor = txt(pv1, 7, 1, 6) + (txt(pv1, 7, 1, 6).empty() ? "" : " ") +
+                         txt(pv1, 7, 1, 3) + " " + txt(pv1, 7, 1, 2);
+    if (cleared(pv1, 7)) {
+      e.set("participant", Value());
+    } else if (!txt(pv1, 7, 1, 2).empty()) {
       Value parts = A();
       Value part = O();
       Value ind = O();
@@ -355,7 +425,7 @@ class Mapper {
     put(period, "end", S(discharge));
     put(e, "period", std::move(period));
     std::string to = field(37);
-    if (trigger == "A13") {
+    if (trigger == "A13" || cleared(pv1, shifted ? 36 : 37)) {
       e.set("hospitalization", Value());  // null: remove what the discharge said
     } else if (trigger == "A03" || !to.empty()) {
       Value hosp = O();
@@ -368,13 +438,15 @@ class Mapper {
       }
       put(e, "hospitalization", std::move(hosp));
     }
-    if (!pv1.text(3, 1, 1).empty()) {
+    if (cleared(pv1, 3)) {
+      e.set("location", Value());
+    } else if (!txt(pv1, 3, 1, 1).empty()) {
       Value locs = A();
       Value l = O();
       Value lr = O();
-      std::string where = pv1.text(3, 1, 1);
+      std::string where = txt(pv1, 3, 1, 1);
       for (int c : {2, 3})
-        if (!pv1.text(3, 1, c).empty()) where += " " + pv1.text(3, 1, c);
+        if (!txt(pv1, 3, 1, c).empty()) where += " " + txt(pv1, 3, 1, c);
       lr.set("display", S(where));
       l.set("location", std::move(lr));
       locs.push(std::move(l));
@@ -386,25 +458,25 @@ class Mapper {
 
   void respect() {
     hl7v2::Segment obr = m_.first("OBR");
-    if (!obr || obr.text(3).empty()) {
+    if (!obr || txt(obr, 3).empty()) {
       reject("OBR-3", "a ReSPECT form without its form id (OBR-3)", "hl7.required");
       return;
     }
-    if (obr.text(4, 1, 1) != "1382601000000107")
+    if (txt(obr, 4, 1, 1) != "1382601000000107")
       warn("OBR-4", "the form is not coded as a ReSPECT form (SNOMED 1382601000000107)",
            "hl7.unexpected-form");
     Value cp = O();
     cp.set("resourceType", S("CarePlan"));
-    cp.set("id", S(ingest::derivedId("CarePlan", ods_, obr.text(3))));
+    cp.set("id", S(ingest::derivedId("CarePlan", ods_, txt(obr, 3))));
     Value ext = A();
     Value acts = A();
     std::string clinician;
     for (const hl7v2::Segment& obx : m_.all("OBX")) {
-      if (obx.text(11) == "D") continue;  // deleted in a correction
-      std::string item = obx.text(3, 1, 1);
+      if (txt(obx, 11) == "D") continue;  // deleted in a correction
+      std::string item = txt(obx, 3, 1, 1);
       std::string where = "OBX[" + std::to_string(obx.sequence()) + "]";
-      if (clinician.empty() && !obx.text(16, 1, 2).empty())
-        clinician = obx.text(16, 1, 3) + " " + obx.text(16, 1, 2);
+      if (clinician.empty() && !txt(obx, 16, 1, 2).empty())
+        clinician = txt(obx, 16, 1, 3) + " " + txt(obx, 16, 1, 2);
       auto activity = [&](const char* code, const char* display, std::optional<Value> value,
                           const std::string& description) {
         Value detail = O();
@@ -419,26 +491,26 @@ class Mapper {
         acts.push(std::move(a));
       };
       if (item == "CPR") {
-        std::string v = obx.text(5, 1, 1);
+        std::string v = txt(obx, 5, 1, 1);
         activity("resuscitation", "Resuscitation (CPR) decision",
-                 ingest::codeableConcept(translate("acute-cpr", v, where + "-5"), obx.text(5, 1, 2)),
+                 ingest::codeableConcept(translate("acute-cpr", v, where + "-5"), txt(obx, 5, 1, 2)),
                  "");
       } else if (item == "PPD") {
-        std::string v = obx.text(5, 1, 1);
+        std::string v = txt(obx, 5, 1, 1);
         activity("preferred-place-of-death-1", "Preferred place of death, first choice",
-                 ingest::codeableConcept(translate("acute-place", v, where + "-5"), obx.text(5, 1, 2)),
+                 ingest::codeableConcept(translate("acute-place", v, where + "-5"), txt(obx, 5, 1, 2)),
                  "");
       } else if (item == "ESCAL") {
-        activity("treatment-escalation", "Treatment escalation", std::nullopt, obx.text(5));
+        activity("treatment-escalation", "Treatment escalation", std::nullopt, txt(obx, 5));
       } else if (item == "REVIEW") {
-        std::string d = fhirDateTime(obx.text(5));
+        std::string d = fhirDateTime(txt(obx, 5));
         if (d.size() == 10)
           ext.push(extension(sd("acp-review-date"), "valueDate", S(d)));
         else
           warn(where + "-5", "review date is not a date (YYYYMMDD)", "hl7.invalid-date");
       } else if (item == "PRIORITY") {
         activity("priority", "Priority of care (ReSPECT scale)", std::nullopt,
-                 obx.text(5) + " on the ReSPECT scale (0 = prolonging life, 10 = comfort)");
+                 txt(obx, 5) + " on the ReSPECT scale (0 = prolonging life, 10 = comfort)");
       } else {
         warn(where + "-3", "observation \"" + item + "\" is not part of the ReSPECT interface and was not used",
              "hl7.unused-observation");
@@ -449,7 +521,7 @@ class Mapper {
     Value ids = A();
     Value id = O();
     id.set("system", S(ingest::localIdentifierSystem(ods_) + "/respect"));
-    id.set("value", S(obr.text(3)));
+    id.set("value", S(txt(obr, 3)));
     ids.push(std::move(id));
     cp.set("identifier", std::move(ids));
     cp.set("status", S("active"));
@@ -458,9 +530,9 @@ class Mapper {
     cat.push(concept(ingest::kSnomedSystem, "1382601000000107", "ReSPECT form"));
     cat.push(concept(ingest::kSnomedSystem, "736366004", "Advance care plan"));
     cp.set("category", std::move(cat));
-    cp.set("title", S(obr.text(25) == "C" ? "ReSPECT form (corrected)" : "ReSPECT form"));
+    cp.set("title", S(txt(obr, 25) == "C" ? "ReSPECT form (corrected)" : "ReSPECT form"));
     cp.set("subject", ref("Patient", patientId_));
-    std::string made = fhirDateTime(obr.text(7));
+    std::string made = fhirDateTime(txt(obr, 7));
     if (!made.empty()) cp.set("created", S(made));
     Value author = odsRef(ods_);
     if (!clinician.empty()) author.set("display", S(clinician));
@@ -491,6 +563,12 @@ ingest::MappedRecord AcutePartner::mapMessage(const hl7v2::Message& msg,
   out.recordId = msg.header().controlId;
   out.content = std::string(msg.bytes());
   out.overlayTypes = {"Patient", "Encounter"};  // a field not sent is unchanged
+  // MSH-10 is unique per sender (MSH-3 application at MSH-4 facility): a resend is
+  // recognised by it and never applied twice.
+  const hl7v2::Header& h = msg.header();
+  if (!h.controlId.empty())
+    out.deliveryKey = "hl7v2|" + h.sendingApplication.namespaceId + "|" +
+                      h.sendingFacility.namespaceId + "|" + h.controlId;
   Mapper(msg, ods, maps_, out).run();
   return out;
 }

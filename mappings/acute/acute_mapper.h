@@ -2,13 +2,15 @@
 // AcutePartner, the PartnerMapper for HL7 v2 messages (POST /$ingest/hl7v2 now; the MLLP
 // listener uses the same mapper). docs/mappings/acute.md has the field-by-field table.
 //
-// One message = one record (record id = MSH-10). Mapped now: ADT A01 A02 A03 A04 A05 A08
-// (Patient + the spell's Encounter, keyed by PV1-19), A11 (that Encounter entered-in-error),
-// A13 (back in progress, discharge removed), A28 A31 (Patient), ORU^R01 ReSPECT (Patient +
-// CarePlan keyed by OBR-3). A40 is rejected with hl7.unsupported-event until merging is
-// built: it is kept as a failure and can be replayed then. A message that cannot be parsed is a
-// document-level failure (the MLLP answer is AR); a message whose content cannot be used is a
-// rejected record (AE). The Patient's id derives from the hospital number (PID-3 type MR).
+// One message = one record (record id = MSH-10; delivery key = MSH-3|MSH-4|MSH-10, so a
+// resend is never applied twice). Mapped: ADT A01 A02 A03 A04 A05 A08 (Patient + the spell's
+// Encounter, keyed by PV1-19), A11 (that Encounter entered-in-error), A13 (back in progress,
+// discharge removed), A28 A31 (Patient), A40 (Patient from PID plus a merge of the MRG-1
+// duplicate into it, applied by IngestService), ORU^R01 ReSPECT (Patient + CarePlan keyed by
+// OBR-3). Patient and Encounter are overlays: a field not sent leaves the stored value, the
+// explicit null `""` removes it. A message that cannot be parsed is a document-level failure
+// (the MLLP answer is AR); a message whose content cannot be used is a rejected record (AE).
+// The Patient's id derives from the hospital number (PID-3 type MR).
 // Thread-safety: immutable after construction.
 #pragma once
 

@@ -41,7 +41,7 @@ hl7v2::ErrorList errorsOf(const IssueList& issues) {
 }  // namespace
 
 std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer) {
-  (void)peer;  // resends are recognised by content: derived ids make them "unchanged"
+  (void)peer;  // resends are recognised by sender + MSH-10 (MappedRecord::deliveryKey)
   hl7v2::AckOptions options;
   hl7v2::ParseResult parsed = hl7v2::parse(message);
   if (!parsed.ok()) {
@@ -59,7 +59,7 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
                                  issues);
     return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errorsOf(issues), options);
   }
-  std::vector<RecordOutcome> outcomes = ingest_->commit(push);
+  std::vector<RecordOutcome> outcomes = ingest_->commitGrouped(push);
   for (const RecordOutcome& o : outcomes) {
     if (o.result != RecordOutcome::Result::kRejected) continue;
     for (const Issue& i : o.issues.issues())

@@ -1,0 +1,238 @@
+// HL7 v2 merges (ADT^A40), resends recognised by MSH-10, and explicit nulls, through
+// POST /$ingest/hl7v2 against a real gateway and SQLite store.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+#include "gateway/ingest/source_ids.h"
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+std::string message(std::initializer_list<std::string> segments) {
+  std::string out;
+  for (const std::string& s : segments) out += s + "\r";
+  return out;
+}
+
+std::string msh(const std::string& type, const std::string& controlId, const std::string& time,
+                const std::string& app = "PAS") {
+  return "MSH|^~\\&|" + app + "|RX8|ACPGW|NORTHSHIRE|" + time + "||" + type + "|" + controlId +
+         "|P|2.4|||AL|NE||UNICODE UTF-8";
+}
+
+// A patient with hospital number `mrn` and (optionally) an NHS number.
+std::string pid(const std::string& mrn, const std::string& nhs = "",
+                const std::string& tail = "") {
+  std::string ids = (nhs.empty() ? "" : nhs + "^^^NHS^NH~") + mrn + "^^^RX8^MR";
+  return "PID|1||" + ids + "||Hartley^Amelia^Rose^^Miss||20150314|F" + tail;
+}
+
+std::string admission(const std::string& controlId, const std::string& mrn,
+                      const std::string& visit, const std::string& nhs = "") {
+  return message({msh("ADT^A01^ADT_A01", controlId, "20261001090000"),
+                  "EVN|A01|20261001090000", pid(mrn, nhs),
+                  "PV1|1|I|WARD3^B2^1^RX8|22|||C4567890^Roe^Sarah^^^Dr||420||||19||||||" + visit +
+                      "|||||||||||||||||||||||||20261001085000"});
+}
+
+std::string respect(const std::string& controlId, const std::string& mrn, const std::string& form) {
+  return message({msh("ORU^R01^ORU_R01", controlId, "20261002120000", "EPR"), pid(mrn),
+                  "OBR|1||" + form +
+                      "|1382601000000107^ReSPECT form^SCT|||20261002113000||||||||||||||||||F",
+                  "OBX|1|CWE|CPR^CPR recommendation^L||450476008^Not for attempted CPR^SCT||||||F"});
+}
+
+std::string mergeMessage(const std::string& controlId, const std::string& survivor,
+                         const std::string& duplicate, const std::string& nhs = "") {
+  return message({msh("ADT^A40^ADT_A39", controlId, "20261005100000"), "EVN|A40|20261005100000",
+                  pid(survivor, nhs), "MRG|" + duplicate + "^^^RX8^MR"});
+}
+
+HttpResult send(TestServer& server, const std::string& m) {
+  return server.request("POST", "/$ingest/hl7v2", m, {{"Content-Type", "application/hl7-v2"}});
+}
+
+std::string outcomeOf(const HttpResult& r, std::vector<std::string>* codes = nullptr) {
+  std::string outcome;
+  const json::Value* params = r.json.find("parameter");
+  if (!params) return "no answer: " + r.body;
+  for (const json::Value& p : params->items()) {
+    if (p.getString("name") != "record") continue;
+    for (const json::Value& part : p.find("part")->items()) {
+      if (part.getString("name") == "outcome") outcome = part.getString("valueCode");
+      if (part.getString("name") == "issues" && codes)
+        for (const json::Value& i : part.find("resource")->find("issue")->items())
+          codes->push_back(i.find("details")->find("coding")->items()[0].getString("code"));
+    }
+  }
+  return outcome;
+}
+
+bool has(const std::vector<std::string>& codes, const std::string& code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+std::string patientId(const std::string& mrn) { return ingest::derivedId("Patient", "RX8", mrn); }
+
+size_t count(TestServer& server, const std::string& query) {
+  HttpResult r = server.get(query);
+  const json::Value* entries = r.json.find("entry");
+  return entries ? entries->items().size() : 0;
+}
+
+std::string linkOf(const json::Value& patient, std::string* type = nullptr) {
+  const json::Value* links = patient.find("link");
+  if (!links || links->items().size() != 1) return "";
+  if (type) *type = links->items()[0].getString("type");
+  return links->items()[0].find("other")->getString("reference");
+}
+
+TEST(AcuteMerge, A40MovesTheDuplicatesDataToTheSurvivorAndLinksThem) {
+  TestServer server;
+  const std::string dup = patientId("M654321"), survivor = patientId("M123456");
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001"))), "stored");
+  ASSERT_EQ(outcomeOf(send(server, respect("EPR1", "M654321", "RSP-1"))), "stored");
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS2", "M123456", "S002", "9992530820"))), "stored");
+  ASSERT_EQ(count(server, "/Encounter?subject=Patient/" + dup), 1u);
+
+  std::vector<std::string> codes;
+  ASSERT_EQ(outcomeOf(send(server, mergeMessage("PAS3", "M123456", "M654321")), &codes), "stored");
+  EXPECT_TRUE(has(codes, "ingest.merged"));
+  // Nothing refers to the duplicate any more; the survivor has both spells and the plan.
+  EXPECT_EQ(count(server, "/Encounter?subject=Patient/" + dup), 0u);
+  EXPECT_EQ(count(server, "/CarePlan?subject=Patient/" + dup), 0u);
+  EXPECT_EQ(count(server, "/Encounter?subject=Patient/" + survivor), 2u);
+  EXPECT_EQ(count(server, "/CarePlan?subject=Patient/" + survivor), 1u);
+  // The duplicate stays (its hospital number still finds it) but points to the survivor.
+  HttpResult d = server.get("/Patient/" + dup);
+  ASSERT_EQ(d.status, 200);
+  std::string type;
+  EXPECT_EQ(linkOf(d.json, &type), "Patient/" + survivor);
+  EXPECT_EQ(type, "replaced-by");
+  EXPECT_EQ(d.json.find("active")->text(), "false");
+  HttpResult s = server.get("/Patient/" + survivor);
+  EXPECT_EQ(linkOf(s.json, &type), "Patient/" + dup);
+  EXPECT_EQ(type, "replaces");
+  // One Provenance names every version the merge wrote.
+  HttpResult prov = server.get("/Provenance?_count=100");
+  size_t targets = 0;
+  for (const json::Value& e : prov.json.find("entry")->items())
+    if (e.find("resource")->find("target")->items().size() > targets)
+      targets = e.find("resource")->find("target")->items().size();
+  EXPECT_EQ(targets, 4u);  // survivor, duplicate, the spell and the plan
+
+  // The merge resent (a lost ACK): answered without a second write.
+  std::string before = server.get("/Patient/" + dup).json.find("meta")->getString("versionId");
+  codes.clear();
+  EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS3", "M123456", "M654321")), &codes),
+            "unchanged");
+  EXPECT_TRUE(has(codes, "ingest.resent"));
+  // The same merge under a new control id: nothing left to move, nothing written either.
+  EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS4", "M123456", "M654321"))), "unchanged");
+  EXPECT_EQ(server.get("/Patient/" + dup).json.find("meta")->getString("versionId"), before);
+}
+
+TEST(AcuteMerge, TwoPatientsWithDifferentNhsNumbersAreNeverMerged) {
+  TestServer server;
+  const std::string dup = patientId("M654321");
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001", "9990548609"))), "stored");
+  std::vector<std::string> codes;
+  EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS2", "M123456", "M654321", "9992530820")),
+                      &codes),
+            "rejected");
+  EXPECT_TRUE(has(codes, "ingest.merge-conflict"));
+  // Nothing was written: the duplicate keeps its spell, the survivor does not exist.
+  EXPECT_EQ(count(server, "/Encounter?subject=Patient/" + dup), 1u);
+  EXPECT_EQ(server.get("/Patient/" + patientId("M123456")).status, 404);
+  // Kept for the integration team to look at.
+  EXPECT_NE(server.get("/$ingest/failures").body.find("PAS2"), std::string::npos);
+}
+
+TEST(AcuteMerge, TheSurvivorTakesTheDuplicatesNhsNumberWhenItHasNone) {
+  TestServer server;
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001", "9992530820"))), "stored");
+  ASSERT_EQ(outcomeOf(send(server, mergeMessage("PAS2", "M123456", "M654321"))), "stored");
+  HttpResult found =
+      server.get("/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9992530820&active:not=false");
+  ASSERT_EQ(found.json.find("entry")->items().size(), 1u) << found.body;
+  EXPECT_EQ(found.json.find("entry")->items()[0].find("resource")->getString("id"),
+            patientId("M123456"));
+}
+
+TEST(AcuteMerge, MalformedMergesAreRejectedAndAnUnknownDuplicateIsSaid) {
+  TestServer server;
+  std::vector<std::string> codes;
+  std::string noMrg = message({msh("ADT^A40^ADT_A39", "PAS1", "20261005100000"), pid("M123456")});
+  EXPECT_EQ(outcomeOf(send(server, noMrg), &codes), "rejected");
+  EXPECT_TRUE(has(codes, "hl7.required"));
+  codes.clear();
+  EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS2", "M123456", "M123456")), &codes), "rejected");
+  EXPECT_TRUE(has(codes, "hl7.invalid-merge"));
+  codes.clear();
+  EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS3", "M123456", "M999999")), &codes), "stored");
+  EXPECT_TRUE(has(codes, "ingest.merge-unknown-duplicate"));
+  EXPECT_EQ(server.get("/Patient/" + patientId("M999999")).status, 404);
+}
+
+TEST(AcuteResend, ARepeatedControlIdFromTheSameSenderIsNeverAppliedTwice) {
+  TestServer server;
+  const std::string id = patientId("M123456");
+  std::string a01 = admission("PAS1", "M123456", "S001");
+  ASSERT_EQ(outcomeOf(send(server, a01)), "stored");
+  // Someone corrects the name through the API; the old message arrives again (its ACK was
+  // lost): it must not undo the correction.
+  HttpResult p = server.get("/Patient/" + id);
+  json::Value patient = p.json;
+  patient.erase("meta");
+  patient.find("name")->items()[0].set("family", json::Value::makeString("Hartley-Jones"));
+  ASSERT_EQ(server.put("/Patient/" + id, json::write(patient)).status, 200);
+  std::vector<std::string> codes;
+  EXPECT_EQ(outcomeOf(send(server, a01), &codes), "unchanged");
+  EXPECT_TRUE(has(codes, "ingest.resent"));
+  EXPECT_EQ(server.get("/Patient/" + id).json.find("name")->items()[0].getString("family"),
+            "Hartley-Jones");
+  // The same control id from another sending application is another message.
+  std::string other = a01;
+  other.replace(other.find("|PAS|"), 5, "|EPR|");
+  EXPECT_EQ(outcomeOf(send(server, other)), "stored");
+}
+
+TEST(AcuteNulls, AnExplicitNullRemovesTheValueAndAnAbsentFieldKeepsIt) {
+  TestServer server;
+  const std::string id = patientId("M123456");
+  std::string a28 = message({msh("ADT^A28^ADT_A05", "PAS1", "20261001090000"),
+                             "EVN|A28|20261001090000",
+                             pid("M123456", "", "|||12 Orchard Way^^Northby^^NB3 4QT||07700 900123"),
+                             "PD1|||Castle Street Surgery^^X81001"});
+  ASSERT_EQ(outcomeOf(send(server, a28)), "stored");
+  json::Value p = server.get("/Patient/" + id).json;
+  ASSERT_NE(p.find("telecom"), nullptr);
+  ASSERT_NE(p.find("address"), nullptr);
+  ASSERT_NE(p.find("generalPractitioner"), nullptr);
+  // A31: the phone number deleted (""), the address not sent, the practice deleted.
+  std::string a31 = message({msh("ADT^A31^ADT_A05", "PAS2", "20261002090000"),
+                             "EVN|A31|20261002090000", pid("M123456", "", "|||||\"\""),
+                             "PD1|||\"\""});
+  std::vector<std::string> codes;
+  ASSERT_EQ(outcomeOf(send(server, a31), &codes), "stored");
+  p = server.get("/Patient/" + id).json;
+  EXPECT_EQ(p.find("telecom"), nullptr);
+  EXPECT_EQ(p.find("generalPractitioner"), nullptr);
+  ASSERT_NE(p.find("address"), nullptr);
+  EXPECT_EQ(p.find("address")->items()[0].getString("postalCode"), "NB3 4QT");
+}
+
+TEST(AcuteSegments, SegmentsOutsideTheInterfaceAreReported) {
+  TestServer server;
+  std::string a28 = message({msh("ADT^A28^ADT_A05", "PAS1", "20261001090000"),
+                             "EVN|A28|20261001090000", pid("M123456"), "AL1|1||PEANUT",
+                             "ZXY|1|local", "ZXY|2|local"});
+  std::vector<std::string> codes;
+  ASSERT_EQ(outcomeOf(send(server, a28), &codes), "stored");
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "hl7.unused-segment"), 2);  // AL1, ZXY once
+}
+
+}  // namespace
+}  // namespace acp::testing
