@@ -26,7 +26,18 @@ class Mapper {
     if (!p_.caseload.team.empty()) out_.resources.push_back(caseload());
     size_t i = 0;
     for (const CarePlan& cp : p_.carePlans) carePlan(cp, i++);
-    for (const Contact& c : p_.contacts) out_.resources.push_back(encounter(c));
+    size_t n = 0;
+    for (const Contact& c : p_.contacts) {
+      out_.resources.push_back(encounter(c));
+      // The visit's free-text note may hold clinical detail; an R4 Encounter has nowhere to
+      // carry it, so it is said, never dropped silently.
+      if (c.text && !c.text->empty())
+        out_.issues.warning("informational", base_ + ".Contact[" + std::to_string(n) + "]",
+                            "the contact's free-text note is not mapped (an Encounter has no "
+                            "note); it stays in the trust's record",
+                            "community.unused-text");
+      ++n;
+    }
   }
 
  private:

@@ -40,6 +40,9 @@ TEST(CommunityIngest, TheExampleIsStoredOnceAndFoundByNhsNumber) {
   ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
   ASSERT_EQ(outcomes(r).size(), 1u);
   EXPECT_EQ(outcomes(r)[0], std::make_pair(std::string("C-77120"), std::string("stored")));
+  // The visit's free-text note has nowhere to go in an Encounter: said, not dropped silently.
+  EXPECT_NE(r.body.find("community.unused-text"), std::string::npos);
+  EXPECT_NE(r.body.find("CommunityExport.Patient[0].Contact[0]"), std::string::npos);
   EXPECT_EQ(outcomes(push(server, example()))[0].second, "unchanged");
   HttpResult plans = server.get(
       "/CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9992530820");
