@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gateway/core/ids.h"
+#include "gateway/ingest/overlay.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
 
@@ -259,38 +260,52 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   std::vector<json::Value> finals;
   finals.reserve(record.resources.size());
   for (const json::Value& res : record.resources) {
-    json::Value out = res;
     const std::string& type = res.getString("resourceType");
+    const std::string& id = res.getString("id");
     std::string order = sourceOrder(res);
     bool overlay = record.overlayTypes.count(type) > 0;
+    json::Value current;
     if (overlay || !order.empty()) {
-      auto cur = tx.read(type, res.getString("id"));
-      json::Value current;
+      auto cur = tx.read(type, id);
       json::ParseError err;
-      if (cur.isOk() && json::parse(cur->json, current, err) && current.isObject()) {
-        // Clinical safety: data older than what is stored (an earlier plan version, an
-        // admission arriving after its discharge) is never laid over newer data.
-        std::string stored = sourceOrder(current);
-        if (!order.empty() && !stored.empty() && order < stored) {
+      if (!cur.isOk() || !json::parse(cur->json, current, err) || !current.isObject())
+        current = json::Value();
+    }
+    // Clinical safety: data older than what is stored (an earlier plan version, an admission
+    // arriving after its discharge) never overwrites newer data. A partial (overlay) record
+    // may still fill elements the stored version lacks.
+    std::string stored = current.isObject() ? sourceOrder(current) : "";
+    if (!order.empty() && !stored.empty() && order < stored) {
+      std::vector<std::string> filled;
+      if (overlay) {
+        json::Value gapsFilled = fillGaps(current, res, filled);
+        if (!filled.empty()) {
+          std::string list;
+          for (const std::string& f : filled) list += (list.empty() ? "" : ", ") + f;
           o.issues.warning("informational", type,
-                           type + " " + res.getString("id") +
-                               ": the stored version is newer than this record's; not applied",
+                           type + " " + id + ": the stored version is newer than this record's; "
+                           "only what it lacked was taken (" + list + ")",
                            "ingest.stale");
+          finals.push_back(std::move(gapsFilled));
           continue;
         }
-        if (overlay)
-          for (const auto& [k, v] : current.members()) {
-            if (k == "meta" || out.find(k)) continue;
-            out.set(k, v);
-          }
       }
+      o.issues.warning("informational", type,
+                       type + " " + id + ": the stored version is newer than this record's; not applied",
+                       "ingest.stale");
+      continue;
     }
-    // A member set to null by the mapper is an explicit removal (it also stopped the overlay
-    // from keeping the stored value).
-    auto& members = out.members();
-    members.erase(std::remove_if(members.begin(), members.end(),
-                                 [](const json::Value::Member& m) { return m.second.isNull(); }),
-                  members.end());
+    json::Value out;
+    if (overlay) {
+      std::set<std::string> objects;
+      for (const std::string& path : record.overlayObjects)
+        if (path.compare(0, type.size() + 1, type + ".") == 0) objects.insert(path.substr(type.size() + 1));
+      auto d = record.defaults.find(type + "/" + id);
+      out = layOver(res, current, objects, d == record.defaults.end() ? nullptr : &d->second);
+    } else {
+      out = res;
+      stripNulls(out);  // a member set to null is an explicit removal
+    }
     finals.push_back(std::move(out));
   }
   for (const MappedRecord::PatientMerge& m : record.merges) {

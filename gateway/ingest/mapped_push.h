@@ -8,6 +8,7 @@
 // maps to the same resources. Plain data; no thread-safety concerns.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct MappedRecord {
   // field not sent is unchanged); a top-level member set to JSON null removes the element.
   // Exports that always send the whole record leave it empty.
   std::set<std::string> overlayTypes;
+  // For overlay types: object elements merged one level down (e.g. "Encounter.period": a
+  // start sent alone keeps the stored end), and members used only when neither the record
+  // nor the stored version has them (key "Type/id", value an object, e.g. an Encounter's
+  // status when an update message is the first news of a spell). See overlay.h.
+  std::set<std::string> overlayObjects;
+  std::map<std::string, json::Value> defaults;
   // The record alone as a document of the partner's format (what is kept when the record is
   // rejected, and replayed later); "" when the partner cannot isolate records.
   std::string content;

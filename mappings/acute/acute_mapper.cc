@@ -181,13 +181,42 @@ class Mapper {
   void warn(const std::string& where, const std::string& msg, const std::string& code) {
     out_.issues.warning("value", where, msg, code);
   }
+  // The code's translation; when there is none, a warning saying what becomes of the value
+  // (`fallback`: by default it is kept as text, which the caller must then do).
   std::optional<ingest::Coding> translate(const char* map, const std::string& code,
-                                          const std::string& where) {
+                                          const std::string& where,
+                                          const char* fallback = "kept as text") {
     if (code.empty()) return std::nullopt;
     auto c = maps_.translate(map, code);
-    if (!c) warn(where, "code \"" + code + "\" has no translation in " + map + "; kept as text",
+    if (!c) warn(where, "code \"" + code + "\" has no translation in " + map + "; " + fallback,
                  "hl7.unmapped-code");
     return c;
+  }
+  // A CodeableConcept for a coded value: the translation when there is one, the sender's
+  // display (else its code) as text, so an unknown code is never lost.
+  Value coded(const char* map, const std::string& code, const std::string& display,
+              const std::string& where) {
+    auto c = translate(map, code, where);
+    return ingest::codeableConcept(c, display.empty() && !c ? code : display);
+  }
+  // A clinician from an XCN (`C4567890^Roe^Sarah^^^Dr`): a Practitioner by GMC number (the
+  // consultant code is "C" + the GMC number) with the name as display.
+  Value clinician(const hl7v2::Segment& s, int f) {
+    Value r = O();
+    r.set("type", S("Practitioner"));
+    std::string number = txt(s, f, 1, 1);
+    if (number.size() == 8 && number[0] == 'C') number = number.substr(1);
+    if (!number.empty()) {
+      Value id = O();
+      id.set("system", S("https://fhir.hl7.org.uk/Id/gmc-number"));
+      id.set("value", S(number));
+      r.set("identifier", std::move(id));
+    }
+    std::string name = txt(s, f, 1, 6);
+    for (int c : {3, 2})
+      if (!txt(s, f, 1, c).empty()) name += (name.empty() ? "" : " ") + txt(s, f, 1, c);
+    put(r, "display", S(name));
+    return r;
   }
 
   bool patient() {
@@ -199,6 +228,10 @@ class Mapper {
     std::string mrn, nhs;
     for (int r = 1; r <= pid.repetitionCount(3); ++r) {
       std::string type = txt(pid, 3, r, 5);
+      if (type == "MR" && !mrn.empty() && txt(pid, 3, r, 1) != mrn)
+        warn("PID-3", "a second hospital number (" + txt(pid, 3, r, 1) +
+                          ") was not used: the first one identifies the patient",
+             "hl7.unused-identifier");
       if (type == "MR" && mrn.empty()) mrn = txt(pid, 3, r, 1);
       if (type == "NH" && nhs.empty()) nhs = ingest::normaliseNhsNumber(txt(pid, 3, r, 1));
     }
@@ -233,7 +266,9 @@ class Mapper {
           warn("PID-30", "NHS number status found in PID-30 instead of PID-32",
                "hl7.field-position");
         }
-        if (!status.empty()) {
+        if (cleared(pid, 32)) {
+          id.set("extension", Value());  // removed, not kept from the stored identifier
+        } else if (!status.empty()) {
           Value ext = A();
           ext.push(extension(
               "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus",
@@ -271,7 +306,10 @@ class Mapper {
       if (n.members().size() > 1) names.push(std::move(n));
     }
     p.set("name", std::move(names));
-    if (auto g = translate("acute-sex", txt(pid, 8), "PID-8")) p.set("gender", S(g->code));
+    if (!txt(pid, 8).empty()) {
+      auto g = translate("acute-sex", txt(pid, 8), "PID-8", "recorded as gender \"unknown\"");
+      p.set("gender", S(g ? g->code : "unknown"));
+    }
     if (cleared(pid, 8)) p.set("gender", Value());
     p.set("birthDate", S(birth));
     if (!txt(pid, 29).empty()) {
@@ -312,28 +350,38 @@ class Mapper {
       p.set("telecom", std::move(list));
     }
     if (hl7v2::Segment pd1 = m_.first("PD1")) {
+      // PD1-3 the practice (ODS), PD1-4 the GP (GMP code `G1234567^Smith^Anna`).
       std::string gp = txt(pd1, 3, 1, 3);
-      if (cleared(pd1, 3)) {
-        p.set("generalPractitioner", Value());
-      } else if (!gp.empty()) {
+      Value list = A();
+      if (!gp.empty()) {
         Value r = odsRef(gp);
         put(r, "display", S(txt(pd1, 3, 1, 1)));
-        Value list = A();
         list.push(std::move(r));
-        p.set("generalPractitioner", std::move(list));
       }
+      if (!txt(pd1, 4, 1, 1).empty()) {
+        Value r = O();
+        r.set("type", S("Practitioner"));
+        Value id = O();
+        id.set("system", S("https://fhir.hl7.org.uk/Id/gmp-number"));
+        id.set("value", S(txt(pd1, 4, 1, 1)));
+        r.set("identifier", std::move(id));
+        std::string name = txt(pd1, 4, 1, 3);
+        if (!txt(pd1, 4, 1, 2).empty()) name += (name.empty() ? "" : " ") + txt(pd1, 4, 1, 2);
+        put(r, "display", S(name));
+        list.push(std::move(r));
+      }
+      if (cleared(pd1, 3) && list.items().empty())
+        p.set("generalPractitioner", Value());
+      else
+        put(p, "generalPractitioner", std::move(list));
     }
     Value contacts = A();
     for (const hl7v2::Segment& nk1 : m_.all("NK1")) {
       Value c = O();
       std::string rel = txt(nk1, 3, 1, 1);
-      if (auto code = translate("acute-relationship", rel, "NK1-3")) {
+      if (!rel.empty()) {
         Value rels = A();
-        Value cc = O();
-        Value codings = A();
-        codings.push(ingest::codingValue(*code));
-        cc.set("coding", std::move(codings));
-        rels.push(std::move(cc));
+        rels.push(coded("acute-relationship", rel, txt(nk1, 3, 1, 2), "NK1-3"));
         c.set("relationship", std::move(rels));
       }
       std::string name = txt(nk1, 2, 1, 2) + (txt(nk1, 2, 1, 2).empty() ? "" : " ") + txt(nk1, 2, 1, 1);
@@ -388,17 +436,33 @@ class Mapper {
     e.set("identifier", std::move(ids));
     // A11: the admission or registration was sent in error; A13: the discharge was, so the
     // spell goes on (its end and discharge destination are removed: explicit nulls).
+    // The events that define a spell's state say its status; the others (A02 transfer, A08
+    // update) only finish it when they carry the discharge time and otherwise leave the stored
+    // status — a demographic update after discharge never reopens the spell. When such an
+    // event is the first news of a spell, it is in progress (a default, see overlay.h).
+    Value defaults = O();
+    static const std::set<std::string> defining = {"A01", "A03", "A04", "A05", "A11", "A13"};
+    if (trigger == "A13") discharge.clear();
     std::string status = trigger == "A11"   ? "entered-in-error"
                          : trigger == "A13" ? "in-progress"
                          : trigger == "A05" ? "planned"
                          : trigger == "A03" || !discharge.empty() ? "finished"
                                                                   : "in-progress";
-    if (trigger == "A13") discharge.clear();
-    e.set("status", S(status));
-    auto cls = translate("acute-patient-class", txt(pv1, 2), "PV1-2");
-    e.set("class", cls ? ingest::codingValue(*cls)
-                       : ingest::codingValue({"http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                                              "IMP", "inpatient encounter"}));
+    if (defining.count(trigger) || !discharge.empty())
+      e.set("status", S(status));
+    else
+      defaults.set("status", S(status));
+    // Class: PV1-2 translated; an unknown code is said and recorded as unknown (v3 NullFlavor
+    // UNK) rather than guessed; PV1-2 not sent keeps the stored class.
+    static const ingest::Coding unknownClass{"http://terminology.hl7.org/CodeSystem/v3-NullFlavor",
+                                             "UNK", "unknown"};
+    auto cls = translate("acute-patient-class", txt(pv1, 2), "PV1-2", "class recorded as unknown");
+    if (cls)
+      e.set("class", ingest::codingValue(*cls));
+    else if (!txt(pv1, 2).empty())
+      e.set("class", ingest::codingValue(unknownClass));
+    else
+      defaults.set("class", ingest::codingValue(unknownClass));
     if (cleared(pv1, shifted ? 9 : 10)) {
       e.set("serviceType", Value());
     } else if (!txt(pv1, shifted ? 9 : 10).empty()) {
@@ -407,36 +471,30 @@ class Mapper {
       e.set("serviceType", std::move(st));
     }
     e.set("subject", ref("Patient", patientId_));
-    std::string doctor = txt(pv1, 7, 1, 6) + (txt(pv1, 7, 1, 6).empty() ? "" : " ") +
-                         txt(pv1, 7, 1, 3) + " " + txt(pv1, 7, 1, 2);
     if (cleared(pv1, 7)) {
       e.set("participant", Value());
     } else if (!txt(pv1, 7, 1, 2).empty()) {
       Value parts = A();
       Value part = O();
-      Value ind = O();
-      ind.set("display", S(doctor));
-      part.set("individual", std::move(ind));
+      part.set("individual", clinician(pv1, 7));
       parts.push(std::move(part));
       e.set("participant", std::move(parts));
     }
+    // Period: start and end come from two fields, so each is kept when not sent (period is
+    // merged member by member: Encounter.period in overlayObjects).
     Value period = O();
     put(period, "start", S(admit));
     put(period, "end", S(discharge));
+    if (trigger == "A13") period.set("end", Value());  // the discharge was sent in error
     put(e, "period", std::move(period));
+    out_.overlayObjects.insert("Encounter.period");
     std::string to = field(37);
     if (trigger == "A13" || cleared(pv1, shifted ? 36 : 37)) {
       e.set("hospitalization", Value());  // null: remove what the discharge said
-    } else if (trigger == "A03" || !to.empty()) {
+    } else if (!to.empty()) {
       Value hosp = O();
-      if (auto d = translate("acute-discharge-destination", to, "PV1-37")) {
-        Value cc = O();
-        Value codings = A();
-        codings.push(ingest::codingValue(*d));
-        cc.set("coding", std::move(codings));
-        hosp.set("dischargeDisposition", std::move(cc));
-      }
-      put(e, "hospitalization", std::move(hosp));
+      hosp.set("dischargeDisposition", coded("acute-discharge-destination", to, "", "PV1-37"));
+      e.set("hospitalization", std::move(hosp));
     }
     if (cleared(pv1, 3)) {
       e.set("location", Value());
@@ -453,6 +511,8 @@ class Mapper {
       e.set("location", std::move(locs));
     }
     e.set("serviceProvider", odsRef(ods_));
+    if (!defaults.members().empty())
+      out_.defaults["Encounter/" + e.getString("id")] = std::move(defaults);
     out_.resources.push_back(std::move(e));
   }
 
@@ -470,13 +530,12 @@ class Mapper {
     cp.set("id", S(ingest::derivedId("CarePlan", ods_, txt(obr, 3))));
     Value ext = A();
     Value acts = A();
-    std::string clinician;
+    hl7v2::Segment signedBy;  // the first row naming its clinician (OBX-16)
     for (const hl7v2::Segment& obx : m_.all("OBX")) {
       if (txt(obx, 11) == "D") continue;  // deleted in a correction
       std::string item = txt(obx, 3, 1, 1);
       std::string where = "OBX[" + std::to_string(obx.sequence()) + "]";
-      if (clinician.empty() && !txt(obx, 16, 1, 2).empty())
-        clinician = txt(obx, 16, 1, 3) + " " + txt(obx, 16, 1, 2);
+      if (!signedBy && !txt(obx, 16, 1, 2).empty()) signedBy = obx;
       auto activity = [&](const char* code, const char* display, std::optional<Value> value,
                           const std::string& description) {
         Value detail = O();
@@ -493,12 +552,12 @@ class Mapper {
       if (item == "CPR") {
         std::string v = txt(obx, 5, 1, 1);
         activity("resuscitation", "Resuscitation (CPR) decision",
-                 ingest::codeableConcept(translate("acute-cpr", v, where + "-5"), txt(obx, 5, 1, 2)),
+                 coded("acute-cpr", v, txt(obx, 5, 1, 2), where + "-5"),
                  "");
       } else if (item == "PPD") {
         std::string v = txt(obx, 5, 1, 1);
         activity("preferred-place-of-death-1", "Preferred place of death, first choice",
-                 ingest::codeableConcept(translate("acute-place", v, where + "-5"), txt(obx, 5, 1, 2)),
+                 coded("acute-place", v, txt(obx, 5, 1, 2), where + "-5"),
                  "");
       } else if (item == "ESCAL") {
         activity("treatment-escalation", "Treatment escalation", std::nullopt, txt(obx, 5));
@@ -534,9 +593,16 @@ class Mapper {
     cp.set("subject", ref("Patient", patientId_));
     std::string made = fhirDateTime(txt(obr, 7));
     if (!made.empty()) cp.set("created", S(made));
-    Value author = odsRef(ods_);
-    if (!clinician.empty()) author.set("display", S(clinician));
-    cp.set("author", std::move(author));
+    // The clinician who recorded the form is its author (by GMC number); the hospital
+    // contributes it.
+    if (signedBy) {
+      cp.set("author", clinician(signedBy, 16));
+      Value contributors = A();
+      contributors.push(odsRef(ods_));
+      cp.set("contributor", std::move(contributors));
+    } else {
+      cp.set("author", odsRef(ods_));
+    }
     put(cp, "activity", std::move(acts));
     out_.resources.push_back(std::move(cp));
   }
