@@ -18,6 +18,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/mllp_listener.h"
+#include "gateway/profile/profile_validator.h"
 #include "mappings/acute/acute_mapper.h"
 #include "mappings/acute/hl7_feed.h"
 #include "mappings/community/community_mapper.h"
@@ -101,6 +102,14 @@ Status Gateway::start() {
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
   auto ingest = ingest_ = std::make_shared<ingest::IngestService>(
       model_, store_, std::dynamic_pointer_cast<store::FailureLog>(store_));
+  // Profiles: the project's (conformance/acp) and UK Core's (conformance/ukcore), next to r4.
+  std::string root = dir;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  root = root.substr(0, root.rfind('/'));
+  auto registry = profile::ProfileRegistry::load(model_, {root + "/acp", root + "/ukcore"});
+  if (!registry.isOk()) return registry.status();
+  profiles_ = registry.value();
+  ingest->setProfiles(std::make_shared<profile::ProfileValidator>(profiles_));
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
   if (!hospice.isOk()) return hospice.status();

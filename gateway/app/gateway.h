@@ -1,5 +1,5 @@
-// Gateway — everything that runs, wired together from Options: the model, the store, the
-// FHIR service and the HTTP listener. Only app/ knows the concrete types (the store
+// Gateway — everything that runs, wired together from Options: the model, the profiles, the
+// store, the FHIR service, partner ingest and the HTTP and MLLP listeners. Only app/ knows the concrete types (the store
 // implementation, the served types). Used by main() and by the integration tests, which
 // start a real Gateway on port 0.
 // Thread-safety: start()/stop() from one thread.
@@ -23,6 +23,9 @@ class HttpServer;
 }
 namespace acp::ingest {
 class IngestService;
+}
+namespace acp::profile {
+class ProfileRegistry;
 }
 namespace acp::mllp {
 class MllpListener;
@@ -53,6 +56,7 @@ class Gateway {
   Options options_;
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<const profile::ProfileRegistry> profiles_;  // conformance/acp + ukcore
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<ingest::IngestService> ingest_;

@@ -4,6 +4,8 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
+
+#include "gateway/ingest/profiles.h"
 #include "gateway/search/index.h"
 
 namespace acp::http {
@@ -59,6 +61,10 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     r.set("interaction", codeList({"read", "vread", "update", "delete", "history-instance",
                                    "history-type", "create", "search-type"},
                                   "code"));
+    // What partner ingest writes claims and is validated against (ingest/profiles.h).
+    json::Value profiles = json::Value::makeArray();
+    for (const std::string& url : ingest::supportedProfiles(type)) profiles.push(str(url));
+    if (!profiles.items().empty()) r.set("supportedProfile", std::move(profiles));
     r.set("versioning", str("versioned-update"));
     r.set("readHistory", json::Value::makeBool(true));
     r.set("updateCreate", json::Value::makeBool(true));

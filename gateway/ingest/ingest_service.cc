@@ -5,6 +5,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/ingest/overlay.h"
+#include "gateway/ingest/profiles.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
 
@@ -306,6 +307,7 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       out = res;
       stripNulls(out);  // a member set to null is an explicit removal
     }
+    claimProfiles(out);
     finals.push_back(std::move(out));
   }
   for (const MappedRecord::PatientMerge& m : record.merges) {
@@ -317,7 +319,11 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     }
   }
   bool valid = true;
-  for (const json::Value& res : finals) valid = validator_.validate(res, o.issues) && valid;
+  for (const json::Value& res : finals) {
+    bool ok = validator_.validate(res, o.issues);
+    if (ok && profiles_) ok = profiles_->validateClaimed(res, o.issues);
+    valid = valid && ok;
+  }
   if (!valid) {
     o.result = RecordOutcome::Result::kRejected;
     return finish(o);

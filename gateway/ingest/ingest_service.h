@@ -29,6 +29,7 @@
 #include "gateway/ingest/mapped_push.h"
 #include "gateway/model/model.h"
 #include "gateway/model/validator.h"
+#include "gateway/profile/profile_validator.h"
 #include "gateway/store/failure_log.h"
 #include "gateway/store/resource_store.h"
 
@@ -73,6 +74,11 @@ class IngestService {
                 std::shared_ptr<store::FailureLog> failures = nullptr);
 
   void addPartner(std::shared_ptr<const PartnerMapper> mapper);
+  // Profile validation (before use): every resource written gets meta.profile from
+  // profiles.h and must be valid against those profiles too; without it only R4 is checked.
+  void setProfiles(std::shared_ptr<const profile::ProfileValidator> profiles) {
+    profiles_ = std::move(profiles);
+  }
   const PartnerMapper* partner(const std::string& name) const;
   std::vector<std::string> partnerNames() const;
 
@@ -126,6 +132,7 @@ class IngestService {
   std::shared_ptr<store::ResourceStore> store_;
   std::shared_ptr<store::FailureLog> failures_;
   model::Validator validator_;
+  std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::vector<std::shared_ptr<const PartnerMapper>> partners_;
 
   // Group commit (commitGrouped): waiting calls, and whether one of them is committing.

@@ -256,6 +256,18 @@ TEST_P(GoldenCase, Matches) {
   ingest::IngestService service(model, sqlite, sqlite);
   service.addPartner(partner);
   model::Validator validator(model);
+  // The profiles the gateway loads (conformance/acp and conformance/ukcore): ingest validates
+  // against them, and every stored resource is checked again here.
+  static const std::shared_ptr<const profile::ProfileRegistry> registry = [&] {
+    auto r = profile::ProfileRegistry::load(
+        model, {std::string(ACP_SOURCE_DIR) + "/conformance/acp",
+                std::string(ACP_SOURCE_DIR) + "/conformance/ukcore"});
+    EXPECT_TRUE(r.isOk()) << r.status().message();
+    return r.isOk() ? r.value() : nullptr;
+  }();
+  ASSERT_NE(registry, nullptr);
+  auto profiles = std::make_shared<profile::ProfileValidator>(registry);
+  service.setProfiles(profiles);
 
   // Every push, as the partner's answer would carry it (gateway/http/ingest_endpoint.cc): the
   // outcome Parameters with document-level issues first, or the OperationOutcome of a
@@ -317,6 +329,9 @@ TEST_P(GoldenCase, Matches) {
     IssueList issues;
     EXPECT_TRUE(validator.validate(r, issues, type))
         << ref << " is not valid R4:\n" << issuesText(issues) << json::write(r, true);
+    IssueList profileIssues;
+    EXPECT_TRUE(profiles->validateClaimed(r, profileIssues))
+        << ref << " is not valid against its profiles:\n" << issuesText(profileIssues);
     normaliseResource(r);
     if (type == "Provenance") provenanceIds.push_back(id);
     resources.set(ref, std::move(r));

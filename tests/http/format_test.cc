@@ -70,6 +70,10 @@ TEST(Metadata, CapabilityStatementIsValidAndListsWhatIsServed) {
     for (const auto& p : res.find("searchParam")->items())
       patientParam |= p.getString("name") == "patient" && p.getString("type") == "reference";
     EXPECT_TRUE(patientParam);
+    // The profiles partner ingest claims and validates against.
+    const json::Value* profiles = res.find("supportedProfile");
+    ASSERT_NE(profiles, nullptr);
+    EXPECT_EQ(profiles->items()[0].text(), "https://acp-gateway.nhs.uk/StructureDefinition/ACP-CarePlan");
   }
   EXPECT_TRUE(carePlan);
   EXPECT_EQ(resources.size(), 14u);

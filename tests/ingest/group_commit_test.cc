@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "gateway/ingest/ingest_service.h"
+#include "gateway/profile/profile_validator.h"
 #include "gateway/store/sqlite_store.h"
 #include "tests/support/model_fixture.h"
 
@@ -145,6 +146,44 @@ TEST_F(GroupCommit, ALargePushIsSplitIntoSeveralCommitsAndEveryRecordIsAnswered)
     EXPECT_EQ(out[i].result, RecordOutcome::Result::kStored);
   }
   EXPECT_EQ(provenanceCount(), static_cast<int64_t>(n));
+}
+
+TEST_F(GroupCommit, WrittenResourcesClaimTheirProfilesAndAreValidatedAgainstThem) {
+  auto registry = profile::ProfileRegistry::load(
+      r4Shared(), {std::string(ACP_SOURCE_DIR) + "/conformance/acp",
+                   std::string(ACP_SOURCE_DIR) + "/conformance/ukcore"});
+  ASSERT_TRUE(registry.isOk()) << registry.status().message();
+  ingest_->setProfiles(std::make_shared<profile::ProfileValidator>(registry.value()));
+  auto plan = [](const std::string& id, int reviewDates) {
+    std::string ext;
+    for (int i = 0; i < reviewDates; ++i)
+      ext += std::string(i ? "," : "") +
+             R"({"url":"https://acp-gateway.nhs.uk/StructureDefinition/acp-review-date","valueDate":"2027-02-01"})";
+    json::Value v;
+    json::ParseError err;
+    json::parse(R"({"resourceType":"CarePlan","id":")" + id + R"(","extension":[)" + ext +
+                    R"(],"status":"active","intent":"plan","category":[{"coding":[{"system":"http://snomed.info/sct","code":"736366004"}]}],
+        "subject":{"reference":"Patient/a"},"activity":[{"detail":{"code":{"text":"x"},"status":"in-progress"}}]})",
+                v, err);
+    return v;
+  };
+  MappedRecord good = record("a", "2015-03-14");
+  good.resources.push_back(plan("plan-1", 1));
+  MappedRecord bad;  // R4-valid, but ACP-CarePlan allows one review date
+  bad.recordId = "b";
+  bad.resources.push_back(plan("plan-2", 2));
+  std::vector<RecordOutcome> out = ingest_->commit(push("p", {good, bad}));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].result, RecordOutcome::Result::kStored);
+  EXPECT_EQ(out[1].result, RecordOutcome::Result::kRejected);
+  bool maxIssue = false;
+  for (const Issue& i : out[1].issues.issues()) maxIssue = maxIssue || i.code == "profile.max";
+  EXPECT_TRUE(maxIssue);
+  auto stored = store_->read("CarePlan", "plan-1");
+  ASSERT_TRUE(stored.isOk());
+  EXPECT_NE(stored->json.find(R"("profile":["https://acp-gateway.nhs.uk/StructureDefinition/ACP-CarePlan"])"),
+            std::string::npos);
+  EXPECT_NE(store_->read("Patient", "a")->json.find("UKCore-Patient"), std::string::npos);
 }
 
 }  // namespace
