@@ -1,9 +1,12 @@
 #include "gateway/store/sqlite_store.h"
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <initializer_list>
 #include <random>
+#include <unordered_map>
 #include <utility>
 
 #include "gateway/search/index.h"
@@ -13,6 +16,7 @@
 
 namespace acp::store {
 
+using sqlite::SqlArg;
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::StepResult;
@@ -144,8 +148,19 @@ Result<StoredResource> readCurrent(Connection& c, const std::string& type, const
   return out;
 }
 
-const char* const kIndexTables[] = {"string_idx", "token_idx",    "date_idx", "reference_idx",
-                                    "number_idx", "quantity_idx", "uri_idx"};
+constexpr size_t kIndexTableCount = 7;
+const char* const kIndexTables[kIndexTableCount] = {
+    "string_idx", "token_idx", "date_idx", "reference_idx", "number_idx", "quantity_idx", "uri_idx"};
+// Each index table's own columns, after (resource_pk, type, param).
+const std::vector<const char*> kIndexColumns[kIndexTableCount] = {
+    {"normalized", "exact"},
+    {"system", "code", "text"},
+    {"low", "high"},
+    {"target_type", "target_id", "url", "ident_system", "ident_value"},
+    {"value", "text"},
+    {"value", "system", "code", "unit"},
+    {"uri"},
+};
 
 }  // namespace
 
@@ -223,8 +238,49 @@ SqliteStore::SqliteStore(std::string path, std::shared_ptr<const model::Model> m
 }
 
 SqliteStore::~SqliteStore() {
+  if (checkpointThread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(checkpointMutex_);
+      checkpointStop_ = true;
+    }
+    checkpointCv_.notify_one();
+    checkpointThread_.join();
+  }
+  checkpointer_.reset();
   readers_.clear();
   writer_.reset();
+}
+
+int SqliteStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= store->options_.checkpointPages) {
+    {
+      std::lock_guard<std::mutex> lock(store->checkpointMutex_);
+      store->checkpointWanted_ = true;
+    }
+    store->checkpointCv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpointLoop() {
+  std::unique_lock<std::mutex> lock(checkpointMutex_);
+  for (;;) {
+    checkpointCv_.wait(lock, [this] { return checkpointWanted_ || checkpointStop_; });
+    if (checkpointStop_) return;
+    checkpointWanted_ = false;
+    lock.unlock();
+    int logPages = 0, done = 0;
+    // PASSIVE copies the bulk of the WAL without waiting for anyone. RESTART then copies the
+    // few frames committed meanwhile, waiting (a moment) for the writer, so that the next
+    // commit starts the WAL from its beginning: otherwise a busy writer always holds a
+    // snapshot, the WAL never restarts, and every commit would ask for another checkpoint.
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                              &logPages, &done);
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
+                              &logPages, &done);
+    lock.lock();
+  }
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
@@ -261,6 +317,14 @@ Status SqliteStore::init() {
     if (!r.isOk()) return r.status();
     readers_.push_back(r.take());
     freeReaders_.push_back(readers_.back().get());
+  }
+  if (options_.checkpointPages > 0) {
+    auto c = Connection::open(path_, ws);
+    if (!c.isOk()) return c.status();
+    checkpointer_ = c.take();
+    // Replaces SQLite's own automatic checkpoint (which is itself a WAL hook).
+    sqlite3_wal_hook(writer_->handle(), &SqliteStore::onWalCommit, this);
+    checkpointThread_ = std::thread([this] { checkpointLoop(); });
   }
   open_ = true;
   return Status::ok();
@@ -871,107 +935,131 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
-  // Inserts one row per entry with `sql`, whose first three placeholders are (resource_pk,
-  // type, param); `bindRest` binds the others from placeholder 4 and returns false to skip
-  // an entry that cannot be compared (a non-finite number).
-  template <typename Entry, typename BindRest>
-  Status insertIndexRows(const char* sql, const char* what, int64_t pk, const std::string& type,
-                         const std::vector<Entry>& entries, BindRest bindRest) {
-    if (entries.empty()) return Status::ok();
-    auto st = w_.prepare(sql);
+  // The index rows of one resource, per index table (kIndexTables order): the search
+  // parameter and the values of the table's own columns (kIndexColumns).
+  struct IndexRow {
+    std::string param;
+    std::vector<SqlArg> values;
+  };
+  using IndexRows = std::array<std::vector<IndexRow>, kIndexTableCount>;
+
+  static IndexRows indexRows(const search::IndexValues& v) {
+    IndexRows out;
+    auto text = [](const std::string& s) { return SqlArg::text(s); };
+    auto textOrNull = [](const std::string& s) { return s.empty() ? SqlArg::null() : SqlArg::text(s); };
+    for (const auto& e : v.strings) out[0].push_back({e.param, {text(e.normalized), text(e.exact)}});
+    for (const auto& e : v.tokens)
+      out[1].push_back({e.param, {text(e.system), text(e.code), text(e.text)}});
+    for (const auto& e : v.dates)
+      out[2].push_back({e.param, {SqlArg::integer(e.low), SqlArg::integer(e.high)}});
+    for (const auto& e : v.references) {
+      bool ident = !e.identifierValue.empty() || !e.identifierSystem.empty();
+      out[3].push_back({e.param,
+                        {text(e.targetType), text(e.targetId), textOrNull(e.url),
+                         ident ? text(e.identifierSystem) : SqlArg::null(),
+                         ident ? text(e.identifierValue) : SqlArg::null()}});
+    }
+    for (const auto& e : v.numbers)
+      if (std::isfinite(e.value))  // not comparable: never matched, not stored
+        out[4].push_back({e.param, {SqlArg::real(e.value), text(e.text)}});
+    for (const auto& e : v.quantities)
+      if (std::isfinite(e.value))
+        out[5].push_back(
+            {e.param, {SqlArg::real(e.value), text(e.system), text(e.code), text(e.unit)}});
+    for (const auto& e : v.uris) out[6].push_back({e.param, {text(e.uri)}});
+    return out;
+  }
+
+  // A row's identity for comparing stored rows with new ones (param and column values).
+  static std::string rowKey(const std::string& param, const std::vector<SqlArg>& values) {
+    std::string k = param;
+    for (const SqlArg& a : values) {
+      k += '\x1f';
+      switch (a.kind) {
+        case SqlArg::Kind::kNull: k += 'n'; break;
+        case SqlArg::Kind::kInt: k += 'i' + std::to_string(a.i); break;
+        case SqlArg::Kind::kReal: {
+          char buf[40];
+          std::snprintf(buf, sizeof buf, "r%.17g", a.d);
+          k += buf;
+          break;
+        }
+        case SqlArg::Kind::kText: k += 't' + a.s; break;
+      }
+    }
+    return k;
+  }
+
+  Status insertRow(size_t table, int64_t pk, const std::string& type, const IndexRow& row) {
+    const auto& cols = kIndexColumns[table];
+    std::string sql = std::string("INSERT INTO ") + kIndexTables[table] + "(resource_pk, type, param";
+    std::string marks = "?1, ?2, ?3";
+    for (size_t c = 0; c < cols.size(); ++c) {
+      sql += std::string(", ") + cols[c];
+      marks += ", ?" + std::to_string(c + 4);
+    }
+    auto st = w_.prepare(sql + ") VALUES (" + marks + ")");
     if (!st.isOk()) return st.status();
     Statement& s = st.value();
-    for (const Entry& e : entries) {
-      s.bind(1, pk);
-      s.bind(2, std::string_view(type), true);
-      s.bind(3, std::string_view(e.param), true);
-      if (!bindRest(s, e)) continue;
-      if (s.run() != StepResult::kDone) return sqlError(s, what);
-      s.reset();
-    }
+    s.bind(1, pk);
+    s.bind(2, std::string_view(type), true);
+    s.bind(3, std::string_view(row.param), true);
+    for (size_t c = 0; c < row.values.size(); ++c) s.bind(static_cast<int>(c + 4), row.values[c]);
+    if (s.run() != StepResult::kDone) return sqlError(s, "index");
     return Status::ok();
   }
 
-  Status writeIndex(int64_t pk, const std::string& type, const search::IndexValues& v) {
-    auto sv = [](const std::string& s) { return std::string_view(s); };
-    Status r = insertIndexRows(
-        "INSERT INTO string_idx(resource_pk, type, param, normalized, exact) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)",
-        "string index", pk, type, v.strings, [&](Statement& s, const search::StringEntry& e) {
-          s.bind(4, sv(e.normalized), true);
-          s.bind(5, sv(e.exact), true);
-          return true;
-        });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO token_idx(resource_pk, type, param, system, code, text) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-          "token index", pk, type, v.tokens, [&](Statement& s, const search::TokenEntry& e) {
-            s.bind(4, sv(e.system), true);
-            s.bind(5, sv(e.code), true);
-            s.bind(6, sv(e.text), true);
-            return true;
-          });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO date_idx(resource_pk, type, param, low, high) VALUES (?1, ?2, ?3, ?4, ?5)",
-          "date index", pk, type, v.dates, [&](Statement& s, const search::DateEntry& e) {
-            s.bind(4, e.low);
-            s.bind(5, e.high);
-            return true;
-          });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO reference_idx(resource_pk, type, param, target_type, target_id, url, "
-          "ident_system, ident_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          "reference index", pk, type, v.references,
-          [&](Statement& s, const search::ReferenceEntry& e) {
-            s.bind(4, sv(e.targetType), true);
-            s.bind(5, sv(e.targetId), true);
-            if (e.url.empty())
-              s.bindNull(6);
-            else
-              s.bind(6, sv(e.url), true);
-            if (e.identifierValue.empty() && e.identifierSystem.empty()) {
-              s.bindNull(7);
-              s.bindNull(8);
-            } else {
-              s.bind(7, sv(e.identifierSystem), true);
-              s.bind(8, sv(e.identifierValue), true);
-            }
-            return true;
-          });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO number_idx(resource_pk, type, param, value, text) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)",
-          "number index", pk, type, v.numbers, [&](Statement& s, const search::NumberEntry& e) {
-            if (!std::isfinite(e.value)) return false;  // not comparable; never matched
-            s.bind(4, e.value);
-            s.bind(5, sv(e.text), true);
-            return true;
-          });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO quantity_idx(resource_pk, type, param, value, system, code, unit) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-          "quantity index", pk, type, v.quantities,
-          [&](Statement& s, const search::QuantityEntry& e) {
-            if (!std::isfinite(e.value)) return false;
-            s.bind(4, e.value);
-            s.bind(5, sv(e.system), true);
-            s.bind(6, sv(e.code), true);
-            s.bind(7, sv(e.unit), true);
-            return true;
-          });
-    if (r.isOk())
-      r = insertIndexRows(
-          "INSERT INTO uri_idx(resource_pk, type, param, uri) VALUES (?1, ?2, ?3, ?4)",
-          "uri index", pk, type, v.uris, [&](Statement& s, const search::UriEntry& e) {
-            s.bind(4, sv(e.uri), true);
-            return true;
-          });
-    return r;
+  // Inserts the index rows of a new resource (or of one whose rows were cleared).
+  Status writeIndex(int64_t pk, const std::string& type, const IndexRows& rows) {
+    for (size_t t = 0; t < kIndexTableCount; ++t)
+      for (const IndexRow& row : rows[t]) {
+        Status s = insertRow(t, pk, type, row);
+        if (!s.isOk()) return s;
+      }
+    return Status::ok();
+  }
+
+  // Brings the stored index rows of `pk` to `rows`, touching only the rows that differ: a new
+  // version usually keeps most of its search values (an HL7 update re-sends the same name and
+  // address), and every row deleted and re-inserted would dirty a page of each index.
+  Status syncIndex(int64_t pk, const std::string& type, const IndexRows& rows) {
+    for (size_t t = 0; t < kIndexTableCount; ++t) {
+      const auto& cols = kIndexColumns[t];
+      std::string sql = "SELECT rowid, param";
+      for (const char* c : cols) sql += std::string(", ") + c;
+      auto st = w_.prepare(sql + " FROM " + kIndexTables[t] + " WHERE resource_pk = ?1");
+      if (!st.isOk()) return st.status();
+      Statement& s = st.value();
+      s.bind(1, pk);
+      std::unordered_multimap<std::string, int64_t> stored;
+      for (;;) {
+        StepResult r = s.step();
+        if (r == StepResult::kDone) break;
+        if (r != StepResult::kRow) return sqlError(s, "index read");
+        std::vector<SqlArg> values;
+        for (size_t c = 0; c < cols.size(); ++c) values.push_back(s.columnArg(static_cast<int>(c + 2)));
+        stored.emplace(rowKey(s.columnString(1), values), s.columnInt(0));
+      }
+      s.reset();
+      for (const IndexRow& row : rows[t]) {
+        auto it = stored.find(rowKey(row.param, row.values));
+        if (it != stored.end()) {
+          stored.erase(it);  // unchanged: kept as it is
+          continue;
+        }
+        Status is = insertRow(t, pk, type, row);
+        if (!is.isOk()) return is;
+      }
+      if (stored.empty()) continue;
+      auto del = w_.prepare(std::string("DELETE FROM ") + kIndexTables[t] + " WHERE rowid = ?1");
+      if (!del.isOk()) return del.status();
+      for (const auto& [key, rowid] : stored) {
+        del.value().bind(1, rowid);
+        if (del.value().run() != StepResult::kDone) return sqlError(del.value(), "index delete");
+        del.value().reset();
+      }
+    }
+    return Status::ok();
   }
 
   // Writes the next version of type/id from `resource` (stamped here), replacing the current
@@ -984,7 +1072,7 @@ class SqliteTransaction : public Transaction {
     std::string text = json::write(resource);
     search::IndexOptions indexOptions;
     indexOptions.baseUrl = store_.options_.baseUrl;
-    search::IndexValues index = search::extractIndex(*store_.model_, resource, indexOptions);
+    IndexRows index = indexRows(search::extractIndex(*store_.model_, resource, indexOptions));
 
     int64_t pk = cur.pk;
     if (cur.exists) {
@@ -1004,8 +1092,6 @@ class SqliteTransaction : public Transaction {
       if (!keys.isOk()) return keys.status();
       keys.value().bind(1, cur.pk);
       if (keys.value().run() != StepResult::kDone) return sqlError(keys.value(), "conditional keys");
-      Status cs = clearIndex(cur.pk);
-      if (!cs.isOk()) return cs;
     } else {
       auto st = w_.prepare(
           "INSERT INTO resources(type, id, version, last_updated, deleted, json) "
@@ -1025,7 +1111,9 @@ class SqliteTransaction : public Transaction {
     }
     Status vs = insertVersion(type, id, version, lastUpdated, method, &text);
     if (!vs.isOk()) return vs;
-    vs = writeIndex(pk, type, index);
+    // A live resource's rows are brought up to date; a new (or deleted, so cleared) one's are
+    // written.
+    vs = cur.exists && !cur.deleted ? syncIndex(pk, type, index) : writeIndex(pk, type, index);
     if (!vs.isOk()) return vs;
 
     Written out;

@@ -75,6 +75,10 @@ struct SqliteOptions {
   // This server's base URL ("https://host/fhir", no trailing slash): absolute references
   // starting with it are indexed by type and id (search::IndexOptions::baseUrl).
   std::string baseUrl;
+  // Checkpoints (copying the WAL into the database file) run on a thread of their own once the
+  // WAL holds this many pages, so no commit — and no MLLP ACK waiting for one — pays for
+  // them; 0 leaves them to SQLite (in the committing thread, every 1000 pages).
+  int checkpointPages = 4000;
 };
 
 class SqliteStore : public ResourceStore, public FailureLog {
@@ -139,6 +143,18 @@ class SqliteStore : public ResourceStore, public FailureLog {
   bool writerBusy_ = false;
   std::thread::id writerOwner_;
   int64_t lastTimestamp_ = 0;  // only touched by the writer holder
+
+  // Background checkpoints (SqliteOptions::checkpointPages): the writer's WAL hook wakes the
+  // checkpointer thread, which runs PASSIVE checkpoints on a connection of its own (they never
+  // block readers or the writer).
+  static int onWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpointLoop();
+  std::unique_ptr<sqlite::Connection> checkpointer_;
+  std::thread checkpointThread_;
+  std::mutex checkpointMutex_;
+  std::condition_variable checkpointCv_;
+  bool checkpointWanted_ = false;
+  bool checkpointStop_ = false;
 
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;
   std::mutex poolMutex_;
