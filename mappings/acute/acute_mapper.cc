@@ -6,6 +6,7 @@
 
 #include "gateway/hl7v2/parser.h"
 #include "gateway/ingest/fhir_build.h"
+#include "gateway/ingest/london_time.h"
 #include "gateway/ingest/source_ids.h"
 
 namespace acp::mappings::acute {
@@ -20,33 +21,6 @@ bool digits(const std::string& s, size_t from, size_t n) {
   for (size_t i = from; i < from + n; ++i)
     if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
   return true;
-}
-
-// Last Sunday of `month` (1-based) in `year`, as a day of the month.
-int lastSunday(int year, int month) {
-  std::tm t{};
-  t.tm_year = year - 1900;
-  t.tm_mon = month;  // the first of the next month
-  t.tm_mday = 1;
-  t.tm_hour = 12;
-  timegm(&t);
-  std::tm last = t;
-  last.tm_mday = 0;  // the last day of `month`
-  time_t when = timegm(&last);
-  std::tm d{};
-  gmtime_r(&when, &d);
-  return d.tm_mday - d.tm_wday;
-}
-
-// Europe/London: UTC+1 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
-// Sunday of October. `local` fields are local time; the change hour is close enough for a
-// time given in local time (an hour either side of the change is ambiguous in any case).
-bool britishSummerTime(int y, int mo, int d, int h) {
-  if (mo < 3 || mo > 10) return false;
-  if (mo > 3 && mo < 10) return true;
-  int change = lastSunday(y, mo);
-  if (mo == 3) return d > change || (d == change && h >= 2);
-  return d < change || (d == change && h < 2);
 }
 
 }  // namespace
@@ -76,7 +50,7 @@ std::string fhirDateTime(const std::string& raw) {
     if (offset.size() != 5 || !digits(offset, 1, 4)) return "";
     zone = offset.substr(0, 3) + ":" + offset.substr(3, 2);
   } else {
-    zone = britishSummerTime(y, mo, d, h) ? "+01:00" : "+00:00";
+    zone = ingest::london::offsetText(ingest::london::offsetMinutes(y, mo, d, h));
   }
   return ts.substr(0, 4) + "-" + ts.substr(4, 2) + "-" + ts.substr(6, 2) + "T" + ts.substr(8, 2) +
          ":" + mi + ":" + se + zone;
@@ -112,13 +86,25 @@ class Mapper {
  private:
   // The message's time (EVN-2, else MSH-7) as source order: an older message never overwrites
   // what a newer one wrote (an admission arriving after its discharge).
+  // In UTC ("utc-time:yyyymmddhhmmss", as the other partners), so that two messages either
+  // side of the October clock change still compare in the order they happened.
   Value orderExtension() {
     std::string t = m_.text("EVN", 2);
     if (t.empty()) t = m_.header().messageTime;
-    t = t.substr(0, t.find_first_of("+-."));
-    if (t.size() < 14) t += std::string(14 - t.size(), '0');
+    std::string dt = fhirDateTime(t);  // local time with its Europe/London (or given) offset
+    std::string stamp;
+    if (dt.size() == 25) {
+      auto n = [&](size_t at, size_t len) { return std::stoi(dt.substr(at, len)); };
+      int offset = (dt[19] == '-' ? -1 : 1) * (n(20, 2) * 60 + n(23, 2));
+      stamp = ingest::london::utcStamp(n(0, 4), n(5, 2), n(8, 2), n(11, 2), n(14, 2), n(17, 2),
+                                       offset);
+    } else {  // a date only (or unreadable): its digits, as precise as they are
+      for (char c : t.substr(0, t.find_first_of("+-.")))
+        if (std::isdigit(static_cast<unsigned char>(c))) stamp += c;
+      if (stamp.size() < 14) stamp += std::string(14 - stamp.size(), '0');
+    }
     Value list = A();
-    list.push(ingest::sourceOrderExtension("hl7-time:" + t));
+    list.push(ingest::sourceOrderExtension("utc-time:" + stamp));
     return list;
   }
 

@@ -1,22 +1,58 @@
 #include "mappings/community/community_mapper.h"
 
+#include <cstdio>
+
 #include "gateway/ingest/fhir_build.h"
 #include "gateway/ingest/source_ids.h"
+#include "gateway/ingest/london_time.h"
 
 namespace acp::mappings::community {
+
+namespace london = ingest::london;
 
 namespace {
 
 using json::Value;
 using namespace ingest::build;
 
-std::string isoDate(const Date& d) { return d.text; }
+// xs:date → FHIR date: the calendar date only. An xs:date may carry a time zone
+// ("2015-03-14Z"), which a FHIR date cannot hold and which does not change the date.
+std::string isoDate(const Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+// The UTC offset of an xs:dateTime: as sent, or — none sent — UK local time (the trust is in
+// England): the Europe/London offset in force on that date (`assumed` set).
+int offsetOf(const DateTime& t, bool& assumed) {
+  assumed = !t.utcOffsetMinutes;
+  if (t.utcOffsetMinutes) return *t.utcOffsetMinutes;
+  return london::offsetMinutes(t.date.year, t.date.month, t.date.day, t.hour);
+}
+
+// xs:dateTime → FHIR dateTime, which needs a zone whenever it has a time (R4 dateTime):
+// a value without one gets the Europe/London offset (`assumed` set; the caller warns).
+std::string fhirDateTime(const DateTime& t, bool& assumed) {
+  int offset = offsetOf(t, assumed);
+  if (!assumed) return t.text;  // already a valid FHIR dateTime (checked by the parser)
+  return t.text + london::offsetText(offset);
+}
+
+// Source order text of an xs:dateTime: the instant in UTC, "utc-time:yyyymmddhhmmss".
+std::string timeOrder(const DateTime& t) {
+  bool assumed = false;
+  int offset = offsetOf(t, assumed);
+  return "utc-time:" + london::utcStamp(t.date.year, t.date.month, t.date.day, t.hour, t.minute,
+                                        t.second, offset);
+}
 
 class Mapper {
  public:
-  Mapper(const std::string& ods, const ingest::ConceptMaps& maps, const PatientRecord& rec,
+  Mapper(const ExportHeader& header, const ingest::ConceptMaps& maps, const PatientRecord& rec,
          ingest::MappedRecord& out)
-      : ods_(ods), maps_(maps), rec_(rec), p_(rec.patient), out_(out) {
+      : ods_(header.trust), maps_(maps), rec_(rec), p_(rec.patient), out_(out) {
+    exportOrder_ = timeOrder(header.generated);
     base_ = "CommunityExport.Patient[" + std::to_string(rec.index) + "]";
     patientId_ = ingest::derivedId("Patient", ods_, p_.localId);
   }
@@ -28,7 +64,7 @@ class Mapper {
     for (const CarePlan& cp : p_.carePlans) carePlan(cp, i++);
     size_t n = 0;
     for (const Contact& c : p_.contacts) {
-      out_.resources.push_back(encounter(c));
+      out_.resources.push_back(encounter(c, n));
       // The visit's free-text note may hold clinical detail; an R4 Encounter has nowhere to
       // carry it, so it is said, never dropped silently.
       if (c.text && !c.text->empty())
@@ -41,6 +77,17 @@ class Mapper {
   }
 
  private:
+  // Source order (ingest_service.h) of the resources not bound to a plan version (Patient,
+  // caseload CareTeam, Encounter: ids from localId / Contact id): the export's @generated in
+  // UTC — the export has no per-Patient change time, and a later export holds the trust's
+  // later state. CarePlan and Consent (ids from CarePlan/@id) use the plan version instead.
+  // One resource id always gets the same kind of value.
+  Value exportOrder() const {
+    Value list = A();
+    list.push(ingest::sourceOrderExtension(exportOrder_));
+    return list;
+  }
+
   std::optional<ingest::Coding> translate(const char* map, const std::string& code,
                                           const std::string& where) {
     auto c = maps_.translate(map, code);
@@ -55,6 +102,7 @@ class Mapper {
     Value p = O();
     p.set("resourceType", S("Patient"));
     p.set("id", S(patientId_));
+    p.set("extension", exportOrder());
     Value ids = A();
     const std::string& nhs = p_.nhsNumber.value;
     if (!nhs.empty()) {
@@ -122,6 +170,7 @@ class Mapper {
     Value t = O();
     t.set("resourceType", S("CareTeam"));
     t.set("id", S(ingest::derivedId("CareTeam", ods_, p_.localId + "/caseload/" + p_.caseload.team)));
+    t.set("extension", exportOrder());
     t.set("status", S(p_.caseload.to ? "inactive" : "active"));
     t.set("name", S(p_.caseload.team));
     t.set("subject", ref("Patient", patientId_));
@@ -271,10 +320,12 @@ class Mapper {
   }
 
 
-  Value encounter(const Contact& ct) {
+  Value encounter(const Contact& ct, size_t index) {
+    std::string where = base_ + ".Contact[" + std::to_string(index) + "]";
     Value e = O();
     e.set("resourceType", S("Encounter"));
     e.set("id", S(ingest::derivedId("Encounter", ods_, ct.id)));
+    e.set("extension", exportOrder());
     Value ids = A();
     Value id = O();
     id.set("system", S(ingest::localIdentifierSystem(ods_) + "/contact"));
@@ -302,7 +353,13 @@ class Mapper {
     parts.push(std::move(part));
     e.set("participant", std::move(parts));
     Value period = O();
-    period.set("start", S(ct.date.text));
+    bool assumed = false;
+    period.set("start", S(fhirDateTime(ct.date, assumed)));
+    if (assumed)
+      out_.issues.warning("informational", where,
+                          "the contact's @date \"" + ct.date.text +
+                              "\" has no time zone: read as UK local time (Europe/London)",
+                          "community.assumed-time-zone");
     e.set("period", std::move(period));
     if (ct.minutes > 0) {
       Value len = O();
@@ -330,6 +387,7 @@ class Mapper {
   ingest::MappedRecord& out_;
   std::string base_;
   std::string patientId_;
+  std::string exportOrder_;
 };
 
 }  // namespace
@@ -359,6 +417,12 @@ bool CommunityPartner::map(std::string_view body, ingest::MappedPush& out,
                    "community.header");
     return false;
   }
+  if (!doc.header->generated.utcOffsetMinutes)
+    issues.warning("informational", "CommunityExport",
+                   "the export's @generated \"" + doc.header->generated.text +
+                       "\" has no time zone: read as UK local time (Europe/London) to order "
+                       "this export against others",
+                   "community.assumed-time-zone");
   out.partner = "community";
   out.pushId = doc.header->batchId;
   out.sourceOds = doc.header->trust;
@@ -373,7 +437,7 @@ bool CommunityPartner::map(std::string_view body, ingest::MappedPush& out,
     if (!r.accepted() || r.patient.localId.empty()) {
       m.rejected = true;
     } else {
-      Mapper(out.sourceOds, maps_, r, m).run();
+      Mapper(*doc.header, maps_, r, m).run();
     }
     out.records.push_back(std::move(m));
   }

@@ -9,6 +9,11 @@
 // document that breaks off part-way keeps the Patients read before the break, and adds a
 // rejected "document" record (kept whole for replay). A rejected record keeps the whole
 // document as its replay content (replaying it re-sends the others as "unchanged").
+// Source order (ingest::kSourceOrderExtension) on every resource, so an older export never
+// overwrites newer data: CarePlan and Consent the plan version ("version:0000000002"),
+// Patient, CareTeam and Encounter the export's @generated in UTC ("utc-time:20261101101500").
+// Times: an xs:dateTime without a zone is Europe/London local time (the offset for that date
+// is added, warning community.assumed-time-zone); xs:dates are written without their zone.
 // Thread-safety: immutable after construction.
 #pragma once
 

@@ -1,8 +1,12 @@
 // The Willowbrook Children's Hospice record export (formats 1.2 and 1.1) as typed data:
 // what the hospice sends (../shared/partners/hospice-export.md), before any FHIR. Dates are
-// already converted from dd/mm/yyyy to ISO (YYYY-MM-DD) by the parser; codes are kept as
-// sent (the mapper translates them with the ConceptMaps). An absent optional field is an
-// empty string / empty optional. Plain data.
+// already converted from dd/mm/yyyy to ISO (YYYY-MM-DD) by the parser, and ISO date-times to
+// FHIR dateTimes (a time without a zone read as Europe/London, with a warning). Codes that the
+// mapper translates with the ConceptMaps (places, relationships, episode types) are kept as
+// sent, known or not: the mapper keeps an unknown one as text with a warning. The parser
+// itself rejects the record for a plan status or resuscitation decision the export version
+// does not define (clinical safety). An absent optional field is an empty string / empty
+// optional. Plain data.
 #pragma once
 
 #include <optional>
@@ -42,7 +46,7 @@ struct Person {
 };
 
 struct Resuscitation {
-  std::string decision;  // FULL DNACPR MODIFIED (1.2) or Y N (1.1)
+  std::string decision;  // FULL DNACPR MODIFIED (1.2) or Y N (1.1); never empty
   std::string details;
   std::string decidedOn;  // ISO
   std::optional<Person> decidedBy;
@@ -74,20 +78,23 @@ struct AdvanceCarePlan {
 };
 
 struct Episode {
-  std::string episodeId, type, start, end, location;
+  std::string episodeId, type;
+  std::string start, end;  // FHIR dateTime ("" when absent or unreadable)
+  std::string location;    // HOSPICE HOME, or an unknown code as sent
   std::optional<Person> clinician;
   bool cancelled = false;
 };
 
 struct Deceased {
-  std::string date;   // ISO date or date-time as sent
-  std::string place;  // place code
+  std::string date;   // FHIR date or dateTime; "" when absent or unreadable (still deceased)
+  std::string place;  // place code as sent (not mapped: the mapper reports it)
 };
 
 struct Record {
   size_t index = 0;  // position in records[] (for issue locations)
   std::string recordId;
-  std::string lastModified;
+  std::string lastModified;     // as sent
+  std::string lastModifiedUtc;  // the same instant in UTC, "yyyymmddhhmmss" (source order)
   Child child;
   std::vector<Diagnosis> diagnoses;
   std::optional<Person> keyWorker;

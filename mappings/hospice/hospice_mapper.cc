@@ -38,10 +38,34 @@ class Mapper {
     std::vector<std::string> conditions;
     for (const Diagnosis& d : r_.diagnoses) conditions.push_back(condition(d, i++));
     for (const Episode& e : r_.episodes) out_.resources.push_back(encounter(e));
-    if (r_.plan) carePlan(*r_.plan, conditions);
+    // The key worker belongs to the record (its id derives from recordId), with or without a
+    // plan; a plan refers to it.
+    std::string teamId;
+    if (r_.keyWorker) {
+      teamId = ingest::derivedId("CareTeam", doc_.sourceOds, r_.recordId + "/key-worker");
+      out_.resources.push_back(keyWorkerTeam(teamId, *r_.keyWorker));
+    }
+    if (r_.plan) carePlan(*r_.plan, conditions, teamId);
+    if (r_.deceased && !r_.deceased->place.empty())
+      out_.issues.warning("informational", base_ + ".deceased.place",
+                          "deceased.place \"" + r_.deceased->place +
+                              "\" is not mapped: R4 Patient and UK Core have no element or "
+                              "extension for the place of death; it stays in the hospice record",
+                          "hospice.unused-field");
   }
 
  private:
+  // Source order (ingest_service.h) of every resource that is not bound to a plan version
+  // (Patient, Condition, Encounter, the key-worker CareTeam: their ids derive from recordId or
+  // episodeId): the record's lastModified in UTC, so an older record never overwrites what a
+  // newer one wrote. Plan-bound resources (CarePlan, Consent; ids from planId) use the plan
+  // version instead (versionOrder). One resource id always gets the same kind of value.
+  Value recordOrder() const {
+    Value list = A();
+    list.push(ingest::sourceOrderExtension("utc-time:" + r_.lastModifiedUtc));
+    return list;
+  }
+
   // A translated code, or a warning and text only.
   std::optional<ingest::Coding> translate(const char* map, const std::string& code,
                                           const std::string& where) {
@@ -59,6 +83,7 @@ class Mapper {
     Value p = O();
     p.set("resourceType", S("Patient"));
     p.set("id", S(patientId_));
+    p.set("extension", recordOrder());
     Value ids = A();
     if (!c.nhsNumber.empty()) {
       std::string n = ingest::normaliseNhsNumber(c.nhsNumber);
@@ -108,13 +133,11 @@ class Mapper {
     p.set("name", std::move(names));
     if (auto g = translate("hospice-sex", c.sex, base_ + ".child.sex")) p.set("gender", S(g->code));
     p.set("birthDate", S(c.dateOfBirth));
-    if (r_.deceased) {
-      std::string d = isoFromDayMonthYear(r_.deceased->date);
-      if (d.empty()) d = r_.deceased->date;
-      if (d.empty())
+    if (r_.deceased) {  // the date is already a FHIR date / dateTime (parser); "" unknown
+      if (r_.deceased->date.empty())
         p.set("deceasedBoolean", Value::makeBool(true));
       else
-        p.set("deceasedDateTime", S(d));
+        p.set("deceasedDateTime", S(r_.deceased->date));
     }
     if (c.address) {
       const Address& a = *c.address;
@@ -181,6 +204,7 @@ class Mapper {
     Value c = O();
     c.set("resourceType", S("Condition"));
     c.set("id", S(id));
+    c.set("extension", recordOrder());
     c.set("clinicalStatus", concept("http://terminology.hl7.org/CodeSystem/condition-clinical",
                                     "active", "Active"));
     Value cat = A();
@@ -211,6 +235,7 @@ class Mapper {
     Value enc = O();
     enc.set("resourceType", S("Encounter"));
     enc.set("id", S(ingest::derivedId("Encounter", doc_.sourceOds, e.episodeId)));
+    enc.set("extension", recordOrder());
     Value ids = A();
     Value id = O();
     id.set("system", S(ingest::localIdentifierSystem(doc_.sourceOds) + "/episode"));
@@ -228,9 +253,10 @@ class Mapper {
     if (!cls)
       cls = ingest::Coding{"http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory"};
     enc.set("class", ingest::codingValue(*cls));
-    if (auto t = translate("hospice-episode-type", e.type, where + ".type")) {
+    if (!e.type.empty()) {  // an unknown type is kept as text
+      auto t = translate("hospice-episode-type", e.type, where + ".type");
       Value types = A();
-      types.push(ingest::codeableConcept(t, ""));
+      types.push(ingest::codeableConcept(t, t ? "" : e.type));
       enc.set("type", std::move(types));
     }
     enc.set("subject", ref("Patient", patientId_));
@@ -251,7 +277,9 @@ class Mapper {
       Value locs = A();
       Value l = O();
       Value lr = O();
-      lr.set("display", S(e.location == "HOME" ? "The child's home" : "Willowbrook Children's Hospice"));
+      lr.set("display", S(e.location == "HOME"      ? "The child's home"
+                          : e.location == "HOSPICE" ? "Willowbrook Children's Hospice"
+                                                    : e.location));  // unknown: as sent
       l.set("location", std::move(lr));
       locs.push(std::move(l));
       enc.set("location", std::move(locs));
@@ -282,7 +310,8 @@ class Mapper {
     return ingest::codeableConcept(translate("hospice-place", code, where), code);
   }
 
-  void carePlan(const AdvanceCarePlan& plan, const std::vector<std::string>& conditions) {
+  void carePlan(const AdvanceCarePlan& plan, const std::vector<std::string>& conditions,
+                const std::string& teamId) {
     std::string where = base_ + ".advanceCarePlan";
     std::string id = ingest::derivedId("CarePlan", doc_.sourceOds, plan.planId);
     auto status = translate("hospice-plan-status", plan.status, where + ".status");
@@ -320,9 +349,7 @@ class Mapper {
       contributors.push(std::move(c));
     }
     put(cp, "contributor", std::move(contributors));
-    if (r_.keyWorker) {
-      std::string teamId = ingest::derivedId("CareTeam", doc_.sourceOds, r_.recordId + "/key-worker");
-      out_.resources.push_back(keyWorkerTeam(teamId, *r_.keyWorker));
+    if (!teamId.empty()) {
       Value teams = A();
       teams.push(ref("CareTeam", teamId));
       cp.set("careTeam", std::move(teams));
@@ -333,9 +360,19 @@ class Mapper {
     Value acts = A();
     if (plan.resuscitation) {
       const Resuscitation& rs = *plan.resuscitation;
-      std::optional<Value> v = ingest::codeableConcept(
-          translate("hospice-resuscitation", rs.decision, where + ".resuscitation.decision"),
-          rs.decision);
+      auto decision = maps_.translate("hospice-resuscitation", rs.decision);
+      if (!decision) {
+        // The parser only lets defined decisions through; one the ConceptMap cannot translate
+        // is still never shown as text alone (clinical safety): the record is rejected.
+        out_.issues.error("code-invalid", where + ".resuscitation.decision",
+                          "resuscitation decision \"" + rs.decision +
+                              "\" has no translation in hospice-resuscitation: never stored "
+                              "untranslated",
+                          "hospice.unmapped-code");
+        out_.rejected = true;
+        return;
+      }
+      std::optional<Value> v = ingest::codeableConcept(decision, rs.decision);
       std::string desc = rs.details;
       if (rs.decidedBy) {
         std::string by = rs.decidedBy->name;
@@ -385,6 +422,7 @@ class Mapper {
     Value t = O();
     t.set("resourceType", S("CareTeam"));
     t.set("id", S(id));
+    t.set("extension", recordOrder());
     t.set("status", S("active"));
     t.set("name", S("Key worker"));
     t.set("subject", ref("Patient", patientId_));
@@ -453,6 +491,7 @@ ingest::MappedRecord mapRecord(const Export& doc, const Record& record,
     return out;
   }
   Mapper(doc, record, maps, out).run();
+  if (out.rejected) out.resources.clear();  // a rejected record stores nothing
   return out;
 }
 

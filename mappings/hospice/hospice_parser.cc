@@ -1,17 +1,89 @@
 #include "mappings/hospice/hospice_parser.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <optional>
 #include <set>
 
 #include "gateway/core/json.h"
+#include "gateway/ingest/london_time.h"
 
 namespace acp::mappings::hospice {
+
+namespace london = ingest::london;
 
 namespace {
 
 using json::Value;
 
 bool leapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int daysIn(int y, int m) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return days[m - 1] + (m == 2 && leapYear(y) ? 1 : 0);
+}
+
+bool digitsAt(const std::string& s, size_t at, size_t n, int& out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+// An ISO 8601 date or date-time in the forms fhirDateTimeFromIso() accepts.
+struct IsoDateTime {
+  int y = 0, mo = 0, d = 0;
+  bool hasTime = false;
+  int h = 0, mi = 0, s = 0;
+  std::string fraction;           // digits after the point
+  std::optional<int> offset;      // minutes east of UTC; nullopt when no zone was sent
+  bool zulu = false;              // the zone was "Z"
+};
+
+std::optional<IsoDateTime> readIso(const std::string& s) {
+  IsoDateTime t;
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !digitsAt(s, 0, 4, t.y) ||
+      !digitsAt(s, 5, 2, t.mo) || !digitsAt(s, 8, 2, t.d))
+    return std::nullopt;
+  if (t.y < 1 || t.mo < 1 || t.mo > 12 || t.d < 1 || t.d > daysIn(t.y, t.mo)) return std::nullopt;
+  if (s.size() == 10) return t;
+  if (s[10] != 'T' || s.size() < 16 || s[13] != ':' || !digitsAt(s, 11, 2, t.h) ||
+      !digitsAt(s, 14, 2, t.mi) || t.h > 23 || t.mi > 59)
+    return std::nullopt;
+  t.hasTime = true;
+  size_t at = 16;
+  if (at < s.size() && s[at] == ':') {
+    if (!digitsAt(s, at + 1, 2, t.s) || t.s > 59) return std::nullopt;
+    at += 3;
+    if (at < s.size() && s[at] == '.') {
+      size_t end = at + 1;
+      while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) ++end;
+      if (end == at + 1) return std::nullopt;
+      t.fraction = s.substr(at + 1, end - at - 1);
+      at = end;
+    }
+  }
+  std::string zone = s.substr(at);
+  if (zone.empty()) return t;
+  if (zone == "Z") {
+    t.offset = 0;
+    t.zulu = true;
+    return t;
+  }
+  int zh = 0, zm = 0;
+  bool colon = zone.size() == 6 && zone[3] == ':';
+  if ((zone[0] != '+' && zone[0] != '-') || (zone.size() != 5 && !colon) ||
+      !digitsAt(zone, 1, 2, zh) || !digitsAt(zone, colon ? 4 : 3, 2, zm) || zm > 59 ||
+      zh * 60 + zm > 14 * 60)
+    return std::nullopt;
+  t.offset = (zone[0] == '-' ? -1 : 1) * (zh * 60 + zm);
+  return t;
+}
 
 // Reads one record's fields, collecting issues on the record.
 class RecordReader {
@@ -110,6 +182,46 @@ class RecordReader {
     return v;
   }
 
+  // A code kept as sent even when the list does not hold it (the mapper keeps it as text):
+  // an unknown one is reported here when `report`, otherwise by the mapper's ConceptMap.
+  std::string keptCode(const Value& obj, const char* key, const std::string& where,
+                       const std::set<std::string>& allowed, bool report) {
+    std::string c = text(obj, key, where, false);
+    if (!c.empty() && !allowed.count(c) && report)
+      r_.issues.warning("code-invalid", where + "." + key,
+                        "\"" + std::string(key) + "\" has a value export " + version_ +
+                            " does not define (\"" + c + "\"); kept as text",
+                        "hospice.unknown-code");
+    return c;
+  }
+
+  // Content that only export 1.2 defines, found in a 1.1 export: used as 1.2 defines it.
+  void versionContent(const std::string& where, const std::string& what) {
+    r_.issues.warning("informational", where,
+                      what + " is not part of export 1.1; used as export 1.2 defines it",
+                      "hospice.version-content");
+  }
+
+  void assumedZone(const std::string& where) {
+    r_.issues.warning("informational", where,
+                      "a time without a time zone: read as UK local time (Europe/London)",
+                      "hospice.assumed-time-zone");
+  }
+
+  // An ISO 8601 date-time as a FHIR dateTime; unreadable → dropped with a warning.
+  std::string dateTime(const Value& obj, const char* key, const std::string& where) {
+    std::string raw = text(obj, key, where, false);
+    if (raw.empty()) return "";
+    bool assumed = false;
+    std::string out = fhirDateTimeFromIso(raw, &assumed);
+    if (out.empty())
+      drop(where + "." + key, std::string(key) + " is not an ISO 8601 date-time",
+           "hospice.invalid-date");
+    else if (assumed)
+      assumedZone(where + "." + key);
+    return out;
+  }
+
   void reject(const std::string& where, const std::string& msg, const std::string& code) {
     r_.issues.error("required", where, msg, code);
     r_.rejected = true;
@@ -140,9 +252,6 @@ class RecordReader {
   Record& r_;
   const std::string& version_;
 };
-
-const std::set<std::string> kPlaces = {"HOME", "HOSPICE", "HOSP", "HOSP_PICU", "OTHER_HOME",
-                                       "OTHER", "UNDECIDED", "NOT_DISCUSSED"};
 
 void readChild(RecordReader& rd, const Value& rec, Record& r) {
   std::string w = rd.base() + ".child";
@@ -183,11 +292,8 @@ void readChild(RecordReader& rd, const Value& rec, Record& r) {
         continue;
       }
       rd.unknownMembers(item, {"name", "relationship", "phone", "parentalResponsibility"}, cw);
-      Contact k{rd.text(item, "name", cw, false),
-                rd.code(item, "relationship", cw,
-                        {"mother", "father", "carer", "foster carer", "grandparent", "sibling",
-                         "other"},
-                        false),
+      // Kept as sent: the mapper keeps a relationship it cannot translate as text.
+      Contact k{rd.text(item, "name", cw, false), rd.text(item, "relationship", cw, false),
                 rd.text(item, "phone", cw, false), rd.boolean(item, "parentalResponsibility", cw)};
       if (k.name.empty() && k.phone.empty()) {
         rd.drop(cw, "a contact without name or phone", "hospice.empty-contact");
@@ -221,28 +327,45 @@ void readPlan(RecordReader& rd, const Value& rec, Record& r, const std::string& 
   plan.status = rd.code(*p, "status", w, {"DRAFT", "AGREED", "SUPERSEDED", "WITHDRAWN"}, true);
   plan.agreedOn = rd.date(*p, "agreedOn", w, false);
   plan.reviewBy = rd.date(*p, "reviewBy", w, false);
-  plan.preferredPlaceOfCare = rd.code(*p, "preferredPlaceOfCare", w, kPlaces, false);
+  // Place codes are kept as sent, known or not: a preference is a clinical decision, and the
+  // mapper keeps a code it cannot translate as text (with a warning), never drops it.
+  plan.preferredPlaceOfCare = rd.text(*p, "preferredPlaceOfCare", w, false);
   if (const Value* d = rd.object(*p, "preferredPlaceOfDeath", w)) {
     std::string dw = w + ".preferredPlaceOfDeath";
-    if (version == "1.1")
-      rd.unknownMembers(*d, {"first"}, dw);
-    else
-      rd.unknownMembers(*d, {"first", "second"}, dw);
-    plan.preferredPlaceOfDeath1 = rd.code(*d, "first", dw, kPlaces, false);
-    if (version != "1.1") plan.preferredPlaceOfDeath2 = rd.code(*d, "second", dw, kPlaces, false);
+    rd.unknownMembers(*d, {"first", "second"}, dw);
+    plan.preferredPlaceOfDeath1 = rd.text(*d, "first", dw, false);
+    plan.preferredPlaceOfDeath2 = rd.text(*d, "second", dw, false);
+    if (version == "1.1" && !plan.preferredPlaceOfDeath2.empty())
+      rd.versionContent(dw + ".second", "preferredPlaceOfDeath.second");
   }
   if (const Value* res = rd.object(*p, "resuscitation", w)) {
     std::string rw = w + ".resuscitation";
     rd.unknownMembers(*res, {"decision", "details", "decidedOn", "decidedBy"}, rw);
     Resuscitation rs;
-    rs.decision = rd.code(*res, "decision", rw,
-                          version == "1.1" ? std::set<std::string>{"Y", "N"}
-                                           : std::set<std::string>{"FULL", "DNACPR", "MODIFIED"},
-                          false);
+    rs.decision = rd.text(*res, "decision", rw, false);
     rs.details = rd.text(*res, "details", rw, false);
     rs.decidedOn = rd.date(*res, "decidedOn", rw, false);
     rs.decidedBy = rd.person(*res, "decidedBy", rw);
-    if (!rs.decision.empty()) plan.resuscitation = std::move(rs);
+    // Clinical safety: a resuscitation decision that cannot be read is never stored in part
+    // (the plan would be shown without it): the record is rejected and kept for the
+    // integration team, as for a plan of unknown status.
+    const std::set<std::string> decisions =
+        version == "1.1" ? std::set<std::string>{"Y", "N"}
+                         : std::set<std::string>{"FULL", "DNACPR", "MODIFIED"};
+    if (!rs.decision.empty() && !decisions.count(rs.decision)) {
+      rd.reject(rw + ".decision",
+                "resuscitation decision \"" + rs.decision + "\" is not defined by export " +
+                    version + ": a resuscitation decision that cannot be read is never stored",
+                "hospice.unknown-code");
+    } else if (rs.decision.empty() &&
+               std::any_of(res->members().begin(), res->members().end(),
+                           [](const auto& m) { return !m.second.isNull(); })) {
+      rd.reject(rw + ".decision",
+                "a resuscitation section without a decision cannot be read and is never stored",
+                "hospice.required");
+    } else if (!rs.decision.empty()) {
+      plan.resuscitation = std::move(rs);
+    }
   }
   plan.emergencyPlan = rd.text(*p, "emergencyPlan", w, false);
   if (const Value* list = rd.array(*p, "symptomPlans", w)) {
@@ -276,8 +399,9 @@ void readPlan(RecordReader& rd, const Value& rec, Record& r, const std::string& 
     std::optional<bool> given = rd.boolean(*c, "given", cw);
     if (given) {
       plan.consentToShare = Consent{*given, rd.date(*c, "recordedOn", cw, false),
-                                    rd.code(*c, "by", cw,
-                                            {"young person", "parent", "best interests"}, false)};
+                                    rd.keptCode(*c, "by", cw,
+                                                {"young person", "parent", "best interests"},
+                                                true)};
     } else {
       rd.drop(cw + ".given", "consentToShare without \"given\" is treated as no consent",
               "hospice.consent-unclear");
@@ -289,9 +413,6 @@ void readPlan(RecordReader& rd, const Value& rec, Record& r, const std::string& 
 void readEpisodes(RecordReader& rd, const Value& rec, Record& r, const std::string& version) {
   const Value* list = rd.array(rec, "episodes", rd.base());
   if (!list) return;
-  std::set<std::string> types = {"SHORT_BREAK", "SYMPTOM_CLINIC", "EOL_CARE", "HOME_VISIT",
-                                 "BEREAVEMENT"};
-  if (version != "1.1") types.insert("STEP_DOWN");
   size_t i = 0;
   for (const Value& item : list->items()) {
     std::string w = rd.base() + ".episodes[" + std::to_string(i++) + "]";
@@ -304,10 +425,14 @@ void readEpisodes(RecordReader& rd, const Value& rec, Record& r, const std::stri
                       w);
     Episode e;
     e.episodeId = rd.text(item, "episodeId", w, false);
-    e.type = rd.code(item, "type", w, types, false);
-    e.start = rd.text(item, "start", w, false);
-    e.end = rd.text(item, "end", w, false);
-    e.location = rd.code(item, "location", w, {"HOSPICE", "HOME"}, false);
+    // The type is kept as sent (the mapper keeps an unknown one as text); STEP_DOWN in 1.1 is
+    // used as 1.2 defines it.
+    e.type = rd.text(item, "type", w, false);
+    if (version == "1.1" && e.type == "STEP_DOWN")
+      rd.versionContent(w + ".type", "episode type STEP_DOWN");
+    e.start = rd.dateTime(item, "start", w);
+    e.end = rd.dateTime(item, "end", w);
+    e.location = rd.keptCode(item, "location", w, {"HOSPICE", "HOME"}, true);
     e.clinician = rd.person(item, "clinician", w);
     e.cancelled = rd.boolean(item, "cancelled", w).value_or(false);
     if (e.episodeId.empty()) {
@@ -331,6 +456,42 @@ std::string isoFromDayMonthYear(const std::string& s) {
   int max = days[m - 1] + (m == 2 && leapYear(y) ? 1 : 0);
   if (d > max) return "";
   return s.substr(6, 4) + "-" + s.substr(3, 2) + "-" + s.substr(0, 2);
+}
+
+std::string fhirDateTimeFromIso(const std::string& iso, bool* zoneAssumed) {
+  if (zoneAssumed) *zoneAssumed = false;
+  auto t = readIso(iso);
+  if (!t) return "";
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02d-%02d", t->y, t->mo, t->d);
+  if (!t->hasTime) return date;
+  char time[16];
+  std::snprintf(time, sizeof time, "T%02d:%02d:%02d", t->h, t->mi, t->s);
+  std::string out = std::string(date) + time;
+  if (!t->fraction.empty()) out += "." + t->fraction;
+  if (t->zulu) return out + "Z";
+  int offset = 0;
+  if (t->offset) {
+    offset = *t->offset;
+  } else {
+    offset = london::offsetMinutes(t->y, t->mo, t->d, t->h);
+    if (zoneAssumed) *zoneAssumed = true;
+  }
+  return out + london::offsetText(offset);
+}
+
+std::string utcStampFromIso(const std::string& iso, bool* zoneAssumed) {
+  if (zoneAssumed) *zoneAssumed = false;
+  auto t = readIso(iso);
+  if (!t) return "";
+  int offset = 0;
+  if (t->offset) {
+    offset = *t->offset;
+  } else {
+    offset = london::offsetMinutes(t->y, t->mo, t->d, t->h);
+    if (zoneAssumed && t->hasTime) *zoneAssumed = true;
+  }
+  return london::utcStamp(t->y, t->mo, t->d, t->h, t->mi, t->s, offset);
 }
 
 bool parseExport(std::string_view body, Export& out, IssueList& issues) {
@@ -388,6 +549,19 @@ bool parseExport(std::string_view body, Export& out, IssueList& issues) {
                       rd.base());
     r.recordId = rd.text(rec, "recordId", rd.base(), true);
     r.lastModified = rd.text(rec, "lastModified", rd.base(), true);
+    if (!r.lastModified.empty()) {
+      // The record's place in the hospice's order of changes (source order of the resources
+      // that are not bound to a plan version): unreadable → the record cannot be placed.
+      bool assumed = false;
+      r.lastModifiedUtc = utcStampFromIso(r.lastModified, &assumed);
+      if (r.lastModifiedUtc.empty())
+        rd.reject(rd.base() + ".lastModified",
+                  "lastModified is not an ISO 8601 date-time: the record cannot be ordered "
+                  "against what is stored",
+                  "hospice.invalid-date");
+      else if (assumed)
+        rd.assumedZone(rd.base() + ".lastModified");
+    }
     readChild(rd, rec, r);
     if (const Value* list = rd.array(rec, "diagnoses", rd.base())) {
       size_t i = 0;
@@ -410,7 +584,20 @@ bool parseExport(std::string_view body, Export& out, IssueList& issues) {
     if (const Value* d = rd.object(rec, "deceased", rd.base())) {
       std::string w = rd.base() + ".deceased";
       rd.unknownMembers(*d, {"date", "place"}, w);
-      r.deceased = Deceased{rd.text(*d, "date", w, false), rd.code(*d, "place", w, kPlaces, false)};
+      // The date: dd/mm/yyyy (the system's date form) or ISO 8601. Unreadable → the child is
+      // still recorded as deceased (deceasedBoolean), with a warning.
+      std::string raw = rd.text(*d, "date", w, false), date;
+      if (!raw.empty()) {
+        bool assumed = false;
+        date = isoFromDayMonthYear(raw);
+        if (date.empty()) date = fhirDateTimeFromIso(raw, &assumed);
+        if (date.empty())
+          rd.drop(w + ".date", "date is neither dd/mm/yyyy nor an ISO 8601 date or date-time",
+                  "hospice.invalid-date");
+        else if (assumed)
+          rd.assumedZone(w + ".date");
+      }
+      r.deceased = Deceased{date, rd.text(*d, "place", w, false)};
     }
     out.records.push_back(std::move(r));
   }

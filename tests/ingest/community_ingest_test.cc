@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/ingest/london_time.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -85,6 +86,113 @@ TEST(CommunityIngest, ADoctypeIsRefusedAndKept) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.errorCode(), "community.doctype");
   EXPECT_NE(server.get("/$ingest/failures").body.find("\"community\""), std::string::npos);
+}
+
+void replace(std::string& s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  s.replace(at, from.size(), to);
+}
+
+json::Value onlyResource(TestServer& server, const std::string& query) {
+  HttpResult r = server.get(query);
+  const json::Value* entries = r.json.find("entry");
+  if (!entries || entries->items().size() != 1) {
+    ADD_FAILURE() << query << ": expected one resource, got " << r.body.substr(0, 300);
+    return json::Value::makeObject();
+  }
+  return *entries->items()[0].find("resource");
+}
+
+// The text at a member path of `v` ("" when any step is missing).
+std::string at(const json::Value& v, std::initializer_list<const char*> path) {
+  const json::Value* cur = &v;
+  for (const char* k : path) {
+    cur = cur->isObject() ? cur->find(k) : nullptr;
+    if (!cur) return "";
+  }
+  return cur->isString() ? cur->text() : json::write(*cur);
+}
+
+// A schema-valid Contact/@date without a time zone is UK local time: the Encounter gets the
+// Europe/London offset of that date (R4 needs a zone with a time), with a warning, instead of
+// an invalid dateTime that would reject the whole Patient with its plan.
+TEST(CommunityIngest, AContactTimeWithoutAZoneIsUkLocalTime) {
+  TestServer server;
+  std::string doc = example();
+  replace(doc, "date=\"2026-10-28T14:00:00Z\"", "date=\"2026-10-28T14:00:00\"");
+  // A second contact in summer time.
+  replace(doc, "</Patient>",
+          "<Contact id=\"V-300146\" date=\"2026-07-01T09:30:00\" minutes=\"30\" type=\"telephone\" "
+          "staffRole=\"CNS\" outcome=\"attended\"/></Patient>");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  EXPECT_EQ(outcomes(r)[0].second, "stored") << r.body;
+  EXPECT_NE(r.body.find("community.assumed-time-zone"), std::string::npos);
+  EXPECT_EQ(at(onlyResource(server, "/Encounter?identifier=V-300145"), {"period", "start"}),
+            "2026-10-28T14:00:00+00:00");
+  EXPECT_EQ(at(onlyResource(server, "/Encounter?identifier=V-300146"), {"period", "start"}),
+            "2026-07-01T09:30:00+01:00");
+  EXPECT_EQ(onlyResource(server, "/CarePlan").getString("status"), "active");
+}
+
+// An xs:date may carry a zone; a FHIR date cannot: the date alone is stored.
+TEST(CommunityIngest, DatesWithAZoneAreStoredAsDates) {
+  TestServer server;
+  std::string doc = example();
+  replace(doc, "<BirthDate>2015-03-14</BirthDate>", "<BirthDate>2015-03-14Z</BirthDate>");
+  replace(doc, "<ReviewDate>2026-12-12</ReviewDate>", "<ReviewDate>2026-12-12+01:00</ReviewDate>");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(outcomes(r)[0].second, "stored") << r.body;
+  EXPECT_EQ(onlyResource(server, "/Patient").getString("birthDate"), "2015-03-14");
+  EXPECT_NE(server.get("/CarePlan").body.find("\"valueDate\":\"2026-12-12\""), std::string::npos);
+}
+
+// Source order: the plan by its version, everything else by the export's @generated time,
+// so an older export (re-sent late) never overwrites the Patient, caseload or contacts.
+TEST(CommunityIngest, AnOlderExportNeverOverwritesNewerData) {
+  TestServer server;
+  ASSERT_EQ(outcomes(push(server, example()))[0].second, "stored");  // 2026-11-01T10:15:00Z
+  std::string older = example();
+  // 10:14 at +00:00 is before 10:15Z; 11:14 at +01:00 is 10:14 UTC.
+  replace(older, "generated=\"2026-11-01T10:15:00Z\"", "generated=\"2026-11-01T11:14:00+01:00\"");
+  replace(older, "12 Orchard Way", "1 Old Road");
+  replace(older, "minutes=\"45\"", "minutes=\"20\"");
+  replace(older, "from=\"2022-05-01\"", "from=\"2021-05-01\"");
+  HttpResult r = push(server, older);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  EXPECT_EQ(outcomes(r)[0].second, "unchanged") << r.body;
+  EXPECT_NE(r.body.find("ingest.stale"), std::string::npos);
+  for (const char* type : {"Patient", "CareTeam", "Encounter"})
+    EXPECT_EQ(server.get(std::string("/") + type + "/_history").json.find("entry")->items().size(),
+              1u)
+        << type << " was overwritten";
+  EXPECT_NE(server.get("/Patient").body.find("12 Orchard Way"), std::string::npos);
+  EXPECT_NE(server.get("/Patient").body.find("utc-time:20261101101500"), std::string::npos);
+
+  std::string newer = older;
+  replace(newer, "generated=\"2026-11-01T11:14:00+01:00\"", "generated=\"2026-11-02T10:15:00\"");
+  HttpResult n = push(server, newer);
+  EXPECT_EQ(outcomes(n)[0].second, "stored") << n.body;
+  EXPECT_NE(n.body.find("community.assumed-time-zone"), std::string::npos);  // @generated
+  EXPECT_NE(server.get("/Patient").body.find("1 Old Road"), std::string::npos);
+  EXPECT_EQ(at(onlyResource(server, "/Encounter"), {"length", "value"}), "20");
+}
+
+TEST(CommunityIngest, LondonTime) {
+  namespace london = ingest::london;
+  EXPECT_EQ(london::lastSunday(2026, 3), 29);
+  EXPECT_EQ(london::lastSunday(2026, 10), 25);
+  EXPECT_EQ(london::lastSunday(2024, 3), 31);
+  EXPECT_EQ(london::lastSunday(2027, 10), 31);
+  EXPECT_FALSE(london::summerTime(2026, 3, 29, 0));
+  EXPECT_TRUE(london::summerTime(2026, 3, 29, 2));
+  EXPECT_TRUE(london::summerTime(2026, 10, 25, 1));
+  EXPECT_FALSE(london::summerTime(2026, 10, 25, 2));
+  EXPECT_EQ(london::offsetText(60), "+01:00");
+  EXPECT_EQ(london::offsetText(-330), "-05:30");
+  EXPECT_EQ(london::utcStamp(2026, 1, 1, 0, 30, 5, 60), "20251231233005");
+  EXPECT_EQ(london::utcStamp(2024, 2, 28, 23, 30, 0, -60), "20240229003000");
 }
 
 }  // namespace

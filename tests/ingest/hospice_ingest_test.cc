@@ -10,6 +10,7 @@
 #include "gateway/app/options.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
+#include "mappings/hospice/hospice_parser.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -267,13 +268,239 @@ TEST(HospiceIngest, Version11Exports) {
   const json::Value& value = *act.items()[0].find("detail")->find("extension")->items()[0]
                                   .find("valueCodeableConcept");
   EXPECT_EQ(value.find("coding")->items()[0].getString("code"), "450476008");
-  // A 1.2-only value in a 1.1 export is not silently used.
-  std::string bad = sample();
-  replace(bad, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"1.1\"");
-  HttpResult r2 = push(server, bad);
-  auto recs = records(r2);
+}
+
+// The activity of a CarePlan whose acp-item code is `item` (nullptr when absent).
+const json::Value* activity(const json::Value& plan, const std::string& item) {
+  const json::Value* acts = plan.find("activity");
+  if (!acts) return nullptr;
+  for (const json::Value& a : acts->items()) {
+    const json::Value* code = a.find("detail")->find("code");
+    if (code && code->find("coding") &&
+        code->find("coding")->items()[0].getString("code") == item)
+      return a.find("detail");
+  }
+  return nullptr;
+}
+
+// The acp-decision-value of an activity detail.
+const json::Value* decisionValue(const json::Value& detail) {
+  const json::Value* ext = detail.find("extension");
+  if (!ext) return nullptr;
+  for (const json::Value& e : ext->items())
+    if (e.getString("url") ==
+        "https://acp-gateway.nhs.uk/StructureDefinition/acp-decision-value")
+      return e.find("valueCodeableConcept");
+  return nullptr;
+}
+
+json::Value onlyResource(TestServer& server, const std::string& query) {
+  HttpResult r = server.get(query);
+  const json::Value* entries = r.json.find("entry");
+  if (!entries || entries->items().size() != 1) {
+    ADD_FAILURE() << query << ": expected one resource, got " << r.body.substr(0, 300);
+    return json::Value::makeObject();
+  }
+  return *entries->items()[0].find("resource");
+}
+
+// The text at a member path of `v` ("" when any step is missing).
+std::string at(const json::Value& v, std::initializer_list<const char*> path) {
+  const json::Value* cur = &v;
+  for (const char* k : path) {
+    cur = cur->isObject() ? cur->find(k) : nullptr;
+    if (!cur) return "";
+  }
+  return cur->isString() ? cur->text() : json::write(*cur);
+}
+
+// Clinical safety: a resuscitation decision the export version does not define (MODIFIED is
+// 1.2 only) is never stored in part, and never leaves the plan active without it: the record
+// is rejected and kept for the integration team.
+TEST(HospiceIngest, AResuscitationDecisionTheVersionDoesNotDefineRejectsTheRecord) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"1.1\"");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].outcome, "rejected");
   EXPECT_TRUE(has(recs[0].codes, "hospice.unknown-code"));
-  EXPECT_TRUE(has(recs[0].codes, "hospice.unused-field"));  // preferredPlaceOfDeath.second
+  EXPECT_TRUE(has(recs[0].codes, "ingest.kept"));
+  EXPECT_EQ(server.get("/CarePlan?_summary=count").json.find("total")->text(), "0");
+  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
+  ASSERT_EQ(failures(server.get("/$ingest/failures")).size(), 1u);
+
+  // An unknown decision in 1.2, and a decision missing beside its details: the same.
+  for (const char* decision : {"\"decision\": \"PARTIAL\"", "\"decision\": null"}) {
+    std::string other = sample();
+    replace(other, "\"decision\": \"MODIFIED\"", decision);
+    HttpResult o = push(server, other);
+    EXPECT_EQ(records(o)[0].outcome, "rejected") << decision;
+  }
+  EXPECT_EQ(server.get("/CarePlan?_summary=count").json.find("total")->text(), "0");
+}
+
+// Other 1.2 content in a 1.1 export is used as 1.2 defines it, with a warning: the second
+// place of death is kept, STEP_DOWN keeps its meaning.
+TEST(HospiceIngest, OtherVersion12ContentInA11ExportIsUsedWithAWarning) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"exportVersion\": \"1.2\"", "\"exportVersion\": \"1.1\"");
+  replace(doc, "\"decision\": \"MODIFIED\"", "\"decision\": \"N\"");
+  replace(doc, "\"type\": \"SHORT_BREAK\"", "\"type\": \"STEP_DOWN\"");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  EXPECT_EQ(recs[0].outcome, "stored");
+  EXPECT_TRUE(has(recs[0].codes, "hospice.version-content"));
+  EXPECT_FALSE(has(recs[0].codes, "hospice.unused-field"));
+  json::Value plan = onlyResource(server, "/CarePlan");
+  const json::Value* second = activity(plan, "preferred-place-of-death-2");
+  ASSERT_NE(second, nullptr) << json::write(plan);
+  ASSERT_NE(decisionValue(*second), nullptr);
+  EXPECT_NE(json::write(*decisionValue(*second)).find(R"("code":"hospice")"), std::string::npos);
+  json::Value enc = onlyResource(server, "/Encounter");
+  EXPECT_NE(json::write(enc).find("step-down"), std::string::npos) << json::write(enc);
+}
+
+// Unknown place codes are clinical decisions: kept with the code as text, never dropped.
+TEST(HospiceIngest, UnknownCodesAreKeptAsText) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"preferredPlaceOfCare\": \"HOME\"", "\"preferredPlaceOfCare\": \"CARE_HOME\"");
+  replace(doc, "\"second\": \"HOSPICE\"", "\"second\": \"GRANDPARENTS\"");
+  replace(doc, "\"relationship\": \"mother\"", "\"relationship\": \"aunt\"");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  EXPECT_EQ(recs[0].outcome, "stored");
+  EXPECT_TRUE(has(recs[0].codes, "hospice.unmapped-code"));
+  json::Value plan = onlyResource(server, "/CarePlan");
+  EXPECT_EQ(plan.getString("status"), "active");
+  using Item = std::pair<const char*, const char*>;
+  for (auto [item, text] : {Item{"preferred-place-of-care", "CARE_HOME"},
+                            Item{"preferred-place-of-death-2", "GRANDPARENTS"}}) {
+    const json::Value* a = activity(plan, item);
+    ASSERT_NE(a, nullptr) << item;
+    const json::Value* v = decisionValue(*a);
+    ASSERT_NE(v, nullptr) << item;
+    EXPECT_EQ(v->getString("text"), text);
+    EXPECT_EQ(v->find("coding"), nullptr) << "an unknown code is never given a coding";
+  }
+  std::string patient = json::write(onlyResource(server, "/Patient"));
+  EXPECT_NE(patient.find(R"("relationship":[{"text":"aunt"})"), std::string::npos) << patient;
+}
+
+// There is no FHIR element for the place of death: said, not dropped silently.
+TEST(HospiceIngest, ThePlaceOfDeathIsReportedAsNotMapped) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "\"episodes\": [",
+          "\"deceased\": {\"date\": \"30/10/2026\", \"place\": \"HOSPICE\"},\n    \"episodes\": [");
+  HttpResult r = push(server, doc);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  EXPECT_EQ(recs[0].outcome, "stored");
+  EXPECT_TRUE(has(recs[0].codes, "hospice.unused-field"));
+  EXPECT_NE(r.body.find("records[0].deceased.place"), std::string::npos);
+  EXPECT_EQ(onlyResource(server, "/Patient").getString("deceasedDateTime"), "2026-10-30");
+}
+
+// Source order: every resource of a record carries it, so an older record (older plan
+// version, older lastModified) overwrites nothing — neither the plan nor the key worker,
+// patient, diagnoses or episodes.
+TEST(HospiceIngest, AnOlderRecordNeverOverwritesNewerData) {
+  TestServer server;
+  ASSERT_EQ(push(server, sample()).status, 200);  // version 3, lastModified 16:02 UTC
+  std::string older = sample();
+  replace(older, "\"version\": 3", "\"version\": 2");
+  // 17:01 at +01:00 is 16:01 UTC: older, although its text sorts higher.
+  replace(older, "2026-10-30T16:02:00+00:00", "2026-10-30T17:01:00+01:00");
+  replace(older, "\"name\": \"Jo Patel\"", "\"name\": \"Anna Green\"");
+  replace(older, "12 Orchard Way", "1 Old Road");
+  replace(older, "Spinal muscular atrophy type 1\"", "SMA\"");
+  replace(older, "\"end\": \"2026-10-23T15:00:00+01:00\",", "");
+  HttpResult r = push(server, older);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto recs = records(r);
+  EXPECT_EQ(recs[0].outcome, "unchanged");
+  EXPECT_TRUE(has(recs[0].codes, "ingest.stale"));
+  for (const char* type :
+       {"Patient", "Condition", "Encounter", "CareTeam", "CarePlan", "Consent"}) {
+    HttpResult hist = server.get(std::string("/") + type + "/_history");
+    EXPECT_EQ(hist.json.find("entry")->items().size(), 1u) << type << " was overwritten";
+  }
+  EXPECT_NE(server.get("/CareTeam").body.find("Jo Patel"), std::string::npos);
+  EXPECT_NE(server.get("/Patient").body.find("12 Orchard Way"), std::string::npos);
+
+  // A newer record is applied to all of them.
+  std::string newer = sample();
+  replace(newer, "2026-10-30T16:02:00+00:00", "2026-10-31T09:00:00Z");
+  replace(newer, "\"name\": \"Jo Patel\"", "\"name\": \"Anna Green\"");
+  HttpResult n = push(server, newer);
+  EXPECT_EQ(records(n)[0].outcome, "stored");
+  EXPECT_NE(server.get("/CareTeam").body.find("Anna Green"), std::string::npos);
+  EXPECT_NE(server.get("/Patient").body.find("utc-time:20261031090000"), std::string::npos);
+  EXPECT_NE(server.get("/CarePlan").body.find("version:0000000003"), std::string::npos);
+}
+
+TEST(HospiceIngest, AnUnreadableLastModifiedRejectsTheRecord) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "2026-10-30T16:02:00+00:00", "yesterday");
+  auto recs = records(push(server, doc));
+  EXPECT_EQ(recs[0].outcome, "rejected");
+  EXPECT_TRUE(has(recs[0].codes, "hospice.invalid-date"));
+}
+
+TEST(HospiceIngest, AKeyWorkerIsKeptWithoutAPlan) {
+  TestServer server;
+  std::string doc = sample();
+  size_t from = doc.find(",\n    \"advanceCarePlan\"");
+  size_t to = doc.find(",\n    \"episodes\"");
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  doc.erase(from, to - from);
+  ASSERT_EQ(records(push(server, doc))[0].outcome, "stored");
+  EXPECT_EQ(server.get("/CarePlan?_summary=count").json.find("total")->text(), "0");
+  EXPECT_NE(server.get("/CareTeam").body.find("Jo Patel"), std::string::npos);
+}
+
+TEST(HospiceIngest, DateTimesWithoutAZoneAreUkLocalTime) {
+  using mappings::hospice::fhirDateTimeFromIso;
+  using mappings::hospice::utcStampFromIso;
+  bool assumed = false;
+  EXPECT_EQ(fhirDateTimeFromIso("2026-07-01T09:30:00", &assumed), "2026-07-01T09:30:00+01:00");
+  EXPECT_TRUE(assumed);
+  EXPECT_EQ(fhirDateTimeFromIso("2026-12-01T09:30", &assumed), "2026-12-01T09:30:00+00:00");
+  EXPECT_EQ(fhirDateTimeFromIso("2026-10-20T10:00:00+0100", &assumed), "2026-10-20T10:00:00+01:00");
+  EXPECT_FALSE(assumed);
+  EXPECT_EQ(fhirDateTimeFromIso("2026-10-20T10:00:00.25Z"), "2026-10-20T10:00:00.25Z");
+  EXPECT_EQ(fhirDateTimeFromIso("2026-10-20"), "2026-10-20");
+  EXPECT_EQ(fhirDateTimeFromIso("2026-02-30T10:00:00Z"), "");
+  EXPECT_EQ(fhirDateTimeFromIso("20/10/2026"), "");
+  // British Summer Time 2026: 29 March 01:00 UTC to 25 October 01:00 UTC.
+  EXPECT_EQ(utcStampFromIso("2026-03-29T00:30:00"), "20260329003000");
+  EXPECT_EQ(utcStampFromIso("2026-03-29T02:30:00"), "20260329013000");
+  EXPECT_EQ(utcStampFromIso("2026-10-25T00:30:00"), "20261024233000");
+  EXPECT_EQ(utcStampFromIso("2026-10-25T03:00:00"), "20261025030000");
+  EXPECT_EQ(utcStampFromIso("2026-01-01T00:30:00+01:00"), "20251231233000");
+  EXPECT_EQ(utcStampFromIso("2026-10-30T17:01:00+01:00"), "20261030160100");
+}
+
+// An episode time without a zone is valid R4 after mapping (not a rejected record).
+TEST(HospiceIngest, AnEpisodeTimeWithoutAZoneIsStored) {
+  TestServer server;
+  std::string doc = sample();
+  replace(doc, "2026-10-20T10:00:00+01:00", "2026-10-20T10:00:00");
+  HttpResult r = push(server, doc);
+  auto recs = records(r);
+  ASSERT_EQ(recs[0].outcome, "stored") << r.body;
+  EXPECT_TRUE(has(recs[0].codes, "hospice.assumed-time-zone"));
+  EXPECT_EQ(at(onlyResource(server, "/Encounter"), {"period", "start"}),
+            "2026-10-20T10:00:00+01:00");
 }
 
 TEST(HospiceIngest, AnOlderPlanVersionNeverOverwritesANewerOne) {
