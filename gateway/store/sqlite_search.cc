@@ -217,7 +217,8 @@ class Planner {
     if (c.modifier.empty()) {
       normalizedPrefix("normalized", v.raw);
     } else if (c.modifier == "exact") {
-      b_.sql("exact = ").text(v.raw);
+      // Through the normalised index (normalized is always normalizeString(exact)).
+      b_.sql("(normalized = ").text(search::normalizeString(v.raw)).sql(" AND exact = ").text(v.raw).sql(")");
     } else if (c.modifier == "contains") {
       std::string n = search::normalizeString(v.raw);
       if (n.empty())
@@ -432,7 +433,9 @@ class Planner {
     }
     if (!v.url.empty()) {
       if (any) b_.sql(" OR ");
-      b_.sql("url = ").text(v.url);
+      // Only references that are not to this server's resources are in the url index (the
+      // others are found by target_id above).
+      b_.sql("(url = ").text(v.url).sql(" AND target_id = '')");
       any = true;
     }
     if (!any) b_.sql("0");

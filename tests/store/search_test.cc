@@ -528,6 +528,8 @@ TEST_F(SearchTest, PlansUseIndexes) {
       {"Observation", {{"value-quantity", "gt40"}}},
       {"ValueSet", {{"url", "http://example.org/fhir/ValueSet/abc"}}},
       {"CarePlan", {{"subject:identifier", nhs + "|9000000025"}}},
+      {"Patient", {{"family:exact", "Smith"}}},
+      {"CarePlan", {{"subject", "http://elsewhere.example/fhir/Patient/9"}}},
   };
   for (const Case& c : cases) {
     auto q = parseSearch(c.type, c.params);
