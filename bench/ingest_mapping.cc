@@ -1,8 +1,8 @@
 // acp-bench-ingest-mapping — partner mapping throughput on one thread (one core), no store:
 // the real partner mappers (AcutePartner, HospicePartner, CommunityPartner) parse and map
-// generated but realistic input (bench/ingest_generate.h), once without and once with R4
-// validation of every resource they produce (model::Validator, as IngestService does before
-// it writes). Nothing is written anywhere: this is the CPU cost of ingest before the store.
+// generated but realistic input (bench/ingest_generate.h), once without and once with the
+// validation of every resource they produce (R4 and the claimed profile, as IngestService does
+// before it writes). Nothing is written anywhere: the CPU cost of ingest before the store.
 //
 // Inputs (each a pool cycled through while measuring):
 //   adt        --adt-pool HL7 v2.4 ADT messages, mix A01 30 % / A03 20 % / A08 35 % / A31 15 %
@@ -15,7 +15,8 @@
 //
 // Each (input, stage) runs --warmup seconds, then --reps runs of --duration seconds; the
 // table shows the median run. Stages: "map" = parse + map (PartnerMapper::map); "map+validate"
-// adds model::Validator::validate on every resource. The ADT rows also show the ratio to
+// adds R4 and profile validation of every resource as IngestService writes it. The ADT rows
+// also show the ratio to
 // 99 messages/s per core, the published upper figure for microsoft/FHIR-Converter's Node
 // (Handlebars) ADT A01 → FHIR conversion in process (../shared/reference/performance.md;
 // other software, context only).
@@ -34,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,6 +43,9 @@
 #include "bench/ingest_generate.h"
 #include "gateway/core/xml.h"
 #include "gateway/ingest/mapped_push.h"
+#include "gateway/ingest/overlay.h"
+#include "gateway/ingest/profiles.h"
+#include "gateway/profile/profile_validator.h"
 #include "gateway/model/model.h"
 #include "gateway/model/validator.h"
 #include "mappings/acute/acute_mapper.h"
@@ -121,6 +126,25 @@ struct Counts {
   double seconds = 0;
 };
 
+// The profile validator IngestService uses (conformance/acp + conformance/ukcore), set in main.
+const acp::profile::ProfileValidator* gProfiles = nullptr;
+
+// Validates one mapped resource as IngestService does before writing it as a new resource:
+// the record's overlay defaults applied (nothing stored yet), its profile claimed, then R4 and
+// the profile.
+void validateAsWritten(const acp::model::Validator& validator, const acp::ingest::MappedRecord& r,
+                       const acp::json::Value& res, acp::IssueList& issues) {
+  const std::string& type = res.getString("resourceType");
+  std::set<std::string> objects;
+  for (const std::string& path : r.overlayObjects)
+    if (path.rfind(type + ".", 0) == 0) objects.insert(path.substr(type.size() + 1));
+  auto d = r.defaults.find(type + "/" + res.getString("id"));
+  acp::json::Value out = acp::ingest::layOver(res, acp::json::Value(), objects,
+                                             d == r.defaults.end() ? nullptr : &d->second);
+  acp::ingest::claimProfiles(out);
+  if (validator.validate(out, issues) && gProfiles) gProfiles->validateClaimed(out, issues);
+}
+
 // Maps (and validates) one document; returns false on a document-level failure.
 bool runOne(const Input& in, const std::string& doc, const acp::model::Validator* validator,
             Counts& c) {
@@ -134,7 +158,7 @@ bool runOne(const Input& in, const std::string& doc, const acp::model::Validator
     c.resources += r.resources.size();
     if (validator) {
       acp::IssueList vi;
-      for (const acp::json::Value& res : r.resources) validator->validate(res, vi);
+      for (const acp::json::Value& res : r.resources) validateAsWritten(*validator, r, res, vi);
     }
   }
   return true;
@@ -188,8 +212,8 @@ bool checkClean(const Input& in, const acp::model::Validator& validator,
         if (i.severity == acp::Severity::kWarning) ++warnings[i.code];
       for (const acp::json::Value& res : r.resources) {
         acp::IssueList vi;
-        validator.validate(res, vi);
-        show("record " + r.recordId + " (R4 validation)", vi);
+        validateAsWritten(validator, r, res, vi);
+        show("record " + r.recordId + " (R4 and profile validation)", vi);
       }
     }
   }
@@ -226,6 +250,17 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   acp::model::Validator validator(model.value());
+  std::string conformanceRoot = args.conformance;
+  while (!conformanceRoot.empty() && conformanceRoot.back() == '/') conformanceRoot.pop_back();
+  conformanceRoot = conformanceRoot.substr(0, conformanceRoot.rfind('/'));
+  auto registry = acp::profile::ProfileRegistry::load(
+      model.value(), {conformanceRoot + "/acp", conformanceRoot + "/ukcore"});
+  if (!registry.isOk()) {
+    std::cerr << "ingest-mapping: profiles: " << registry.status().message() << "\n";
+    return 2;
+  }
+  acp::profile::ProfileValidator profiles(registry.value());
+  gProfiles = &profiles;
   auto acute = acp::mappings::acute::AcutePartner::create(args.mappings + "/acute/conceptmaps");
   auto hospice =
       acp::mappings::hospice::HospicePartner::create(args.mappings + "/hospice/conceptmaps");
