@@ -161,9 +161,15 @@ FhirService::Outcome FhirService::ingestReplay(const FhirRequest& rq,
     return o;
   }
   std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push, /*keepFailures=*/false);
+  // A kept record is judged by its own outcome: its content may be the whole document (the
+  // community export keeps the document for each rejected Patient), whose other records
+  // have failures of their own. A kept document (no record id) by all of them.
+  bool own = false;
+  for (const auto& r : outcomes) own = own || (!f->recordId.empty() && r.recordId == f->recordId);
   bool allIn = true;
   IssueList latest;
   for (const auto& r : outcomes) {
+    if (own && r.recordId != f->recordId) continue;
     if (r.result == ingest::RecordOutcome::Result::kRejected) allIn = false;
     for (const Issue& i : r.issues.issues()) latest.add(i);
   }

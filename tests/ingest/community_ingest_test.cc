@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "gateway/ingest/london_time.h"
+#include "gateway/model/model.h"
+#include "gateway/store/sqlite_store.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -76,6 +78,59 @@ TEST(CommunityIngest, OneBadPatientDoesNotBlockTheOthers) {
   EXPECT_EQ(o[0].second, "stored");
   EXPECT_EQ(o[1], std::make_pair(std::string("C-77121"), std::string("rejected")));
   EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "1");
+}
+
+TEST(CommunityIngest, AReplayIsJudgedByItsOwnPatientNotTheWholeDocument) {
+  TestServer server;
+  // The community keeps the whole document for a rejected Patient. Here the document holds
+  // C-77120 (acceptable now, as after a mapping fix) and C-77121 (still rejected).
+  std::string doc = example();
+  size_t start = doc.find("<Patient ");
+  size_t end = doc.find("</Patient>") + 10;
+  std::string second = doc.substr(start, end - start);
+  second.replace(second.find("C-77120"), 7, "C-77121");
+  second.replace(second.find("CP-5512"), 7, "CP-5513");
+  second.replace(second.find("V-300145"), 8, "V-300146");
+  second.replace(second.find("<Gender>female</Gender>"), 23, "<Gender>robot</Gender>");
+  doc.insert(end, second);
+  {
+    auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
+    ASSERT_TRUE(model.isOk());
+    auto direct = store::SqliteStore::open(server.databasePath(), model.value());
+    ASSERT_TRUE(direct.isOk());
+    store::KeptFailure f;
+    f.partner = "community";
+    f.sourceOds = "RX9";
+    f.pushId = "RX9-20261101-1015";
+    f.recordId = "C-77120";
+    f.contentType = "application/xml";
+    f.content = doc;
+    f.issuesJson = R"({"resourceType":"OperationOutcome","issue":[]})";
+    ASSERT_TRUE(direct.value()->keep(f).isOk());
+  }
+  // The one kept failure's id and, after the replay, its status.
+  auto only = [&](const std::string& field) {
+    HttpResult list = server.get("/$ingest/failures");
+    std::string value;
+    for (const json::Value& p : list.json.find("parameter")->items()) {
+      if (p.getString("name") != "failure") continue;
+      for (const json::Value& part : p.find("part")->items()) {
+        if (part.getString("name") != field) continue;
+        value = field == "id" ? part.find("valueInteger")->text() : part.getString("valueCode");
+      }
+    }
+    return value;
+  };
+  std::string id = only("id");
+  ASSERT_FALSE(id.empty());
+  HttpResult replay = server.request("POST", "/$ingest/failures/" + id + "/$replay");
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  auto o = outcomes(replay);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[0].second, "stored");
+  EXPECT_EQ(o[1].second, "rejected");
+  // C-77120's failure is closed although the other Patient in its document still fails.
+  EXPECT_EQ(only("status"), "replayed");
 }
 
 TEST(CommunityIngest, ADoctypeIsRefusedAndKept) {
