@@ -68,10 +68,13 @@ IngestService::IngestService(std::shared_ptr<const model::Model> model,
 
 void IngestService::keepDocumentFailure(const std::string& partner,
                                         const std::string& contentType, const std::string& body,
-                                        const IssueList& issues) const {
+                                        const IssueList& issues, const std::string& pushId,
+                                        const std::string& sourceOds) const {
   if (!failures_) return;
   store::KeptFailure f;
   f.partner = partner;
+  f.pushId = pushId;
+  f.sourceOds = sourceOds;
   f.contentType = contentType;
   f.content = body;
   f.issuesJson = json::write(issues.toOperationOutcome());

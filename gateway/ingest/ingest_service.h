@@ -96,9 +96,11 @@ class IngestService {
   // At most this many records share one transaction (bounds how long the writer is held).
   static constexpr size_t kRecordsPerCommit = 256;
 
-  // Keeps a document that could not be read at all (nothing was stored from it).
+  // Keeps a document that could not be read at all (nothing was stored from it), with the
+  // push id and sender when they could still be read (an HL7 message's MSH-10 and MSH-4).
   void keepDocumentFailure(const std::string& partner, const std::string& contentType,
-                           const std::string& body, const IssueList& issues) const;
+                           const std::string& body, const IssueList& issues,
+                           const std::string& pushId = "", const std::string& sourceOds = "") const;
   store::FailureLog* failures() const { return failures_.get(); }
 
   // The answer to a push: a FHIR Parameters resource with one "record" parameter per record

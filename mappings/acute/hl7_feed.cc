@@ -48,8 +48,10 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
     IssueList issues;
     for (const hl7v2::Error& e : parsed.errors.items())
       if (e.isError()) issues.error("structure", e.location(), e.message, "hl7.malformed");
+    // What could be read of MSH still says which message it was and who sent it.
     ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
-                                 issues);
+                                 issues, parsed.headerRead ? parsed.header.controlId : "",
+                                 parsed.headerRead ? parsed.header.sendingFacility.namespaceId : "");
     return hl7v2::buildParseFailureAck(parsed, options);
   }
   MappedPush push;

@@ -103,7 +103,7 @@ TEST(MllpFeed, MalformedIsRejectedAndUnprocessableIsAnError) {
   std::string ar = client.exchange("PID|1||x\r");
   EXPECT_EQ(segment(ar, "MSA").substr(0, 7), "MSA|AR|") << ar;
   EXPECT_NE(segment(ar, "ERR"), "");
-  std::string a40 = sample("adt-a01.hl7");
+  std::string a40 = sample("adt-a01.hl7");  // an A40 without its MRG segment
   a40.replace(a40.find("ADT^A01^ADT_A01"), 15, "ADT^A40^ADT_A39");
   std::string ae = client.exchange(a40);
   EXPECT_EQ(segment(ae, "MSA").substr(0, 17), "MSA|AE|PAS0001234") << ae;
@@ -113,6 +113,25 @@ TEST(MllpFeed, MalformedIsRejectedAndUnprocessableIsAnError) {
   std::string failures = server.get("/$ingest/failures").body;
   EXPECT_NE(failures.find("PAS0001234"), std::string::npos);
   EXPECT_NE(failures.find("hl7.malformed"), std::string::npos);
+}
+
+TEST(MllpFeed, AMalformedMessageIsKeptWithTheIdAndSenderItsHeaderStillGives) {
+  TestServer server;
+  MllpClient client(server.mllpPort());
+  // MSH-12 (the version) missing: AR, but MSH-4 and MSH-10 could be read.
+  std::string ar = client.exchange(
+      "MSH|^~\\&|PAS|RX8|ACPGW|NORTHSHIRE|20261028093000||ADT^A01^ADT_A01|PAS0009002|P\r"
+      "PID|1||M1^^^RX8^MR||Hartley^Amelia||20150314|F\r");
+  EXPECT_EQ(segment(ar, "MSA").substr(0, 17), "MSA|AR|PAS0009002") << ar;
+  HttpResult kept = server.get("/$ingest/failures");
+  std::string pushId, ods;
+  for (const json::Value& p : kept.json.find("parameter")->items())
+    for (const json::Value& part : p.find("part")->items()) {
+      if (part.getString("name") == "pushId") pushId = part.getString("valueString");
+      if (part.getString("name") == "source") ods = part.find("valueIdentifier")->getString("value");
+    }
+  EXPECT_EQ(pushId, "PAS0009002") << kept.body;
+  EXPECT_EQ(ods, "RX8");
 }
 
 }  // namespace
