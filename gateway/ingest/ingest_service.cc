@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gateway/core/ids.h"
+#include "gateway/ingest/london_time.h"
 #include "gateway/ingest/overlay.h"
 #include "gateway/ingest/profiles.h"
 #include "gateway/ingest/source_ids.h"
@@ -30,6 +31,26 @@ json::Value identifierRef(const std::string& system, const std::string& value,
   r.set("identifier", std::move(id));
   if (!display.empty()) r.set("display", str(display));
   return r;
+}
+
+}  // namespace
+
+namespace {
+
+// Orders as they compare: the HL7 feed's first form ("hl7-time:" + local UK time, written
+// before source orders were kept in UTC) is read as the UTC time it stands for, so data
+// stored then is still ordered correctly against what arrives now.
+std::string comparableOrder(const std::string& order) {
+  static const std::string legacy = "hl7-time:";
+  if (order.compare(0, legacy.size(), legacy) != 0 || order.size() != legacy.size() + 14)
+    return order;
+  for (size_t i = legacy.size(); i < order.size(); ++i)
+    if (order[i] < '0' || order[i] > '9') return order;
+  auto n = [&](size_t at, size_t len) { return std::stoi(order.substr(legacy.size() + at, len)); };
+  int y = n(0, 4), mo = n(4, 2), d = n(6, 2), h = n(8, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return order;
+  return "utc-time:" + london::utcStamp(y, mo, d, h, n(10, 2), n(12, 2),
+                                        london::offsetMinutes(y, mo, d, h));
 }
 
 }  // namespace
@@ -110,6 +131,10 @@ std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool ke
   return out;
 }
 
+namespace {
+RecordOutcome& storeFailed(RecordOutcome& o, const Status& s);
+}  // namespace
+
 // One commitGrouped() call: its push, and its outcomes once its group has committed.
 struct IngestService::Waiter {
   const MappedPush* push;
@@ -146,8 +171,18 @@ std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) 
       for (size_t i = 0; i < w->push->records.size(); ++i)
         items.push_back({w->push, &w->push->records[i], &w->outcomes[i]});
     }
-    commitItems(items);
-    for (Waiter* w : group) keepRejected(*w->push, w->outcomes);
+    // Whatever happens, the group is answered and the next leader can run: an exception
+    // (out of memory, ...) fails the group's records as a store failure would (no ACK: the
+    // senders resend) instead of leaving every later caller waiting for ever.
+    try {
+      commitItems(items);
+      for (Waiter* w : group) keepRejected(*w->push, w->outcomes);
+    } catch (const std::exception& e) {
+      for (const Item& it : items)
+        storeFailed(*it.outcome, Status::internal(std::string("ingest.internal: ") + e.what()));
+    } catch (...) {
+      for (const Item& it : items) storeFailed(*it.outcome, Status::internal("ingest.internal"));
+    }
     lock.lock();
     for (Waiter* w : group) w->done = true;
     groupLeader_ = false;
@@ -200,8 +235,12 @@ void IngestService::commitItems(const std::vector<Item>& items) const {
   if (!tx.isOk() || !stored) return;  // nothing written: the transaction rolls back empty
   Status s = tx.value()->commit();
   if (s.isOk()) return;
+  // Nothing of this transaction is durable, and an "unchanged" answer may rest on it too (a
+  // resend recognised by the delivery claim of its original earlier in the same group, a
+  // record equal to what an earlier one wrote): every record that reached the store fails,
+  // so no sender is told its message is safe.
   for (const Item& it : items)
-    if (it.outcome->result == RecordOutcome::Result::kStored) storeFailed(*it.outcome, s);
+    if (!rejectedByMapper(*it.record)) storeFailed(*it.outcome, s);
 }
 
 void IngestService::keepRejected(const MappedPush& push, std::vector<RecordOutcome>& outcomes) const {
@@ -279,7 +318,7 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     // arriving after its discharge) never overwrites newer data. A partial (overlay) record
     // may still fill elements the stored version lacks.
     std::string stored = current.isObject() ? sourceOrder(current) : "";
-    if (!order.empty() && !stored.empty() && order < stored) {
+    if (!order.empty() && !stored.empty() && comparableOrder(order) < comparableOrder(stored)) {
       std::vector<std::string> filled;
       if (overlay) {
         json::Value gapsFilled = fillGaps(current, res, filled);
@@ -405,10 +444,27 @@ int repoint(json::Value& v, const std::string& from, const std::string& to) {
 Result<bool> IngestService::applyMerge(store::Transaction& tx,
                                        const MappedRecord::PatientMerge& merge,
                                        std::vector<json::Value>& finals, IssueList& issues) const {
-  json::Value* survivor = findResource(finals, "Patient", merge.survivorId);
-  if (!survivor || merge.duplicateId == merge.survivorId) {
+  if (merge.duplicateId == merge.survivorId) {
     issues.error("processing", "Patient", "a merge needs two different patients", "ingest.merge-invalid");
     return false;
+  }
+  json::ParseError err;
+  // The survivor as stored before this record: its NHS number counts even when the message
+  // does not repeat it.
+  json::Value storedSurvivor;
+  auto before = tx.read("Patient", merge.survivorId);
+  if (before.isOk() && !json::parse(before->json, storedSurvivor, err)) storedSurvivor = json::Value();
+  json::Value* survivor = findResource(finals, "Patient", merge.survivorId);
+  if (!survivor) {
+    // The record's Patient was older than the stored one (not applied): the merge still is,
+    // on the survivor as stored.
+    if (!storedSurvivor.isObject()) {
+      issues.error("processing", "Patient", "the surviving patient of the merge is not known",
+                   "ingest.merge-invalid");
+      return false;
+    }
+    finals.push_back(storedSurvivor);
+    survivor = &finals.back();
   }
   auto stored = tx.read("Patient", merge.duplicateId);
   if (!stored.isOk()) {
@@ -421,13 +477,13 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
     return true;
   }
   json::Value duplicate;
-  json::ParseError err;
   if (!json::parse(stored->json, duplicate, err) || !duplicate.isObject())
     return Status::internal("store.sqlite: stored Patient unreadable");
   // Clinical safety: two records with different NHS numbers are two people, whatever the
   // sender says; merging them would put one child's plan in another's record.
   std::string a = nhsNumberOf(*survivor), b = nhsNumberOf(duplicate);
-  if (!a.empty() && !b.empty() && a != b) {
+  std::string was = storedSurvivor.isObject() ? nhsNumberOf(storedSurvivor) : "";
+  if (!b.empty() && ((!a.empty() && a != b) || (!was.empty() && was != b))) {
     issues.error("processing", "Patient.identifier",
                  "the two patients of the merge have different NHS numbers; not merged",
                  "ingest.merge-conflict");

@@ -1,6 +1,8 @@
 #include "gateway/ingest/overlay.h"
 
 #include <algorithm>
+#include <set>
+#include <vector>
 
 namespace acp::ingest {
 
@@ -11,11 +13,22 @@ bool sameIdentifier(const json::Value& a, const json::Value& b) {
          a.getString("value") == b.getString("value") && !a.getString("value").empty();
 }
 
-// Rule 3: identifiers sent again without extensions keep the stored ones'.
+// Rule 3: identifiers sent again without extensions keep the stored ones', and stored
+// identifiers of a system the record does not send at all are kept.
 void keepIdentifierExtensions(json::Value& out, const json::Value& current) {
   json::Value* ids = out.find("identifier");
   const json::Value* stored = current.find("identifier");
   if (!ids || !ids->isArray() || !stored || !stored->isArray()) return;
+  std::set<std::string> sent;
+  for (const json::Value& id : ids->items())
+    if (id.isObject()) sent.insert(id.getString("system"));
+  // Kept ones first, in their stored order (the NHS number usually leads), so an unchanged
+  // record compares equal to its stored version.
+  std::vector<json::Value> kept;
+  for (const json::Value& s : stored->items())
+    if (s.isObject() && !s.getString("system").empty() && !sent.count(s.getString("system")))
+      kept.push_back(s);
+  ids->items().insert(ids->items().begin(), kept.begin(), kept.end());
   for (json::Value& id : ids->items()) {
     if (!id.isObject() || id.find("extension")) continue;
     for (const json::Value& s : stored->items())

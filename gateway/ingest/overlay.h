@@ -9,7 +9,9 @@
 //      period.start sent alone keeps the stored period.end.
 //   3. An identifier sent again (same system and value) without an `extension` member keeps
 //      the stored identifier's extensions (the NHS number's verification status survives a
-//      message that does not repeat PID-32).
+//      message that does not repeat PID-32), and stored identifiers of a system the record
+//      sends none of are kept (an ADT whose PID-3 carries only the hospital number does not
+//      remove the NHS number GP systems search by; a new value of a system replaces it).
 //   4. `defaults` members fill what is still absent (e.g. an Encounter status when an update
 //      message creates the spell).
 //   5. JSON null members, at any depth, are removals: they stop 1–4 and are dropped.

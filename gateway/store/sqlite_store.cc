@@ -253,7 +253,7 @@ SqliteStore::~SqliteStore() {
 
 int SqliteStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
   auto* store = static_cast<SqliteStore*>(self);
-  if (pages >= store->options_.checkpointPages) {
+  if (pages >= store->checkpointAt_.load(std::memory_order_relaxed)) {
     {
       std::lock_guard<std::mutex> lock(store->checkpointMutex_);
       store->checkpointWanted_ = true;
@@ -272,13 +272,20 @@ void SqliteStore::checkpointLoop() {
     lock.unlock();
     int logPages = 0, done = 0;
     // PASSIVE copies the bulk of the WAL without waiting for anyone. RESTART then copies the
-    // few frames committed meanwhile, waiting (a moment) for the writer, so that the next
-    // commit starts the WAL from its beginning: otherwise a busy writer always holds a
-    // snapshot, the WAL never restarts, and every commit would ask for another checkpoint.
+    // few frames committed meanwhile and makes the next commit start the WAL from its
+    // beginning (otherwise a busy writer always holds a snapshot and the WAL never restarts).
+    // This connection has no busy timeout: RESTART never waits — not for the writer, not for
+    // readers of older snapshots (a long search, a backup) — it gives up at once, so the
+    // write lock is held only while it copies those few frames and syncs the database file.
+    // When it gives up, the next attempt waits until the WAL has grown by half the threshold
+    // again, instead of one attempt per commit.
     sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                               &logPages, &done);
-    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
-                              &logPages, &done);
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main",
+                                       SQLITE_CHECKPOINT_RESTART, &logPages, &done);
+    checkpointAt_.store(rc == SQLITE_OK ? options_.checkpointPages
+                                        : logPages + options_.checkpointPages / 2,
+                        std::memory_order_relaxed);
     lock.lock();
   }
 }
@@ -322,6 +329,8 @@ Status SqliteStore::init() {
     auto c = Connection::open(path_, ws);
     if (!c.isOk()) return c.status();
     checkpointer_ = c.take();
+    sqlite3_busy_timeout(checkpointer_->handle(), 0);  // never waits (checkpointLoop)
+    checkpointAt_.store(options_.checkpointPages);
     // Replaces SQLite's own automatic checkpoint (which is itself a WAL hook).
     sqlite3_wal_hook(writer_->handle(), &SqliteStore::onWalCommit, this);
     checkpointThread_ = std::thread([this] { checkpointLoop(); });
@@ -793,6 +802,11 @@ class SqliteTransaction : public Transaction {
 
   Status usable() const {
     if (done_) return Status::internal("store.transaction-closed: already committed or failed");
+    // Some failures (disk full, I/O error) end SQLite's transaction on their own: from then on
+    // nothing may run, or the next statement would start a transaction of its own and an
+    // endUnit(true) would commit it, out of this transaction's all-or-nothing.
+    if (!w_.inTransaction())
+      return Status::internal("store.transaction-aborted: SQLite ended the transaction after an error");
     return Status::ok();
   }
 

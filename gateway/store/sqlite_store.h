@@ -37,9 +37,11 @@
 //   kNotSupported  store.unsupported-search
 //   kInternal      store.open-failed, store.migration-failed, store.schema-too-new,
 //                  store.sqlite, store.busy, store.nested-transaction,
-//                  store.transaction-closed
+//                  store.transaction-closed, store.transaction-aborted (SQLite ended the
+//                  transaction after an error: every later call fails)
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -77,7 +79,8 @@ struct SqliteOptions {
   std::string baseUrl;
   // Checkpoints (copying the WAL into the database file) run on a thread of their own once the
   // WAL holds this many pages, so no commit — and no MLLP ACK waiting for one — pays for
-  // them; 0 leaves them to SQLite (in the committing thread, every 1000 pages).
+  // them (a commit may wait for one short WAL restart: a few frames and a sync); 0 leaves them to SQLite
+  // (in the committing thread, every 1000 pages).
   int checkpointPages = 4000;
 };
 
@@ -145,10 +148,13 @@ class SqliteStore : public ResourceStore, public FailureLog {
   int64_t lastTimestamp_ = 0;  // only touched by the writer holder
 
   // Background checkpoints (SqliteOptions::checkpointPages): the writer's WAL hook wakes the
-  // checkpointer thread, which runs PASSIVE checkpoints on a connection of its own (they never
-  // block readers or the writer).
+  // checkpointer thread, which checkpoints on a connection of its own: PASSIVE (blocks no
+  // one), then RESTART without waiting (it holds the write lock only while it copies the
+  // frames committed during PASSIVE and syncs the database file; with a reader on an older
+  // snapshot it gives up at once). Readers are never blocked.
   static int onWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void checkpointLoop();
+  std::atomic<int> checkpointAt_{0};  // WAL pages that wake the checkpointer
   std::unique_ptr<sqlite::Connection> checkpointer_;
   std::thread checkpointThread_;
   std::mutex checkpointMutex_;

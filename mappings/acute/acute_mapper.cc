@@ -33,6 +33,11 @@ std::string fhirDateTime(const std::string& raw) {
   if (!digits(ts, 0, ts.size()) || (ts.size() != 4 && ts.size() != 6 && ts.size() != 8 &&
                                     ts.size() != 10 && ts.size() != 12 && ts.size() != 14))
     return "";
+  if (!offset.empty() && (offset.size() != 5 || !digits(offset, 1, 4))) return "";
+  if (ts.size() >= 6 && (std::stoi(ts.substr(4, 2)) < 1 || std::stoi(ts.substr(4, 2)) > 12))
+    return "";
+  if (ts.size() >= 8 && (std::stoi(ts.substr(6, 2)) < 1 || std::stoi(ts.substr(6, 2)) > 31))
+    return "";
   if (ts.size() <= 8) {
     std::string out = ts.substr(0, 4);
     if (ts.size() >= 6) out += "-" + ts.substr(4, 2);
@@ -87,24 +92,34 @@ class Mapper {
   // The message's time (EVN-2, else MSH-7) as source order: an older message never overwrites
   // what a newer one wrote (an admission arriving after its discharge).
   // In UTC ("utc-time:yyyymmddhhmmss", as the other partners), so that two messages either
-  // side of the October clock change still compare in the order they happened.
+  // side of the October clock change still compare in the order they happened. EVN-2, else
+  // MSH-7; a time that cannot be read is never guessed at (a day-first date read as digits
+  // would sort centuries ahead and freeze the patient): it is said, and without a readable
+  // time the message is not ordered (it applies as it arrives).
   Value orderExtension() {
-    std::string t = m_.text("EVN", 2);
-    if (t.empty()) t = m_.header().messageTime;
-    std::string dt = fhirDateTime(t);  // local time with its Europe/London (or given) offset
-    std::string stamp;
-    if (dt.size() == 25) {
-      auto n = [&](size_t at, size_t len) { return std::stoi(dt.substr(at, len)); };
-      int offset = (dt[19] == '-' ? -1 : 1) * (n(20, 2) * 60 + n(23, 2));
-      stamp = ingest::london::utcStamp(n(0, 4), n(5, 2), n(8, 2), n(11, 2), n(14, 2), n(17, 2),
-                                       offset);
-    } else {  // a date only (or unreadable): its digits, as precise as they are
-      for (char c : t.substr(0, t.find_first_of("+-.")))
-        if (std::isdigit(static_cast<unsigned char>(c))) stamp += c;
-      if (stamp.size() < 14) stamp += std::string(14 - stamp.size(), '0');
-    }
+    if (order_) return *order_;
     Value list = A();
-    list.push(ingest::sourceOrderExtension("utc-time:" + stamp));
+    std::string stamp;
+    for (const auto& [where, t] : {std::pair<std::string, std::string>{"EVN-2", m_.text("EVN", 2)},
+                                   {"MSH-7", m_.header().messageTime}}) {
+      if (t.empty()) continue;
+      std::string dt = fhirDateTime(t);  // local time with its Europe/London (or given) offset
+      if (dt.size() == 25) {
+        auto n = [&](size_t at, size_t len) { return std::stoi(dt.substr(at, len)); };
+        int offset = (dt[19] == '-' ? -1 : 1) * (n(20, 2) * 60 + n(23, 2));
+        stamp = ingest::london::utcStamp(n(0, 4), n(5, 2), n(8, 2), n(11, 2), n(14, 2),
+                                         n(17, 2), offset);
+      } else if (dt.size() == 10) {  // a date only: its start
+        stamp = dt.substr(0, 4) + dt.substr(5, 2) + dt.substr(8, 2) + "000000";
+      } else {
+        warn(where, "the time \"" + t + "\" cannot be read (YYYYMMDD[HHMM[SS]][+ZZZZ])",
+             "hl7.invalid-date");
+        continue;
+      }
+      break;
+    }
+    if (!stamp.empty()) list.push(ingest::sourceOrderExtension("utc-time:" + stamp));
+    order_ = list;  // once per message (and its warning once)
     return list;
   }
 
@@ -239,7 +254,7 @@ class Mapper {
     Value p = O();
     p.set("resourceType", S("Patient"));
     p.set("id", S(patientId_));
-    p.set("extension", orderExtension());
+    put(p, "extension", orderExtension());
     Value ids = A();
     if (!nhs.empty()) {
       if (ingest::isValidNhsNumber(nhs)) {
@@ -300,9 +315,13 @@ class Mapper {
     p.set("birthDate", S(birth));
     if (!txt(pid, 29).empty()) {
       std::string d = fhirDateTime(txt(pid, 29));
-      if (!d.empty()) p.set("deceasedDateTime", S(d));
+      if (!d.empty()) {
+        p.set("deceasedDateTime", S(d));
+        p.set("deceasedBoolean", Value());  // one deceased[x] only: the other goes
+      }
     } else if (txt(pid, 30) == "Y") {
       p.set("deceasedBoolean", Value::makeBool(true));
+      p.set("deceasedDateTime", Value());
     } else if (cleared(pid, 29) || cleared(pid, 30) || txt(pid, 30) == "N") {
       // Death recorded in error, or not dead: whatever was said before is removed.
       p.set("deceasedDateTime", Value());
@@ -413,7 +432,7 @@ class Mapper {
     Value e = O();
     e.set("resourceType", S("Encounter"));
     e.set("id", S(ingest::derivedId("Encounter", ods_, visit)));
-    e.set("extension", orderExtension());
+    put(e, "extension", orderExtension());
     Value ids = A();
     Value id = O();
     id.set("system", S(ingest::localIdentifierSystem(ods_) + "/visit"));
@@ -561,7 +580,8 @@ class Mapper {
              "hl7.unused-observation");
       }
     }
-    ext.push(orderExtension().items()[0]);
+    Value order = orderExtension();
+    for (const Value& e : order.items()) ext.push(e);
     put(cp, "extension", std::move(ext));
     Value ids = A();
     Value id = O();
@@ -598,6 +618,7 @@ class Mapper {
   const ingest::ConceptMaps& maps_;
   ingest::MappedRecord& out_;
   std::string patientId_;
+  std::optional<Value> order_;
 };
 
 }  // namespace

@@ -53,7 +53,10 @@ TEST(AcuteDateTimes, LocalUkTimeGetsItsOffset) {
   EXPECT_EQ(fhirDateTime("20261028093000+0100"), "2026-10-28T09:30:00+01:00");
   EXPECT_EQ(fhirDateTime("20150314"), "2015-03-14");
   EXPECT_EQ(fhirDateTime("2015"), "2015");
-  EXPECT_EQ(fhirDateTime("20151314"), "2015-13-14");  // dates are checked by the validator
+  EXPECT_EQ(fhirDateTime("20151314"), "");  // no month 13
+  EXPECT_EQ(fhirDateTime("20151032"), "");  // no day 32
+  EXPECT_EQ(fhirDateTime("2026-10-25T10:30"), "");  // not HL7 TS (was read as the year 2026)
+  EXPECT_EQ(fhirDateTime("20261025+01"), "");
   EXPECT_EQ(fhirDateTime("2026102809300"), "");
   EXPECT_EQ(fhirDateTime("20261028250000"), "");
   EXPECT_EQ(fhirDateTime("abc"), "");

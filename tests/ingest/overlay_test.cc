@@ -41,12 +41,17 @@ TEST(Overlay, AnIdentifierSentAgainKeepsItsStoredExtensions) {
               stored, {}, nullptr);
   EXPECT_EQ(json::write(*out.find("identifier")),
             R"([{"system":"nhs","value":"999","extension":[{"url":"u","valueString":"01"}]},{"system":"mrn","value":"M1"}])");
-  // Another number does not inherit the status; an explicit null removes it.
+  // Another number does not inherit the status (and replaces the stored one of its system);
+  // an explicit null removes it; a system not sent at all is kept, in its stored place.
   out = layOver(j(R"({"identifier":[{"system":"nhs","value":"998"}]})"), stored, {}, nullptr);
+  EXPECT_EQ(json::write(*out.find("identifier")),
+            R"([{"system":"mrn","value":"M1"},{"system":"nhs","value":"998"}])");
+  out = layOver(j(R"({"identifier":[{"system":"nhs","value":"999","extension":null},{"system":"mrn","value":"M1"}]})"),
+                stored, {}, nullptr);
   EXPECT_EQ(out.find("identifier")->items()[0].find("extension"), nullptr);
-  out = layOver(j(R"({"identifier":[{"system":"nhs","value":"999","extension":null}]})"), stored, {},
-                nullptr);
-  EXPECT_EQ(out.find("identifier")->items()[0].find("extension"), nullptr);
+  out = layOver(j(R"({"identifier":[{"system":"mrn","value":"M1"}]})"), stored, {}, nullptr);
+  EXPECT_EQ(json::write(*out.find("identifier")),
+            R"([{"extension":[{"url":"u","valueString":"01"}],"system":"nhs","value":"999"},{"system":"mrn","value":"M1"}])");
 }
 
 TEST(Overlay, DefaultsFillOnlyWhatIsStillAbsent) {
