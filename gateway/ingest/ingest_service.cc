@@ -53,6 +53,20 @@ std::string comparableOrder(const std::string& order) {
                                         london::offsetMinutes(y, mo, d, h));
 }
 
+// Security labels and tags on the stored version (set through the REST API, e.g. a
+// confidentiality label) are not the partner's to remove: they stay on the new version.
+void keepStoredLabels(json::Value& out, const json::Value& current) {
+  const json::Value* meta = current.isObject() ? current.find("meta") : nullptr;
+  if (!meta || !meta->isObject()) return;
+  for (const char* key : {"security", "tag"}) {
+    const json::Value* labels = meta->find(key);
+    if (!labels) continue;
+    json::Value* mine = out.find("meta");
+    if (!mine || !mine->isObject()) mine = &out.set("meta", json::Value::makeObject());
+    if (!mine->find(key)) mine->set(key, *labels);
+  }
+}
+
 }  // namespace
 
 std::string sourceOrder(const json::Value& resource) {
@@ -350,6 +364,7 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       stripNulls(out);  // a member set to null is an explicit removal
     }
     claimProfiles(out);
+    keepStoredLabels(out, current);
     finals.push_back(std::move(out));
   }
   for (const MappedRecord::PatientMerge& m : record.merges) {

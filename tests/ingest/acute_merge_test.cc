@@ -224,6 +224,26 @@ TEST(AcuteNulls, AnExplicitNullRemovesTheValueAndAnAbsentFieldKeepsIt) {
   EXPECT_EQ(p.find("address")->items()[0].getString("postalCode"), "NB3 4QT");
 }
 
+TEST(AcuteLabels, ASecurityLabelSetThroughTheApiSurvivesTheNextMessage) {
+  TestServer server;
+  const std::string id = patientId("M123456");
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M123456", "S001"))), "stored");
+  json::Value p = server.get("/Patient/" + id).json;
+  json::Value label;
+  json::ParseError err;
+  json::parse(R"([{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}])",
+              label, err);
+  p.find("meta")->set("security", label);
+  ASSERT_EQ(server.put("/Patient/" + id, json::write(p)).status, 200);
+  std::string a31 = message({msh("ADT^A31^ADT_A05", "PAS2", "20261002090000"),
+                             "EVN|A31|20261002090000", pid("M123456", "", "|||||07700 900999")});
+  ASSERT_EQ(outcomeOf(send(server, a31)), "stored");
+  json::Value after = server.get("/Patient/" + id).json;
+  EXPECT_EQ(after.find("telecom")->items()[0].getString("value"), "07700 900999");
+  ASSERT_NE(after.find("meta")->find("security"), nullptr);
+  EXPECT_EQ(after.find("meta")->find("security")->items()[0].getString("code"), "R");
+}
+
 TEST(AcuteSegments, SegmentsOutsideTheInterfaceAreReported) {
   TestServer server;
   std::string a28 = message({msh("ADT^A28^ADT_A05", "PAS1", "20261001090000"),
