@@ -1,6 +1,7 @@
 // Review of this session's acute (HL7 v2) ingest: merges, source order and explicit values,
-// through POST /$ingest/hl7v2 against a real Gateway and SQLite store. Each failing test is
-// one defect; the comment above it says what is wrong and why it matters.
+// through POST /$ingest/hl7v2 against a real Gateway and SQLite store. Each test guards a
+// defect found in review (since fixed); the comment above it says what was wrong and why it
+// mattered.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,75 +10,14 @@
 #include <vector>
 
 #include "gateway/ingest/source_ids.h"
-#include "tests/support/test_server.h"
+#include "tests/ingest/hl7_messages.h"
 
 namespace acp::testing {
 namespace {
 
 constexpr const char* kNhsSystem = "https://fhir.nhs.uk/Id/nhs-number";
 
-std::string message(std::initializer_list<std::string> segments) {
-  std::string out;
-  for (const std::string& s : segments) out += s + "\r";
-  return out;
-}
-
-std::string msh(const std::string& type, const std::string& controlId, const std::string& time) {
-  return "MSH|^~\\&|PAS|RX8|ACPGW|NORTHSHIRE|" + time + "||" + type + "|" + controlId +
-         "|P|2.4|||AL|NE||UNICODE UTF-8";
-}
-
-// PID with hospital number `mrn`, optionally an NHS number, and fields after PID-8 (`tail`
-// starts with the "|" that opens PID-9).
-std::string pid(const std::string& mrn, const std::string& nhs = "",
-                const std::string& tail = "") {
-  std::string ids = (nhs.empty() ? "" : nhs + "^^^NHS^NH~") + mrn + "^^^RX8^MR";
-  return "PID|1||" + ids + "||Hartley^Amelia^Rose^^Miss||20150314|F" + tail;
-}
-
-std::string admission(const std::string& controlId, const std::string& mrn,
-                      const std::string& visit, const std::string& nhs = "",
-                      const std::string& time = "20261001090000") {
-  return message({msh("ADT^A01^ADT_A01", controlId, time), "EVN|A01|" + time, pid(mrn, nhs),
-                  "PV1|1|I|WARD3^B2^1^RX8|22|||C4567890^Roe^Sarah^^^Dr||420||||19||||||" + visit +
-                      "|||||||||||||||||||||||||20261001085000"});
-}
-
-std::string a31(const std::string& controlId, const std::string& evnTime,
-                const std::string& pidSegment, const std::string& mshTime = "20261001090000") {
-  return message({msh("ADT^A31^ADT_A05", controlId, mshTime), "EVN|A31|" + evnTime, pidSegment});
-}
-
-std::string mergeMessage(const std::string& controlId, const std::string& survivor,
-                         const std::string& duplicate, const std::string& nhs = "",
-                         const std::string& time = "20261005100000") {
-  return message({msh("ADT^A40^ADT_A39", controlId, time), "EVN|A40|" + time, pid(survivor, nhs),
-                  "MRG|" + duplicate + "^^^RX8^MR"});
-}
-
-HttpResult send(TestServer& server, const std::string& m) {
-  return server.request("POST", "/$ingest/hl7v2", m, {{"Content-Type", "application/hl7-v2"}});
-}
-
-std::string outcomeOf(const HttpResult& r, std::vector<std::string>* codes = nullptr) {
-  std::string outcome;
-  const json::Value* params = r.json.find("parameter");
-  if (!params) return "no answer: " + r.body;
-  for (const json::Value& p : params->items()) {
-    if (p.getString("name") != "record") continue;
-    for (const json::Value& part : p.find("part")->items()) {
-      if (part.getString("name") == "outcome") outcome = part.getString("valueCode");
-      if (part.getString("name") == "issues" && codes)
-        for (const json::Value& i : part.find("resource")->find("issue")->items())
-          codes->push_back(i.find("details")->find("coding")->items()[0].getString("code"));
-    }
-  }
-  return outcome;
-}
-
-bool has(const std::vector<std::string>& codes, const std::string& code) {
-  return std::find(codes.begin(), codes.end(), code) != codes.end();
-}
+using namespace hl7;
 
 std::string joined(const std::vector<std::string>& codes) {
   std::string out;
@@ -85,7 +25,6 @@ std::string joined(const std::vector<std::string>& codes) {
   return out;
 }
 
-std::string patientId(const std::string& mrn) { return ingest::derivedId("Patient", "RX8", mrn); }
 
 std::vector<std::string> nhsNumbers(const json::Value& patient) {
   std::vector<std::string> out;

@@ -1,6 +1,6 @@
 // Review of this session's IngestService group commit (commitItems / commitGrouped) and
-// delivery keys, against a real SqliteStore. Each failing test is one defect; the comment
-// above it says what is wrong and why it matters.
+// delivery keys, against a real SqliteStore. Each test guards a defect found in review (since
+// fixed); the comment above it says what was wrong and why it mattered.
 //
 // Faults are injected without mocks: a commit failure through a deferred foreign key that a
 // trigger (added with a second SQLite connection) violates, and an allocation failure through

@@ -1,6 +1,6 @@
 // Review of this session's SqliteStore changes (units, background checkpoints), against a
-// real SQLite file. Each failing test is one defect; the comment above it says what is wrong
-// and why it matters. Faults are injected without mocks, through SQLite itself (a trigger
+// real SQLite file. Each test guards a defect found in review (since fixed); the comment above
+// it says what was wrong and why it mattered. Faults are injected without mocks, through SQLite itself (a trigger
 // added with a second connection, a second connection holding a read snapshot).
 #include <sqlite3.h>
 
