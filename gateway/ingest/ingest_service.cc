@@ -53,6 +53,16 @@ std::string comparableOrder(const std::string& order) {
                                         london::offsetMinutes(y, mo, d, h));
 }
 
+// The Patient this one was merged into ("Patient/<id>" of a replaced-by link), or "".
+std::string replacedBy(const json::Value& patient) {
+  const json::Value* links = patient.find("link");
+  if (!links || !links->isArray()) return "";
+  for (const json::Value& l : links->items())
+    if (l.getString("type") == "replaced-by")
+      if (const json::Value* other = l.find("other")) return other->getString("reference");
+  return "";
+}
+
 // Security labels and tags on the stored version (set through the REST API, e.g. a
 // confidentiality label) are not the partner's to remove: they stay on the new version.
 void keepStoredLabels(json::Value& out, const json::Value& current) {
@@ -327,6 +337,21 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       json::ParseError err;
       if (!cur.isOk() || !json::parse(cur->json, current, err) || !current.isObject())
         current = json::Value();
+    }
+    // A patient merged into another (ADT^A40) takes no more data: it would land on an
+    // inactive record that searches for the child skip. Rejected (kept) so the sender's team
+    // resends it under the surviving patient.
+    if (type == "Patient" && current.isObject()) {
+      std::string into = replacedBy(current);
+      if (!into.empty()) {
+        o.issues.error("processing", "Patient",
+                       "Patient " + id + " was merged into " + into +
+                           " (ADT^A40): data for it must be sent under the surviving patient; "
+                           "not applied",
+                       "ingest.merged-away");
+        o.result = RecordOutcome::Result::kRejected;
+        return finish(o);
+      }
     }
     // Clinical safety: data older than what is stored (an earlier plan version, an admission
     // arriving after its discharge) never overwrites newer data. A partial (overlay) record

@@ -70,6 +70,19 @@ TEST(AcuteMerge, A40MovesTheDuplicatesDataToTheSurvivorAndLinksThem) {
   EXPECT_EQ(server.get("/Patient/" + dup).json.find("meta")->getString("versionId"), before);
 }
 
+TEST(AcuteMerge, AMessageForAMergedAwayNumberIsRejectedAndKept) {
+  TestServer server;
+  ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001"))), "stored");
+  ASSERT_EQ(outcomeOf(send(server, mergeMessage("PAS2", "M123456", "M654321"))), "stored");
+  // A late spell under the old number would land on the inactive duplicate.
+  std::vector<std::string> codes;
+  EXPECT_EQ(outcomeOf(send(server, admission("PAS3", "M654321", "S009")), &codes), "rejected");
+  EXPECT_TRUE(has(codes, "ingest.merged-away"));
+  EXPECT_EQ(server.get("/Encounter/" + ingest::derivedId("Encounter", "RX8", "S009")).status, 404);
+  EXPECT_EQ(server.get("/Encounter/" + ingest::derivedId("Encounter", "RX8", "S001")).status, 200);
+  EXPECT_NE(server.get("/$ingest/failures").body.find("PAS3"), std::string::npos);
+}
+
 TEST(AcuteMerge, TwoPatientsWithDifferentNhsNumbersAreNeverMerged) {
   TestServer server;
   const std::string dup = patientId("M654321");
