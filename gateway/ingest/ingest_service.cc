@@ -87,6 +87,20 @@ std::string sourceOrder(const json::Value& resource) {
   return "";
 }
 
+json::Value withoutSourceOrder(const json::Value& resource) {
+  json::Value out = resource;
+  json::Value* ext = out.find("extension");
+  if (!ext || !ext->isArray()) return out;
+  auto& items = ext->items();
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [](const json::Value& e) {
+                               return e.getString("url") == kSourceOrderExtension;
+                             }),
+              items.end());
+  if (items.empty()) out.erase("extension");
+  return out;
+}
+
 json::Value sourceOrderExtension(const std::string& order) {
   json::Value e = json::Value::makeObject();
   e.set("url", json::Value::makeString(kSourceOrderExtension));
@@ -254,7 +268,7 @@ void IngestService::commitItems(const std::vector<Item>& items) const {
       continue;
     }
     *it.outcome = applyRecord(*tx.value(), *it.push, *it.record);
-    stored = stored || it.outcome->result == RecordOutcome::Result::kStored;
+    stored = stored || it.outcome->wrote;
   }
   if (!tx.isOk() || !stored) return;  // nothing written: the transaction rolls back empty
   Status s = tx.value()->commit();
@@ -307,7 +321,7 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   if (!unit.isOk()) return storeFailed(o, unit);
   // The record's writes: kept in the transaction only when the record is stored.
   auto finish = [&](RecordOutcome& result) -> RecordOutcome {
-    Status end = tx.endUnit(result.result == RecordOutcome::Result::kStored);
+    Status end = tx.endUnit(result.wrote);
     if (!end.isOk()) storeFailed(result, end);
     return std::move(result);
   };
@@ -326,17 +340,31 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   // (inside this transaction), then every one validated before anything is written.
   std::vector<json::Value> finals;
   finals.reserve(record.resources.size());
+  struct Order {
+    std::string type, id, order;
+  };
+  std::vector<Order> orders;  // to record once the resources are written
   for (const json::Value& res : record.resources) {
     const std::string& type = res.getString("resourceType");
     const std::string& id = res.getString("id");
+    // The source order travels from the mapper in an extension but is kept beside the
+    // resource (Transaction::sourceOrder), never in it: a record that only confirms what is
+    // stored then advances the order without making a new version.
     std::string order = sourceOrder(res);
+    json::Value incoming = withoutSourceOrder(res);
     bool overlay = record.overlayTypes.count(type) > 0;
     json::Value current;
+    std::string stored;
     if (overlay || !order.empty()) {
       auto cur = tx.read(type, id);
       json::ParseError err;
       if (!cur.isOk() || !json::parse(cur->json, current, err) || !current.isObject())
         current = json::Value();
+      auto so = tx.sourceOrder(type, id);
+      if (!so.isOk()) return finish(storeFailed(o, so.status()));
+      // Versions written before the order was kept beside them carry it in the extension.
+      stored = !so.value().empty() ? so.value() : current.isObject() ? sourceOrder(current) : "";
+      if (current.isObject()) current = withoutSourceOrder(current);
     }
     // A patient merged into another (ADT^A40) takes no more data: it would land on an
     // inactive record that searches for the child skip. Rejected (kept) so the sender's team
@@ -356,11 +384,10 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     // Clinical safety: data older than what is stored (an earlier plan version, an admission
     // arriving after its discharge) never overwrites newer data. A partial (overlay) record
     // may still fill elements the stored version lacks.
-    std::string stored = current.isObject() ? sourceOrder(current) : "";
     if (!order.empty() && !stored.empty() && comparableOrder(order) < comparableOrder(stored)) {
       std::vector<std::string> filled;
       if (overlay) {
-        json::Value gapsFilled = fillGaps(current, res, filled);
+        json::Value gapsFilled = fillGaps(current, incoming, filled);
         if (!filled.empty()) {
           std::string list;
           for (const std::string& f : filled) list += (list.empty() ? "" : ", ") + f;
@@ -383,11 +410,12 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       for (const std::string& path : record.overlayObjects)
         if (path.compare(0, type.size() + 1, type + ".") == 0) objects.insert(path.substr(type.size() + 1));
       auto d = record.defaults.find(type + "/" + id);
-      out = layOver(res, current, objects, d == record.defaults.end() ? nullptr : &d->second);
+      out = layOver(incoming, current, objects, d == record.defaults.end() ? nullptr : &d->second);
     } else {
-      out = res;
+      out = std::move(incoming);
       stripNulls(out);  // a member set to null is an explicit removal
     }
+    if (!order.empty() && order != stored) orders.push_back({type, id, order});
     claimProfiles(out);
     keepStoredLabels(out, current);
     finals.push_back(std::move(out));
@@ -420,15 +448,23 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     o.references.push_back(ref);
     if (!w->noop) changed.push_back(ref);
   }
+  for (const Order& ord : orders) {
+    Status so = tx.setSourceOrder(ord.type, ord.id, ord.order);
+    if (!so.isOk()) return finish(storeFailed(o, so));
+  }
   if (changed.empty()) {
     o.result = RecordOutcome::Result::kUnchanged;
-    return finish(o);  // nothing written: the unit is undone (with its delivery claim)
+    // Nothing new but the orders: they (and the delivery claim) are kept; with neither, the
+    // unit is undone.
+    o.wrote = !orders.empty();
+    return finish(o);
   }
   auto p = tx.create("Provenance", provenance(push, record, changed));
   if (!p.isOk()) return finish(storeFailed(o, p.status()));
   o.references.push_back("Provenance/" + p->resource.id + "/_history/" +
                          std::to_string(p->resource.versionId));
   o.result = RecordOutcome::Result::kStored;
+  o.wrote = true;
   return finish(o);
 }
 

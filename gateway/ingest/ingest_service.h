@@ -53,18 +53,25 @@ struct RecordOutcome {
   Result result = Result::kRejected;
   std::vector<std::string> references;  // versioned references of what the record holds
   IssueList issues;
+  // The record's store unit holds writes to commit: resources (stored), or only newer
+  // source orders (unchanged). Internal to IngestService.
+  bool wrote = false;
 };
 
 const char* resultName(RecordOutcome::Result r);
 
 // Source order: where a source says how its records are ordered (a plan's version, a
 // message's time), the mapper puts it on the resource in this extension, as text that sorts
-// in that order (e.g. zero-padded). A record whose value is lower than the stored version's
-// is not applied to that resource (warning ingest.stale): older data never overwrites newer.
+// in that order (e.g. zero-padded). A record whose value is lower than the one last applied
+// to that resource is not applied to it (warning ingest.stale): older data never overwrites
+// newer. The IngestService takes the extension off before writing and keeps the order beside
+// the resource (Transaction::sourceOrder), so a record that only confirms the stored content
+// advances the order without a new version.
 inline constexpr const char* kSourceOrderExtension =
     "https://acp-gateway.nhs.uk/StructureDefinition/source-order";
 std::string sourceOrder(const json::Value& resource);  // "" when absent
 json::Value sourceOrderExtension(const std::string& order);
+json::Value withoutSourceOrder(const json::Value& resource);  // a copy without it
 
 class IngestService {
  public:

@@ -111,6 +111,13 @@ class Transaction {
   // undone with the transaction (or unit) that made it.
   virtual Result<bool> claimDelivery(const std::string& key) = 0;
 
+  // The source order last applied to type/id (ingest/ingest_service.h: which of two records
+  // from a source is newer), "" when none; kept beside the resource, not in it, so a record
+  // that only confirms the stored content advances it without a new version.
+  virtual Result<std::string> sourceOrder(const std::string& type, const std::string& id) = 0;
+  virtual Status setSourceOrder(const std::string& type, const std::string& id,
+                                const std::string& order) = 0;
+
   virtual Status commit() = 0;
 };
 

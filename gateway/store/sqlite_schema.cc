@@ -161,6 +161,15 @@ DROP INDEX reference_idx_url;
 CREATE INDEX reference_idx_url ON reference_idx(type, param, url, resource_pk)
   WHERE url IS NOT NULL AND target_id = '';
 )sql",
+    // 5: the source order of each ingested resource (Transaction::sourceOrder).
+    R"sql(
+CREATE TABLE source_orders(
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  source_order TEXT NOT NULL,
+  PRIMARY KEY(type, id)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

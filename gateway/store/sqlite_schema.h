@@ -14,6 +14,7 @@
 //   conditional_keys(type, key, resource_pk)  unique If-None-Exist keys
 //   ingest_failures(...)  kept ingest failures (failure_log.h)
 //   deliveries(key, received_at)  deliveries already applied (Transaction::claimDelivery)
+//   source_orders(type, id, source_order)  Transaction::sourceOrder
 // Thread-safety: call with the writer connection, before the store is shared.
 // Errors: Status::internal "store.migration-failed" / "store.schema-too-new".
 #pragma once

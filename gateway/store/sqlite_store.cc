@@ -756,6 +756,36 @@ class SqliteTransaction : public Transaction {
     return w_.changes() > 0;
   }
 
+  Result<std::string> sourceOrder(const std::string& type, const std::string& id) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare("SELECT source_order FROM source_orders WHERE type = ?1 AND id = ?2");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(type), true);
+    st.value().bind(2, std::string_view(id), true);
+    StepResult r = st.value().step();
+    std::string out;
+    if (r == StepResult::kRow) out = st.value().columnString(0);
+    else if (r != StepResult::kDone) return sqlError(st.value(), "source order");
+    st.value().reset();
+    return out;
+  }
+
+  Status setSourceOrder(const std::string& type, const std::string& id,
+                        const std::string& order) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "INSERT INTO source_orders(type, id, source_order) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(type, id) DO UPDATE SET source_order = excluded.source_order");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(type), true);
+    st.value().bind(2, std::string_view(id), true);
+    st.value().bind(3, std::string_view(order), true);
+    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "source order");
+    return Status::ok();
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;

@@ -193,6 +193,32 @@ TEST(AcuteLabels, ASecurityLabelSetThroughTheApiSurvivesTheNextMessage) {
   EXPECT_EQ(after.find("meta")->find("security")->items()[0].getString("code"), "R");
 }
 
+TEST(AcuteOrder, AMessageThatOnlyConfirmsTheRecordMakesNoVersionButStillCountsAsNewer) {
+  TestServer server;
+  const std::string id = patientId("M123456");
+  ASSERT_EQ(outcomeOf(send(server, message({msh("ADT^A28^ADT_A05", "PAS1", "20261001090000"),
+                                             "EVN|A28|20261001090000",
+                                             pid("M123456", "", "|||||07700 900111")}))),
+            "stored");
+  // 3 Oct: the same demographics again — nothing new to write.
+  EXPECT_EQ(outcomeOf(send(server, message({msh("ADT^A31^ADT_A05", "PAS3", "20261003090000"),
+                                             "EVN|A31|20261003090000",
+                                             pid("M123456", "", "|||||07700 900111")}))),
+            "unchanged");
+  EXPECT_EQ(server.get("/Patient/" + id).json.find("meta")->getString("versionId"), "1");
+  // 2 Oct, arriving late, with another phone number: older than what the 3 Oct message
+  // confirmed, so not applied.
+  std::vector<std::string> codes;
+  EXPECT_EQ(outcomeOf(send(server, message({msh("ADT^A31^ADT_A05", "PAS2", "20261002090000"),
+                                             "EVN|A31|20261002090000",
+                                             pid("M123456", "", "|||||07700 900222")})),
+                      &codes),
+            "unchanged");
+  EXPECT_TRUE(has(codes, "ingest.stale"));
+  EXPECT_EQ(server.get("/Patient/" + id).json.find("telecom")->items()[0].getString("value"),
+            "07700 900111");
+}
+
 TEST(AcuteSegments, SegmentsOutsideTheInterfaceAreReported) {
   TestServer server;
   std::string a28 = message({msh("ADT^A28^ADT_A05", "PAS1", "20261001090000"),

@@ -67,6 +67,26 @@ TEST_F(UnitsTest, ADeliveryKeyIsClaimedOnceAcrossCommitsAndFreedByARollback) {
   EXPECT_TRUE(tx.value()->claimDelivery("hl7v2|PAS|RX8|2").value());
 }
 
+TEST_F(UnitsTest, SourceOrdersAreKeptBesideResourcesAndUndoneWithTheirUnit) {
+  {
+    auto tx = store_->begin();
+    ASSERT_TRUE(tx.isOk());
+    EXPECT_EQ(tx.value()->sourceOrder("Patient", "p").value(), "");
+    ASSERT_TRUE(tx.value()->setSourceOrder("Patient", "p", "utc-time:20261001090000").isOk());
+    ASSERT_TRUE(tx.value()->beginUnit().isOk());
+    ASSERT_TRUE(tx.value()->setSourceOrder("Patient", "p", "utc-time:20261002090000").isOk());
+    EXPECT_EQ(tx.value()->sourceOrder("Patient", "p").value(), "utc-time:20261002090000");
+    ASSERT_TRUE(tx.value()->endUnit(false).isOk());
+    EXPECT_EQ(tx.value()->sourceOrder("Patient", "p").value(), "utc-time:20261001090000");
+    ASSERT_TRUE(tx.value()->commit().isOk());
+  }
+  reopen();
+  auto tx = store_->begin();
+  ASSERT_TRUE(tx.isOk());
+  EXPECT_EQ(tx.value()->sourceOrder("Patient", "p").value(), "utc-time:20261001090000");
+  EXPECT_EQ(tx.value()->sourceOrder("Encounter", "p").value(), "");
+}
+
 // The rowids of one resource's token rows, as a set (what an update kept in place).
 std::vector<int64_t> tokenRowids(const std::string& path, const std::string& id) {
   sqlite3* db = nullptr;
