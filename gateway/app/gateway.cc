@@ -109,7 +109,9 @@ Status Gateway::start() {
   auto registry = profile::ProfileRegistry::load(model_, {root + "/acp", root + "/ukcore"});
   if (!registry.isOk()) return registry.status();
   profiles_ = registry.value();
-  ingest->setProfiles(std::make_shared<profile::ProfileValidator>(profiles_));
+  auto profileValidator = std::make_shared<profile::ProfileValidator>(profiles_);
+  ingest->setProfiles(profileValidator);
+  service_->setProfiles(profileValidator);
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
   if (!hospice.isOk()) return hospice.status();

@@ -127,6 +127,13 @@ FhirService::Outcome FhirService::bundle(const FhirRequest& rq) const {
     return batch(rq, b);
   }
   if (!validator_.validate(b, issues, "Bundle")) return fromIssues(issues);
+  if (const json::Value* list = b.find("entry"); list && list->isArray()) {
+    bool ok = true;
+    for (size_t i = 0; i < list->items().size(); ++i)
+      if (const json::Value* r = list->items()[i].find("resource"); r && r->isObject())
+        ok = checkProfiles(*r, "Bundle.entry[" + std::to_string(i) + "].resource", issues) && ok;
+    if (!ok) return fromIssues(issues);
+  }
   if (type == "transaction") return transaction(rq, std::move(b));
   return fail(400, "invalid", "only transaction and batch Bundles can be posted to the base",
               "bundle.wrong-type", "Bundle.type");

@@ -164,11 +164,30 @@ bool FhirService::readBody(const FhirRequest& rq, const std::string& expectedTyp
                    "parse.not-a-resource");
     return false;
   }
-  if (validate && !validator_.validate(out, issues, expectedType)) {
+  if (validate && (!validator_.validate(out, issues, expectedType) ||
+                   !checkProfiles(out, "", issues))) {
     failure = fromIssues(issues);
     return false;
   }
   return true;
+}
+
+bool FhirService::checkProfiles(const json::Value& resource, const std::string& at,
+                                IssueList& issues) const {
+  if (!profiles_) return true;
+  IssueList found;
+  profiles_->validateClaimed(resource, found);
+  bool ok = true;
+  const std::string type = resource.getString("resourceType");
+  for (Issue i : found.issues()) {
+    // A profile this server does not hold is the client's business: not checked, not refused.
+    if (i.code == "profile.unknown") continue;
+    if (!at.empty() && i.location.compare(0, type.size(), type) == 0)
+      i.location = at + i.location.substr(type.size());
+    ok = ok && i.severity != Severity::kError && i.severity != Severity::kFatal;
+    issues.add(std::move(i));
+  }
+  return ok;
 }
 
 bool FhirService::parseCriteria(const std::string& type, const std::string& query,

@@ -21,6 +21,7 @@
 #include "gateway/http/format.h"
 #include "gateway/http/request.h"
 #include "gateway/model/model.h"
+#include "gateway/profile/profile_validator.h"
 #include "gateway/model/validator.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/store/resource_store.h"
@@ -52,6 +53,12 @@ class FhirService {
   // Partner ingest (POST /$ingest/<partner>); without it those routes are 404.
   void setIngest(std::shared_ptr<const ingest::IngestService> ingest) {
     ingest_ = std::move(ingest);
+  }
+  // Profile validation of written resources (before use): a resource that claims a profile
+  // this server holds (meta.profile: UK Core, ACP-CarePlan) must conform to it (else 422); a
+  // profile it does not hold is not checked.
+  void setProfiles(std::shared_ptr<const profile::ProfileValidator> profiles) {
+    profiles_ = std::move(profiles);
   }
 
  private:
@@ -111,12 +118,17 @@ class FhirService {
   static Outcome fromIssues(const IssueList& issues);
   static void addVersionHeaders(Outcome& o, const store::StoredResource& r);
   json::Value parseStored(const std::string& json) const;
+  // The claimed-profile check of a written resource (setProfiles); `at` replaces the resource
+  // type at the start of each location ("Bundle.entry[3].resource"), "" keeps it. Returns
+  // false when an error was added.
+  bool checkProfiles(const json::Value& resource, const std::string& at, IssueList& issues) const;
 
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
   std::shared_ptr<const ingest::IngestService> ingest_;
   ServiceOptions options_;
   model::Validator validator_;
+  std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::set<std::string> served_;
 };
 
