@@ -21,7 +21,9 @@
 # Environment knobs (defaults): INGEST_DURATION (10 s), INGEST_WARMUP (2 s), INGEST_REPS (3),
 # INGEST_CONNECTIONS ("1 8"), INGEST_PARTS ("mapping mllp"), INGEST_MAPPING_DURATION
 # (= INGEST_DURATION), INGEST_MODES ("unpinned"; "pinned" puts the server on core 0 and the
-# load client on core 1).
+# load client on core 1), INGEST_PATIENTS (1000: the children each connection's messages are
+# about; with the default most messages in a run are about a new child — a few tens makes
+# the mix update-heavy, as a hospital feed is).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +35,7 @@ CONNECTIONS=${INGEST_CONNECTIONS:-1 8}
 PARTS=${INGEST_PARTS:-mapping mllp}
 MAPPING_DURATION=${INGEST_MAPPING_DURATION:-$DURATION}
 MODES=${INGEST_MODES:-unpinned}
+PATIENTS=${INGEST_PATIENTS:-1000}
 HOST=127.0.0.1
 TARGET_CONNECTIONS=8  # the issue's target: gateway ≥ peer at this many connections
 
@@ -172,7 +175,8 @@ run_load() {
   local label=$1 conns=$2 port=$3 cpus=$4 out
   out=$RESULTS/$label.txt
   local cmd=("$LOADER" --host="$HOST" --port="$port" --connections="$conns"
-             --duration="$DURATION" --warmup="$WARMUP" --prefix="R${RUN_NO}")
+             --duration="$DURATION" --warmup="$WARMUP" --prefix="R${RUN_NO}"
+             --patients="$PATIENTS")
   [ "$cpus" = all ] || cmd=(taskset -c "$cpus" "${cmd[@]}")
   timeout $((${DURATION%.*} + ${WARMUP%.*} + 120)) "${cmd[@]}" >"$out" 2>&1 ||
     { cat "$out" >&2; die "the load client failed ($label)"; }
@@ -247,7 +251,8 @@ sum() {  # sum MODE SERVER CONNECTIONS FIELD...
     echo "## MLLP end to end (ADT mix; one message in flight per connection)"
     echo
     echo "$REPS × ${DURATION} s per row after ${WARMUP} s warm-up in each run, peer and gateway" \
-         "runs interleaved, medians; a fresh server (and for the gateway a fresh database) per run."
+         "runs interleaved, medians; a fresh server (and for the gateway a fresh database) per run;" \
+         "$PATIENTS children per connection (INGEST_PATIENTS)."
     echo
     echo "| scenario | connections | peer msg/s | gateway msg/s | ratio gateway/peer |" \
          "gateway p50 ms | gateway p99 ms | peer p99 ms | target | non-AA gateway / peer |" \
