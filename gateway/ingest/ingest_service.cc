@@ -33,9 +33,27 @@ json::Value identifierRef(const std::string& system, const std::string& value,
   return r;
 }
 
-}  // namespace
+// The record's outcome as a store failure: rejected, with nothing it wrote kept (the sender
+// resends; not kept as a failure, being transient).
+RecordOutcome& storeFailed(RecordOutcome& o, const Status& s) {
+  o.issues.error("transient", "", "the record could not be stored: " + s.message(),
+                 "ingest.store-failed");
+  o.result = RecordOutcome::Result::kRejected;
+  o.references.clear();
+  o.wrote = false;
+  return o;
+}
 
-namespace {
+bool rejectedByMapper(const MappedRecord& r) { return r.rejected || r.issues.hasErrors(); }
+
+// The outcome of a record before (or without) the store: its id and the mapper's issues.
+RecordOutcome mapperOutcome(const MappedRecord& r) {
+  RecordOutcome o;
+  o.recordId = r.recordId;
+  o.issues = r.issues;
+  o.result = RecordOutcome::Result::kRejected;
+  return o;
+}
 
 // Orders as they compare: the HL7 feed's first form ("hl7-time:" + local UK time, written
 // before source orders were kept in UTC) is read as the UTC time it stands for, so data
@@ -169,10 +187,6 @@ std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool ke
   return out;
 }
 
-namespace {
-RecordOutcome& storeFailed(RecordOutcome& o, const Status& s);
-}  // namespace
-
 // One commitGrouped() call: its push, and its outcomes once its group has committed.
 struct IngestService::Waiter {
   const MappedPush* push;
@@ -229,31 +243,13 @@ std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) 
   return std::move(self.outcomes);
 }
 
-namespace {
-
-RecordOutcome& storeFailed(RecordOutcome& o, const Status& s) {
-  o.issues.error("transient", "", "the record could not be stored: " + s.message(),
-                 "ingest.store-failed");
-  o.result = RecordOutcome::Result::kRejected;
-  o.references.clear();
-  return o;
-}
-
-bool rejectedByMapper(const MappedRecord& r) { return r.rejected || r.issues.hasErrors(); }
-
-}  // namespace
-
 void IngestService::commitItems(const std::vector<Item>& items) const {
   bool anyToStore = false;
   for (const Item& it : items) {
-    if (!rejectedByMapper(*it.record)) {
+    if (!rejectedByMapper(*it.record))
       anyToStore = true;
-      continue;
-    }
-    RecordOutcome& o = *it.outcome;
-    o.recordId = it.record->recordId;
-    o.issues = it.record->issues;
-    o.result = RecordOutcome::Result::kRejected;
+    else
+      *it.outcome = mapperOutcome(*it.record);
   }
   if (!anyToStore) return;
   auto tx = store_->begin();
@@ -261,10 +257,8 @@ void IngestService::commitItems(const std::vector<Item>& items) const {
   for (const Item& it : items) {
     if (rejectedByMapper(*it.record)) continue;
     if (!tx.isOk()) {
-      RecordOutcome& o = *it.outcome;
-      o.recordId = it.record->recordId;
-      o.issues = it.record->issues;
-      storeFailed(o, tx.status());
+      *it.outcome = mapperOutcome(*it.record);
+      storeFailed(*it.outcome, tx.status());
       continue;
     }
     *it.outcome = applyRecord(*tx.value(), *it.push, *it.record);
@@ -275,10 +269,10 @@ void IngestService::commitItems(const std::vector<Item>& items) const {
   if (s.isOk()) return;
   // Nothing of this transaction is durable, and an "unchanged" answer may rest on it too (a
   // resend recognised by the delivery claim of its original earlier in the same group, a
-  // record equal to what an earlier one wrote): every record that reached the store fails,
-  // so no sender is told its message is safe.
+  // record equal to what an earlier one wrote): every record answered stored or unchanged
+  // fails, so no sender is told its message is safe. Rejected records keep their reasons.
   for (const Item& it : items)
-    if (!rejectedByMapper(*it.record)) storeFailed(*it.outcome, s);
+    if (it.outcome->result != RecordOutcome::Result::kRejected) storeFailed(*it.outcome, s);
 }
 
 void IngestService::keepRejected(const MappedPush& push, std::vector<RecordOutcome>& outcomes) const {
