@@ -15,7 +15,7 @@ bool sameIdentifier(const json::Value& a, const json::Value& b) {
 
 // Rule 3: identifiers sent again without extensions keep the stored ones', and stored
 // identifiers of a system the record does not send at all are kept.
-void keepIdentifierExtensions(json::Value& out, const json::Value& current) {
+void keepStoredIdentifiers(json::Value& out, const json::Value& current) {
   json::Value* ids = out.find("identifier");
   const json::Value* stored = current.find("identifier");
   if (!ids || !ids->isArray() || !stored || !stored->isArray()) return;
@@ -56,7 +56,7 @@ json::Value layOver(const json::Value& incoming, const json::Value& current,
           if (!mine->find(sk)) mine->set(sk, sv);
       }
     }
-    keepIdentifierExtensions(out, current);
+    keepStoredIdentifiers(out, current);
   }
   if (defaults && defaults->isObject())
     for (const auto& [k, v] : defaults->members())

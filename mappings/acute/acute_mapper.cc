@@ -203,13 +203,18 @@ class Mapper {
   // A clinician from an XCN (`C4567890^Roe^Sarah^^^Dr`): a Practitioner by GMC number (the
   // consultant code is "C" + the GMC number) with the name as display.
   Value clinician(const hl7v2::Segment& s, int f) {
-    Value r = O();
-    r.set("type", S("Practitioner"));
     std::string number = txt(s, f, 1, 1);
     if (number.size() == 8 && number[0] == 'C') number = number.substr(1);
+    return practitioner(s, f, "https://fhir.hl7.org.uk/Id/gmc-number", number);
+  }
+  // A Practitioner logical reference from an XCN: `number` in `system`, the name
+  // (prefix given family) as display.
+  Value practitioner(const hl7v2::Segment& s, int f, const char* system, const std::string& number) {
+    Value r = O();
+    r.set("type", S("Practitioner"));
     if (!number.empty()) {
       Value id = O();
-      id.set("system", S("https://fhir.hl7.org.uk/Id/gmc-number"));
+      id.set("system", S(system));
       id.set("value", S(number));
       r.set("identifier", std::move(id));
     }
@@ -363,18 +368,8 @@ class Mapper {
         put(r, "display", S(txt(pd1, 3, 1, 1)));
         list.push(std::move(r));
       }
-      if (!txt(pd1, 4, 1, 1).empty()) {
-        Value r = O();
-        r.set("type", S("Practitioner"));
-        Value id = O();
-        id.set("system", S("https://fhir.hl7.org.uk/Id/gmp-number"));
-        id.set("value", S(txt(pd1, 4, 1, 1)));
-        r.set("identifier", std::move(id));
-        std::string name = txt(pd1, 4, 1, 3);
-        if (!txt(pd1, 4, 1, 2).empty()) name += (name.empty() ? "" : " ") + txt(pd1, 4, 1, 2);
-        put(r, "display", S(name));
-        list.push(std::move(r));
-      }
+      if (!txt(pd1, 4, 1, 1).empty())
+        list.push(practitioner(pd1, 4, "https://fhir.hl7.org.uk/Id/gmp-number", txt(pd1, 4, 1, 1)));
       if (cleared(pd1, 3) && list.items().empty())
         p.set("generalPractitioner", Value());
       else
