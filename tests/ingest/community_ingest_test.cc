@@ -7,6 +7,7 @@
 #include "gateway/ingest/london_time.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
+#include "tests/ingest/fhir_reading.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -141,32 +142,6 @@ TEST(CommunityIngest, ADoctypeIsRefusedAndKept) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.errorCode(), "community.doctype");
   EXPECT_NE(server.get("/$ingest/failures").body.find("\"community\""), std::string::npos);
-}
-
-void replace(std::string& s, const std::string& from, const std::string& to) {
-  size_t at = s.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  s.replace(at, from.size(), to);
-}
-
-json::Value onlyResource(TestServer& server, const std::string& query) {
-  HttpResult r = server.get(query);
-  const json::Value* entries = r.json.find("entry");
-  if (!entries || entries->items().size() != 1) {
-    ADD_FAILURE() << query << ": expected one resource, got " << r.body.substr(0, 300);
-    return json::Value::makeObject();
-  }
-  return *entries->items()[0].find("resource");
-}
-
-// The text at a member path of `v` ("" when any step is missing).
-std::string at(const json::Value& v, std::initializer_list<const char*> path) {
-  const json::Value* cur = &v;
-  for (const char* k : path) {
-    cur = cur->isObject() ? cur->find(k) : nullptr;
-    if (!cur) return "";
-  }
-  return cur->isString() ? cur->text() : json::write(*cur);
 }
 
 // A schema-valid Contact/@date without a time zone is UK local time: the Encounter gets the

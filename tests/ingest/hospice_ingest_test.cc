@@ -11,6 +11,7 @@
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
 #include "mappings/hospice/hospice_parser.h"
+#include "tests/ingest/fhir_reading.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -21,12 +22,6 @@ std::string sample() {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-void replace(std::string& s, const std::string& from, const std::string& to) {
-  size_t at = s.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  s.replace(at, from.size(), to);
 }
 
 HttpResult push(TestServer& server, const std::string& body,
@@ -292,26 +287,6 @@ const json::Value* decisionValue(const json::Value& detail) {
         "https://acp-gateway.nhs.uk/StructureDefinition/acp-decision-value")
       return e.find("valueCodeableConcept");
   return nullptr;
-}
-
-json::Value onlyResource(TestServer& server, const std::string& query) {
-  HttpResult r = server.get(query);
-  const json::Value* entries = r.json.find("entry");
-  if (!entries || entries->items().size() != 1) {
-    ADD_FAILURE() << query << ": expected one resource, got " << r.body.substr(0, 300);
-    return json::Value::makeObject();
-  }
-  return *entries->items()[0].find("resource");
-}
-
-// The text at a member path of `v` ("" when any step is missing).
-std::string at(const json::Value& v, std::initializer_list<const char*> path) {
-  const json::Value* cur = &v;
-  for (const char* k : path) {
-    cur = cur->isObject() ? cur->find(k) : nullptr;
-    if (!cur) return "";
-  }
-  return cur->isString() ? cur->text() : json::write(*cur);
 }
 
 // Clinical safety: a resuscitation decision the export version does not define (MODIFIED is
