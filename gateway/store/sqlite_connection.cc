@@ -1,5 +1,7 @@
 #include "gateway/store/sqlite_connection.h"
 
+#include "gateway/store/sqlite_wal_batching.h"
+
 #include <mutex>
 #include <string>
 
@@ -105,7 +107,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
   std::unique_ptr<Connection> c(new Connection());
   c->settings_ = settings;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &c->db_, flags,
+                           settings.batchWalWrites ? walBatchingVfs() : nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = c->db_ ? sqlite3_errmsg(c->db_) : sqlite3_errstr(rc);
     return Status::internal("store.open-failed: " + path + ": " + msg);

@@ -124,6 +124,8 @@ class Connection {
     int busyTimeoutMs = 5000;
     size_t statementCacheSize = 128;
     bool readOnly = false;  // query_only: a reader can never write by mistake
+    // Each commit's WAL frames reach the file in one write (sqlite_wal_batching.h).
+    bool batchWalWrites = true;
   };
 
   // Opens (creating when absent) and applies the PRAGMAs: journal_mode=WAL, synchronous=FULL,

@@ -269,6 +269,8 @@ void SqliteStore::checkpointLoop() {
     checkpointCv_.wait(lock, [this] { return checkpointWanted_ || checkpointStop_; });
     if (checkpointStop_) return;
     checkpointWanted_ = false;
+    // The writer has a restart to try (below): this pass would only make it busy.
+    if (restartWanted_.load(std::memory_order_relaxed)) continue;
     lock.unlock();
     int logPages = 0, done = 0;
     // PASSIVE copies the bulk of the WAL without waiting for anyone. RESTART then copies the
@@ -277,15 +279,21 @@ void SqliteStore::checkpointLoop() {
     // This connection has no busy timeout: RESTART never waits — not for the writer, not for
     // readers of older snapshots (a long search, a backup) — it gives up at once, so the
     // write lock is held only while it copies those few frames and syncs the database file.
-    // When it gives up, the next attempt waits until the WAL has grown by half the threshold
-    // again, instead of one attempt per commit.
     sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                               &logPages, &done);
     int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main",
                                        SQLITE_CHECKPOINT_RESTART, &logPages, &done);
-    checkpointAt_.store(rc == SQLITE_OK ? options_.checkpointPages
-                                        : logPages + options_.checkpointPages / 2,
-                        std::memory_order_relaxed);
+    // Under continuous writing the write lock is almost never free, so RESTART gives up and
+    // the WAL would only ever grow (every commit appending to an ever longer file). The
+    // writer then restarts it itself before its next transaction (restartWalIfWanted), when
+    // it holds no lock and this thread stays out of its way; until then, the next pass waits
+    // until the WAL has grown by half the threshold again.
+    if (rc != SQLITE_OK) {
+      checkpointAt_.store(logPages + options_.checkpointPages / 2, std::memory_order_relaxed);
+      restartWanted_.store(true, std::memory_order_relaxed);
+    } else {
+      checkpointAt_.store(options_.checkpointPages, std::memory_order_relaxed);
+    }
     lock.lock();
   }
 }
@@ -509,6 +517,8 @@ bool SqliteStore::acquireWriter() {
     return false;
   writerBusy_ = true;
   writerOwner_ = std::this_thread::get_id();
+  lock.unlock();
+  restartWalIfWanted();  // every writer passes here between transactions
   return true;
 }
 
@@ -1178,6 +1188,20 @@ class SqliteTransaction : public Transaction {
   // Internal marker: the conditional key insert hit the unique index.
   const Status keyTaken_ = Status::conflict("store.conditional-key-taken");
 };
+
+void SqliteStore::restartWalIfWanted() {
+  if (!restartWanted_.exchange(false, std::memory_order_relaxed)) return;
+  // The writer holds no lock between transactions, so RESTART gets the write lock; it copies
+  // only the frames committed since the checkpointer's last pass, syncs the database file and
+  // makes the next commit write the WAL from its beginning. It never waits: busy (the
+  // checkpointer is copying, or a reader still needs the WAL) means "next time".
+  int logPages = 0, done = 0;
+  sqlite3_busy_timeout(writer_->handle(), 0);
+  int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
+                                     &logPages, &done);
+  sqlite3_busy_timeout(writer_->handle(), options_.busyTimeoutMs);
+  if (rc == SQLITE_OK) checkpointAt_.store(options_.checkpointPages, std::memory_order_relaxed);
+}
 
 Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
   if (!open_) return Status::internal("store.open-failed: the store is not open");

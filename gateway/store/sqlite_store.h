@@ -155,6 +155,10 @@ class SqliteStore : public ResourceStore, public FailureLog {
   static int onWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void checkpointLoop();
   std::atomic<int> checkpointAt_{0};  // WAL pages that wake the checkpointer
+  // Set when the checkpointer's RESTART gave up: the writer restarts the WAL before its next
+  // transaction (restartWalIfWanted, called by acquireWriter() once it holds the gate).
+  std::atomic<bool> restartWanted_{false};
+  void restartWalIfWanted();
   std::unique_ptr<sqlite::Connection> checkpointer_;
   std::thread checkpointThread_;
   std::mutex checkpointMutex_;

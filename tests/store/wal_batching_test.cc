@@ -1,0 +1,166 @@
+// The WAL-batching VFS (gateway/store/sqlite_wal_batching.h) and the writer's WAL restart:
+// what is committed is in the file and visible to other connections at once, a transaction
+// larger than the gathering limit is whole, a process killed right after a commit keeps it
+// (even without a sync at commit), and under continuous writing the WAL does not keep growing.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "gateway/store/sqlite_connection.h"
+#include "gateway/store/sqlite_wal_batching.h"
+#include "tests/store/store_fixture.h"
+
+namespace acp::store::testing {
+namespace {
+
+using sqlite::Connection;
+
+class WalBatchingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = makeTempDir();
+    path_ = dir_ + "/batching.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Connection> open(bool readOnly = false) {
+    Connection::Settings s;
+    s.readOnly = readOnly;
+    auto c = Connection::open(path_, s);
+    EXPECT_TRUE(c.isOk()) << c.status().message();
+    return c.isOk() ? c.take() : nullptr;
+  }
+
+  std::string dir_, path_;
+};
+
+int64_t count(Connection& c) { return c.queryInt("SELECT count(*) FROM t").value(); }
+
+TEST_F(WalBatchingTest, TheVfsIsRegisteredAndUsedForTheStoresConnections) {
+  ASSERT_NE(sqlite::walBatchingVfs(), nullptr);
+  auto w = open();
+  ASSERT_TRUE(w);
+  sqlite3_vfs* used = nullptr;
+  ASSERT_EQ(sqlite3_file_control(w->handle(), "main", SQLITE_FCNTL_VFS_POINTER, &used), SQLITE_OK);
+  ASSERT_NE(used, nullptr);
+  EXPECT_STREQ(used->zName, sqlite::walBatchingVfs());
+}
+
+TEST_F(WalBatchingTest, EveryCommitIsVisibleToAnotherConnectionAtOnce) {
+  auto w = open();
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)").isOk());
+  auto r = open(true);
+  ASSERT_TRUE(r);
+  const std::string filler(3000, 'x');  // about a page a row: several frames a commit
+  for (int i = 1; i <= 200; ++i) {
+    ASSERT_TRUE(w->exec("BEGIN IMMEDIATE").isOk());
+    for (int j = 0; j < 3; ++j) {
+      auto st = w->prepare("INSERT INTO t(v) VALUES (?1)");
+      ASSERT_TRUE(st.isOk());
+      st.value().bind(1, std::string_view(filler));
+      ASSERT_EQ(st.value().run(), sqlite::StepResult::kDone);
+    }
+    ASSERT_TRUE(w->exec("COMMIT").isOk());
+    ASSERT_EQ(count(*r), i * 3) << "after commit " << i;
+  }
+  EXPECT_EQ(r->queryText("PRAGMA integrity_check").value(), "ok");
+}
+
+TEST_F(WalBatchingTest, ATransactionLargerThanTheGatheringLimitIsWhole) {
+  auto w = open();
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)").isOk());
+  ASSERT_TRUE(w->exec("BEGIN IMMEDIATE").isOk());
+  // 12 MiB in one transaction: gathered and written in pieces, spilled pages read back.
+  for (int i = 0; i < 48; ++i)
+    ASSERT_TRUE(w->exec("INSERT INTO t(v) VALUES (randomblob(262144))").isOk());
+  ASSERT_TRUE(w->exec("COMMIT").isOk());
+  w.reset();
+  auto again = open();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(count(*again), 48);
+  EXPECT_EQ(again->queryInt("SELECT sum(length(v)) FROM t").value(), int64_t{48} * 262144);
+  EXPECT_EQ(again->queryText("PRAGMA integrity_check").value(), "ok");
+}
+
+// A child process commits transactions and reports each one after COMMIT returns; it is
+// killed (SIGKILL: no destructor, no close) part-way. Every reported commit must be in the
+// file. The child runs with synchronous=OFF, so no sync pushes gathered bytes out: the commit
+// frame alone must (a process kill loses only the process's memory, not the page cache).
+TEST_F(WalBatchingTest, ACommitIsInTheFileWhenCommitReturnsEvenWithoutASync) {
+  {
+    auto w = open();
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)").isOk());
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    Connection::Settings s;
+    auto c = Connection::open(path_, s);
+    if (!c.isOk() || !c.value()->exec("PRAGMA synchronous=OFF").isOk()) _exit(2);
+    for (int i = 1;; ++i) {
+      if (!c.value()->exec("BEGIN IMMEDIATE").isOk()) _exit(3);
+      if (!c.value()->exec("INSERT INTO t(v) VALUES (hex(randomblob(1500)))").isOk()) _exit(4);
+      if (!c.value()->exec("COMMIT").isOk()) _exit(5);
+      if (write(fds[1], &i, sizeof i) != static_cast<ssize_t>(sizeof i)) _exit(6);
+    }
+  }
+  close(fds[1]);
+  int last = 0, got = 0;
+  while (last < 300 && read(fds[0], &got, sizeof got) == static_cast<ssize_t>(sizeof got))
+    last = got;
+  kill(child, SIGKILL);
+  // Reports already in the pipe are commits too.
+  while (read(fds[0], &got, sizeof got) == static_cast<ssize_t>(sizeof got)) last = got;
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself: exit " << WEXITSTATUS(status);
+  ASSERT_GE(last, 300);
+  auto after = open();
+  ASSERT_TRUE(after);
+  EXPECT_GE(count(*after), last);
+  EXPECT_EQ(after->queryText("PRAGMA integrity_check").value(), "ok");
+}
+
+TEST_F(WalBatchingTest, UnderContinuousWritingTheWalIsRestartedInsteadOfGrowing) {
+  SqliteOptions options;
+  options.checkpointPages = 100;
+  auto opened = SqliteStore::open(path_, acp::testing::r4Shared(), options);
+  ASSERT_TRUE(opened.isOk()) << opened.status().message();
+  auto store = opened.take();
+  const std::string family(2000, 'f');
+  const std::string wal = path_ + "-wal";
+  uintmax_t largest = 0;
+  // Back-to-back transactions: the checkpointer's own RESTART rarely finds the write lock
+  // free; the writer restarts the WAL between transactions instead.
+  for (int i = 0; i < 3000; ++i) {
+    auto tx = store->begin();
+    ASSERT_TRUE(tx.isOk());
+    json::Value p = parseJson(R"({"resourceType":"Patient","name":[{"family":")" + family +
+                              std::to_string(i) + R"("}]})");
+    ASSERT_TRUE(tx.value()->update("Patient", "p" + std::to_string(i % 50), p).isOk());
+    ASSERT_TRUE(tx.value()->commit().isOk());
+    if (std::filesystem::exists(wal)) largest = std::max(largest, std::filesystem::file_size(wal));
+  }
+  // Written in all: 3000 commits of several pages each, tens of MB. A WAL restarted from its
+  // beginning stays within a few checkpoint thresholds (100 pages of 4 KiB each).
+  EXPECT_LT(largest, uintmax_t{8} << 20) << "the WAL grew to " << largest << " bytes";
+  store.reset();
+  auto after = open();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->queryText("PRAGMA integrity_check").value(), "ok");
+  EXPECT_EQ(after->queryInt("SELECT count(*) FROM resources WHERE type = 'Patient'").value(), 50);
+}
+
+}  // namespace
+}  // namespace acp::store::testing
