@@ -30,7 +30,20 @@ struct WalFile {
   size_t capacity;
   sqlite3_int64 start;
   bool flushAfterNextWrite;  // the last write was a commit frame's header: its page is next
+  sqlite3_int64 appendEnd;   // end of the furthest write since the WAL header was written
+  struct DbFile* db;         // the same connection's database file (for its write lock)
 };
+
+// A database file: the default VFS's file, wrapped only to see the WAL write lock released.
+struct DbFile {
+  sqlite3_file base;
+  sqlite3_file* real;
+  WalFile* wal;
+  const char* name;
+  DbFile* next;
+};
+std::mutex g_dbMutex;
+DbFile* g_dbs = nullptr;  // open database files, found by name pointer when their WAL opens
 
 constexpr size_t kRealOffset = (sizeof(WalFile) + 15) & ~size_t{15};
 
@@ -70,7 +83,9 @@ bool isCommitFrameHeader(const void* data, int n, sqlite3_int64 offset) {
 int walWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
   auto* f = reinterpret_cast<WalFile*>(file);
   if (n <= 0) return f->real->pMethods->xWrite(f->real, data, n, offset);
-  if (f->size > 0 && offset != f->start + static_cast<sqlite3_int64>(f->size)) {
+  bool contiguous = f->size > 0 && offset == f->start + static_cast<sqlite3_int64>(f->size);
+  if (f->size > 0 && !contiguous) {
+    f->flushAfterNextWrite = false;  // the page awaited did not come
     int rc = flush(f);
     if (rc != SQLITE_OK) return rc;
   }
@@ -78,10 +93,17 @@ int walWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) 
     int rc = flush(f);
     if (rc != SQLITE_OK) return rc;
   }
-  bool commitHeader = isCommitFrameHeader(data, n, offset);
+  if (offset == 0) f->appendEnd = 0;  // the WAL header: the WAL starts again
+  // Only appends are gathered, and only from the start of a frame: a frame overwritten in place
+  // or a checksum rewritten at commit (wal.c sqlite3WalFrames, walRewriteChecksums), and the
+  // part of a frame written after the sync at a sector boundary (walWriteToLog), go now.
+  bool append = offset >= f->appendEnd;
+  bool startsFrame = offset == 0 || (n == kFrameHeaderSize && offset >= kWalHeaderSize);
+  bool commitHeader = append && isCommitFrameHeader(data, n, offset);
+  if (offset + n > f->appendEnd) f->appendEnd = offset + n;
   if (f->size == 0) f->start = offset;
-  if (static_cast<size_t>(n) >= kMaxGathered || !gather(f, data, static_cast<size_t>(n))) {
-    // Too large to gather, or no memory to: written as it comes.
+  if (!append || (f->size == 0 && !startsFrame) || static_cast<size_t>(n) >= kMaxGathered ||
+      !gather(f, data, static_cast<size_t>(n))) {
     int rc = flush(f);
     if (rc != SQLITE_OK) return rc;
     rc = f->real->pMethods->xWrite(f->real, data, n, offset);
@@ -100,6 +122,7 @@ int walWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) 
 #define ACP_FLUSH_FIRST(file)                                 \
   auto* f = reinterpret_cast<WalFile*>(file);                 \
   do {                                                        \
+    f->flushAfterNextWrite = false;                           \
     int flushed = flush(f);                                   \
     if (flushed != SQLITE_OK) return flushed;                 \
   } while (0)
@@ -107,6 +130,11 @@ int walWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) 
 int walClose(sqlite3_file* file) {
   auto* f = reinterpret_cast<WalFile*>(file);
   int rc = flush(f);
+  {
+    std::lock_guard<std::mutex> lock(g_dbMutex);
+    if (f->db) f->db->wal = nullptr;
+    f->db = nullptr;
+  }
   int closed = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
   sqlite3_free(f->data);
   f->data = nullptr;
@@ -119,6 +147,7 @@ int walRead(sqlite3_file* file, void* out, int n, sqlite3_int64 offset) {
 }
 int walTruncate(sqlite3_file* file, sqlite3_int64 size) {
   ACP_FLUSH_FIRST(file);
+  if (f->appendEnd > size) f->appendEnd = size;
   return f->real->pMethods->xTruncate(f->real, size);
 }
 int walSync(sqlite3_file* file, int flags) {
@@ -165,7 +194,95 @@ const sqlite3_io_methods kWalMethods = {
     walDeviceCharacteristics,
     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
+// ---- database files: forwarded, and the WAL flushed before the write lock is released ----
+
+sqlite3_file* realOf(sqlite3_file* file) { return reinterpret_cast<DbFile*>(file)->real; }
+int dbClose(sqlite3_file* file) {
+  auto* d = reinterpret_cast<DbFile*>(file);
+  {
+    std::lock_guard<std::mutex> lock(g_dbMutex);
+    for (DbFile** p = &g_dbs; *p; p = &(*p)->next)
+      if (*p == d) {
+        *p = d->next;
+        break;
+      }
+    if (d->wal) d->wal->db = nullptr;
+  }
+  return d->real->pMethods->xClose(d->real);
+}
+int dbRead(sqlite3_file* f, void* o, int n, sqlite3_int64 off) {
+  return realOf(f)->pMethods->xRead(realOf(f), o, n, off);
+}
+int dbWrite(sqlite3_file* f, const void* d, int n, sqlite3_int64 off) {
+  return realOf(f)->pMethods->xWrite(realOf(f), d, n, off);
+}
+int dbTruncate(sqlite3_file* f, sqlite3_int64 s) {
+  return realOf(f)->pMethods->xTruncate(realOf(f), s);
+}
+int dbSync(sqlite3_file* f, int fl) { return realOf(f)->pMethods->xSync(realOf(f), fl); }
+int dbFileSize(sqlite3_file* f, sqlite3_int64* s) {
+  return realOf(f)->pMethods->xFileSize(realOf(f), s);
+}
+int dbLock(sqlite3_file* f, int l) { return realOf(f)->pMethods->xLock(realOf(f), l); }
+int dbUnlock(sqlite3_file* f, int l) { return realOf(f)->pMethods->xUnlock(realOf(f), l); }
+int dbCheckReservedLock(sqlite3_file* f, int* o) {
+  return realOf(f)->pMethods->xCheckReservedLock(realOf(f), o);
+}
+int dbFileControl(sqlite3_file* f, int op, void* a) {
+  return realOf(f)->pMethods->xFileControl(realOf(f), op, a);
+}
+int dbSectorSize(sqlite3_file* f) { return realOf(f)->pMethods->xSectorSize(realOf(f)); }
+int dbDeviceCharacteristics(sqlite3_file* f) {
+  return realOf(f)->pMethods->xDeviceCharacteristics(realOf(f));
+}
+int dbShmMap(sqlite3_file* f, int i, int sz, int ext, void volatile** pp) {
+  return realOf(f)->pMethods->xShmMap(realOf(f), i, sz, ext, pp);
+}
+constexpr int kWalWriteLock = 0;  // wal.c WAL_WRITE_LOCK: the first wal-index lock slot
+int dbShmLock(sqlite3_file* file, int ofst, int n, int flags) {
+  auto* d = reinterpret_cast<DbFile*>(file);
+  // Gathered bytes never outlive the write lock: once it is released another connection may
+  // write the same offsets (after a rollback the bytes are a dead transaction's frames).
+  if ((flags & SQLITE_SHM_UNLOCK) && (flags & SQLITE_SHM_EXCLUSIVE) && ofst <= kWalWriteLock &&
+      ofst + n > kWalWriteLock && d->wal) {
+    d->wal->flushAfterNextWrite = false;
+    flush(d->wal);  // still under the lock; a failure loses only frames SQLite abandoned
+  }
+  return d->real->pMethods->xShmLock(d->real, ofst, n, flags);
+}
+void dbShmBarrier(sqlite3_file* f) { realOf(f)->pMethods->xShmBarrier(realOf(f)); }
+int dbShmUnmap(sqlite3_file* f, int del) {
+  return realOf(f)->pMethods->xShmUnmap(realOf(f), del);
+}
+int dbFetch(sqlite3_file* f, sqlite3_int64 off, int n, void** pp) {
+  return realOf(f)->pMethods->xFetch(realOf(f), off, n, pp);
+}
+int dbUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
+  return realOf(f)->pMethods->xUnfetch(realOf(f), off, p);
+}
+
+sqlite3_io_methods g_dbMethods;  // set at registration from the default VFS's version
+
 int vfsOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* outFlags) {
+  if ((flags & SQLITE_OPEN_MAIN_DB) && name) {
+    auto* d = reinterpret_cast<DbFile*>(file);
+    std::memset(d, 0, sizeof(DbFile));
+    d->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
+    int rc = g_base->xOpen(g_base, name, d->real, flags, outFlags);
+    if (rc != SQLITE_OK) {
+      file->pMethods = nullptr;
+      return rc;
+    }
+    d->name = name;
+    {
+      std::lock_guard<std::mutex> lock(g_dbMutex);
+      d->next = g_dbs;
+      g_dbs = d;
+    }
+    g_dbMethods.iVersion = d->real->pMethods->iVersion < 3 ? d->real->pMethods->iVersion : 3;
+    file->pMethods = &g_dbMethods;
+    return SQLITE_OK;
+  }
   if (!(flags & SQLITE_OPEN_WAL)) return g_base->xOpen(g_base, name, file, flags, outFlags);
   auto* f = reinterpret_cast<WalFile*>(file);
   std::memset(f, 0, sizeof(WalFile));
@@ -175,6 +292,16 @@ int vfsOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, 
     if (f->real->pMethods) f->real->pMethods->xClose(f->real);
     file->pMethods = nullptr;
     return rc;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_dbMutex);
+    const char* db = sqlite3_filename_database(name);
+    for (DbFile* d = g_dbs; d; d = d->next)
+      if (d->name == db) {
+        d->wal = f;
+        f->db = d;
+        break;
+      }
   }
   file->pMethods = &kWalMethods;
   return SQLITE_OK;
@@ -237,6 +364,12 @@ const char* walBatchingVfs() {
     g_vfs.xCurrentTime = vfsCurrentTime;
     g_vfs.xGetLastError = vfsGetLastError;
     g_vfs.xCurrentTimeInt64 = vfsCurrentTimeInt64;
+    g_dbMethods = sqlite3_io_methods{3,          dbClose,         dbRead,
+                                     dbWrite,    dbTruncate,      dbSync,
+                                     dbFileSize, dbLock,          dbUnlock,
+                                     dbCheckReservedLock, dbFileControl, dbSectorSize,
+                                     dbDeviceCharacteristics, dbShmMap, dbShmLock,
+                                     dbShmBarrier, dbShmUnmap, dbFetch, dbUnfetch};
     registered = sqlite3_vfs_register(&g_vfs, 0) == SQLITE_OK;
   });
   return registered ? kName : nullptr;

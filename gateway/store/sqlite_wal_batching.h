@@ -8,18 +8,25 @@
 // write at the latest possible moment.
 //
 // Contract (why nothing acknowledged can be lost or seen half-written):
-// - The gathered bytes reach the file before the WAL file is synced, read, truncated, sized,
-//   locked or closed, before any write that is not contiguous with them, and right after the
-//   page of a commit frame (a frame header whose "database size after commit" field is not
-//   zero). A commit frame is the last frame of a transaction and SQLite publishes the
-//   transaction to other connections (the wal-index) only after writing it, so readers never
-//   see a frame that is still in memory — whatever the synchronous setting. With
-//   synchronous=FULL (the store's setting) the sync that makes the commit durable comes after
-//   that flush, so durability is exactly SQLite's own.
-// - A failed flush is reported as an I/O error by the call that caused it (the commit's write
-//   or sync), so SQLite rolls the transaction back as it would for a failed pwrite().
-// - Every other file (the database, the wal-index, temporary files) is the default VFS's own,
-//   untouched.
+// - Only appends are gathered, and only from the start of a frame. A frame overwritten in
+//   place, a checksum rewritten at commit (wal.c walRewriteChecksums) and the part of a frame
+//   written after a sync at a sector boundary (walWriteToLog, without powersafe overwrite) are
+//   written at once.
+// - The gathered bytes reach the file right after the page of a commit frame (a frame header
+//   whose "database size after commit" field is not zero), and before the WAL file is synced,
+//   read, truncated, sized or closed and before any write that is not contiguous with them.
+//   A commit frame is the last frame of a transaction and SQLite publishes the transaction to
+//   other connections (the wal-index) only after writing it, so readers never see a frame
+//   that is still in memory, whatever the synchronous setting. With synchronous=FULL (the
+//   store's setting) the sync that makes the commit durable follows that write, so
+//   durability is exactly SQLite's own.
+// - Gathered bytes never outlive the connection's WAL write lock: the database file is
+//   wrapped too (all else forwarded) and writes them before the lock is released (after a
+//   rollback they are the frames a spill wrote, as SQLite itself would have), so no other
+//   writer's frames can be overwritten by them later.
+// - A failed write is reported as an I/O error by the call that caused it (the commit's
+//   write or sync), so SQLite rolls the transaction back as it would for a failed pwrite().
+// - Temporary files and the wal-index are the default VFS's own, untouched.
 #pragma once
 
 namespace acp::store::sqlite {

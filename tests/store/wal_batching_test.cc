@@ -76,7 +76,8 @@ TEST_F(WalBatchingTest, ATransactionLargerThanTheGatheringLimitIsWhole) {
   ASSERT_TRUE(w);
   ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)").isOk());
   ASSERT_TRUE(w->exec("BEGIN IMMEDIATE").isOk());
-  // 12 MiB in one transaction: gathered and written in pieces, spilled pages read back.
+  // 12 MiB in one transaction: gathered and written in 4 MiB pieces, each handed over in
+  // writes of at most 0x1ffff bytes.
   for (int i = 0; i < 48; ++i)
     ASSERT_TRUE(w->exec("INSERT INTO t(v) VALUES (randomblob(262144))").isOk());
   ASSERT_TRUE(w->exec("COMMIT").isOk());
@@ -160,6 +161,133 @@ TEST_F(WalBatchingTest, UnderContinuousWritingTheWalIsRestartedInsteadOfGrowing)
   ASSERT_TRUE(after);
   EXPECT_EQ(after->queryText("PRAGMA integrity_check").value(), "ok");
   EXPECT_EQ(after->queryInt("SELECT count(*) FROM resources WHERE type = 'Patient'").value(), 50);
+}
+
+// ---- added by the adversarial review of the VFS (each names the SQLite path it covers) ------
+
+// Copies the database and its WAL (not the wal-index) and counts the rows of t in the copy:
+// what a process killed now would leave (the copy holds exactly what reached the file; opening
+// it runs WAL recovery, which checks every frame's checksum).
+int64_t rowsInACopy(const std::string& dir, const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string copy = dir + "/copy.db";
+  fs::remove(copy);
+  fs::remove(copy + "-wal");
+  fs::remove(copy + "-shm");
+  fs::copy_file(path, copy);
+  if (fs::exists(path + "-wal")) fs::copy_file(path + "-wal", copy + "-wal");
+  Connection::Settings s;
+  s.batchWalWrites = false;
+  auto c = Connection::open(copy, s);
+  if (!c.isOk()) return -1;
+  auto n = c.value()->queryInt("SELECT count(*) FROM t");
+  return n.isOk() ? n.value() : -1;
+}
+
+// The WAL file itself (not only the database) goes through the VFS.
+TEST_F(WalBatchingTest, TheWalFileIsTheVfssOwn) {
+  auto w = open();
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY)").isOk());
+  sqlite3_file* wal = nullptr;
+  ASSERT_EQ(sqlite3_file_control(w->handle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal),
+            SQLITE_OK);
+  ASSERT_NE(wal, nullptr);
+  ASSERT_NE(wal->pMethods, nullptr);
+  EXPECT_EQ(wal->pMethods->iVersion, 1);  // the unix VFS's own methods are version 3
+}
+
+// A transaction larger than the page cache spills frames and, when it changes a spilled page
+// again, overwrites that frame in place; at commit SQLite rewrites the frame headers from the
+// first overwritten frame on (wal.c walRewriteChecksums), the commit frame's header last, with
+// no page after it and (synchronous=NORMAL) no sync before the commit is published.
+// The rewritten commit header must reach the file at commit, and the next commit (a single
+// frame) must be in the file before another connection reads it.
+TEST_F(WalBatchingTest, ACommitWhoseFrameHeadersAreRewrittenIsWholeAndTheNextOneVisible) {
+  auto w = open();
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->exec("PRAGMA synchronous=NORMAL").isOk());
+  ASSERT_TRUE(w->exec("PRAGMA cache_size=16").isOk());
+  ASSERT_TRUE(w->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)").isOk());
+  ASSERT_TRUE(w->exec("BEGIN IMMEDIATE").isOk());
+  ASSERT_TRUE(w->exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                      "WHERE i < 400) INSERT INTO t(k, v) SELECT i, randomblob(3000) FROM n")
+                  .isOk());
+  // Pages spilled long ago, changed again: their frames are overwritten in place.
+  ASSERT_TRUE(w->exec("UPDATE t SET v = randomblob(2900) WHERE k <= 50").isOk());
+  ASSERT_TRUE(w->exec("COMMIT").isOk());
+  EXPECT_EQ(rowsInACopy(dir_, path_), 400) << "the acknowledged commit is not whole in the file";
+
+  // One page changes: a transaction of a single (commit) frame.
+  ASSERT_TRUE(w->exec("UPDATE t SET v = zeroblob(10) WHERE k = 400").isOk());
+  auto r = open(true);
+  ASSERT_TRUE(r);
+  auto length = r->queryInt("SELECT length(v) FROM t WHERE k = 400");
+  ASSERT_TRUE(length.isOk()) << length.status().message();
+  EXPECT_EQ(length.value(), 10);
+}
+
+// Without powersafe overwrite (psow=0) and with synchronous=FULL, SQLite pads a commit with
+// copies of its commit frame up to the next sector boundary, syncs at that boundary while
+// writing the last copy, and writes the rest of that copy after the sync, with no sync
+// (wal.c walWriteToLog, iSyncPoint). Readers read the last copy: it must be in the file.
+TEST_F(WalBatchingTest, APaddedCommitIsVisibleToAnotherConnection) {
+  sqlite3* w = nullptr;
+  const std::string uri = "file:" + path_ + "?psow=0";
+  ASSERT_EQ(sqlite3_open_v2(uri.c_str(), &w,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                            sqlite::walBatchingVfs()),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto r = open(true);
+  ASSERT_TRUE(r);
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_EQ(sqlite3_exec(w, "INSERT INTO t(v) VALUES (hex(randomblob(1000)))", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    auto n = r->queryInt("SELECT count(*) FROM t");
+    ASSERT_TRUE(n.isOk()) << "after commit " << i << ": " << n.status().message();
+    ASSERT_EQ(n.value(), i);
+  }
+  sqlite3_close_v2(w);
+}
+
+// Frames a transaction spilled and then rolled back stay in the connection's memory after it
+// gave up the write lock (SQLite locks the WAL through the wal-index, never through the WAL
+// file's xLock). Another writer then commits frames at the same offsets; the first
+// connection's next read must not write the rolled-back frames over them.
+TEST_F(WalBatchingTest, ARolledBackSpillNeverOverwritesAnotherWritersCommit) {
+  auto w1 = open();
+  auto w2 = open();
+  ASSERT_TRUE(w1 && w2);
+  ASSERT_TRUE(w1->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)").isOk());
+  ASSERT_TRUE(w1->exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                       "WHERE i < 300) INSERT INTO t(k, v) SELECT i, randomblob(3000) FROM n")
+                  .isOk());
+  ASSERT_TRUE(w1->queryText("PRAGMA wal_checkpoint(TRUNCATE)").isOk());
+  ASSERT_TRUE(w1->exec("PRAGMA cache_size=10").isOk());
+  ASSERT_TRUE(w1->exec("BEGIN IMMEDIATE").isOk());
+  ASSERT_TRUE(w1->exec("UPDATE t SET v = randomblob(3000)").isOk());  // spills
+  ASSERT_TRUE(w1->exec("ROLLBACK").isOk());
+
+  ASSERT_TRUE(w2->exec("UPDATE t SET v = zeroblob(100) WHERE k = 1").isOk());
+  // The first writer reads again (any read of the WAL file).
+  auto seen = w1->queryInt("SELECT length(v) FROM t WHERE k = 1");
+  EXPECT_TRUE(seen.isOk() && seen.value() == 100)
+      << (seen.isOk() ? std::to_string(seen.value()) : seen.status().message());
+
+  auto r = open(true);
+  ASSERT_TRUE(r);
+  auto length = r->queryInt("SELECT length(v) FROM t WHERE k = 1");
+  ASSERT_TRUE(length.isOk()) << length.status().message();
+  EXPECT_EQ(length.value(), 100);
+  auto check = r->queryText("PRAGMA integrity_check");
+  ASSERT_TRUE(check.isOk()) << check.status().message();
+  EXPECT_EQ(check.value(), "ok");
+  EXPECT_EQ(rowsInACopy(dir_, path_), 300);
 }
 
 }  // namespace
