@@ -6,6 +6,7 @@
 #include "gateway/core/ids.h"
 #include "gateway/ingest/london_time.h"
 #include "gateway/ingest/overlay.h"
+#include "gateway/ingest/person_resolver.h"
 #include "gateway/ingest/profiles.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
@@ -349,11 +350,19 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     bool overlay = record.overlayTypes.count(type) > 0;
     json::Value current;
     std::string stored;
+    if (type == "Patient") {
+      // A source patient: its view as this source last sent it (person_resolver.h).
+      auto view = PersonResolver::storedView(tx, id);
+      if (!view.isOk()) return finish(storeFailed(o, view.status()));
+      current = view.take();
+    }
     if (overlay || !order.empty()) {
-      auto cur = tx.read(type, id);
-      json::ParseError err;
-      if (!cur.isOk() || !json::parse(cur->json, current, err) || !current.isObject())
-        current = json::Value();
+      if (type != "Patient") {
+        auto cur = tx.read(type, id);
+        json::ParseError err;
+        if (!cur.isOk() || !json::parse(cur->json, current, err) || !current.isObject())
+          current = json::Value();
+      }
       auto so = tx.sourceOrder(type, id);
       if (!so.isOk()) return finish(storeFailed(o, so.status()));
       // Versions written before the order was kept beside them carry it in the extension.
@@ -422,6 +431,13 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       return finish(o);
     }
   }
+  // Source patients become the persons served (one child, one Patient: person_index.h).
+  std::vector<std::string> sourcePatients;
+  for (const json::Value& res : record.resources)
+    if (res.getString("resourceType") == "Patient") sourcePatients.push_back(res.getString("id"));
+  PersonResolver persons(*model_, tx, formatInstant(nowMillis()));
+  auto wroteSources = persons.resolve(finals, sourcePatients, o.issues);
+  if (!wroteSources.isOk()) return finish(storeFailed(o, wroteSources.status()));
   bool valid = true;
   for (const json::Value& res : finals) {
     bool ok = validator_.validate(res, o.issues);
@@ -448,9 +464,10 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   }
   if (changed.empty()) {
     o.result = RecordOutcome::Result::kUnchanged;
-    // Nothing new but the orders: they (and the delivery claim) are kept; with neither, the
-    // unit is undone.
-    o.wrote = !orders.empty();
+    // Nothing new to serve, but newer orders or a source's changed view (one that another
+    // source's newer data outweighs): they (and the delivery claim) are kept; with neither,
+    // the unit is undone.
+    o.wrote = !orders.empty() || wroteSources.value();
     return finish(o);
   }
   auto p = tx.create("Provenance", provenance(push, record, changed));
@@ -464,49 +481,11 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
 
 namespace {
 
-json::Value* findResource(std::vector<json::Value>& list, const std::string& type,
-                          const std::string& id) {
-  for (json::Value& r : list)
-    if (r.getString("resourceType") == type && r.getString("id") == id) return &r;
-  return nullptr;
-}
-
 std::string nhsNumberOf(const json::Value& patient) {
   if (const json::Value* ids = patient.find("identifier"); ids && ids->isArray())
     for (const json::Value& id : ids->items())
       if (id.getString("system") == kNhsNumberSystem) return id.getString("value");
   return "";
-}
-
-// Adds {other: Patient/<other>, type} to Patient.link unless that link is there.
-void addLink(json::Value& patient, const std::string& other, const char* type) {
-  json::Value* links = patient.find("link");
-  if (!links || !links->isArray()) links = &patient.set("link", json::Value::makeArray());
-  for (const json::Value& l : links->items())
-    if (const json::Value* o = l.find("other"); o && o->getString("reference") == "Patient/" + other)
-      return;
-  json::Value l = json::Value::makeObject();
-  l.set("other", reference("Patient/" + other));
-  l.set("type", str(type));
-  links->push(std::move(l));
-}
-
-// Rewrites every Reference.reference equal to `from` into `to`, anywhere in `v`; the count.
-int repoint(json::Value& v, const std::string& from, const std::string& to) {
-  int n = 0;
-  if (v.isObject()) {
-    for (auto& [k, child] : v.members()) {
-      if (k == "reference" && child.isString() && child.text() == from) {
-        child = str(to);
-        ++n;
-      } else {
-        n += repoint(child, from, to);
-      }
-    }
-  } else if (v.isArray()) {
-    for (json::Value& child : v.items()) n += repoint(child, from, to);
-  }
-  return n;
 }
 
 }  // namespace
@@ -518,12 +497,11 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
     issues.error("processing", "Patient", "a merge needs two different patients", "ingest.merge-invalid");
     return false;
   }
-  json::ParseError err;
   // The survivor as stored before this record: its NHS number counts even when the message
-  // does not repeat it.
-  json::Value storedSurvivor;
-  auto before = tx.read("Patient", merge.survivorId);
-  if (before.isOk() && !json::parse(before->json, storedSurvivor, err)) storedSurvivor = json::Value();
+  // does not repeat it. Both are source patients: their views (person_resolver.h).
+  auto before = PersonResolver::storedView(tx, merge.survivorId);
+  if (!before.isOk()) return before.status();
+  json::Value storedSurvivor = before.take();
   json::Value* survivor = findResource(finals, "Patient", merge.survivorId);
   if (!survivor) {
     // The record's Patient was older than the stored one (not applied): the merge still is,
@@ -536,19 +514,16 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
     finals.push_back(storedSurvivor);
     survivor = &finals.back();
   }
-  auto stored = tx.read("Patient", merge.duplicateId);
-  if (!stored.isOk()) {
-    if (stored.status().code() != Status::Code::kNotFound && stored.status().code() != Status::Code::kGone)
-      return stored.status();
+  auto stored = PersonResolver::storedView(tx, merge.duplicateId);
+  if (!stored.isOk()) return stored.status();
+  if (!stored.value().isObject()) {
     // Nothing was ever stored for the duplicate, so nothing refers to it: the survivor stands.
     issues.warning("informational", "Patient",
                    "the duplicate patient of the merge is not known here; nothing to move",
                    "ingest.merge-unknown-duplicate");
     return true;
   }
-  json::Value duplicate;
-  if (!json::parse(stored->json, duplicate, err) || !duplicate.isObject())
-    return Status::internal("store.sqlite: stored Patient unreadable");
+  json::Value duplicate = stored.take();
   // Clinical safety: two records with different NHS numbers are two people, whatever the
   // sender says; merging them would put one child's plan in another's record.
   std::string a = nhsNumberOf(*survivor), b = nhsNumberOf(duplicate);
@@ -569,52 +544,16 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
         break;
       }
   }
-  addLink(*survivor, merge.duplicateId, "replaces");
+  addPatientLink(*survivor, merge.duplicateId, "replaces");
   duplicate.set("active", json::Value::makeBool(false));
-  addLink(duplicate, merge.survivorId, "replaced-by");
+  addPatientLink(duplicate, merge.survivorId, "replaced-by");
   if (json::Value* inFinals = findResource(finals, "Patient", merge.duplicateId))
     *inFinals = std::move(duplicate);
   else
     finals.push_back(std::move(duplicate));
-  // Everything that refers to the duplicate now refers to the survivor. Found through the
-  // reference index of each type's patient/subject search parameters; Provenance (what
-  // happened, to which version) and AuditEvent (who looked) are history and stay as they were.
-  const std::string from = "Patient/" + merge.duplicateId, to = "Patient/" + merge.survivorId;
-  int moved = 0;
-  for (const std::string& type : model_->resourceTypes()) {
-    if (type == "Patient" || type == "Provenance" || type == "AuditEvent") continue;
-    std::set<std::string> ids;
-    for (const char* code : {"subject", "patient"}) {
-      const model::SearchParamDef* param = model_->searchParam(type, code);
-      if (!param || param->type != "reference") continue;
-      if (!param->target.empty() &&
-          std::find(param->target.begin(), param->target.end(), "Patient") == param->target.end())
-        continue;
-      search::SearchQuery q;
-      IssueList ignored;
-      if (!search::parseQuery(*model_, type, {{code, from}}, search::QueryOptions{}, q, ignored))
-        continue;
-      auto found = tx.match(q, 100000);
-      if (!found.isOk()) return found.status();
-      ids.insert(found->begin(), found->end());
-    }
-    for (const std::string& id : ids) {
-      json::Value* target = findResource(finals, type, id);
-      if (!target) {
-        auto cur = tx.read(type, id);
-        if (!cur.isOk()) return cur.status();
-        json::Value res;
-        if (!json::parse(cur->json, res, err) || !res.isObject())
-          return Status::internal("store.sqlite: stored resource unreadable");
-        finals.push_back(std::move(res));
-        target = &finals.back();
-      }
-      moved += repoint(*target, from, to) > 0 ? 1 : 0;
-    }
-  }
-  issues.information("informational", "Patient",
-                     "merged: " + std::to_string(moved) +
-                         " resource(s) of the duplicate patient now refer to the survivor",
+  // The duplicate's view is now retired: PersonResolver moves its person — and everything
+  // that refers to it — to the survivor's when no other source keeps it.
+  issues.information("informational", "Patient", "merged into the surviving patient",
                      "ingest.merged");
   return true;
 }

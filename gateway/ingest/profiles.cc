@@ -25,7 +25,8 @@ bool isAdvanceCarePlan(const json::Value& carePlan) {
 
 std::vector<std::string> claimedProfiles(const json::Value& resource) {
   const std::string& type = resource.getString("resourceType");
-  if (type == "Patient" || type == "Encounter" || type == "Condition" || type == "Consent")
+  if (type == "Patient" || type == "Encounter" || type == "Condition" || type == "Consent" ||
+      type == "Flag")
     return {kUkCore + type};
   if (type == "CarePlan")
     return {isAdvanceCarePlan(resource) ? std::string(kAcpCarePlanProfile) : kUkCore + type};
@@ -33,7 +34,8 @@ std::vector<std::string> claimedProfiles(const json::Value& resource) {
 }
 
 std::vector<std::string> supportedProfiles(const std::string& type) {
-  if (type == "Patient" || type == "Encounter" || type == "Condition" || type == "Consent")
+  if (type == "Patient" || type == "Encounter" || type == "Condition" || type == "Consent" ||
+      type == "Flag")
     return {kUkCore + type};
   if (type == "CarePlan") return {kAcpCarePlanProfile, kUkCore + type};
   return {};

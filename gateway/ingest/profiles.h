@@ -3,6 +3,7 @@
 //
 //   Patient   UK Core Patient        Encounter  UK Core Encounter
 //   Condition UK Core Condition      Consent    UK Core Consent
+//   Flag      UK Core Flag
 //   CarePlan  ACP-CarePlan when it is an advance care plan (category SNOMED 736366004),
 //             else UK Core CarePlan
 //   others (CareTeam, Provenance)    none: UK Core has no CareTeam profile

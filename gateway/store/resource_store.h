@@ -64,6 +64,13 @@ struct Page {
   bool includesTruncated = false;        // `included` stopped at the store's include limit
 };
 
+struct PatientSource {
+  std::string sourceId;
+  std::string personId;
+  std::string json;
+  int64_t seq = 0;  // higher = written later
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -117,6 +124,18 @@ class Transaction {
   virtual Result<std::string> sourceOrder(const std::string& type, const std::string& id) = 0;
   virtual Status setSourceOrder(const std::string& type, const std::string& id,
                                 const std::string& order) = 0;
+
+  // Patient sources (ingest/person_index.h): one row per source patient record (its
+  // source-derived id), holding that source's view of the patient as Patient JSON and the
+  // person — the Patient resource served — it belongs to. Not a FHIR resource: never
+  // searched, never served.
+  virtual Result<std::optional<PatientSource>> patientSource(const std::string& sourceId) = 0;
+  // The sources of one person, oldest written first.
+  virtual Result<std::vector<PatientSource>> patientSources(const std::string& personId) = 0;
+  // Writes (or rewrites) a source; it becomes the newest. Returns false, writing nothing,
+  // when the source already holds exactly this person and JSON.
+  virtual Result<bool> setPatientSource(const std::string& sourceId, const std::string& personId,
+                                        const std::string& json) = 0;
 
   virtual Status commit() = 0;
 };

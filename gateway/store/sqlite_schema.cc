@@ -170,6 +170,17 @@ CREATE TABLE source_orders(
   PRIMARY KEY(type, id)
 ) WITHOUT ROWID;
 )sql",
+    // 6: each source's own view of a patient (Transaction::patientSource): the person Patient
+    // the gateway serves is combined from them. seq orders them by when they were written.
+    R"sql(
+CREATE TABLE patient_sources(
+  seq INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL UNIQUE,
+  person_id TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX patient_sources_person ON patient_sources(person_id, seq);
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

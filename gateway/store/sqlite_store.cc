@@ -796,6 +796,67 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
+  Result<std::optional<PatientSource>> patientSource(const std::string& sourceId) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare("SELECT person_id, json, seq FROM patient_sources WHERE source_id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(sourceId), true);
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) return std::optional<PatientSource>();
+    if (r != StepResult::kRow) return sqlError(st.value(), "patient source");
+    PatientSource out;
+    out.sourceId = sourceId;
+    out.personId = st.value().columnString(0);
+    out.json = st.value().columnString(1);
+    out.seq = st.value().columnInt(2);
+    return std::optional<PatientSource>(std::move(out));
+  }
+
+  Result<std::vector<PatientSource>> patientSources(const std::string& personId) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "SELECT source_id, json, seq FROM patient_sources WHERE person_id = ?1 ORDER BY seq");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(personId), true);
+    std::vector<PatientSource> out;
+    for (;;) {
+      StepResult r = st.value().step();
+      if (r == StepResult::kDone) break;
+      if (r != StepResult::kRow) return sqlError(st.value(), "patient sources");
+      PatientSource p;
+      p.sourceId = st.value().columnString(0);
+      p.personId = personId;
+      p.json = st.value().columnString(1);
+      p.seq = st.value().columnInt(2);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<bool> setPatientSource(const std::string& sourceId, const std::string& personId,
+                                const std::string& json) override {
+    auto current = patientSource(sourceId);
+    if (!current.isOk()) return current.status();
+    if (current.value() && current.value()->personId == personId && current.value()->json == json)
+      return false;
+    // Deleted and inserted again: the new row takes the next seq (the newest source).
+    auto del = w_.prepare("DELETE FROM patient_sources WHERE source_id = ?1");
+    if (!del.isOk()) return del.status();
+    del.value().bind(1, std::string_view(sourceId), true);
+    if (del.value().run() != StepResult::kDone) return sqlError(del.value(), "patient source");
+    auto ins = w_.prepare(
+        "INSERT INTO patient_sources(seq, source_id, person_id, json) VALUES "
+        "((SELECT coalesce(max(seq), 0) + 1 FROM patient_sources), ?1, ?2, ?3)");
+    if (!ins.isOk()) return ins.status();
+    ins.value().bind(1, std::string_view(sourceId), true);
+    ins.value().bind(2, std::string_view(personId), true);
+    ins.value().bind(3, std::string_view(json), true);
+    if (ins.value().run() != StepResult::kDone) return sqlError(ins.value(), "patient source");
+    return true;
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;

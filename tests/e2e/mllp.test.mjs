@@ -187,7 +187,7 @@ test('a malformed message is answered AR, and the connection stays usable', asyn
   assert.equal(e.status, 'finished');
 });
 
-test('community export and hospice export for the same child: one Patient per source, found by NHS number', async () => {
+test('hospital, community and hospice records of the same child: one Patient with each source\'s number, found by NHS number', async () => {
   const post = (partner, type, file) => fetch(`${gw.base}/$ingest/${partner}`, {
     method: 'POST', headers: { 'Content-Type': type }, body: readFileSync(path.join(repo, file)),
   });
@@ -214,8 +214,9 @@ test('community export and hospice export for the same child: one Patient per so
     'stored');
 
   const patients = resources(await getJson(`Patient?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`));
-  // Each source keeps its own Patient, with its local number under …/Id/local/<ODS code>.
-  const sources = patients.map((p) => p.identifier.find((i) => i.system !== NHS).system.split('/').pop());
+  // One child, one Patient: it carries each source's local number under …/Id/local/<ODS code>.
+  assert.equal(patients.length, 1);
+  const sources = patients[0].identifier.filter((i) => i.system !== NHS).map((i) => i.system.split('/').pop());
   assert.deepEqual(sources.sort(), ['8WB01', 'RX8', 'RX9']);
 
   // The community plan and contact, through the chained search a GP system uses.

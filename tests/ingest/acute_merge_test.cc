@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 
+#include "gateway/ingest/person_index.h"
 #include "gateway/ingest/source_ids.h"
 #include "tests/ingest/hl7_messages.h"
 
@@ -27,7 +28,10 @@ std::string linkOf(const json::Value& patient, std::string* type = nullptr) {
 
 TEST(AcuteMerge, A40MovesTheDuplicatesDataToTheSurvivorAndLinksThem) {
   TestServer server;
-  const std::string dup = patientId("M654321"), survivor = patientId("M123456");
+  // The duplicate has no NHS number: it is a person of its own (its source id). The survivor
+  // has one: the person is the NHS number's.
+  const std::string dup = patientId("M654321");
+  const std::string survivor = ingest::personIdForNhsNumber("9992530820");
   ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001"))), "stored");
   ASSERT_EQ(outcomeOf(send(server, respect("EPR1", "M654321", "RSP-1"))), "stored");
   ASSERT_EQ(outcomeOf(send(server, admission("PAS2", "M123456", "S002", "9992530820"))), "stored");
@@ -85,7 +89,7 @@ TEST(AcuteMerge, AMessageForAMergedAwayNumberIsRejectedAndKept) {
 
 TEST(AcuteMerge, TwoPatientsWithDifferentNhsNumbersAreNeverMerged) {
   TestServer server;
-  const std::string dup = patientId("M654321");
+  const std::string dup = ingest::personIdForNhsNumber("9990548609");
   ASSERT_EQ(outcomeOf(send(server, admission("PAS1", "M654321", "S001", "9990548609"))), "stored");
   std::vector<std::string> codes;
   EXPECT_EQ(outcomeOf(send(server, mergeMessage("PAS2", "M123456", "M654321", "9992530820")),
@@ -106,8 +110,11 @@ TEST(AcuteMerge, TheSurvivorTakesTheDuplicatesNhsNumberWhenItHasNone) {
   HttpResult found =
       server.get("/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9992530820&active:not=false");
   ASSERT_EQ(found.json.find("entry")->items().size(), 1u) << found.body;
-  EXPECT_EQ(found.json.find("entry")->items()[0].find("resource")->getString("id"),
-            patientId("M123456"));
+  // Both hospital numbers are that child's: the one Patient of the NHS number, with the
+  // survivor's hospital number.
+  const json::Value& person = *found.json.find("entry")->items()[0].find("resource");
+  EXPECT_EQ(person.getString("id"), ingest::personIdForNhsNumber("9992530820"));
+  EXPECT_NE(json::write(person).find("M123456"), std::string::npos);
 }
 
 TEST(AcuteMerge, MalformedMergesAreRejectedAndAnUnknownDuplicateIsSaid) {

@@ -1,0 +1,350 @@
+#include "gateway/ingest/person_resolver.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "gateway/ingest/person_index.h"
+#include "gateway/ingest/profiles.h"
+#include "gateway/ingest/source_ids.h"
+#include "gateway/search/query.h"
+
+namespace acp::ingest {
+
+namespace {
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+Result<json::Value> parseStored(const std::string& text) {
+  json::Value v;
+  json::ParseError err;
+  if (!json::parse(text, v, err) || !v.isObject())
+    return Status::internal("store.sqlite: stored JSON unreadable");
+  return v;
+}
+
+// The survivor a retired view was merged into ("" when none is named).
+std::string survivorOf(const json::Value& view) {
+  if (const json::Value* links = view.find("link"); links && links->isArray())
+    for (const json::Value& l : links->items())
+      if (l.getString("type") == "replaced-by")
+        if (const json::Value* o = l.find("other")) {
+          const std::string& ref = o->getString("reference");
+          if (ref.rfind("Patient/", 0) == 0) return ref.substr(8);
+        }
+  return "";
+}
+
+// Security labels and tags set on the stored version (by the API) stay on a rewritten one.
+void keepLabels(json::Value& out, const json::Value& stored) {
+  const json::Value* meta = stored.isObject() ? stored.find("meta") : nullptr;
+  if (!meta || !meta->isObject()) return;
+  for (const char* key : {"security", "tag"}) {
+    const json::Value* labels = meta->find(key);
+    if (!labels) continue;
+    json::Value* mine = out.find("meta");
+    if (!mine || !mine->isObject()) mine = &out.set("meta", json::Value::makeObject());
+    if (!mine->find(key)) mine->set(key, *labels);
+  }
+}
+
+}  // namespace
+
+json::Value* findResource(std::vector<json::Value>& list, const std::string& type,
+                          const std::string& id) {
+  for (json::Value& r : list)
+    if (r.getString("resourceType") == type && r.getString("id") == id) return &r;
+  return nullptr;
+}
+
+void addPatientLink(json::Value& patient, const std::string& other, const char* type) {
+  json::Value* links = patient.find("link");
+  if (!links || !links->isArray()) links = &patient.set("link", json::Value::makeArray());
+  for (const json::Value& l : links->items())
+    if (const json::Value* o = l.find("other"); o && o->getString("reference") == "Patient/" + other)
+      return;
+  json::Value l = json::Value::makeObject();
+  json::Value ref = json::Value::makeObject();
+  ref.set("reference", str("Patient/" + other));
+  l.set("other", std::move(ref));
+  l.set("type", str(type));
+  links->push(std::move(l));
+}
+
+int repointReferences(json::Value& v, const std::string& from, const std::string& to) {
+  int n = 0;
+  if (v.isObject()) {
+    for (auto& [k, child] : v.members()) {
+      if (k == "reference" && child.isString() && child.text() == from) {
+        child = str(to);
+        ++n;
+      } else {
+        n += repointReferences(child, from, to);
+      }
+    }
+  } else if (v.isArray()) {
+    for (json::Value& child : v.items()) n += repointReferences(child, from, to);
+  }
+  return n;
+}
+
+std::string identityFlagId(const std::string& personId) {
+  return derivedId("Flag", "acp-gateway", "identity-mismatch|" + personId);
+}
+
+Result<json::Value> PersonResolver::storedView(store::Transaction& tx, const std::string& sourceId) {
+  auto row = tx.patientSource(sourceId);
+  if (!row.isOk()) return row.status();
+  if (row.value()) return parseStored(row.value()->json);
+  auto legacy = tx.read("Patient", sourceId);
+  if (legacy.isOk()) return parseStored(legacy->json);
+  if (legacy.status().code() != Status::Code::kNotFound &&
+      legacy.status().code() != Status::Code::kGone)
+    return legacy.status();
+  return json::Value();
+}
+
+Result<std::string> PersonResolver::formerPerson(const std::string& sourceId) {
+  auto row = tx_.patientSource(sourceId);
+  if (!row.isOk()) return row.status();
+  if (row.value()) return row.value()->personId;
+  auto legacy = tx_.read("Patient", sourceId);
+  if (legacy.isOk()) return sourceId;
+  if (legacy.status().code() != Status::Code::kNotFound &&
+      legacy.status().code() != Status::Code::kGone)
+    return legacy.status();
+  return std::string();
+}
+
+Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
+                                     const std::vector<std::string>& sourceIds,
+                                     IssueList& issues) {
+  // 1. The source views, live ones first: a retired view follows its survivor's person.
+  std::vector<json::Value> views;
+  for (auto it = finals.begin(); it != finals.end();) {
+    if (it->getString("resourceType") == "Patient") {
+      views.push_back(std::move(*it));
+      it = finals.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::stable_partition(views.begin(), views.end(),
+                        [](const json::Value& v) { return !isRetired(v); });
+  bool wrote = false;
+  std::map<std::string, std::string> personOf;  // source id → person id
+  std::set<std::string> touched;                // persons to combine again
+  std::map<std::string, std::string> movedTo;   // former person → the person its source joined
+  for (json::Value& view : views) {
+    const std::string sourceId = view.getString("id");
+    auto former = formerPerson(sourceId);
+    if (!former.isOk()) return former.status();
+    std::string person;
+    if (isRetired(view)) {
+      std::string survivor = survivorOf(view);
+      if (auto known = personOf.find(survivor); known != personOf.end()) {
+        person = known->second;
+      } else {
+        auto survivorPerson = formerPerson(survivor);
+        if (!survivorPerson.isOk()) return survivorPerson.status();
+        person = !survivorPerson.value().empty() ? survivorPerson.value()
+                 : !former.value().empty()       ? former.value()
+                                                 : sourceId;
+      }
+    } else {
+      person = personIdFor(view, sourceId, former.value());
+    }
+    // The view is kept as the source sent it, without what only the served Patient carries.
+    if (json::Value* meta = view.find("meta"); meta && meta->isObject()) view.erase("meta");
+    auto changed = tx_.setPatientSource(sourceId, person, json::write(view));
+    if (!changed.isOk()) return changed.status();
+    wrote = wrote || changed.value();
+    personOf[sourceId] = person;
+    touched.insert(person);
+    if (!former.value().empty() && former.value() != person) {
+      touched.insert(former.value());
+      movedTo.emplace(former.value(), person);
+    }
+  }
+
+  // Source patients of the record whose view is not written (older than the stored one):
+  // the record's other resources still go to their person.
+  for (const std::string& sourceId : sourceIds) {
+    if (personOf.count(sourceId)) continue;
+    auto former = formerPerson(sourceId);
+    if (!former.isOk()) return former.status();
+    personOf[sourceId] = former.value().empty() ? sourceId : former.value();
+  }
+
+  // 2. The record's own resources refer to the person.
+  for (json::Value& r : finals)
+    for (const auto& [source, person] : personOf)
+      if (source != person) repointReferences(r, "Patient/" + source, "Patient/" + person);
+
+  // 3 and 4. Every person touched, combined again or moved.
+  std::map<std::string, std::vector<std::string>> replaces;  // person → persons it replaces
+  size_t personsPlaced = 0;  // persons go first in `finals`, as the mappers put Patients
+  for (const std::string& personId : touched) {
+    auto rows = tx_.patientSources(personId);
+    if (!rows.isOk()) return rows.status();
+    std::vector<json::Value> personViews;
+    for (const store::PatientSource& row : rows.value()) {
+      auto v = parseStored(row.json);
+      if (!v.isOk()) return v.status();
+      personViews.push_back(v.take());
+    }
+    json::Value stored;
+    auto current = tx_.read("Patient", personId);
+    if (current.isOk()) {
+      auto v = parseStored(current->json);
+      if (!v.isOk()) return v.status();
+      stored = v.take();
+    }
+    bool live = std::any_of(personViews.begin(), personViews.end(),
+                            [](const json::Value& v) { return !isRetired(v); });
+    if (live) {
+      json::Value person = combinePerson(personId, personViews, stored);
+      claimProfiles(person);
+      keepLabels(person, stored);
+      finals.insert(finals.begin() + static_cast<long>(personsPlaced++), std::move(person));
+      std::vector<std::string> m = identityMismatches(personViews);
+      auto flag = identityFlag(personId, m);
+      if (!flag.isOk()) return flag.status();
+      if (flag.value().isObject()) {
+        std::string list;
+        for (const std::string& line : m) list += (list.empty() ? "" : "; ") + line;
+        if (!m.empty())
+          issues.warning("business-rule", "Patient",
+                         "records sharing this NHS number disagree (" + list +
+                             "): linked, and flagged for review (Flag/" + identityFlagId(personId) +
+                             ")",
+                         "ingest.identity-mismatch");
+        finals.push_back(flag.take());
+      }
+      continue;
+    }
+    auto to = movedTo.find(personId);
+    if (to == movedTo.end() || !stored.isObject()) continue;
+    // Every source of this person now belongs to another: it is that person.
+    stored.set("active", json::Value::makeBool(false));
+    addPatientLink(stored, to->second, "replaced-by");
+    json::Value* inFinals = findResource(finals, "Patient", personId);
+    if (inFinals)
+      *inFinals = std::move(stored);
+    else
+      finals.insert(finals.begin() + static_cast<long>(personsPlaced++), std::move(stored));
+    replaces[to->second].push_back(personId);
+    auto moved = repointStored("Patient/" + personId, "Patient/" + to->second, finals);
+    if (!moved.isOk()) return moved.status();
+    issues.information("informational", "Patient",
+                       "the patient's records now belong to the patient with the same NHS "
+                       "number or merged into it: " + std::to_string(moved.value()) +
+                           " resource(s) re-pointed",
+                       "ingest.person-moved");
+  }
+  for (const auto& [personId, olds] : replaces) {
+    json::Value* person = findResource(finals, "Patient", personId);
+    if (!person) continue;
+    for (const std::string& old : olds) addPatientLink(*person, old, "replaces");
+  }
+  return wrote;
+}
+
+Result<int> PersonResolver::repointStored(const std::string& from, const std::string& to,
+                                          std::vector<json::Value>& finals) {
+  int moved = 0;
+  for (const std::string& type : model_.resourceTypes()) {
+    if (type == "Patient" || type == "Provenance" || type == "AuditEvent") continue;
+    std::set<std::string> ids;
+    for (const char* code : {"subject", "patient"}) {
+      const model::SearchParamDef* param = model_.searchParam(type, code);
+      if (!param || param->type != "reference") continue;
+      if (!param->target.empty() &&
+          std::find(param->target.begin(), param->target.end(), "Patient") == param->target.end())
+        continue;
+      search::SearchQuery q;
+      IssueList ignored;
+      if (!search::parseQuery(model_, type, {{code, from}}, search::QueryOptions{}, q, ignored))
+        continue;
+      auto found = tx_.match(q, 100000);
+      if (!found.isOk()) return found.status();
+      ids.insert(found->begin(), found->end());
+    }
+    for (const std::string& id : ids) {
+      json::Value* target = findResource(finals, type, id);
+      if (!target) {
+        auto cur = tx_.read(type, id);
+        if (!cur.isOk()) return cur.status();
+        auto v = parseStored(cur->json);
+        if (!v.isOk()) return v.status();
+        finals.push_back(v.take());
+        target = &finals.back();
+      }
+      moved += repointReferences(*target, from, to) > 0 ? 1 : 0;
+    }
+  }
+  return moved;
+}
+
+Result<json::Value> PersonResolver::identityFlag(const std::string& personId,
+                                                 const std::vector<std::string>& mismatches) {
+  const std::string id = identityFlagId(personId);
+  json::Value stored;
+  auto current = tx_.read("Flag", id);
+  if (current.isOk()) {
+    auto v = parseStored(current->json);
+    if (!v.isOk()) return v.status();
+    stored = v.take();
+  }
+  if (mismatches.empty()) {
+    // Agreement again: an open Flag is closed; none is made.
+    if (!stored.isObject() || stored.getString("status") != "active") return json::Value();
+    stored.set("status", str("inactive"));
+    json::Value* period = stored.find("period");
+    if (!period || !period->isObject()) period = &stored.set("period", json::Value::makeObject());
+    period->set("end", str(now_));
+    return stored;
+  }
+  std::string text = "Records sharing this NHS number disagree on who the child is — ";
+  for (size_t i = 0; i < mismatches.size(); ++i) text += (i ? "; " : "") + mismatches[i];
+  text += ". Check the child's identity with the sources before relying on shared data.";
+  json::Value flag = json::Value::makeObject();
+  flag.set("resourceType", str("Flag"));
+  flag.set("id", str(id));
+  flag.set("status", str("active"));
+  json::Value coding = json::Value::makeObject();
+  coding.set("system", str("http://terminology.hl7.org/CodeSystem/flag-category"));
+  coding.set("code", str("admin"));
+  coding.set("display", str("Administrative"));
+  json::Value category = json::Value::makeObject();
+  category.set("coding", json::Value::makeArray());
+  category.find("coding")->push(std::move(coding));
+  flag.set("category", json::Value::makeArray());
+  flag.find("category")->push(std::move(category));
+  json::Value code = json::Value::makeObject();
+  json::Value acp = json::Value::makeObject();
+  acp.set("system", str(std::string(kAcpBase) + "/CodeSystem/acp-flag"));
+  acp.set("code", str("identity-mismatch"));
+  acp.set("display", str("Records sharing an NHS number disagree on who the child is"));
+  code.set("coding", json::Value::makeArray());
+  code.find("coding")->push(std::move(acp));
+  code.set("text", str(text));
+  flag.set("code", std::move(code));
+  json::Value subject = json::Value::makeObject();
+  subject.set("reference", str("Patient/" + personId));
+  flag.set("subject", std::move(subject));
+  // An open Flag keeps the time it was raised; a closed one raised again starts anew.
+  json::Value period = json::Value::makeObject();
+  const json::Value* was = stored.isObject() && stored.getString("status") == "active"
+                               ? stored.find("period")
+                               : nullptr;
+  period.set("start", str(was && was->isObject() && !was->getString("start").empty()
+                              ? was->getString("start")
+                              : now_));
+  flag.set("period", std::move(period));
+  claimProfiles(flag);
+  keepLabels(flag, stored);
+  return flag;
+}
+
+}  // namespace acp::ingest
