@@ -103,6 +103,15 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     }
     r.set("searchRevInclude", std::move(revIncludes));
     r.set("searchParam", std::move(params));
+    if (type == "Patient") {
+      // The consolidated advance care plan (conformance/acp/OperationDefinition-acp-summary.json).
+      json::Value ops = json::Value::makeArray();
+      json::Value o = json::Value::makeObject();
+      o.set("name", str("acp-summary"));
+      o.set("definition", str("https://acp-gateway.nhs.uk/OperationDefinition/acp-summary"));
+      ops.push(std::move(o));
+      r.set("operation", std::move(ops));
+    }
     resources.push(std::move(r));
   }
   rest.set("resource", std::move(resources));

@@ -314,6 +314,10 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
                   "http.type-not-served");
     return fail(404, "not-found", "no such endpoint: /" + seg[0], "http.unknown-route");
   }
+  if (type == "Patient" && seg.size() == 2 && seg[1] == "$acp-summary") {
+    if (m != "GET" && m != "HEAD") return notAllowed("GET");
+    return acpSummary(rq, "");
+  }
   if (seg.size() >= 2 && seg[1] != "_search" && seg[1] != "_history" && !isValidId(seg[1])) {
     return fail(400, "value", "invalid id \"" + seg[1] + "\" (expected [A-Za-z0-9-.]{1,64})",
                 "http.invalid-id", type + ".id");
@@ -350,6 +354,10 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
       if (m == "DELETE") return remove(rq, type, seg[1]);
       return notAllowed("GET, PUT, DELETE");
     case 3:
+      if (type == "Patient" && seg[2] == "$acp-summary") {
+        if (m != "GET" && m != "HEAD") return notAllowed("GET");
+        return acpSummary(rq, seg[1]);
+      }
       if (seg[2] == "_history") {
         if (m != "GET" && m != "HEAD") return notAllowed("GET");
         return history(rq, type, seg[1]);

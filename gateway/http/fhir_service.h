@@ -78,6 +78,12 @@ class FhirService {
   // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
   Outcome ingestFailures(const FhirRequest& rq, const std::string& id) const;
   Outcome ingestReplay(const FhirRequest& rq, const std::string& id) const;
+  // GET /Patient/{id}/$acp-summary, and with id "" GET /Patient/$acp-summary?identifier=
+  // (acp_summary_endpoint.cc).
+  Outcome acpSummary(const FhirRequest& rq, const std::string& id) const;
+  // Every current resource of `type` matching the search parameters, all pages.
+  Result<std::vector<json::Value>> allMatches(
+      const std::string& type, std::vector<std::pair<std::string, std::string>> params) const;
   FhirResponse render(const FhirRequest& request, Outcome outcome) const;
 
   // Interactions (interactions.cc).

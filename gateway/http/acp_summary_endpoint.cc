@@ -1,0 +1,117 @@
+// GET /Patient/{id}/$acp-summary and GET /Patient/$acp-summary?identifier=system|value: the
+// child's consolidated advance care plan (plan/acp_summary.h; conformance/acp/
+// OperationDefinition-acp-summary.json). 200 with a Parameters resource; 404 when no Patient
+// (or none with that identifier), 410 when it was deleted, 412 when the identifier names more
+// than one child, 400 without an identifier. A Patient merged into another (link replaced-by)
+// is answered for the one it was merged into.
+#include "gateway/http/fhir_service.h"
+#include "gateway/plan/acp_summary.h"
+#include "gateway/search/query.h"
+
+namespace acp::http {
+
+namespace {
+
+// The Patient a replaced one now is ("" when it is not replaced).
+std::string replacedBy(const json::Value& patient) {
+  if (const json::Value* links = patient.find("link"); links && links->isArray())
+    for (const json::Value& l : links->items())
+      if (l.getString("type") == "replaced-by")
+        if (const json::Value* o = l.find("other")) {
+          const std::string& ref = o->getString("reference");
+          if (ref.rfind("Patient/", 0) == 0) return ref.substr(8);
+        }
+  return "";
+}
+
+}  // namespace
+
+Result<std::vector<json::Value>> FhirService::allMatches(
+    const std::string& type, std::vector<std::pair<std::string, std::string>> params) const {
+  search::QueryOptions opts;
+  opts.strict = true;
+  opts.defaultCount = options_.maxCount;
+  opts.maxCount = options_.maxCount;
+  search::SearchQuery query;
+  IssueList issues;
+  if (!search::parseQuery(*model_, type, params, opts, query, issues))
+    return Status::internal("acp-summary: query for " + type + " refused");
+  std::vector<json::Value> out;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto page = store_->search(query);
+    if (!page.isOk()) return page.status();
+    for (const store::StoredResource& r : page->entries) {
+      json::Value v;
+      json::ParseError err;
+      if (!json::parse(r.json, v, err)) return Status::internal("store: stored JSON unreadable");
+      out.push_back(std::move(v));
+    }
+    if (page->nextCursor.empty()) break;
+    query.cursor = page->nextCursor;
+  }
+  return out;
+}
+
+FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::string& id) const {
+  std::string patientId = id;
+  if (patientId.empty()) {
+    // By identifier (the NHS number, as GP systems know it).
+    std::string identifier;
+    for (const auto& [k, v] : rq.query)
+      if (k == "identifier") identifier = v;
+    if (identifier.empty() || identifier.find('|') == std::string::npos)
+      return fail(400, "required",
+                  "$acp-summary without a Patient id needs identifier=system|value",
+                  "acp.identifier-required", "identifier");
+    auto found = allMatches("Patient", {{"identifier", identifier}});
+    if (!found.isOk()) return fromStatus(found.status(), "store.search");
+    std::vector<std::string> current;
+    for (const json::Value& p : found.value())
+      if (replacedBy(p).empty()) current.push_back(p.getString("id"));
+    if (current.empty())
+      return fail(404, "not-found", "no Patient has this identifier", "acp.patient-not-found",
+                  "identifier");
+    if (current.size() > 1)
+      return fail(412, "multiple-matches",
+                  "more than one Patient has this identifier; ask by Patient id",
+                  "acp.multiple-patients", "identifier");
+    patientId = current[0];
+  }
+  // A Patient merged into another answers for that one (a few hops at most).
+  json::Value patient;
+  for (int hops = 0; hops < 5; ++hops) {
+    auto stored = store_->read("Patient", patientId);
+    if (!stored.isOk()) return fromStatus(stored.status(), "store.read");
+    json::ParseError err;
+    if (!json::parse(stored->json, patient, err))
+      return fromStatus(Status::internal("store: stored Patient unreadable"), "store.read");
+    std::string next = replacedBy(patient);
+    if (next.empty()) break;
+    patientId = next;
+  }
+
+  plan::SummaryInput in;
+  in.patientId = patientId;
+  auto plans = allMatches("CarePlan", {{"subject", "Patient/" + patientId}});
+  if (!plans.isOk()) return fromStatus(plans.status(), "store.search");
+  in.carePlans = std::move(plans.value());
+  for (const json::Value& plan : in.carePlans)
+    if (const json::Value* teams = plan.find("careTeam"); teams && teams->isArray())
+      for (const json::Value& ref : teams->items()) {
+        const std::string& r = ref.getString("reference");
+        if (r.rfind("CareTeam/", 0) != 0 || in.careTeams.count(r)) continue;
+        auto team = store_->read("CareTeam", r.substr(9));
+        if (!team.isOk()) continue;  // a dangling team reference: no key worker from it
+        json::Value v;
+        json::ParseError err;
+        if (json::parse(team->json, v, err)) in.careTeams.emplace(r, std::move(v));
+      }
+  auto consents = allMatches("Consent", {{"patient", "Patient/" + patientId}});
+  if (!consents.isOk()) return fromStatus(consents.status(), "store.search");
+  in.consents = std::move(consents.value());
+  Outcome o;
+  o.body = plan::acpSummary(in);
+  return o;
+}
+
+}  // namespace acp::http

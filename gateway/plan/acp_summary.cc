@@ -1,0 +1,375 @@
+#include "gateway/plan/acp_summary.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <limits>
+
+#include "gateway/search/index.h"
+
+namespace acp::plan {
+
+namespace {
+
+constexpr const char* kBase = "https://acp-gateway.nhs.uk";
+constexpr const char* kSnomed = "http://snomed.info/sct";
+constexpr const char* kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
+
+std::string acpItemSystem() { return std::string(kBase) + "/CodeSystem/acp-item"; }
+std::string sd(const char* name) { return std::string(kBase) + "/StructureDefinition/" + name; }
+
+// The decisions every summary answers, in the order a clinician reads them.
+struct ItemDef {
+  const char* code;
+  const char* display;
+};
+const ItemDef kItems[] = {
+    {"resuscitation", "Resuscitation (CPR) decision"},
+    {"preferred-place-of-care", "Preferred place of care"},
+    {"preferred-place-of-death-1", "Preferred place of death, first choice"},
+    {"preferred-place-of-death-2", "Preferred place of death, second choice"},
+    {"ventilation", "Ventilation"},
+    {"hospital-transfer", "Transfer to hospital"},
+    {"emergency-plan", "Emergency plan"},
+    {"symptom-plan", "Symptom management plan"},
+    {"key-worker", "Key worker"},
+    {"review-date", "Plan review date"},
+    {"consent-to-share", "Consent to share the plan"},
+};
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+
+json::Value part(const std::string& name, const char* key, json::Value v) {
+  json::Value p = json::Value::makeObject();
+  p.set("name", str(name));
+  p.set(key, std::move(v));
+  return p;
+}
+
+json::Value parts(const std::string& name, json::Value list) {
+  json::Value p = json::Value::makeObject();
+  p.set("name", str(name));
+  p.set("part", std::move(list));
+  return p;
+}
+
+// A date or dateTime as ms since the epoch (its earliest instant); min() when unreadable.
+int64_t instant(const std::string& text) {
+  int64_t low = 0, high = 0;
+  if (text.empty() || !search::dateRange(text, low, high)) return std::numeric_limits<int64_t>::min();
+  return low;
+}
+
+bool hasCoding(const json::Value& resource, const char* element, const char* system,
+               const char* code) {
+  if (const json::Value* list = resource.find(element); list && list->isArray())
+    for (const json::Value& cc : list->items())
+      if (const json::Value* codings = cc.find("coding"); codings && codings->isArray())
+        for (const json::Value& c : codings->items())
+          if (c.getString("system") == system && c.getString("code") == code) return true;
+  return false;
+}
+
+const json::Value* extension(const json::Value& v, const std::string& url) {
+  if (const json::Value* exts = v.find("extension"); exts && exts->isArray())
+    for (const json::Value& e : exts->items())
+      if (e.getString("url") == url) return &e;
+  return nullptr;
+}
+
+std::string itemCode(const json::Value& detail) {
+  if (const json::Value* code = detail.find("code"))
+    if (const json::Value* codings = code->find("coding"); codings && codings->isArray())
+      for (const json::Value& c : codings->items())
+        if (c.getString("system") == acpItemSystem()) return c.getString("code");
+  return "";
+}
+
+// The ODS code of the organisation a plan came from: its local identifier's system
+// (…/Id/local/<ODS>/…), else an Organization author's ODS code.
+std::string sourceOds(const json::Value& plan) {
+  const std::string prefix = std::string(kBase) + "/Id/local/";
+  if (const json::Value* ids = plan.find("identifier"); ids && ids->isArray())
+    for (const json::Value& id : ids->items()) {
+      const std::string& system = id.getString("system");
+      if (system.compare(0, prefix.size(), prefix) == 0) {
+        std::string rest = system.substr(prefix.size());
+        return rest.substr(0, rest.find('/'));
+      }
+    }
+  if (const json::Value* author = plan.find("author"))
+    if (const json::Value* id = author->find("identifier"); id && id->getString("system") == kOds)
+      return id->getString("value");
+  return "";
+}
+
+// One value of one decision from one plan.
+struct Candidate {
+  std::string key;           // item code, + "|" + the symptom for symptom plans
+  std::string symptom;       // as written
+  const char* valueKey;      // "valueCodeableConcept", "valueString", "valueDate"
+  json::Value value;
+  std::string compare;       // what "the same value" means: a code, or normalised text
+  std::string ods;
+  const json::Value* author;
+  std::string date;          // as written
+  int64_t when;              // agreed, for "most recent"
+  std::string stored;        // meta.lastUpdated, for ties
+  std::string carePlan;      // CarePlan/<id>/_history/<version>
+  std::string consent;       // Consent/<id>/_history/<version> (consent to share)
+  bool draft;
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string codeOf(const json::Value& cc) {
+  if (const json::Value* codings = cc.find("coding"); codings && codings->isArray())
+    for (const json::Value& c : codings->items())
+      if (!c.getString("code").empty()) return c.getString("system") + "|" + c.getString("code");
+  return "text|" + lower(cc.getString("text"));
+}
+
+std::string planDate(const json::Value& plan) {
+  if (const json::Value* period = plan.find("period"))
+    if (!period->getString("start").empty()) return period->getString("start");
+  return plan.getString("created");
+}
+
+std::string versionedRef(const json::Value& r) {
+  std::string ref = r.getString("resourceType") + "/" + r.getString("id");
+  if (const json::Value* meta = r.find("meta"); meta && !meta->getString("versionId").empty())
+    ref += "/_history/" + meta->getString("versionId");
+  return ref;
+}
+
+std::string lastUpdated(const json::Value& r) {
+  const json::Value* meta = r.find("meta");
+  return meta ? meta->getString("lastUpdated") : "";
+}
+
+// Is `a` agreed later than `b`?
+bool newer(const Candidate& a, const Candidate& b) {
+  if (a.when != b.when) return a.when > b.when;
+  return a.stored > b.stored;
+}
+
+Candidate base(const json::Value& plan, bool draft) {
+  Candidate c;
+  c.valueKey = "valueString";
+  c.ods = sourceOds(plan);
+  c.author = plan.find("author");
+  c.date = planDate(plan);
+  c.stored = lastUpdated(plan);
+  c.when = instant(c.date);
+  if (c.when == std::numeric_limits<int64_t>::min()) c.when = instant(c.stored);
+  c.carePlan = versionedRef(plan);
+  c.draft = draft;
+  return c;
+}
+
+void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Candidate>& out) {
+  const std::string& status = plan.getString("status");
+  if (status != "active" && status != "draft") return;
+  bool draft = status == "draft";
+  if (const json::Value* activities = plan.find("activity"); activities && activities->isArray())
+    for (const json::Value& a : activities->items()) {
+      const json::Value* detail = a.find("detail");
+      if (!detail) continue;
+      std::string code = itemCode(*detail);
+      if (code.empty()) continue;
+      Candidate c = base(plan, draft);
+      c.key = code;
+      if (const json::Value* date = extension(*detail, sd("acp-decision-date"))) {
+        c.date = date->getString("valueDate");
+        int64_t w = instant(c.date);
+        if (w != std::numeric_limits<int64_t>::min()) c.when = w;
+      }
+      if (const json::Value* v = extension(*detail, sd("acp-decision-value"))) {
+        const json::Value* cc = v->find("valueCodeableConcept");
+        if (!cc) continue;
+        c.valueKey = "valueCodeableConcept";
+        c.value = *cc;
+        c.compare = codeOf(*cc);
+      } else {
+        std::string text = detail->getString("description");
+        if (code == "symptom-plan") {
+          if (const json::Value* reasons = detail->find("reasonCode");
+              reasons && reasons->isArray() && !reasons->items().empty())
+            c.symptom = reasons->items()[0].getString("text");
+          c.key = code + "|" + lower(c.symptom);
+        }
+        if (text.empty()) continue;
+        c.value = str(text);
+        c.compare = "text|" + lower(text);
+      }
+      out.push_back(std::move(c));
+    }
+  // The review date, an extension on the plan itself.
+  if (const json::Value* review = extension(plan, sd("acp-review-date"))) {
+    Candidate c = base(plan, draft);
+    c.key = "review-date";
+    c.valueKey = "valueDate";
+    c.value = str(review->getString("valueDate"));
+    c.compare = review->getString("valueDate");
+    out.push_back(std::move(c));
+  }
+  // The key worker: the plan's CareTeam (its members, their roles and numbers).
+  if (const json::Value* teams = plan.find("careTeam"); teams && teams->isArray())
+    for (const json::Value& ref : teams->items()) {
+      auto team = in.careTeams.find(ref.getString("reference"));
+      if (team == in.careTeams.end()) continue;
+      std::string text;
+      if (const json::Value* ps = team->second.find("participant"); ps && ps->isArray())
+        for (const json::Value& p : ps->items()) {
+          std::string who = p.find("member") ? p.find("member")->getString("display") : "";
+          if (who.empty()) continue;
+          text += (text.empty() ? "" : "; ") + who;
+        }
+      if (const json::Value* tel = team->second.find("telecom"); tel && tel->isArray())
+        for (const json::Value& t : tel->items())
+          if (!t.getString("value").empty()) text += ", " + t.getString("value");
+      if (text.empty()) continue;
+      Candidate c = base(plan, draft);
+      c.key = "key-worker";
+      c.value = str(text);
+      c.compare = "text|" + lower(text);
+      out.push_back(std::move(c));
+    }
+}
+
+void collectConsents(const SummaryInput& in, std::vector<Candidate>& out) {
+  for (const json::Value& consent : in.consents) {
+    const std::string& status = consent.getString("status");
+    if (status == "entered-in-error" || status == "inactive" || status == "rejected") continue;
+    const json::Value* provision = consent.find("provision");
+    std::string type = provision ? provision->getString("type") : "";
+    Candidate c;
+    c.key = "consent-to-share";
+    c.valueKey = "valueCode";
+    // proposed = nothing recorded yet: the plan is not shared (a proposed Consent is "deny").
+    c.value = str(status == "proposed" ? "not-recorded" : type == "permit" ? "given" : "refused");
+    c.compare = c.value.text();
+    c.ods = "";
+    if (const json::Value* orgs = consent.find("organization"); orgs && orgs->isArray())
+      for (const json::Value& o : orgs->items())
+        if (const json::Value* id = o.find("identifier"); id && id->getString("system") == kOds)
+          c.ods = id->getString("value");
+    c.author = nullptr;
+    c.date = consent.getString("dateTime");
+    c.stored = lastUpdated(consent);
+    c.when = instant(c.date);
+    if (c.when == std::numeric_limits<int64_t>::min()) c.when = instant(c.stored);
+    c.carePlan = "";
+    if (provision)
+      if (const json::Value* data = provision->find("data"); data && data->isArray())
+        for (const json::Value& d : data->items())
+          if (const json::Value* ref = d.find("reference");
+              ref && ref->getString("reference").rfind("CarePlan/", 0) == 0)
+            c.carePlan = ref->getString("reference");
+    c.consent = versionedRef(consent);
+    c.draft = false;
+    out.push_back(std::move(c));
+  }
+}
+
+json::Value describe(const Candidate& c) {
+  json::Value list = json::Value::makeArray();
+  list.push(part("value", c.valueKey, c.value));
+  if (!c.ods.empty()) {
+    json::Value id = json::Value::makeObject();
+    id.set("system", str(kOds));
+    id.set("value", str(c.ods));
+    list.push(part("source", "valueIdentifier", std::move(id)));
+  }
+  if (c.author) list.push(part("author", "valueReference", *c.author));
+  if (!c.date.empty())
+    list.push(part("date", c.date.size() > 10 ? "valueDateTime" : "valueDate", str(c.date)));
+  if (!c.carePlan.empty()) {
+    json::Value ref = json::Value::makeObject();
+    ref.set("reference", str(c.carePlan));
+    list.push(part("carePlan", "valueReference", std::move(ref)));
+  }
+  if (!c.consent.empty()) {
+    json::Value ref = json::Value::makeObject();
+    ref.set("reference", str(c.consent));
+    list.push(part("consent", "valueReference", std::move(ref)));
+  }
+  return list;
+}
+
+}  // namespace
+
+bool isAdvanceCarePlan(const json::Value& carePlan) {
+  return hasCoding(carePlan, "category", kSnomed, "736366004") ||
+         hasCoding(carePlan, "category", kSnomed, "1382601000000107");
+}
+
+json::Value acpSummary(const SummaryInput& in) {
+  std::vector<Candidate> all;
+  for (const json::Value& plan : in.carePlans)
+    if (isAdvanceCarePlan(plan)) collectPlan(plan, in, all);
+  collectConsents(in, all);
+
+  json::Value params = json::Value::makeArray();
+  json::Value patient = json::Value::makeObject();
+  patient.set("reference", str("Patient/" + in.patientId));
+  params.push(part("patient", "valueReference", std::move(patient)));
+
+  int disagreements = 0;
+  auto emit = [&](const ItemDef& def, const std::string& key, const std::string& symptom) {
+    std::vector<size_t> agreed, drafts;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].key != key) continue;
+      (all[i].draft ? drafts : agreed).push_back(i);
+    }
+    json::Value list = json::Value::makeArray();
+    json::Value coding = json::Value::makeObject();
+    coding.set("system", str(acpItemSystem()));
+    coding.set("code", str(def.code));
+    coding.set("display", str(def.display));
+    list.push(part("code", "valueCoding", std::move(coding)));
+    if (!symptom.empty()) list.push(part("symptom", "valueString", str(symptom)));
+    if (!agreed.empty()) {
+      size_t cur = agreed[0];
+      for (size_t i : agreed)
+        if (newer(all[i], all[cur])) cur = i;
+      list.push(parts("current", describe(all[cur])));
+      bool differs = false;
+      for (size_t i : agreed)
+        if (i != cur && all[i].compare != all[cur].compare) {
+          list.push(parts("differs", describe(all[i])));
+          differs = true;
+        }
+      if (differs) ++disagreements;
+    }
+    for (size_t i : drafts) list.push(parts("draft", describe(all[i])));
+    params.push(parts("item", std::move(list)));
+  };
+  for (const ItemDef& def : kItems) {
+    if (std::string(def.code) != "symptom-plan") {
+      emit(def, def.code, "");
+      continue;
+    }
+    // One decision per symptom, in the order the symptoms first appear.
+    std::vector<std::string> keys;
+    std::vector<std::string> names;
+    for (const Candidate& c : all)
+      if (c.key.rfind("symptom-plan|", 0) == 0 &&
+          std::find(keys.begin(), keys.end(), c.key) == keys.end()) {
+        keys.push_back(c.key);
+        names.push_back(c.symptom);
+      }
+    for (size_t i = 0; i < keys.size(); ++i) emit(def, keys[i], names[i]);
+  }
+  params.push(part("disagreements", "valueInteger",
+                   json::Value::makeNumber(std::to_string(disagreements))));
+  json::Value out = json::Value::makeObject();
+  out.set("resourceType", str("Parameters"));
+  out.set("parameter", std::move(params));
+  return out;
+}
+
+}  // namespace acp::plan

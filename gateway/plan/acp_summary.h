@@ -1,0 +1,49 @@
+// The consolidated advance care plan of one child: one answer per decision, with who said it,
+// when, in which plan, and every other source's differing value ($acp-summary; the rules for
+// the clinical safety officer are in docs/acp-summary.md).
+//
+// Input: everything stored about the child that a plan is made of — every CarePlan of the
+// Patient (any status), the CareTeams they name, the Consents. Output: a FHIR Parameters
+// resource (conformance/acp/OperationDefinition-acp-summary.json):
+//   patient          the Patient
+//   item (1..*)      one per decision: code (acp-item), [symptom], current?, draft*, differs*
+//     current / draft / differs: value[x], source (ODS), author?, date?, carePlan (versioned)
+//   disagreements    how many items have a differing value
+// Rules:
+// - Only advance care plans count (category SNOMED 736366004 Advance care plan, or the
+//   ReSPECT form 1382601000000107).
+// - Only an `active` plan gives a current value. Revoked (superseded, withdrawn), completed,
+//   entered-in-error and unknown plans never do and are not shown; a `draft` plan's values are
+//   shown as drafts only.
+// - Current = the value agreed most recently, whichever the source: the decision's own date
+//   (acp-decision-date), else the plan's agreed date (period.start, else created), else when
+//   it was stored; ties go to the plan stored last.
+// - Every other active plan's value that differs from the current one is listed (differs).
+// - Symptom plans are one decision per symptom (matched on the symptom's text, ignoring case).
+// - The review date is the current plan's (the most recently agreed active plan with one); the
+//   key worker comes from the CareTeam of the active plans; consent to share from the Consents
+//   (the most recent by date: permit = given, deny = refused or withdrawn).
+// Pure function; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gateway/core/json.h"
+
+namespace acp::plan {
+
+struct SummaryInput {
+  std::string patientId;
+  std::vector<json::Value> carePlans;            // as stored: meta.versionId and lastUpdated set
+  std::map<std::string, json::Value> careTeams;  // "CareTeam/<id>" → the CareTeam
+  std::vector<json::Value> consents;             // as stored
+};
+
+json::Value acpSummary(const SummaryInput& in);
+
+// Whether a CarePlan is an advance care plan (or a ReSPECT form).
+bool isAdvanceCarePlan(const json::Value& carePlan);
+
+}  // namespace acp::plan
