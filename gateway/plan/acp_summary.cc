@@ -103,23 +103,6 @@ std::string sourceOds(const json::Value& plan) {
   return "";
 }
 
-// One value of one decision from one plan.
-struct Candidate {
-  std::string key;           // item code, + "|" + the symptom for symptom plans
-  std::string symptom;       // as written
-  const char* valueKey;      // "valueCodeableConcept", "valueString", "valueDate"
-  json::Value value;
-  std::string compare;       // what "the same value" means: a code, or normalised text
-  std::string ods;
-  const json::Value* author;
-  std::string date;          // as written
-  int64_t when;              // agreed, for "most recent"
-  std::string stored;        // meta.lastUpdated, for ties
-  std::string carePlan;      // CarePlan/<id>/_history/<version>
-  std::string consent;       // Consent/<id>/_history/<version> (consent to share)
-  bool draft;
-};
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -151,13 +134,13 @@ std::string lastUpdated(const json::Value& r) {
 }
 
 // Is `a` agreed later than `b`?
-bool newer(const Candidate& a, const Candidate& b) {
+bool newer(const Statement& a, const Statement& b) {
   if (a.when != b.when) return a.when > b.when;
   return a.stored > b.stored;
 }
 
-Candidate base(const json::Value& plan, bool draft) {
-  Candidate c;
+Statement base(const json::Value& plan, bool draft) {
+  Statement c;
   c.valueKey = "valueString";
   c.ods = sourceOds(plan);
   c.author = plan.find("author");
@@ -170,7 +153,7 @@ Candidate base(const json::Value& plan, bool draft) {
   return c;
 }
 
-void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Candidate>& out) {
+void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Statement>& out) {
   const std::string& status = plan.getString("status");
   if (status != "active" && status != "draft") return;
   bool draft = status == "draft";
@@ -180,7 +163,7 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Ca
       if (!detail) continue;
       std::string code = itemCode(*detail);
       if (code.empty()) continue;
-      Candidate c = base(plan, draft);
+      Statement c = base(plan, draft);
       c.key = code;
       if (const json::Value* date = extension(*detail, sd("acp-decision-date"))) {
         c.date = date->getString("valueDate");
@@ -209,7 +192,7 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Ca
     }
   // The review date, an extension on the plan itself.
   if (const json::Value* review = extension(plan, sd("acp-review-date"))) {
-    Candidate c = base(plan, draft);
+    Statement c = base(plan, draft);
     c.key = "review-date";
     c.valueKey = "valueDate";
     c.value = str(review->getString("valueDate"));
@@ -232,7 +215,7 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Ca
         for (const json::Value& t : tel->items())
           if (!t.getString("value").empty()) text += ", " + t.getString("value");
       if (text.empty()) continue;
-      Candidate c = base(plan, draft);
+      Statement c = base(plan, draft);
       c.key = "key-worker";
       c.value = str(text);
       c.compare = "text|" + lower(text);
@@ -240,13 +223,13 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Ca
     }
 }
 
-void collectConsents(const SummaryInput& in, std::vector<Candidate>& out) {
+void collectConsents(const SummaryInput& in, std::vector<Statement>& out) {
   for (const json::Value& consent : in.consents) {
     const std::string& status = consent.getString("status");
     if (status == "entered-in-error" || status == "inactive" || status == "rejected") continue;
     const json::Value* provision = consent.find("provision");
     std::string type = provision ? provision->getString("type") : "";
-    Candidate c;
+    Statement c;
     c.key = "consent-to-share";
     c.valueKey = "valueCode";
     // proposed = nothing recorded yet: the plan is not shared (a proposed Consent is "deny").
@@ -275,7 +258,7 @@ void collectConsents(const SummaryInput& in, std::vector<Candidate>& out) {
   }
 }
 
-json::Value describe(const Candidate& c) {
+json::Value describe(const Statement& c) {
   json::Value list = json::Value::makeArray();
   list.push(part("value", c.valueKey, c.value));
   if (!c.ods.empty()) {
@@ -302,67 +285,89 @@ json::Value describe(const Candidate& c) {
 
 }  // namespace
 
+std::string Statement::readable() const {
+  if (value.isString()) return value.text();
+  if (const json::Value* codings = value.find("coding"); codings && codings->isArray())
+    for (const json::Value& c : codings->items()) {
+      if (!c.getString("display").empty()) return c.getString("display");
+      if (!c.getString("code").empty()) return c.getString("code");
+    }
+  return value.getString("text");
+}
+
 bool isAdvanceCarePlan(const json::Value& carePlan) {
   return hasCoding(carePlan, "category", kSnomed, "736366004") ||
          hasCoding(carePlan, "category", kSnomed, "1382601000000107");
 }
 
-json::Value acpSummary(const SummaryInput& in) {
-  std::vector<Candidate> all;
+std::vector<ItemAnswer> answers(const SummaryInput& in) {
+  std::vector<Statement> all;
   for (const json::Value& plan : in.carePlans)
     if (isAdvanceCarePlan(plan)) collectPlan(plan, in, all);
   collectConsents(in, all);
 
-  json::Value params = json::Value::makeArray();
-  json::Value patient = json::Value::makeObject();
-  patient.set("reference", str("Patient/" + in.patientId));
-  params.push(part("patient", "valueReference", std::move(patient)));
-
-  int disagreements = 0;
-  auto emit = [&](const ItemDef& def, const std::string& key, const std::string& symptom) {
-    std::vector<size_t> agreed, drafts;
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i].key != key) continue;
-      (all[i].draft ? drafts : agreed).push_back(i);
+  std::vector<ItemAnswer> out;
+  auto answer = [&](const ItemDef& def, const std::string& key, const std::string& symptom) {
+    ItemAnswer a;
+    a.code = def.code;
+    a.display = def.display;
+    a.symptom = symptom;
+    std::vector<const Statement*> agreed;
+    for (const Statement& st : all) {
+      if (st.key != key) continue;
+      if (st.draft)
+        a.drafts.push_back(st);
+      else
+        agreed.push_back(&st);
     }
-    json::Value list = json::Value::makeArray();
-    json::Value coding = json::Value::makeObject();
-    coding.set("system", str(acpItemSystem()));
-    coding.set("code", str(def.code));
-    coding.set("display", str(def.display));
-    list.push(part("code", "valueCoding", std::move(coding)));
-    if (!symptom.empty()) list.push(part("symptom", "valueString", str(symptom)));
     if (!agreed.empty()) {
-      size_t cur = agreed[0];
-      for (size_t i : agreed)
-        if (newer(all[i], all[cur])) cur = i;
-      list.push(parts("current", describe(all[cur])));
-      bool differs = false;
-      for (size_t i : agreed)
-        if (i != cur && all[i].compare != all[cur].compare) {
-          list.push(parts("differs", describe(all[i])));
-          differs = true;
-        }
-      if (differs) ++disagreements;
+      const Statement* cur = agreed[0];
+      for (const Statement* st : agreed)
+        if (newer(*st, *cur)) cur = st;
+      a.current = *cur;
+      for (const Statement* st : agreed)
+        if (st != cur && st->compare != cur->compare) a.differs.push_back(*st);
     }
-    for (size_t i : drafts) list.push(parts("draft", describe(all[i])));
-    params.push(parts("item", std::move(list)));
+    out.push_back(std::move(a));
   };
   for (const ItemDef& def : kItems) {
     if (std::string(def.code) != "symptom-plan") {
-      emit(def, def.code, "");
+      answer(def, def.code, "");
       continue;
     }
     // One decision per symptom, in the order the symptoms first appear.
     std::vector<std::string> keys;
     std::vector<std::string> names;
-    for (const Candidate& c : all)
-      if (c.key.rfind("symptom-plan|", 0) == 0 &&
-          std::find(keys.begin(), keys.end(), c.key) == keys.end()) {
-        keys.push_back(c.key);
-        names.push_back(c.symptom);
+    for (const Statement& st : all)
+      if (st.key.rfind("symptom-plan|", 0) == 0 &&
+          std::find(keys.begin(), keys.end(), st.key) == keys.end()) {
+        keys.push_back(st.key);
+        names.push_back(st.symptom);
       }
-    for (size_t i = 0; i < keys.size(); ++i) emit(def, keys[i], names[i]);
+    for (size_t i = 0; i < keys.size(); ++i) answer(def, keys[i], names[i]);
+  }
+  return out;
+}
+
+json::Value acpSummary(const SummaryInput& in) {
+  json::Value params = json::Value::makeArray();
+  json::Value patient = json::Value::makeObject();
+  patient.set("reference", str("Patient/" + in.patientId));
+  params.push(part("patient", "valueReference", std::move(patient)));
+  int disagreements = 0;
+  for (const ItemAnswer& a : answers(in)) {
+    json::Value list = json::Value::makeArray();
+    json::Value coding = json::Value::makeObject();
+    coding.set("system", str(acpItemSystem()));
+    coding.set("code", str(a.code));
+    coding.set("display", str(a.display));
+    list.push(part("code", "valueCoding", std::move(coding)));
+    if (!a.symptom.empty()) list.push(part("symptom", "valueString", str(a.symptom)));
+    if (a.current) list.push(parts("current", describe(*a.current)));
+    for (const Statement& st : a.differs) list.push(parts("differs", describe(st)));
+    for (const Statement& st : a.drafts) list.push(parts("draft", describe(st)));
+    if (!a.differs.empty()) ++disagreements;
+    params.push(parts("item", std::move(list)));
   }
   params.push(part("disagreements", "valueInteger",
                    json::Value::makeNumber(std::to_string(disagreements))));

@@ -26,7 +26,9 @@
 // Pure function; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,40 @@ struct SummaryInput {
   std::map<std::string, json::Value> careTeams;  // "CareTeam/<id>" → the CareTeam
   std::vector<json::Value> consents;             // as stored
 };
+
+// One value of one decision, from one plan (or one Consent).
+struct Statement {
+  std::string key;       // item code, + "|" + the symptom (lower case) for symptom plans
+  std::string symptom;   // as written
+  const char* valueKey;  // "valueCodeableConcept", "valueString", "valueDate", "valueCode"
+  json::Value value;
+  std::string compare;   // what "the same value" means: system|code, or normalised text
+  std::string ods;       // the organisation whose record holds it
+  const json::Value* author = nullptr;  // points into the SummaryInput
+  std::string date;      // when it was agreed, as written
+  int64_t when = 0;      // the same, for "most recent"
+  std::string stored;    // meta.lastUpdated, for ties
+  std::string carePlan;  // CarePlan/<id>/_history/<version>
+  std::string consent;   // Consent/<id>/_history/<version> (consent to share)
+  bool draft = false;
+
+  // The value for a person to read: a coding's display (else its code), or the text.
+  std::string readable() const;
+};
+
+// The answer for one decision.
+struct ItemAnswer {
+  std::string code;     // acp-item code
+  std::string display;
+  std::string symptom;  // symptom plans
+  std::optional<Statement> current;
+  std::vector<Statement> differs;  // other active plans' values that differ from current
+  std::vector<Statement> drafts;
+};
+
+// The answers, one per decision in the order documented above (the data behind acpSummary;
+// the plan Flags use them too). Statements point into `in`: keep it alive while using them.
+std::vector<ItemAnswer> answers(const SummaryInput& in);
 
 json::Value acpSummary(const SummaryInput& in);
 
