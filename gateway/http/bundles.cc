@@ -10,6 +10,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
+#include "gateway/ingest/person_resolver.h"
 
 namespace acp::http {
 namespace {
@@ -297,6 +298,11 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       } else {
         op.resource->set("id", str(op.id));
         w = tx.update(op.type, op.id, *op.resource, ifMatch);
+        if (w.isOk()) {
+          Status kept = ingest::PersonResolver::keepApiView(tx, w->resource,
+                                                            formatInstant(nowMillis()));
+          if (!kept.isOk()) w = kept;
+        }
       }
       if (!w.isOk()) {
         Outcome o = fromStatus(w.status(), "store.write");

@@ -4,6 +4,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
+#include "gateway/ingest/person_resolver.h"
 #include "gateway/model/summary.h"
 #include "gateway/search/index.h"
 
@@ -230,6 +231,8 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
   auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
+  Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
+  if (!kept.isOk()) return fromStatus(kept, "store.update");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   return writeOutcome(rq, w.value());
@@ -280,6 +283,8 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
     return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
   auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
+  Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
+  if (!kept.isOk()) return fromStatus(kept, "store.update");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   return writeOutcome(rq, w.value());

@@ -56,6 +56,8 @@ RecordOutcome mapperOutcome(const MappedRecord& r) {
   return o;
 }
 
+}  // namespace
+
 // Orders as they compare: the HL7 feed's first form ("hl7-time:" + local UK time, written
 // before source orders were kept in UTC) is read as the UTC time it stands for, so data
 // stored then is still ordered correctly against what arrives now.
@@ -71,6 +73,8 @@ std::string comparableOrder(const std::string& order) {
   return "utc-time:" + london::utcStamp(y, mo, d, h, n(10, 2), n(12, 2),
                                         london::offsetMinutes(y, mo, d, h));
 }
+
+namespace {
 
 // The Patient this one was merged into ("Patient/<id>" of a replaced-by link), or "".
 std::string replacedBy(const json::Value& patient) {
@@ -431,6 +435,12 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
       return finish(o);
     }
   }
+  // The record's source orders first: combining a person orders its sources' views by them
+  // (undone with the unit if the record is not stored).
+  for (const Order& ord : orders) {
+    Status so = tx.setSourceOrder(ord.type, ord.id, ord.order);
+    if (!so.isOk()) return finish(storeFailed(o, so));
+  }
   // Source patients become the persons served (one child, one Patient: person_index.h).
   std::vector<std::string> sourcePatients;
   for (const json::Value& res : record.resources)
@@ -448,6 +458,16 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     o.result = RecordOutcome::Result::kRejected;
     return finish(o);
   }
+  // What the record's source patient's records wrote: it follows that record if it turns out
+  // to be another child (person_resolver.h).
+  if (!sourcePatients.empty()) {
+    std::vector<std::pair<std::string, std::string>> own;
+    for (const json::Value& res : record.resources)
+      if (res.getString("resourceType") != "Patient")
+        own.emplace_back(res.getString("resourceType"), res.getString("id"));
+    Status kept = tx.addSourceResources(sourcePatients.front(), own);
+    if (!kept.isOk()) return finish(storeFailed(o, kept));
+  }
   std::vector<std::string> changed;
   for (const json::Value& res : finals) {
     const std::string& type = res.getString("resourceType");
@@ -457,10 +477,6 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     std::string ref = type + "/" + id + "/_history/" + std::to_string(w->resource.versionId);
     o.references.push_back(ref);
     if (!w->noop) changed.push_back(ref);
-  }
-  for (const Order& ord : orders) {
-    Status so = tx.setSourceOrder(ord.type, ord.id, ord.order);
-    if (!so.isOk()) return finish(storeFailed(o, so));
   }
   if (changed.empty()) {
     o.result = RecordOutcome::Result::kUnchanged;
@@ -551,6 +567,9 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
     *inFinals = std::move(duplicate);
   else
     finals.push_back(std::move(duplicate));
+  // The duplicate's records are the survivor's now.
+  Status moved = tx.moveSourceResources(merge.duplicateId, merge.survivorId);
+  if (!moved.isOk()) return moved;
   // The duplicate's view is now retired: PersonResolver moves its person — and everything
   // that refers to it — to the survivor's when no other source keeps it.
   issues.information("informational", "Patient", "merged into the surviving patient",

@@ -70,6 +70,9 @@ const char* resultName(RecordOutcome::Result r);
 inline constexpr const char* kSourceOrderExtension =
     "https://acp-gateway.nhs.uk/StructureDefinition/source-order";
 std::string sourceOrder(const json::Value& resource);  // "" when absent
+// An order as it compares with others (orders of every source are UTC times or versions;
+// the HL7 feed's early local-time form is converted).
+std::string comparableOrder(const std::string& order);
 json::Value sourceOrderExtension(const std::string& order);
 json::Value withoutSourceOrder(const json::Value& resource);  // a copy without it
 

@@ -69,6 +69,24 @@ json::Value fillGaps(const json::Value& current, const json::Value& older,
                      std::vector<std::string>& filled) {
   json::Value out = current;
   for (const auto& [k, v] : older.members()) {
+    if (k == "identifier" && v.isArray() && out.find("identifier") &&
+        out.find("identifier")->isArray()) {
+      // Identifiers of a system the stored version has none of (an NHS number in an older
+      // message): taken too — they say who the record is about, not what changed.
+      json::Value& ids = *out.find("identifier");
+      std::set<std::string> systems;
+      for (const json::Value& id : ids.items()) systems.insert(id.getString("system"));
+      bool took = false;
+      for (const json::Value& id : v.items())
+        if (id.isObject() && !id.getString("system").empty() && !systems.count(id.getString("system"))) {
+          json::Value copy = id;
+          stripNulls(copy);
+          ids.push(std::move(copy));
+          took = true;
+        }
+      if (took) filled.push_back(k);
+      continue;
+    }
     if (k == "meta" || v.isNull() || out.find(k)) continue;
     json::Value copy = v;
     stripNulls(copy);

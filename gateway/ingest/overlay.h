@@ -32,8 +32,9 @@ namespace acp::ingest {
 json::Value layOver(const json::Value& incoming, const json::Value& current,
                     const std::set<std::string>& objects, const json::Value* defaults);
 
-// The stored version with the elements it lacks taken from `older` (nulls ignored); names of
-// the elements taken go to `filled` (empty: nothing to add).
+// The stored version with the elements it lacks taken from `older` (nulls ignored), and
+// identifiers of systems it has none of (an NHS number only an older message carried); names
+// of the elements taken go to `filled` (empty: nothing to add).
 json::Value fillGaps(const json::Value& current, const json::Value& older,
                      std::vector<std::string>& filled);
 

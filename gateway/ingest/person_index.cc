@@ -81,6 +81,8 @@ bool isRetired(const json::Value& view) {
   return false;
 }
 
+bool isApiView(const json::Value& view) { return view.getString("id").rfind("api:", 0) == 0; }
+
 std::string sourceOdsOf(const json::Value& view) {
   const std::string prefix = localIdentifierSystem("");
   if (const json::Value* ids = view.find("identifier"); ids && ids->isArray())
@@ -117,6 +119,19 @@ json::Value combinePerson(const std::string& personId, const std::vector<json::V
           identifiers.push(id);
       }
 
+  // A record its source merged into another (ADT^A40) still names the child: its numbers
+  // stay findable, as old ones.
+  for (const json::Value& v : views)
+    if (v.isObject() && isRetired(v))
+      if (const json::Value* ids = v.find("identifier"); ids && ids->isArray())
+        for (const json::Value& id : ids->items()) {
+          if (id.getString("system") == kNhsNumberSystem) continue;
+          if (!seen.insert(id.getString("system") + "|" + id.getString("value")).second) continue;
+          json::Value old = id;
+          old.set("use", json::Value::makeString("old"));
+          identifiers.push(std::move(old));
+        }
+
   bool anyActive = false, anyActiveMember = false;
   for (const json::Value* v : live)
     if (const json::Value* a = v->find("active")) {
@@ -146,7 +161,9 @@ json::Value combinePerson(const std::string& personId, const std::vector<json::V
 }
 
 std::vector<std::string> identityMismatches(const std::vector<json::Value>& views) {
-  std::vector<const json::Value*> live = liveViews(views);
+  std::vector<const json::Value*> live;
+  for (const json::Value* v : liveViews(views))
+    if (!isApiView(*v)) live.push_back(v);  // an API correction is not another record
   std::vector<std::string> out;
   for (const auto& [element, neutral] : {std::pair<const char*, const char*>{"birthDate", ""},
                                          {"gender", "unknown"}}) {

@@ -20,7 +20,8 @@
 //   verification status), each source's local identifiers kept;
 // - every other element from the newest view that has it (the latest news wins);
 // - `link` is the person's own (merges between persons), never a source's;
-// - views retired by a merge (a `replaced-by` link) take no part.
+// - views retired by a merge (a `replaced-by` link) take no part, but their local
+//   identifiers stay on the person with use "old" (the merged-away number still finds it).
 // Pure functions; thread-safe.
 #pragma once
 
@@ -42,6 +43,11 @@ std::string personIdForNhsNumber(const std::string& nhsNumber);
 // Whether a view was merged into another record by its source (ADT^A40): it has a
 // `replaced-by` link and takes no part in its person.
 bool isRetired(const json::Value& view);
+
+// Whether a view is what the REST API wrote on the person (id "api:<person>";
+// PersonResolver::keepApiView): it takes part in combining but not in identity checks, and
+// alone keeps no person alive.
+bool isApiView(const json::Value& view);
 
 // The person Patient `personId` from its sources' views (oldest written first, retired ones
 // skipped); `stored` is the person as stored (its links and security labels are kept), or a

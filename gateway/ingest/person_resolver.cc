@@ -5,6 +5,7 @@
 #include <set>
 
 #include "gateway/ingest/person_index.h"
+#include "gateway/ingest/ingest_service.h"
 #include "gateway/ingest/profiles.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
@@ -57,12 +58,35 @@ json::Value* findResource(std::vector<json::Value>& list, const std::string& typ
   return nullptr;
 }
 
+int removePatientLinks(json::Value& patient, const char* type, const std::string& other) {
+  json::Value* links = patient.find("link");
+  if (!links || !links->isArray()) return 0;
+  auto& items = links->items();
+  size_t before = items.size();
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [&](const json::Value& l) {
+                               const json::Value* o = l.find("other");
+                               bool to = other.empty() ||
+                                         (o && o->getString("reference") == "Patient/" + other);
+                               return to && (!type || l.getString("type") == type);
+                             }),
+              items.end());
+  int removed = static_cast<int>(before - items.size());
+  if (items.empty()) patient.erase("link");
+  return removed;
+}
+
 void addPatientLink(json::Value& patient, const std::string& other, const char* type) {
   json::Value* links = patient.find("link");
+  if (links && links->isArray())
+    for (const json::Value& l : links->items())
+      if (const json::Value* o = l.find("other");
+          o && o->getString("reference") == "Patient/" + other && l.getString("type") == type)
+        return;
+  // A Patient cannot both replace and be replaced by the same other: the newer link wins.
+  removePatientLinks(patient, nullptr, other);
+  links = patient.find("link");
   if (!links || !links->isArray()) links = &patient.set("link", json::Value::makeArray());
-  for (const json::Value& l : links->items())
-    if (const json::Value* o = l.find("other"); o && o->getString("reference") == "Patient/" + other)
-      return;
   json::Value l = json::Value::makeObject();
   json::Value ref = json::Value::makeObject();
   ref.set("reference", str("Patient/" + other));
@@ -104,6 +128,31 @@ Result<json::Value> PersonResolver::storedView(store::Transaction& tx, const std
   return json::Value();
 }
 
+Status PersonResolver::keepApiView(store::Transaction& tx, const store::StoredResource& written,
+                                   const std::string& nowInstant) {
+  if (written.type != "Patient" || written.deleted) return Status::ok();
+  auto sources = tx.patientSources(written.id);
+  if (!sources.isOk()) return sources.status();
+  const std::string apiSource = "api:" + written.id;
+  bool fromSources = false;
+  for (const store::PatientSource& row : sources.value())
+    fromSources = fromSources || row.sourceId != apiSource;
+  if (!fromSources) return Status::ok();
+  auto view = parseStored(written.json);
+  if (!view.isOk()) return view.status();
+  json::Value v = view.take();
+  v.erase("meta");
+  v.erase("link");  // links are the person's own, never a view's
+  v.set("id", str(apiSource));
+  auto changed = tx.setPatientSource(apiSource, written.id, json::write(v));
+  if (!changed.isOk()) return changed.status();
+  // Ordered as the sources' own times are: "utc-time:YYYYMMDDhhmmss".
+  std::string digits;
+  for (char c : nowInstant.substr(0, 19))
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  return tx.setSourceOrder("Patient", apiSource, "utc-time:" + digits);
+}
+
 Result<std::string> PersonResolver::formerPerson(const std::string& sourceId) {
   auto row = tx_.patientSource(sourceId);
   if (!row.isOk()) return row.status();
@@ -135,6 +184,10 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
   std::map<std::string, std::string> personOf;  // source id → person id
   std::set<std::string> touched;                // persons to combine again
   std::map<std::string, std::string> movedTo;   // former person → the person its source joined
+  struct Move {
+    std::string source, from, to;
+  };
+  std::vector<Move> moves;  // sources that changed person
   for (json::Value& view : views) {
     const std::string sourceId = view.getString("id");
     auto former = formerPerson(sourceId);
@@ -164,6 +217,7 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     if (!former.value().empty() && former.value() != person) {
       touched.insert(former.value());
       movedTo.emplace(former.value(), person);
+      moves.push_back({sourceId, former.value(), person});
     }
   }
 
@@ -183,16 +237,26 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
 
   // 3 and 4. Every person touched, combined again or moved.
   std::map<std::string, std::vector<std::string>> replaces;  // person → persons it replaces
+  std::map<std::string, std::vector<std::string>> unlinks;   // person → no longer replaces
   size_t personsPlaced = 0;  // persons go first in `finals`, as the mappers put Patients
   for (const std::string& personId : touched) {
     auto rows = tx_.patientSources(personId);
     if (!rows.isOk()) return rows.status();
-    std::vector<json::Value> personViews;
+    // Oldest first, by the sources' own times (source orders: UTC times of every source), so
+    // an older record that arrives late never outweighs newer news from another source;
+    // written order only between views without one.
+    std::vector<std::pair<std::string, json::Value>> ordered;
     for (const store::PatientSource& row : rows.value()) {
       auto v = parseStored(row.json);
       if (!v.isOk()) return v.status();
-      personViews.push_back(v.take());
+      auto order = tx_.sourceOrder("Patient", row.sourceId);
+      if (!order.isOk()) return order.status();
+      ordered.emplace_back(comparableOrder(order.value()), v.take());
     }
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<json::Value> personViews;
+    for (auto& [order, view] : ordered) personViews.push_back(std::move(view));
     json::Value stored;
     auto current = tx_.read("Patient", personId);
     if (current.isOk()) {
@@ -200,10 +264,46 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
       if (!v.isOk()) return v.status();
       stored = v.take();
     }
-    bool live = std::any_of(personViews.begin(), personViews.end(),
-                            [](const json::Value& v) { return !isRetired(v); });
+    // Live: a source's view that is not retired (what the API wrote alone keeps no one).
+    bool live = std::any_of(personViews.begin(), personViews.end(), [](const json::Value& v) {
+      return !isRetired(v) && !isApiView(v);
+    });
     if (live) {
       json::Value person = combinePerson(personId, personViews, stored);
+      // Live again (its sources came back): no longer replaced by anyone, and whoever it was
+      // replaced by no longer replaces it.
+      if (const json::Value* links = stored.isObject() ? stored.find("link") : nullptr)
+        for (const json::Value& l : links->items())
+          if (l.getString("type") == "replaced-by")
+            if (const json::Value* o = l.find("other");
+                o && o->getString("reference").rfind("Patient/", 0) == 0)
+              unlinks[o->getString("reference").substr(8)].push_back(personId);
+      removePatientLinks(person, "replaced-by", "");
+      // A source that left this person (a corrected NHS number) while others stay: what its
+      // records wrote goes with it, everything else stays.
+      for (const Move& m : moves) {
+        if (m.from != personId) continue;
+        auto own = tx_.sourceResources(m.source);
+        if (!own.isOk()) return own.status();
+        int moved = 0;
+        for (const auto& [type, id] : own.value()) {
+          json::Value* target = findResource(finals, type, id);
+          if (!target) {
+            auto cur = tx_.read(type, id);
+            if (!cur.isOk()) continue;  // deleted since: nothing to move
+            auto v = parseStored(cur->json);
+            if (!v.isOk()) return v.status();
+            finals.push_back(v.take());
+            target = &finals.back();
+          }
+          moved += repointReferences(*target, "Patient/" + personId, "Patient/" + m.to) > 0;
+        }
+        issues.warning("business-rule", "Patient",
+                       "this source's record now belongs to another patient (its NHS number "
+                       "changed): " + std::to_string(moved) +
+                           " of its resource(s) moved; the other sources' records stay",
+                       "ingest.source-moved");
+      }
       claimProfiles(person);
       keepLabels(person, stored);
       finals.insert(finals.begin() + static_cast<long>(personsPlaced++), std::move(person));
@@ -234,6 +334,12 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     else
       finals.insert(finals.begin() + static_cast<long>(personsPlaced++), std::move(stored));
     replaces[to->second].push_back(personId);
+    // What the API wrote on it goes with its sources.
+    for (const store::PatientSource& row : rows.value())
+      if (row.sourceId.rfind("api:", 0) == 0) {
+        auto rehomed = tx_.setPatientSource(row.sourceId, to->second, row.json);
+        if (!rehomed.isOk()) return rehomed.status();
+      }
     auto moved = repointStored("Patient/" + personId, "Patient/" + to->second, finals);
     if (!moved.isOk()) return moved.status();
     issues.information("informational", "Patient",
@@ -241,6 +347,18 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
                        "number or merged into it: " + std::to_string(moved.value()) +
                            " resource(s) re-pointed",
                        "ingest.person-moved");
+  }
+  for (const auto& [personId, olds] : unlinks) {
+    json::Value* person = findResource(finals, "Patient", personId);
+    if (!person) {
+      auto current = tx_.read("Patient", personId);
+      if (!current.isOk()) continue;  // gone: nothing to unlink
+      auto v = parseStored(current->json);
+      if (!v.isOk()) return v.status();
+      finals.push_back(v.take());
+      person = &finals.back();
+    }
+    for (const std::string& old : olds) removePatientLinks(*person, "replaces", old);
   }
   for (const auto& [personId, olds] : replaces) {
     json::Value* person = findResource(finals, "Patient", personId);

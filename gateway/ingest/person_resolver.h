@@ -40,6 +40,13 @@ class PersonResolver {
   Result<bool> resolve(std::vector<json::Value>& finals, const std::vector<std::string>& sourceIds,
                        IssueList& issues);
 
+  // A Patient written through the REST API (update, or a bundle entry): when it is a person
+  // combined from sources, what was written is kept as one more view ("api:<id>", ordered at
+  // `nowInstant`), so the next source record does not drop what the API set. Nothing for a
+  // Patient without sources.
+  static Status keepApiView(store::Transaction& tx, const store::StoredResource& written,
+                            const std::string& nowInstant);
+
   // A source patient's view as stored: its patient source row, or — for data stored before
   // persons existed — the Patient resource with its id; a non-object when there is none.
   static Result<json::Value> storedView(store::Transaction& tx, const std::string& sourceId);
@@ -64,8 +71,11 @@ class PersonResolver {
 // Helpers shared with the merge code (ingest_service.cc).
 json::Value* findResource(std::vector<json::Value>& list, const std::string& type,
                           const std::string& id);
-// Adds {other: Patient/<other>, type} to Patient.link unless a link to it is there.
+// Adds {other: Patient/<other>, type} to Patient.link, replacing a link of another type to
+// the same Patient (one cannot both replace and be replaced by the same other).
 void addPatientLink(json::Value& patient, const std::string& other, const char* type);
+// Removes the links of `type` (any type when null) to Patient/<other> (any when ""); the count.
+int removePatientLinks(json::Value& patient, const char* type, const std::string& other);
 // Rewrites every Reference.reference equal to `from` into `to`, anywhere in `v`; the count.
 int repointReferences(json::Value& v, const std::string& from, const std::string& to);
 

@@ -137,6 +137,15 @@ class Transaction {
   virtual Result<bool> setPatientSource(const std::string& sourceId, const std::string& personId,
                                         const std::string& json) = 0;
 
+  // The resources the records of a source patient wrote (type, id), so they can follow it to
+  // another person (ingest/person_resolver.h). Adding a pair already there is a no-op;
+  // moving gives `from`'s resources to `to` (an ADT^A40 merge of two source patients).
+  virtual Status addSourceResources(
+      const std::string& sourceId, const std::vector<std::pair<std::string, std::string>>& resources) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> sourceResources(
+      const std::string& sourceId) = 0;
+  virtual Status moveSourceResources(const std::string& from, const std::string& to) = 0;
+
   virtual Status commit() = 0;
 };
 

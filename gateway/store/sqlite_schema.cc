@@ -181,6 +181,16 @@ CREATE TABLE patient_sources(
 );
 CREATE INDEX patient_sources_person ON patient_sources(person_id, seq);
 )sql",
+    // 7: which resources each source patient's records wrote (Transaction::sourceResources):
+    // they follow the source when it turns out to be another child.
+    R"sql(
+CREATE TABLE source_resources(
+  source_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY(source_id, type, id)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

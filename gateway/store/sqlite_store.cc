@@ -857,6 +857,58 @@ class SqliteTransaction : public Transaction {
     return true;
   }
 
+  Status addSourceResources(
+      const std::string& sourceId,
+      const std::vector<std::pair<std::string, std::string>>& resources) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    for (const auto& [type, id] : resources) {
+      auto st = w_.prepare(
+          "INSERT INTO source_resources(source_id, type, id) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT DO NOTHING");
+      if (!st.isOk()) return st.status();
+      st.value().bind(1, std::string_view(sourceId), true);
+      st.value().bind(2, std::string_view(type), true);
+      st.value().bind(3, std::string_view(id), true);
+      if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "source resources");
+    }
+    return Status::ok();
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> sourceResources(
+      const std::string& sourceId) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare("SELECT type, id FROM source_resources WHERE source_id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(sourceId), true);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+      StepResult r = st.value().step();
+      if (r == StepResult::kDone) break;
+      if (r != StepResult::kRow) return sqlError(st.value(), "source resources");
+      out.emplace_back(st.value().columnString(0), st.value().columnString(1));
+    }
+    return out;
+  }
+
+  Status moveSourceResources(const std::string& from, const std::string& to) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto ins = w_.prepare(
+        "INSERT INTO source_resources(source_id, type, id) SELECT ?2, type, id FROM "
+        "source_resources WHERE source_id = ?1 ON CONFLICT DO NOTHING");
+    if (!ins.isOk()) return ins.status();
+    ins.value().bind(1, std::string_view(from), true);
+    ins.value().bind(2, std::string_view(to), true);
+    if (ins.value().run() != StepResult::kDone) return sqlError(ins.value(), "source resources");
+    auto del = w_.prepare("DELETE FROM source_resources WHERE source_id = ?1");
+    if (!del.isOk()) return del.status();
+    del.value().bind(1, std::string_view(from), true);
+    if (del.value().run() != StepResult::kDone) return sqlError(del.value(), "source resources");
+    return Status::ok();
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;

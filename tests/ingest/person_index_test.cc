@@ -69,7 +69,10 @@ TEST(PersonIndex, ARetiredViewTakesNoPartAndLinksAreThePersonsOwn) {
   json::Value stored = parse(R"({"resourceType":"Patient","id":"P1","link":[{"other":{"reference":"Patient/P0"},"type":"replaces"}]})");
   json::Value p = combinePerson("P1", views, stored);
   EXPECT_EQ(p.find("name")->items()[0].getString("family"), "New");
-  EXPECT_EQ(p.find("identifier")->items().size(), 1u);
+  // The retired record's number stays, as an old one.
+  ASSERT_EQ(p.find("identifier")->items().size(), 2u);
+  EXPECT_EQ(p.find("identifier")->items()[1].getString("value"), "M2");
+  EXPECT_EQ(p.find("identifier")->items()[1].getString("use"), "old");
   EXPECT_EQ(p.find("active"), nullptr);
   ASSERT_NE(p.find("link"), nullptr);
   EXPECT_EQ(p.find("link")->items()[0].find("other")->getString("reference"), "Patient/P0");
