@@ -111,6 +111,7 @@ Status Gateway::start() {
   profiles_ = registry.value();
   auto profileValidator = std::make_shared<profile::ProfileValidator>(profiles_);
   ingest->setProfiles(profileValidator);
+  if (options_.clock) ingest->setClock(options_.clock);
   service_->setProfiles(profileValidator);
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
@@ -164,7 +165,10 @@ Status Gateway::start() {
   };
   auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
-  return mllp_->start();
+  Status m = mllp_->start();
+  if (!m.isOk()) return m;
+  if (options_.flagsIntervalSeconds > 0) flagsThread_ = std::thread([this] { flagsLoop(); });
+  return Status::ok();
 }
 
 Status Gateway::loadDemo() {
@@ -191,7 +195,31 @@ Status Gateway::loadDemo() {
   return Status::ok();
 }
 
+void Gateway::flagsLoop() {
+  std::unique_lock<std::mutex> lock(flagsMutex_);
+  while (!flagsStop_) {
+    lock.unlock();
+    auto written = ingest_->refreshTimedFlags();
+    if (!written.isOk())
+      Poco::Logger::get("acp.flags").warning("timed Flags not refreshed: " + written.status().message());
+    else if (written.value() > 0)
+      Poco::Logger::get("acp.flags").information(std::to_string(written.value()) +
+                                                 " Flag(s) raised or closed by the clock");
+    lock.lock();
+    flagsCv_.wait_for(lock, std::chrono::seconds(options_.flagsIntervalSeconds),
+                      [this] { return flagsStop_; });
+  }
+}
+
 void Gateway::stop() {
+  if (flagsThread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(flagsMutex_);
+      flagsStop_ = true;
+    }
+    flagsCv_.notify_all();
+    flagsThread_.join();
+  }
   if (mllp_) {
     mllp_->stop();
     mllp_.reset();

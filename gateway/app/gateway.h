@@ -6,6 +6,9 @@
 #pragma once
 
 #include <memory>
+#include <thread>
+#include <mutex>
+#include <condition_variable>
 #include <string>
 
 #include "gateway/app/options.h"
@@ -49,6 +52,7 @@ class Gateway {
   int mllpPort() const;
   const Options& options() const { return options_; }
   std::shared_ptr<http::FhirService> service() const { return service_; }
+  std::shared_ptr<ingest::IngestService> ingest() const { return ingest_; }
 
  private:
   Status loadDemo();
@@ -61,6 +65,13 @@ class Gateway {
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<ingest::IngestService> ingest_;
   std::unique_ptr<mllp::MllpListener> mllp_;
+  // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then
+  // every interval, until stop().
+  void flagsLoop();
+  std::thread flagsThread_;
+  std::mutex flagsMutex_;
+  std::condition_variable flagsCv_;
+  bool flagsStop_ = false;
 };
 
 // Where conformance/r4 is when gateway.conformance.dir is not set: next to the binary

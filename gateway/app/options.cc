@@ -24,7 +24,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",
       "gateway.auth.mode",          "gateway.conformance.dir", "gateway.mappings.dir",
-      "gateway.log.level",          "gateway.log.requests",
+      "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
   };
   return keys;
@@ -130,6 +130,10 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
                                                  "notice", "information", "debug", "trace"};
     if (!levels.count(o.logLevel)) return Status::invalid("gateway.log.level: unknown level");
     o.logRequests = c.getBool("gateway.log.requests", o.logRequests);
+    {
+      Status s = intKey("gateway.flags.intervalSeconds", o.flagsIntervalSeconds, 0, 7 * 86400);
+      if (!s.isOk()) return s;
+    }
     o.demoBundle = c.getString("gateway.demo.load", o.demoBundle);
   } catch (const Poco::Exception& e) {
     return Status::invalid("configuration: " + e.displayText());

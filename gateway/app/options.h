@@ -3,6 +3,8 @@
 // part it needs. Every key is documented in docs/configuration.md.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "gateway/core/status.h"
@@ -74,6 +76,13 @@ struct Options {
   // gateway.log.requests — one access-log line per request (method, route template,
   // status, ms; no query values). Default true.
   bool logRequests = true;
+  // gateway.flags.intervalSeconds — how often the Flags that change with time alone (a plan
+  // review date passing, a child turning 14) are re-evaluated; also once at start. 0 turns
+  // the timer off. Default 3600.
+  int flagsIntervalSeconds = 3600;
+  // Not a configuration key: the clock (ms since the epoch) that dates Flags and decides
+  // whether a review date has passed; tests inject one. Empty: the system clock.
+  std::function<int64_t()> clock;
   // gateway.demo.load — a FHIR Bundle (JSON) loaded at start-up as a transaction when
   // the store is empty. Default "" (none). `make demo` sets it.
   std::string demoBundle;

@@ -7,6 +7,7 @@
 #include "gateway/ingest/london_time.h"
 #include "gateway/ingest/overlay.h"
 #include "gateway/ingest/person_resolver.h"
+#include "gateway/ingest/plan_flag_refresh.h"
 #include "gateway/ingest/profiles.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
@@ -445,7 +446,7 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   std::vector<std::string> sourcePatients;
   for (const json::Value& res : record.resources)
     if (res.getString("resourceType") == "Patient") sourcePatients.push_back(res.getString("id"));
-  PersonResolver persons(*model_, tx, formatInstant(nowMillis()));
+  PersonResolver persons(*model_, tx, formatInstant(now()));
   auto wroteSources = persons.resolve(finals, sourcePatients, o.issues);
   if (!wroteSources.isOk()) return finish(storeFailed(o, wroteSources.status()));
   bool valid = true;
@@ -477,6 +478,23 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     std::string ref = type + "/" + id + "/_history/" + std::to_string(w->resource.versionId);
     o.references.push_back(ref);
     if (!w->noop) changed.push_back(ref);
+  }
+  // The child's plan Flags, when what they depend on changed (plans, the Patient: a birth
+  // date, a merge), in the same unit as the change.
+  bool planInputs = false;
+  for (const std::string& ref : changed)
+    planInputs = planInputs || ref.rfind("CarePlan/", 0) == 0 || ref.rfind("Patient/", 0) == 0;
+  if (planInputs) {
+    FlagContext ctx{*model_, validator_, profiles_.get()};
+    std::vector<std::string> flags;
+    for (const std::string& person : persons.touchedPersons()) {
+      Status flagged = refreshPlanFlags(ctx, tx, person, now(), flags, o.issues);
+      if (!flagged.isOk()) return finish(storeFailed(o, flagged));
+    }
+    for (const std::string& ref : flags) {
+      changed.push_back(ref);
+      o.references.push_back(ref);
+    }
   }
   if (changed.empty()) {
     o.result = RecordOutcome::Result::kUnchanged;
@@ -575,6 +593,62 @@ Result<bool> IngestService::applyMerge(store::Transaction& tx,
   issues.information("informational", "Patient", "merged into the surviving patient",
                      "ingest.merged");
   return true;
+}
+
+int64_t IngestService::now() const { return clock_ ? clock_() : nowMillis(); }
+
+Result<int> IngestService::refreshTimedFlags() const {
+  // The children with an active plan (the only ones whose Flags can change with time), and
+  // those with an open plan Flag (so a Flag can close when its plan went).
+  std::set<std::string> persons;
+  auto collect = [&](const std::string& type, std::vector<std::pair<std::string, std::string>> params,
+                     const char* element) -> Status {
+    search::SearchQuery q;
+    IssueList ignored;
+    search::QueryOptions opts;
+    opts.defaultCount = 1000;
+    opts.maxCount = 1000;
+    if (!search::parseQuery(*model_, type, params, opts, q, ignored))
+      return Status::internal("plan flags: query refused");
+    for (int pages = 0; pages < 100000; ++pages) {
+      auto page = store_->search(q);
+      if (!page.isOk()) return page.status();
+      for (const store::StoredResource& r : page->entries) {
+        json::Value v;
+        json::ParseError err;
+        if (!json::parse(r.json, v, err)) continue;
+        if (const json::Value* ref = v.find(element)) {
+          const std::string& target = ref->getString("reference");
+          if (target.rfind("Patient/", 0) == 0) persons.insert(target.substr(8));
+        }
+      }
+      if (page->nextCursor.empty()) break;
+      q.cursor = page->nextCursor;
+    }
+    return Status::ok();
+  };
+  Status s = collect("CarePlan", {{"status", "active"}}, "subject");
+  if (!s.isOk()) return s;
+  s = collect("Flag", {}, "subject");
+  if (!s.isOk()) return s;
+  int written = 0;
+  FlagContext ctx{*model_, validator_, profiles_.get()};
+  std::vector<std::string> batch(persons.begin(), persons.end());
+  for (size_t from = 0; from < batch.size(); from += 100) {
+    auto tx = store_->begin();
+    if (!tx.isOk()) return tx.status();
+    std::vector<std::string> refs;
+    IssueList issues;
+    for (size_t i = from; i < batch.size() && i < from + 100; ++i) {
+      Status f = refreshPlanFlags(ctx, *tx.value(), batch[i], now(), refs, issues);
+      if (!f.isOk()) return f;
+    }
+    if (refs.empty()) continue;  // nothing changed: the transaction rolls back empty
+    Status c = tx.value()->commit();
+    if (!c.isOk()) return c;
+    written += static_cast<int>(refs.size());
+  }
+  return written;
 }
 
 json::Value IngestService::provenance(const MappedPush& push, const MappedRecord& record,

@@ -18,6 +18,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -103,6 +104,15 @@ class IngestService {
   // failed; each caller then answers its own sender (an ACK only after its commit).
   std::vector<RecordOutcome> commitGrouped(const MappedPush& push) const;
 
+  // The clock (ms since the epoch) that dates Flags and decides when a review date has
+  // passed; the system clock unless set (tests inject one). Set before use.
+  void setClock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+
+  // Re-evaluates the plan Flags that change with time alone (a review date passing, a 14th
+  // birthday) for every child with an active plan or a Flag; run periodically by the
+  // gateway. Returns how many Flags it wrote.
+  Result<int> refreshTimedFlags() const;
+
   // At most this many records share one transaction (bounds how long the writer is held).
   static constexpr size_t kRecordsPerCommit = 256;
 
@@ -140,8 +150,11 @@ class IngestService {
   json::Value provenance(const MappedPush& push, const MappedRecord& record,
                          const std::vector<std::string>& targets) const;
 
+  int64_t now() const;
+
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
+  std::function<int64_t()> clock_;
   std::shared_ptr<store::FailureLog> failures_;
   model::Validator validator_;
   std::shared_ptr<const profile::ProfileValidator> profiles_;

@@ -6,7 +6,9 @@
 
 #include "gateway/ingest/person_index.h"
 #include "gateway/ingest/ingest_service.h"
+#include "gateway/ingest/plan_flag_refresh.h"
 #include "gateway/ingest/profiles.h"
+#include "gateway/plan/plan_flags.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
 
@@ -113,7 +115,7 @@ int repointReferences(json::Value& v, const std::string& from, const std::string
 }
 
 std::string identityFlagId(const std::string& personId) {
-  return derivedId("Flag", "acp-gateway", "identity-mismatch|" + personId);
+  return gatewayFlagId("identity-mismatch", personId);
 }
 
 Result<json::Value> PersonResolver::storedView(store::Transaction& tx, const std::string& sourceId) {
@@ -182,7 +184,7 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
                         [](const json::Value& v) { return !isRetired(v); });
   bool wrote = false;
   std::map<std::string, std::string> personOf;  // source id → person id
-  std::set<std::string> touched;                // persons to combine again
+  std::set<std::string>& touched = touched_;   // persons to combine again
   std::map<std::string, std::string> movedTo;   // former person → the person its source joined
   struct Move {
     std::string source, from, to;
@@ -340,6 +342,17 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
         auto rehomed = tx_.setPatientSource(row.sourceId, to->second, row.json);
         if (!rehomed.isOk()) return rehomed.status();
       }
+    // Its own Flags (identity, plan) are closed — the other person's are recomputed — and,
+    // as history of the same child, move with everything else.
+    for (const std::string& kind : gatewayFlagKinds()) {
+      const std::string flagId = gatewayFlagId(kind, personId);
+      auto f = tx_.read("Flag", flagId);
+      if (!f.isOk()) continue;
+      auto v = parseStored(f->json);
+      if (!v.isOk()) return v.status();
+      json::Value closed = plan::flagResource(flagId, personId, nullptr, v.value(), now_);
+      if (closed.isObject()) finals.push_back(std::move(closed));
+    }
     auto moved = repointStored("Patient/" + personId, "Patient/" + to->second, finals);
     if (!moved.isOk()) return moved.status();
     issues.information("informational", "Patient",
@@ -414,54 +427,16 @@ Result<json::Value> PersonResolver::identityFlag(const std::string& personId,
     if (!v.isOk()) return v.status();
     stored = v.take();
   }
-  if (mismatches.empty()) {
-    // Agreement again: an open Flag is closed; none is made.
-    if (!stored.isObject() || stored.getString("status") != "active") return json::Value();
-    stored.set("status", str("inactive"));
-    json::Value* period = stored.find("period");
-    if (!period || !period->isObject()) period = &stored.set("period", json::Value::makeObject());
-    period->set("end", str(now_));
-    return stored;
-  }
-  std::string text = "Records sharing this NHS number disagree on who the child is — ";
-  for (size_t i = 0; i < mismatches.size(); ++i) text += (i ? "; " : "") + mismatches[i];
-  text += ". Check the child's identity with the sources before relying on shared data.";
-  json::Value flag = json::Value::makeObject();
-  flag.set("resourceType", str("Flag"));
-  flag.set("id", str(id));
-  flag.set("status", str("active"));
-  json::Value coding = json::Value::makeObject();
-  coding.set("system", str("http://terminology.hl7.org/CodeSystem/flag-category"));
-  coding.set("code", str("admin"));
-  coding.set("display", str("Administrative"));
-  json::Value category = json::Value::makeObject();
-  category.set("coding", json::Value::makeArray());
-  category.find("coding")->push(std::move(coding));
-  flag.set("category", json::Value::makeArray());
-  flag.find("category")->push(std::move(category));
-  json::Value code = json::Value::makeObject();
-  json::Value acp = json::Value::makeObject();
-  acp.set("system", str(std::string(kAcpBase) + "/CodeSystem/acp-flag"));
-  acp.set("code", str("identity-mismatch"));
-  acp.set("display", str("Records sharing an NHS number disagree on who the child is"));
-  code.set("coding", json::Value::makeArray());
-  code.find("coding")->push(std::move(acp));
-  code.set("text", str(text));
-  flag.set("code", std::move(code));
-  json::Value subject = json::Value::makeObject();
-  subject.set("reference", str("Patient/" + personId));
-  flag.set("subject", std::move(subject));
-  // An open Flag keeps the time it was raised; a closed one raised again starts anew.
-  json::Value period = json::Value::makeObject();
-  const json::Value* was = stored.isObject() && stored.getString("status") == "active"
-                               ? stored.find("period")
-                               : nullptr;
-  period.set("start", str(was && was->isObject() && !was->getString("start").empty()
-                              ? was->getString("start")
-                              : now_));
-  flag.set("period", std::move(period));
-  claimProfiles(flag);
-  keepLabels(flag, stored);
+  plan::FlagSpec spec;
+  spec.kind = "identity-mismatch";
+  spec.display = "Records sharing an NHS number disagree on who the child is";
+  spec.category = "admin";
+  spec.text = "Records sharing this NHS number disagree on who the child is — ";
+  for (size_t i = 0; i < mismatches.size(); ++i) spec.text += (i ? "; " : "") + mismatches[i];
+  spec.text += ". Check the child's identity with the sources before relying on shared data.";
+  json::Value flag =
+      plan::flagResource(id, personId, mismatches.empty() ? nullptr : &spec, stored, now_);
+  if (flag.isObject()) claimProfiles(flag);
   return flag;
 }
 

@@ -17,6 +17,7 @@
 // Not thread-safe: one per record, used by the thread holding the transaction.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ class PersonResolver {
   static Status keepApiView(store::Transaction& tx, const store::StoredResource& written,
                             const std::string& nowInstant);
 
+  // The persons the last resolve() combined again or moved (their plan Flags may change).
+  const std::set<std::string>& touchedPersons() const { return touched_; }
+
   // A source patient's view as stored: its patient source row, or — for data stored before
   // persons existed — the Patient resource with its id; a non-object when there is none.
   static Result<json::Value> storedView(store::Transaction& tx, const std::string& sourceId);
@@ -66,6 +70,7 @@ class PersonResolver {
   const model::Model& model_;
   store::Transaction& tx_;
   std::string now_;
+  std::set<std::string> touched_;
 };
 
 // Helpers shared with the merge code (ingest_service.cc).
