@@ -303,6 +303,17 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
     if (m != "POST") return notAllowed("POST");
     return ingestPush(rq, seg[1]);
   }
+  if (seg[0] == "$candidate-links") {
+    if (seg.size() == 1) {
+      if (m != "GET" && m != "HEAD") return notAllowed("GET");
+      return candidateLinks(rq);
+    }
+    if (seg.size() == 3 && (seg[2] == "$confirm" || seg[2] == "$reject")) {
+      if (m != "POST") return notAllowed("POST");
+      return candidateDecision(rq, seg[1], seg[2] == "$confirm");
+    }
+    return fail(404, "not-found", "no such endpoint", "http.unknown-route");
+  }
   if (seg.size() == 1 && seg[0] == "_history") {
     if (m != "GET" && m != "HEAD") return notAllowed("GET");
     return history(rq, "", "");

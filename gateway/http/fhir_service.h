@@ -81,6 +81,10 @@ class FhirService {
   // GET /Patient/{id}/$acp-summary, and with id "" GET /Patient/$acp-summary?identifier=
   // (acp_summary_endpoint.cc).
   Outcome acpSummary(const FhirRequest& rq, const std::string& id) const;
+  // GET /$candidate-links and POST /$candidate-links/{n}/$confirm | $reject
+  // (candidate_links_endpoint.cc).
+  Outcome candidateLinks(const FhirRequest& rq) const;
+  Outcome candidateDecision(const FhirRequest& rq, const std::string& id, bool confirm) const;
   // Every current resource of `type` matching the search parameters, all pages.
   Result<std::vector<json::Value>> allMatches(
       const std::string& type, std::vector<std::pair<std::string, std::string>> params) const;

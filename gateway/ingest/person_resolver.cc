@@ -1,6 +1,7 @@
 #include "gateway/ingest/person_resolver.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -185,11 +186,8 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
   bool wrote = false;
   std::map<std::string, std::string> personOf;  // source id → person id
   std::set<std::string>& touched = touched_;   // persons to combine again
-  std::map<std::string, std::string> movedTo;   // former person → the person its source joined
-  struct Move {
-    std::string source, from, to;
-  };
-  std::vector<Move> moves;  // sources that changed person
+  std::map<std::string, std::string>& movedTo = movedTo_;
+  std::vector<Move>& moves = moves_;
   for (json::Value& view : views) {
     const std::string sourceId = view.getString("id");
     auto former = formerPerson(sourceId);
@@ -237,6 +235,29 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     for (const auto& [source, person] : personOf)
       if (source != person) repointReferences(r, "Patient/" + source, "Patient/" + person);
 
+  Status combined = recombine(finals, issues);
+  if (!combined.isOk()) return combined;
+  return wrote;
+}
+
+Status PersonResolver::mergePersons(const std::string& loser, const std::string& winner,
+                                    std::vector<json::Value>& finals, IssueList& issues) {
+  auto rows = tx_.patientSources(loser);
+  if (!rows.isOk()) return rows.status();
+  for (const store::PatientSource& row : rows.value()) {
+    auto moved = tx_.setPatientSource(row.sourceId, winner, row.json);
+    if (!moved.isOk()) return moved.status();
+  }
+  touched_.insert(loser);
+  touched_.insert(winner);
+  movedTo_.emplace(loser, winner);
+  return recombine(finals, issues);
+}
+
+Status PersonResolver::recombine(std::vector<json::Value>& finals, IssueList& issues) {
+  const std::set<std::string>& touched = touched_;
+  const std::map<std::string, std::string>& movedTo = movedTo_;
+  const std::vector<Move>& moves = moves_;
   // 3 and 4. Every person touched, combined again or moved.
   std::map<std::string, std::vector<std::string>> replaces;  // person → persons it replaces
   std::map<std::string, std::vector<std::string>> unlinks;   // person → no longer replaces
@@ -272,6 +293,12 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     });
     if (live) {
       json::Value person = combinePerson(personId, personViews, stored);
+      if (!stored.isObject()) {
+        // A child seen for the first time: possibly one already known without an NHS number
+        // to say so — proposed for review, never merged.
+        Status proposed = proposeNearMatches(person, finals, issues);
+        if (!proposed.isOk()) return proposed;
+      }
       // Live again (its sources came back): no longer replaced by anyone, and whoever it was
       // replaced by no longer replaces it.
       if (const json::Value* links = stored.isObject() ? stored.find("link") : nullptr)
@@ -378,7 +405,100 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     if (!person) continue;
     for (const std::string& old : olds) addPatientLink(*person, old, "replaces");
   }
-  return wrote;
+  return Status::ok();
+}
+
+namespace {
+
+std::string lowerText(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The first name's family and first given name, the first address's postcode (no spaces),
+// the NHS number — what a near match compares.
+struct Demographics {
+  std::string family, given, postcode, nhs, birthDate;
+};
+
+Demographics demographicsOf(const json::Value& p) {
+  Demographics d;
+  d.birthDate = p.getString("birthDate");
+  if (const json::Value* names = p.find("name"); names && names->isArray() && !names->items().empty()) {
+    const json::Value& n = names->items()[0];
+    d.family = lowerText(n.getString("family"));
+    if (const json::Value* given = n.find("given"); given && given->isArray() && !given->items().empty())
+      d.given = lowerText(given->items()[0].text());
+  }
+  if (const json::Value* addrs = p.find("address"); addrs && addrs->isArray() && !addrs->items().empty())
+    for (char c : addrs->items()[0].getString("postalCode"))
+      if (c != ' ') d.postcode.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (const json::Value* ids = p.find("identifier"); ids && ids->isArray())
+    for (const json::Value& id : ids->items())
+      if (id.getString("system") == kNhsNumberSystem) d.nhs = id.getString("value");
+  return d;
+}
+
+}  // namespace
+
+std::string possibleDuplicateFlagId(const std::string& personId, const std::string& other) {
+  return gatewayFlagId("possible-duplicate|" + other, personId);
+}
+
+Status PersonResolver::proposeNearMatches(const json::Value& person,
+                                          std::vector<json::Value>& finals, IssueList& issues) {
+  const std::string personId = person.getString("id");
+  Demographics mine = demographicsOf(person);
+  if (mine.birthDate.empty() || mine.family.empty()) return Status::ok();
+  search::SearchQuery q;
+  IssueList ignored;
+  if (!search::parseQuery(model_, "Patient", {{"birthdate", "eq" + mine.birthDate}},
+                          search::QueryOptions{}, q, ignored))
+    return Status::ok();  // a birth date the search cannot read: nothing to compare
+  auto ids = tx_.match(q, 50);
+  if (!ids.isOk()) return ids.status();
+  for (const std::string& other : ids.value()) {
+    // Itself, or one this very record merges with it (an A40, a later NHS number).
+    if (other == personId || movedTo_.count(other) || movedTo_.count(personId)) continue;
+    auto stored = tx_.read("Patient", other);
+    if (!stored.isOk()) continue;
+    auto v = parseStored(stored->json);
+    if (!v.isOk()) return v.status();
+    const json::Value& p = v.value();
+    if (const json::Value* active = p.find("active"); active && active->isBool() && !active->boolean())
+      continue;
+    Demographics theirs = demographicsOf(p);
+    // Two NHS numbers: two children (the same number would have made them one already).
+    if (!mine.nhs.empty() && !theirs.nhs.empty()) continue;
+    if (theirs.birthDate != mine.birthDate || theirs.family != mine.family) continue;
+    bool given = !mine.given.empty() && mine.given == theirs.given;
+    bool postcode = !mine.postcode.empty() && mine.postcode == theirs.postcode;
+    if (!given && !postcode) continue;
+    std::string reason = std::string("same birth date, family name") + (given ? ", given name" : "") +
+                         (postcode ? ", postcode" : "") + "; no NHS number links them";
+    auto link = tx_.proposeCandidate(personId, other, reason, now_);
+    if (!link.isOk()) return link.status();
+    if (link.value() == 0) continue;  // known pair (open, confirmed or rejected)
+    const std::string n = std::to_string(link.value());
+    for (const auto& [self, that] : {std::pair<std::string, std::string>{personId, other}, {other, personId}}) {
+      plan::FlagSpec spec;
+      spec.kind = "possible-duplicate";
+      spec.display = "Possibly the same child as another record";
+      spec.category = "admin";
+      spec.text = "Possibly the same child as Patient/" + that + " (" + reason +
+                  "). Not merged: confirm or reject the link (POST /$candidate-links/" + n +
+                  "/$confirm or /$reject).";
+      json::Value flag =
+          plan::flagResource(possibleDuplicateFlagId(self, that), self, &spec, json::Value(), now_);
+      claimProfiles(flag);
+      finals.push_back(std::move(flag));
+    }
+    issues.warning("business-rule", "Patient",
+                   "possibly the same child as another Patient (" + reason +
+                       "): candidate link " + n + " for review (GET /$candidate-links); not merged",
+                   "ingest.possible-duplicate");
+  }
+  return Status::ok();
 }
 
 Result<int> PersonResolver::repointStored(const std::string& from, const std::string& to,

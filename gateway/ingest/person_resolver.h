@@ -17,6 +17,7 @@
 // Not thread-safe: one per record, used by the thread holding the transaction.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,13 @@ class PersonResolver {
   static Status keepApiView(store::Transaction& tx, const store::StoredResource& written,
                             const std::string& nowInstant);
 
+  // Makes person `loser` part of person `winner` (a candidate link confirmed by a reviewer):
+  // every source view of `loser` joins `winner`, which is combined again; `loser` is kept
+  // inactive, replaced-by `winner`, and everything referring to it is re-pointed into
+  // `finals` (step 4 above).
+  Status mergePersons(const std::string& loser, const std::string& winner,
+                      std::vector<json::Value>& finals, IssueList& issues);
+
   // The persons the last resolve() combined again or moved (their plan Flags may change).
   const std::set<std::string>& touchedPersons() const { return touched_; }
 
@@ -71,6 +79,18 @@ class PersonResolver {
   store::Transaction& tx_;
   std::string now_;
   std::set<std::string> touched_;
+  struct Move {
+    std::string source, from, to;
+  };
+  std::map<std::string, std::string> movedTo_;  // former person → the person its sources joined
+  std::vector<Move> moves_;                     // sources that changed person
+  // A new person whose birth date and family name match a stored Patient's, with its first
+  // given name or postcode, and no two NHS numbers apart: a candidate link (store) and a
+  // possible-duplicate Flag on each, into `finals`. Never a merge.
+  Status proposeNearMatches(const json::Value& person, std::vector<json::Value>& finals,
+                            IssueList& issues);
+  // Steps 3 and 4 for the persons touched.
+  Status recombine(std::vector<json::Value>& finals, IssueList& issues);
 };
 
 // Helpers shared with the merge code (ingest_service.cc).
@@ -86,5 +106,7 @@ int repointReferences(json::Value& v, const std::string& from, const std::string
 
 // The id of a person's identity Flag.
 std::string identityFlagId(const std::string& personId);
+// The id of the possible-duplicate Flag on `personId` about Patient/<other>.
+std::string possibleDuplicateFlagId(const std::string& personId, const std::string& other);
 
 }  // namespace acp::ingest

@@ -64,6 +64,15 @@ struct Page {
   bool includesTruncated = false;        // `included` stopped at the store's include limit
 };
 
+// A possible duplicate for review (ingest/person_resolver.h).
+struct CandidateLink {
+  int64_t id = 0;
+  std::string personA, personB;  // Patient ids, personA < personB
+  std::string reason;
+  std::string status;            // open | confirmed | rejected
+  std::string created, decided;  // instants; decided "" while open
+};
+
 struct PatientSource {
   std::string sourceId;
   std::string personId;
@@ -145,6 +154,15 @@ class Transaction {
   virtual Result<std::vector<std::pair<std::string, std::string>>> sourceResources(
       const std::string& sourceId) = 0;
   virtual Status moveSourceResources(const std::string& from, const std::string& to) = 0;
+
+  // Candidate links: proposing a pair already known (in either order, whatever its status)
+  // writes nothing and returns 0; otherwise the new link's id.
+  virtual Result<int64_t> proposeCandidate(const std::string& a, const std::string& b,
+                                           const std::string& reason, const std::string& now) = 0;
+  virtual Result<std::optional<CandidateLink>> candidate(int64_t id) = 0;
+  // Newest first; status "" for all.
+  virtual Result<std::vector<CandidateLink>> candidates(const std::string& status, int limit) = 0;
+  virtual Status decideCandidate(int64_t id, const std::string& status, const std::string& now) = 0;
 
   virtual Status commit() = 0;
 };

@@ -191,6 +191,22 @@ CREATE TABLE source_resources(
   PRIMARY KEY(source_id, type, id)
 ) WITHOUT ROWID;
 )sql",
+    // 8: possible duplicates for review (Transaction::proposeCandidate): two Patients whose
+    // demographics nearly match without an NHS number linking them. Never merged unless a
+    // reviewer confirms; a rejected pair is never proposed again.
+    R"sql(
+CREATE TABLE candidate_links(
+  id INTEGER PRIMARY KEY,
+  person_a TEXT NOT NULL,
+  person_b TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL,            -- open | confirmed | rejected
+  created TEXT NOT NULL,
+  decided TEXT,
+  UNIQUE(person_a, person_b)
+);
+CREATE INDEX candidate_links_status ON candidate_links(status, id);
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

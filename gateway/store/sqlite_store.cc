@@ -909,6 +909,82 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
+  Result<int64_t> proposeCandidate(const std::string& a, const std::string& b,
+                                   const std::string& reason, const std::string& now) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    const std::string& lo = a < b ? a : b;
+    const std::string& hi = a < b ? b : a;
+    auto st = w_.prepare(
+        "INSERT INTO candidate_links(person_a, person_b, reason, status, created) "
+        "VALUES (?1, ?2, ?3, 'open', ?4) ON CONFLICT(person_a, person_b) DO NOTHING");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(lo), true);
+    st.value().bind(2, std::string_view(hi), true);
+    st.value().bind(3, std::string_view(reason), true);
+    st.value().bind(4, std::string_view(now), true);
+    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "candidate link");
+    if (w_.changes() == 0) return int64_t{0};
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(w_.handle()));
+  }
+
+  static CandidateLink candidateRow(const Statement& st) {
+    CandidateLink c;
+    c.id = st.columnInt(0);
+    c.personA = st.columnString(1);
+    c.personB = st.columnString(2);
+    c.reason = st.columnString(3);
+    c.status = st.columnString(4);
+    c.created = st.columnString(5);
+    c.decided = st.columnIsNull(6) ? "" : st.columnString(6);
+    return c;
+  }
+
+  Result<std::optional<CandidateLink>> candidate(int64_t id) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "SELECT id, person_a, person_b, reason, status, created, decided FROM candidate_links "
+        "WHERE id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, id);
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) return std::optional<CandidateLink>();
+    if (r != StepResult::kRow) return sqlError(st.value(), "candidate link");
+    return std::optional<CandidateLink>(candidateRow(st.value()));
+  }
+
+  Result<std::vector<CandidateLink>> candidates(const std::string& status, int limit) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "SELECT id, person_a, person_b, reason, status, created, decided FROM candidate_links "
+        "WHERE (?1 = '' OR status = ?1) ORDER BY id DESC LIMIT ?2");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(status), true);
+    st.value().bind(2, int64_t{limit});
+    std::vector<CandidateLink> out;
+    for (;;) {
+      StepResult r = st.value().step();
+      if (r == StepResult::kDone) break;
+      if (r != StepResult::kRow) return sqlError(st.value(), "candidate links");
+      out.push_back(candidateRow(st.value()));
+    }
+    return out;
+  }
+
+  Status decideCandidate(int64_t id, const std::string& status, const std::string& now) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare("UPDATE candidate_links SET status = ?2, decided = ?3 WHERE id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, id);
+    st.value().bind(2, std::string_view(status), true);
+    st.value().bind(3, std::string_view(now), true);
+    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "candidate link");
+    return Status::ok();
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;
