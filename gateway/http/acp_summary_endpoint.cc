@@ -94,7 +94,28 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
   in.patientId = patientId;
   auto plans = allMatches("CarePlan", {{"subject", "Patient/" + patientId}});
   if (!plans.isOk()) return fromStatus(plans.status(), "store.search");
-  in.carePlans = std::move(plans.value());
+  for (json::Value& plan : plans.value()) {
+    if (plan.getString("status") != "draft") {
+      in.carePlans.push_back(std::move(plan));
+      continue;
+    }
+    // A draft revision: the version it revises may still be in force (acp_summary.h).
+    store::HistoryQuery hq;
+    hq.type = "CarePlan";
+    hq.id = plan.getString("id");
+    hq.count = 50;
+    auto versions = store_->history(hq);
+    if (!versions.isOk()) return fromStatus(versions.status(), "store.history");
+    std::vector<json::Value> newestFirst;
+    for (const store::StoredResource& v : versions->entries) {
+      if (v.deleted) break;
+      json::Value pv;
+      json::ParseError err;
+      if (json::parse(v.json, pv, err)) newestFirst.push_back(std::move(pv));
+    }
+    if (newestFirst.empty()) newestFirst.push_back(std::move(plan));
+    for (json::Value& v : plan::versionsInForce(newestFirst)) in.carePlans.push_back(std::move(v));
+  }
   for (const json::Value& plan : in.carePlans)
     if (const json::Value* teams = plan.find("careTeam"); teams && teams->isArray())
       for (const json::Value& ref : teams->items()) {

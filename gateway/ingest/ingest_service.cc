@@ -487,7 +487,16 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   if (planInputs) {
     FlagContext ctx{*model_, validator_, profiles_.get()};
     std::vector<std::string> flags;
-    for (const std::string& person : persons.touchedPersons()) {
+    // The persons the record touched, and those its plans are about (a record whose Patient
+    // part was older than the stored one still changes its plans).
+    std::set<std::string> planPersons = persons.touchedPersons();
+    for (const json::Value& res : finals)
+      if (res.getString("resourceType") == "CarePlan")
+        if (const json::Value* subject = res.find("subject")) {
+          const std::string& ref = subject->getString("reference");
+          if (ref.rfind("Patient/", 0) == 0) planPersons.insert(ref.substr(8));
+        }
+    for (const std::string& person : planPersons) {
       Status flagged = refreshPlanFlags(ctx, tx, person, now(), flags, o.issues);
       if (!flagged.isOk()) return finish(storeFailed(o, flagged));
     }

@@ -55,7 +55,22 @@ Status refreshPlanFlags(const FlagContext& ctx, store::Transaction& tx,
   for (const std::string& id : ids.value()) {
     auto plan = readJson(tx, "CarePlan", id);
     if (!plan.isOk()) return plan.status();
-    if (plan.value().isObject()) in.carePlans.push_back(plan.take());
+    if (!plan.value().isObject()) continue;
+    if (plan.value().getString("status") != "draft") {
+      in.carePlans.push_back(plan.take());
+      continue;
+    }
+    // A draft revision: the version it revises may still be in force (acp_summary.h).
+    auto versions = tx.versions("CarePlan", id, 50);
+    if (!versions.isOk()) return versions.status();
+    std::vector<json::Value> newestFirst;
+    for (const store::StoredResource& v : versions.value()) {
+      if (v.deleted) break;
+      json::Value pv;
+      json::ParseError err;
+      if (json::parse(v.json, pv, err)) newestFirst.push_back(std::move(pv));
+    }
+    for (json::Value& v : plan::versionsInForce(newestFirst)) in.carePlans.push_back(std::move(v));
   }
   const json::Value& p = patient.value();
   std::string birthDate = p.isObject() ? p.getString("birthDate") : "";
@@ -63,8 +78,13 @@ Status refreshPlanFlags(const FlagContext& ctx, store::Transaction& tx,
   bool inUse = p.isObject();
   if (const json::Value* active = inUse ? p.find("active") : nullptr)
     inUse = !active->isBool() || active->boolean();
+  bool deceased = false;
+  if (p.isObject()) {
+    if (const json::Value* d = p.find("deceasedBoolean")) deceased = d->isBool() && d->boolean();
+    if (p.find("deceasedDateTime")) deceased = true;
+  }
   std::vector<plan::FlagSpec> specs;
-  if (inUse) specs = plan::planFlags(in, birthDate, nowMs);
+  if (inUse) specs = plan::planFlags(in, birthDate, nowMs, deceased);
   const std::string now = formatInstant(nowMs);
   for (const std::string& kind : plan::planFlagKinds()) {
     const plan::FlagSpec* spec = nullptr;

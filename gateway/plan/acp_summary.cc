@@ -133,8 +133,14 @@ std::string lastUpdated(const json::Value& r) {
   return meta ? meta->getString("lastUpdated") : "";
 }
 
-// Is `a` agreed later than `b`?
+// Is `a` agreed later than `b`? A date without a time is the whole day: against a time on
+// the same day (as written) it ties, and the one stored last counts as newer.
 bool newer(const Statement& a, const Statement& b) {
+  if ((a.date.size() == 10 || b.date.size() == 10) && a.date.size() >= 10 && b.date.size() >= 10) {
+    std::string da = a.date.substr(0, 10), db = b.date.substr(0, 10);
+    if (da != db) return da > db;
+    return a.stored > b.stored;
+  }
   if (a.when != b.when) return a.when > b.when;
   return a.stored > b.stored;
 }
@@ -224,16 +230,41 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<St
 }
 
 void collectConsents(const SummaryInput& in, std::vector<Statement>& out) {
+  // The plans' own statuses: the consent recorded for a plan no longer in force is not about
+  // the plan the child has now.
+  std::map<std::string, std::string> planStatus;  // "CarePlan/<id>" → the best status seen
+  for (const json::Value& p : in.carePlans) {
+    std::string& st = planStatus["CarePlan/" + p.getString("id")];
+    const std::string& s = p.getString("status");
+    if (st.empty() || s == "active") st = s;
+  }
   for (const json::Value& consent : in.consents) {
     const std::string& status = consent.getString("status");
-    if (status == "entered-in-error" || status == "inactive" || status == "rejected") continue;
+    if (status == "entered-in-error" || status == "rejected") continue;
     const json::Value* provision = consent.find("provision");
+    bool ofAPlanGone = false;
+    if (provision)
+      if (const json::Value* data = provision->find("data"); data && data->isArray())
+        for (const json::Value& d : data->items())
+          if (const json::Value* r = d.find("reference")) {
+            std::string target = r->getString("reference");
+            target = target.substr(0, target.find("/_history/"));
+            auto it = planStatus.find(target);
+            if (it != planStatus.end() && (it->second == "revoked" || it->second == "completed" ||
+                                           it->second == "entered-in-error"))
+              ofAPlanGone = true;
+          }
+    if (ofAPlanGone) continue;
     std::string type = provision ? provision->getString("type") : "";
     Statement c;
     c.key = "consent-to-share";
     c.valueKey = "valueCode";
-    // proposed = nothing recorded yet: the plan is not shared (a proposed Consent is "deny").
-    c.value = str(status == "proposed" ? "not-recorded" : type == "permit" ? "given" : "refused");
+    // proposed = nothing recorded yet: the plan is not shared (a proposed Consent is "deny");
+    // inactive = consent withdrawn: refused from then on.
+    c.value = str(status == "proposed"   ? "not-recorded"
+                  : status == "inactive" ? "refused"
+                  : type == "permit"     ? "given"
+                                         : "refused");
     c.compare = c.value.text();
     c.ods = "";
     if (const json::Value* orgs = consent.find("organization"); orgs && orgs->isArray())
@@ -301,9 +332,33 @@ bool isAdvanceCarePlan(const json::Value& carePlan) {
 }
 
 std::vector<ItemAnswer> answers(const SummaryInput& in) {
+  // One plan in force per source: of a source's active advance care plans (a new ReSPECT
+  // form, a hospice record's new plan), the most recently agreed one; the older ones are
+  // superseded by it and read as such (versions of one plan are one plan).
+  std::map<std::string, const json::Value*> inForce;  // source ODS → its newest active plan
+  auto agreedAt = [](const json::Value& p) {
+    int64_t w = instant(planDate(p));
+    return w != std::numeric_limits<int64_t>::min() ? w : instant(lastUpdated(p));
+  };
+  for (const json::Value& plan : in.carePlans) {
+    if (!isAdvanceCarePlan(plan) || plan.getString("status") != "active") continue;
+    std::string ods = sourceOds(plan);
+    if (ods.empty()) continue;
+    const json::Value*& best = inForce[ods];
+    if (!best || agreedAt(plan) > agreedAt(*best) ||
+        (agreedAt(plan) == agreedAt(*best) && lastUpdated(plan) > lastUpdated(*best)))
+      best = &plan;
+  }
   std::vector<Statement> all;
-  for (const json::Value& plan : in.carePlans)
-    if (isAdvanceCarePlan(plan)) collectPlan(plan, in, all);
+  for (const json::Value& plan : in.carePlans) {
+    if (!isAdvanceCarePlan(plan)) continue;
+    if (plan.getString("status") == "active") {
+      auto best = inForce.find(sourceOds(plan));
+      if (best != inForce.end() && best->second->getString("id") != plan.getString("id"))
+        continue;  // superseded by the same source's newer plan
+    }
+    collectPlan(plan, in, all);
+  }
   collectConsents(in, all);
 
   std::vector<ItemAnswer> out;
@@ -345,6 +400,22 @@ std::vector<ItemAnswer> answers(const SummaryInput& in) {
         names.push_back(st.symptom);
       }
     for (size_t i = 0; i < keys.size(); ++i) answer(def, keys[i], names[i]);
+    // None recorded is an answer too.
+    if (keys.empty()) answer(def, "symptom-plan|", "");
+  }
+  return out;
+}
+
+std::vector<json::Value> versionsInForce(const std::vector<json::Value>& newestFirst) {
+  std::vector<json::Value> out;
+  if (newestFirst.empty()) return out;
+  out.push_back(newestFirst[0]);
+  if (newestFirst[0].getString("status") != "draft") return out;
+  for (size_t i = 1; i < newestFirst.size(); ++i) {
+    const std::string& status = newestFirst[i].getString("status");
+    if (status == "draft") continue;
+    if (status == "active") out.push_back(newestFirst[i]);
+    break;
   }
   return out;
 }

@@ -12,6 +12,9 @@
 // Rules:
 // - Only advance care plans count (category SNOMED 736366004 Advance care plan, or the
 //   ReSPECT form 1382601000000107).
+// - One plan in force per source: when a source has several active advance care plans for
+//   the child (a new ReSPECT form, a hospice record's new plan), its most recently agreed one
+//   counts and the older ones are superseded by it.
 // - Only an `active` plan gives a current value. Revoked (superseded, withdrawn), completed,
 //   entered-in-error and unknown plans never do and are not shown; a `draft` plan's values are
 //   shown as drafts only.
@@ -72,6 +75,12 @@ struct ItemAnswer {
   std::vector<Statement> differs;  // other active plans' values that differ from current
   std::vector<Statement> drafts;
 };
+
+// A draft revision does not take its plan out of force. Given the versions of one CarePlan,
+// newest first: the versions to read — the current one, and, when it is a draft, the most
+// recent earlier version that is not a draft, if that one is active (it still answers; the
+// draft is shown as a draft).
+std::vector<json::Value> versionsInForce(const std::vector<json::Value>& newestFirst);
 
 // The answers, one per decision in the order documented above (the data behind acpSummary;
 // the plan Flags use them too). Statements point into `in`: keep it alive while using them.

@@ -46,6 +46,22 @@ std::string disagreement(const ItemAnswer& a) {
   return out;
 }
 
+// Who disagrees: "Sources disagree" across organisations, "<ODS>'s records disagree" when the
+// values all come from one organisation (e.g. one form holding two values for one item).
+std::string whoDisagrees(const std::vector<const ItemAnswer*>& answers) {
+  std::string only;
+  bool several = false;
+  for (const ItemAnswer* a : answers) {
+    std::vector<const Statement*> all = {&*a->current};
+    for (const Statement& s : a->differs) all.push_back(&s);
+    for (const Statement* s : all) {
+      if (only.empty()) only = s->ods;
+      several = several || s->ods != only;
+    }
+  }
+  return several || only.empty() ? "Sources disagree" : only + "'s records disagree";
+}
+
 bool hasCode(const json::Value& cc, const std::string& system, const std::string& code) {
   if (const json::Value* codings = cc.find("coding"); codings && codings->isArray())
     for (const json::Value& c : codings->items()) {
@@ -91,8 +107,9 @@ const std::vector<std::string>& planFlagKinds() {
 }
 
 std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birthDate,
-                                int64_t nowMs) {
+                                int64_t nowMs, bool deceased) {
   std::vector<FlagSpec> out;
+  if (deceased) return out;
   std::vector<ItemAnswer> answers = plan::answers(in);
   std::vector<const json::Value*> activePlans;
   for (const json::Value& p : in.carePlans)
@@ -101,18 +118,21 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
   if (const ItemAnswer* cpr = find(answers, "resuscitation"); cpr && !cpr->differs.empty())
     out.push_back({"resuscitation-disagreement", "Sources disagree on the resuscitation decision",
                    "clinical",
-                   "Sources disagree on the resuscitation decision: " + disagreement(*cpr) +
+                   whoDisagrees({cpr}) + " on the resuscitation decision: " + disagreement(*cpr) +
                        ". The most recently agreed is shown as current ($acp-summary); agree "
                        "one decision with every source."});
   std::string places;
+  std::vector<const ItemAnswer*> placeAnswers;
   for (const char* code : {"preferred-place-of-death-1", "preferred-place-of-death-2"})
-    if (const ItemAnswer* a = find(answers, code); a && !a->differs.empty())
+    if (const ItemAnswer* a = find(answers, code); a && !a->differs.empty()) {
       places += (places.empty() ? "" : "; ") + std::string(code[25] == '1' ? "first" : "second") +
                 " choice: " + disagreement(*a);
+      placeAnswers.push_back(a);
+    }
   if (!places.empty())
     out.push_back({"place-of-death-disagreement",
                    "Sources disagree on the preferred place of death", "clinical",
-                   "Sources disagree on the preferred place of death — " + places +
+                   whoDisagrees(placeAnswers) + " on the preferred place of death — " + places +
                        ". Agree it with the family and every source."});
   const std::string today = utcDate(nowMs);
   if (const ItemAnswer* review = find(answers, "review-date"); review && review->current) {

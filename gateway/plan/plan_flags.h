@@ -34,9 +34,10 @@ const std::vector<std::string>& planFlagKinds();
 
 // What must be flagged now: `in` holds every CarePlan of the child (any category: a transition
 // plan counts), `birthDate` the Patient's ("" when unknown: no age rule applies), `nowMs` the
-// time of evaluation.
+// time of evaluation. A child who has died (`deceased`) gets none: planning prompts and
+// disagreements are closed.
 std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birthDate,
-                                int64_t nowMs);
+                                int64_t nowMs, bool deceased = false);
 
 // The Flag `id` on Patient/<personId> as it must be written: raised from `spec` (keeping the
 // stored one's start while it stays open), or — `spec` null — the stored one closed at

@@ -112,6 +112,10 @@ class Transaction {
                                                  int limit) = 0;
 
   virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;
+  // The versions of one resource, newest first, at most `limit` (delete markers included,
+  // with deleted set and no JSON).
+  virtual Result<std::vector<StoredResource>> versions(const std::string& type,
+                                                       const std::string& id, int limit) = 0;
 
   // Units: all-or-nothing parts of one transaction (group commit: many records share one
   // commit, each record's writes kept or undone as a whole). beginUnit() opens a unit;

@@ -796,6 +796,35 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
+  Result<std::vector<StoredResource>> versions(const std::string& type, const std::string& id,
+                                               int limit) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "SELECT version, last_updated, deleted, json, method FROM versions "
+        "WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT ?3");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(type), true);
+    st.value().bind(2, std::string_view(id), true);
+    st.value().bind(3, int64_t{limit});
+    std::vector<StoredResource> out;
+    for (;;) {
+      StepResult r = st.value().step();
+      if (r == StepResult::kDone) break;
+      if (r != StepResult::kRow) return sqlError(st.value(), "versions");
+      StoredResource v;
+      v.type = type;
+      v.id = id;
+      v.versionId = st.value().columnInt(0);
+      v.lastUpdated = st.value().columnString(1);
+      v.deleted = st.value().columnInt(2) != 0;
+      if (!v.deleted) v.json = st.value().columnString(3);
+      v.method = st.value().columnString(4);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
   Result<std::optional<PatientSource>> patientSource(const std::string& sourceId) override {
     Status s = usable();
     if (!s.isOk()) return s;
