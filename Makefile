@@ -18,7 +18,7 @@ PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsq
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
 
-.PHONY: deps build test unit e2e demo bench bench-ingest conformance clean
+.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary conformance clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -60,6 +60,9 @@ bench: build
 
 bench-ingest: build
 	@bash bench/run-ingest.sh $(BUILD)
+
+bench-summary: build
+	@bash bench/run-summary.sh $(BUILD)
 
 conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs

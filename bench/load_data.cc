@@ -11,7 +11,12 @@
 // Ids are assigned by the store (UUID v4), as for a FHIR create. The data is deterministic
 // apart from those ids (fixed seed), so runs are comparable.
 //
-// Usage: acp-bench-load-data --db=PATH --ids=PATH [--patients=100000] [--batch=500]
+// With --acp-items each CarePlan is a partner-like advance care plan (a dated CPR decision,
+// preferred places of care and death, an emergency plan, a review date, the source's local
+// identifier; no encounter reference), and every tenth child has a later plan from a second
+// source that disagrees on CPR and place of death — the data $acp-summary reads
+// (bench/run-summary.sh).
+// Usage: acp-bench-load-data --db=PATH --ids=PATH [--patients=100000] [--batch=500] [--acp-items]
 //                            [--conformance=DIR]
 // The database must not exist yet (a benchmark never appends to an unknown state). The ids
 // file gets one line per patient: "<patient id>\t<NHS number>\n" (read by bench/*.lua).
@@ -52,6 +57,7 @@ struct Args {
   std::string conformance = ACP_BENCH_CONFORMANCE_DIR;
   long patients = 100000;
   long batch = 500;
+  bool acpItems = false;  // --acp-items: plans with decisions (bench/run-summary.sh)
 };
 
 bool parseCount(const std::string& text, long min, long max, long& out) {
@@ -81,6 +87,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       continue;
     } else if (value("--patients=", v)) {
       if (!parseCount(v, 1, 10000000, a.patients)) return false;
+    } else if (arg == "--acp-items") {
+      a.acpItems = true;
     } else if (value("--batch=", v)) {
       if (!parseCount(v, 1, 100000, a.batch)) return false;
     } else {
@@ -188,6 +196,38 @@ std::string carePlanJson(const std::string& patientId, const std::string& encoun
          R"("},"period":{"start":")" + start + R"("}})";
 }
 
+// --acp-items: the plan as a partner's would be — a CPR decision with its date, preferred
+// places of care and death, an emergency plan, a review date — from `ods`, and its local
+// identifier. `notForCpr` picks the decision.
+std::string acpPlanJson(const std::string& patientId, const std::string& start,
+                        const std::string& ods, const std::string& planId, bool notForCpr,
+                        const std::string& place) {
+  const std::string base = "https://acp-gateway.nhs.uk";
+  auto decision = [&](const std::string& item, const std::string& system, const std::string& code,
+                      const std::string& date) {
+    std::string ext = R"({"url":")" + base + R"(/StructureDefinition/acp-decision-value","valueCodeableConcept":{"coding":[{"system":")" +
+                      system + R"(","code":")" + code + R"("}]}})";
+    if (!date.empty())
+      ext += R"(,{"url":")" + base + R"(/StructureDefinition/acp-decision-date","valueDate":")" + date + R"("})";
+    return R"({"detail":{"extension":[)" + ext + R"(],"code":{"coding":[{"system":")" + base +
+           R"(/CodeSystem/acp-item","code":")" + item + R"("}]},"status":"in-progress"}})";
+  };
+  return std::string(R"({"resourceType":"CarePlan","extension":[{"url":")") + base +
+         R"(/StructureDefinition/acp-review-date","valueDate":"2027-01-15"}],)" +
+         R"("identifier":[{"system":")" + base + "/Id/local/" + ods + R"(/plan","value":")" + planId +
+         R"("}],"status":"active","intent":"plan",)" +
+         R"("category":[{"coding":[{"system":"http://snomed.info/sct","code":"736366004",)" +
+         R"("display":"Advance care plan"}]}],"title":"Advance care plan",)" +
+         R"("subject":{"reference":"Patient/)" + patientId + R"("},"period":{"start":")" + start +
+         R"("},"author":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":")" +
+         ods + R"("}},"activity":[)" +
+         decision("resuscitation", "http://snomed.info/sct", notForCpr ? "450476008" : "450475007", start) +
+         "," + decision("preferred-place-of-care", base + "/CodeSystem/place", "home", "") + "," +
+         decision("preferred-place-of-death-1", base + "/CodeSystem/place", place, "") + "," +
+         R"({"detail":{"code":{"coding":[{"system":")" + base +
+         R"(/CodeSystem/acp-item","code":"emergency-plan"}]},"status":"in-progress","description":"Call the hospice 24h line first."}}]})";
+}
+
 bool exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -255,10 +295,22 @@ int main(int argc, char** argv) {
       auto e = tx.value()->create("Encounter", encounter.take());
       if (!e.isOk()) return fail(e.status());
 
-      auto carePlan = parse(carePlanJson(patientId, e->resource.id, date));
+      auto carePlan = parse(args.acpItems
+                                ? acpPlanJson(patientId, date, "8WB01", "P" + std::to_string(i),
+                                              i % 2 == 0, "home")
+                                : carePlanJson(patientId, e->resource.id, date));
       if (!carePlan.isOk()) return fail(carePlan.status());
       auto c = tx.value()->create("CarePlan", carePlan.take());
       if (!c.isOk()) return fail(c.status());
+      if (args.acpItems && i % 10 == 0) {
+        // A tenth of the children: a later plan from a second source that disagrees.
+        auto second = parse(acpPlanJson(patientId, "2026-" + twoDigits(month) + "-" + twoDigits(day),
+                                        "RX9", "C" + std::to_string(i), i % 2 != 0, "hospice"));
+        if (!second.isOk()) return fail(second.status());
+        auto c2 = tx.value()->create("CarePlan", second.take());
+        if (!c2.isOk()) return fail(c2.status());
+        ++resources;
+      }
 
       ids << patientId << '\t' << nhs << '\n';
       resources += 3;

@@ -128,6 +128,7 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     for (const std::string& partner : ingest_->partnerNames()) op("ingest-" + partner);
     op("ingest-failures");
     op("ingest-replay");
+    op("candidate-links");
     rest.set("operation", std::move(ops));
   }
   cs.set("rest", json::Value::makeArray());

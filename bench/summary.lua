@@ -1,0 +1,49 @@
+-- wrk script: the consolidated plan a clinician's system asks for when it opens a record:
+--   GET /Patient/$acp-summary?identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
+-- with the value percent-encoded (":" "/" and "|" as %3A %2F %7C). The NHS number is drawn at
+-- random from IDS_FILE ("<patient id>\t<NHS number>" lines, from acp-bench-load-data).
+-- Requests are formatted once in init(), so wrk spends as little as possible per request.
+-- Usage: wrk ... -s bench/summary.lua http://127.0.0.1:PORT -- IDS_FILE
+-- done() prints one line for bench/run.sh:
+--   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
+
+local paths = {}
+local seed = 0
+local prefix = "/Patient/$acp-summary?identifier=" ..
+               "https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C"
+
+function setup(thread)
+  seed = seed + 1
+  thread:set("seed", seed)
+end
+
+function init(args)
+  local path = args[1]
+  if path == nil then
+    error("summary.lua: give the ids file after --")
+  end
+  for line in io.lines(path) do
+    local nhs = line:match("\t(%d+)$")
+    if nhs then
+      paths[#paths + 1] = wrk.format("GET", prefix .. nhs, {Accept = "application/fhir+json"})
+    end
+  end
+  if #paths == 0 then
+    error("summary.lua: no NHS numbers in " .. path)
+  end
+  math.randomseed(os.time() * 100 + (seed or 0))
+end
+
+function request()
+  return paths[math.random(#paths)]
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local seconds = summary.duration / 1e6
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
