@@ -232,4 +232,23 @@ test('hospital, community and hospice records of the same child: one Patient wit
   assert.equal(contact.status, 'finished');
   assert.equal(contact.period.start, '2026-10-28T14:00:00Z');
   assert.equal(contact.class.code, 'HH');
+
+  // The consolidated plan a GP system asks for: one answer per decision, across the three.
+  const summary = await getJson(`Patient/$acp-summary?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`);
+  assert.equal(summary.resourceType, 'Parameters');
+  assert.equal(summary.parameter[0].valueReference.reference, `Patient/${patients[0].id}`);
+  const items = summary.parameter.filter((p) => p.name === 'item');
+  const item = (code) => items.find((p) => p.part[0].valueCoding.code === code);
+  const cprNow = item('resuscitation').part.find((p) => p.name === 'current');
+  assert.ok(cprNow, 'a current resuscitation decision');
+  const from = cprNow.part.find((p) => p.name === 'source').valueIdentifier.value;
+  assert.ok(['8WB01', 'RX8', 'RX9'].includes(from), from);
+  assert.ok(cprNow.part.find((p) => p.name === 'carePlan').valueReference.reference.includes('/_history/'));
+  // Every differing value is counted, and a CPR disagreement is a Flag on the child.
+  const differing = items.filter((p) => p.part.some((x) => x.name === 'differs')).length;
+  assert.equal(summary.parameter.find((p) => p.name === 'disagreements').valueInteger, differing);
+  const flags = resources(await getJson(`Flag?patient=Patient/${patients[0].id}`));
+  const cprFlag = flags.find((f) => f.code.coding[0].code === 'resuscitation-disagreement' && f.status === 'active');
+  const cprDiffers = item('resuscitation').part.some((p) => p.name === 'differs');
+  assert.equal(Boolean(cprFlag), cprDiffers, 'a CPR Flag exactly when the sources disagree on CPR');
 });
