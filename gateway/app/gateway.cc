@@ -18,6 +18,8 @@
 #include "gateway/http/http_server.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/mllp_listener.h"
+#include "gateway/notify/notifier.h"
+#include "gateway/notify/subscription_matcher.h"
 #include "gateway/profile/profile_validator.h"
 #include "mappings/acute/acute_mapper.h"
 #include "mappings/acute/hl7_feed.h"
@@ -89,7 +91,10 @@ Status Gateway::start() {
   storeOptions.baseUrl = options_.baseUrl;
   auto store = store::SqliteStore::open(path, model_, storeOptions);
   if (!store.isOk()) return store.status();
-  store_ = std::shared_ptr<store::ResourceStore>(store.take());
+  std::shared_ptr<store::SqliteStore> sqlite(store.take());
+  // R4 Subscriptions: every write is matched in its own transaction (notify/).
+  sqlite->setWriteObserver(std::make_shared<notify::SubscriptionMatcher>(model_, options_.clock));
+  store_ = sqlite;
 
   http::ServiceOptions so;
   so.servedTypes = servedResourceTypes();
@@ -168,6 +173,10 @@ Status Gateway::start() {
   Status m = mllp_->start();
   if (!m.isOk()) return m;
   if (options_.flagsIntervalSeconds > 0) flagsThread_ = std::thread([this] { flagsLoop(); });
+  notify::NotifierOptions no;
+  no.clock = options_.clock;
+  notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
+  notifier_->start();
   return Status::ok();
 }
 
@@ -212,6 +221,10 @@ void Gateway::flagsLoop() {
 }
 
 void Gateway::stop() {
+  if (notifier_) {
+    notifier_->stop();
+    notifier_.reset();
+  }
   if (flagsThread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(flagsMutex_);

@@ -34,6 +34,10 @@ namespace acp::mllp {
 class MllpListener;
 }  // namespace acp::http
 
+namespace acp::notify {
+class Notifier;
+}  // namespace acp::notify
+
 namespace acp::app {
 
 class Gateway {
@@ -68,6 +72,7 @@ class Gateway {
   // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then
   // every interval, until stop().
   void flagsLoop();
+  std::unique_ptr<notify::Notifier> notifier_;  // R4 Subscription deliveries
   std::thread flagsThread_;
   std::mutex flagsMutex_;
   std::condition_variable flagsCv_;

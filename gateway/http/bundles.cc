@@ -292,6 +292,9 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       Result<store::WriteResult> w = Status::internal("unreached");
       if (method == "DELETE") {
         w = tx.remove(op.type, op.id, ifMatch);
+      } else if (Outcome refused; !acceptSubscription(op.type, *op.resource, refused)) {
+        refused.issues.locateAll(loc(op.index) + ".resource");
+        return refused;
       } else if (method == "POST") {
         op.resource->set("id", str(op.id));
         w = tx.create(op.type, *op.resource, op.criteria.get(), op.conditionalKey, op.id);

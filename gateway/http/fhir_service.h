@@ -85,6 +85,10 @@ class FhirService {
   // (candidate_links_endpoint.cc).
   Outcome candidateLinks(const FhirRequest& rq) const;
   Outcome candidateDecision(const FhirRequest& rq, const std::string& id, bool confirm) const;
+  // A Subscription about to be written must be one the server can serve (notify/
+  // subscription_rules.h; a requested one becomes active); false with a 422 in `failure`.
+  // Other types pass untouched.
+  bool acceptSubscription(const std::string& type, json::Value& resource, Outcome& failure) const;
   // Every current resource of `type` matching the search parameters, all pages.
   Result<std::vector<json::Value>> allMatches(
       const std::string& type, std::vector<std::pair<std::string, std::string>> params) const;

@@ -5,6 +5,7 @@
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/ingest/person_resolver.h"
+#include "gateway/notify/subscription_rules.h"
 #include "gateway/model/summary.h"
 #include "gateway/search/index.h"
 
@@ -185,6 +186,7 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
+  if (!acceptSubscription(type, resource, failure)) return failure;
   search::SearchQuery criteria;
   const std::string& ifNoneExist = rq.header("If-None-Exist");
   std::string key;
@@ -212,6 +214,7 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
+  if (!acceptSubscription(type, resource, failure)) return failure;
   const std::string& bodyId = resource.getString("id");
   if (bodyId.empty())
     return fail(400, "required", "the resource must carry its id on update", "http.missing-id",
@@ -252,6 +255,7 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
+  if (!acceptSubscription(type, resource, failure)) return failure;
   search::SearchQuery criteria;
   IssueList issues;
   if (!parseCriteria(type, q, criteria, issues)) {
@@ -521,6 +525,16 @@ FhirService::Outcome FhirService::search(
   Outcome o;
   o.body = std::move(b);
   return o;
+}
+
+bool FhirService::acceptSubscription(const std::string& type, json::Value& resource,
+                                     Outcome& failure) const {
+  if (type != "Subscription") return true;
+  IssueList issues;
+  if (notify::prepareSubscription(resource, *model_, options_.servedTypes, issues)) return true;
+  failure = fromIssues(issues);
+  failure.status = 422;
+  return false;
 }
 
 }  // namespace acp::http

@@ -168,7 +168,23 @@ class Transaction {
   virtual Result<std::vector<CandidateLink>> candidates(const std::string& status, int limit) = 0;
   virtual Status decideCandidate(int64_t id, const std::string& status, const std::string& now) = 0;
 
+  // Records that the committed write of type/id version `version` owes Subscription
+  // `subscriptionId` a notification (store/notification_outbox.h), due at once.
+  virtual Status enqueueNotification(const std::string& subscriptionId, const std::string& type,
+                                     const std::string& id, int64_t version, int64_t nowMs) = 0;
+
   virtual Status commit() = 0;
+};
+
+// Sees every resource version a transaction writes (create, update), inside the write's
+// savepoint, and how the transaction ends. Used for R4 Subscriptions (gateway/notify/): it
+// may read and match through the transaction and enqueue notifications; an error fails the
+// write. Called by the thread holding the transaction.
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  virtual Status onWrite(Transaction& tx, const StoredResource& written) = 0;
+  virtual void onEnd(bool committed) = 0;
 };
 
 class ResourceStore {

@@ -5,6 +5,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/store/sqlite_store.h"
+#include "gateway/store/sqlite_writer_gate.h"
 
 namespace acp::store {
 
@@ -33,21 +34,6 @@ constexpr const char* kColumns =
     "status, replays";
 
 }  // namespace
-
-// Holds the writer gate for one failure-log call.
-class WriterGate {
- public:
-  explicit WriterGate(bool held, std::function<void()> release)
-      : held_(held), release_(std::move(release)) {}
-  ~WriterGate() {
-    if (held_) release_();
-  }
-  bool held() const { return held_; }
-
- private:
-  bool held_;
-  std::function<void()> release_;
-};
 
 Result<int64_t> SqliteStore::keep(const KeptFailure& f) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");

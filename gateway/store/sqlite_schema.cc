@@ -207,6 +207,22 @@ CREATE TABLE candidate_links(
 );
 CREATE INDEX candidate_links_status ON candidate_links(status, id);
 )sql",
+    // 9: the notification outbox (store/notification_outbox.h).
+    R"sql(
+CREATE TABLE notifications(
+  id INTEGER PRIMARY KEY,
+  subscription_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,            -- pending | delivered | failed
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL,   -- ms since the epoch
+  last_error TEXT,
+  delivered TEXT
+);
+CREATE INDEX notifications_due ON notifications(status, next_attempt, id);
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

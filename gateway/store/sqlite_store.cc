@@ -1014,6 +1014,23 @@ class SqliteTransaction : public Transaction {
     return Status::ok();
   }
 
+  Status enqueueNotification(const std::string& subscriptionId, const std::string& type,
+                             const std::string& id, int64_t version, int64_t nowMs) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    auto st = w_.prepare(
+        "INSERT INTO notifications(subscription_id, type, resource_id, version, status, "
+        "next_attempt) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(subscriptionId), true);
+    st.value().bind(2, std::string_view(type), true);
+    st.value().bind(3, std::string_view(id), true);
+    st.value().bind(4, version);
+    st.value().bind(5, nowMs);
+    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "notification");
+    return Status::ok();
+  }
+
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;
@@ -1071,6 +1088,7 @@ class SqliteTransaction : public Transaction {
   void finish(const char* sql) {
     if (sql) w_.exec(sql);
     done_ = true;
+    if (store_.observer_) store_.observer_->onEnd(sql == nullptr);
     store_.releaseWriter();
   }
 
@@ -1396,6 +1414,10 @@ class SqliteTransaction : public Transaction {
     out.resource.lastUpdated = lastUpdated;
     out.resource.method = method;
     out.resource.json = std::move(text);
+    if (store_.observer_) {
+      Status observed = store_.observer_->onWrite(*this, out.resource);
+      if (!observed.isOk()) return observed;
+    }
     return out;
   }
 
@@ -1419,6 +1441,33 @@ void SqliteStore::restartWalIfWanted() {
                                      &logPages, &done);
   sqlite3_busy_timeout(writer_->handle(), options_.busyTimeoutMs);
   if (rc == SQLITE_OK) checkpointAt_.store(options_.checkpointPages, std::memory_order_relaxed);
+}
+
+Result<std::vector<Notification>> SqliteStore::dueNotifications(int64_t nowMs, int limit) {
+  // A read: through the reader pool, so polling never waits for (or holds up) the writer.
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  auto st = lease.value()->prepare(
+      "SELECT id, subscription_id, type, resource_id, version, attempts FROM notifications "
+      "WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2");
+  if (!st.isOk()) return st.status();
+  st.value().bind(1, nowMs);
+  st.value().bind(2, int64_t{limit});
+  std::vector<Notification> out;
+  for (;;) {
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) break;
+    if (r != StepResult::kRow) return st.value().error("due notifications");
+    Notification n;
+    n.id = st.value().columnInt(0);
+    n.subscriptionId = st.value().columnString(1);
+    n.type = st.value().columnString(2);
+    n.resourceId = st.value().columnString(3);
+    n.version = st.value().columnInt(4);
+    n.attempts = static_cast<int>(st.value().columnInt(5));
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 Result<std::unique_ptr<Transaction>> SqliteStore::begin() {

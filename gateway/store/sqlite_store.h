@@ -54,6 +54,7 @@
 
 #include "gateway/model/model.h"
 #include "gateway/store/failure_log.h"
+#include "gateway/store/notification_outbox.h"
 #include "gateway/store/resource_store.h"
 #include "gateway/store/sqlite_connection.h"
 
@@ -84,7 +85,7 @@ struct SqliteOptions {
   int checkpointPages = 4000;
 };
 
-class SqliteStore : public ResourceStore, public FailureLog {
+class SqliteStore : public ResourceStore, public FailureLog, public NotificationOutbox {
  public:
   // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
@@ -96,6 +97,15 @@ class SqliteStore : public ResourceStore, public FailureLog {
   SqliteStore(std::string path, std::shared_ptr<const model::Model> model, SqliteOptions options);
   Status init();
   ~SqliteStore() override;
+
+  // Set before use: sees every write (R4 Subscriptions).
+  void setWriteObserver(std::shared_ptr<WriteObserver> observer) { observer_ = std::move(observer); }
+
+  // NotificationOutbox (sqlite_outbox.cc): the notifications table.
+  Result<std::vector<Notification>> dueNotifications(int64_t nowMs, int limit) override;
+  Status notificationDelivered(int64_t id, const std::string& nowInstant) override;
+  Status notificationRetry(int64_t id, int attempts, int64_t nextMs, const std::string& error) override;
+  Status notificationFailed(int64_t id, const std::string& error) override;
 
   // FailureLog (sqlite_failure_log.cc): the ingest_failures table of the same database.
   Result<int64_t> keep(const KeptFailure& failure) override;
@@ -135,6 +145,7 @@ class SqliteStore : public ResourceStore, public FailureLog {
   bool open_ = false;
 
   std::unique_ptr<sqlite::Connection> writer_;
+  std::shared_ptr<WriteObserver> observer_;
   // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).
   // A flag under a mutex rather than a held mutex, so waiting can time out and the holder
   // may be released from another thread.

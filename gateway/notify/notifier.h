@@ -1,0 +1,64 @@
+// Notifier — delivers the notification outbox (store/notification_outbox.h) to the
+// Subscriptions' rest-hook endpoints, on a thread of its own: ingest and REST writes only add
+// outbox rows inside their transactions and never wait for an endpoint.
+//
+// Each notification is a POST to channel.endpoint with the channel's headers: with
+// channel.payload the body is the resource version that matched (application/fhir+json),
+// without it the body is empty. 2xx = delivered. Anything else (a status, a refused
+// connection, a timeout of `timeoutSeconds`) is retried with back-off (1, 2, 4 … s, at most
+// 5 min); after `errorAfter` failed attempts the Subscription is set to `error` with the
+// reason (Subscription.error), and a later delivery sets it back to `active`. After
+// `maxAttempts` the notification is given up (kept as failed). A notification for a
+// Subscription that is off or gone is dropped (failed, with the reason). The outbox is in the
+// store, so what was not yet delivered is delivered after a restart.
+// Thread-safety: start()/stop() from one thread; the delivery thread is internal.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "gateway/store/notification_outbox.h"
+#include "gateway/store/resource_store.h"
+
+namespace acp::notify {
+
+struct NotifierOptions {
+  int pollMilliseconds = 200;
+  int timeoutSeconds = 10;
+  int errorAfter = 3;
+  int maxAttempts = 12;
+  std::function<int64_t()> clock;  // ms since the epoch; the system clock when empty
+};
+
+class Notifier {
+ public:
+  Notifier(std::shared_ptr<store::ResourceStore> store, store::NotificationOutbox* outbox,
+           NotifierOptions options);
+  ~Notifier();
+  void start();
+  void stop();
+  // Delivers what is due now, on the calling thread (the loop's body); the number delivered.
+  int deliverDue();
+
+ private:
+  void loop();
+  int64_t now() const;
+  // Sets the Subscription's status (and error text, "" to clear) unless it already is.
+  void setStatus(const std::string& id, const std::string& status, const std::string& error);
+
+  std::shared_ptr<store::ResourceStore> store_;
+  store::NotificationOutbox* outbox_;
+  NotifierOptions options_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
+}  // namespace acp::notify

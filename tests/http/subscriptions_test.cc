@@ -1,0 +1,256 @@
+// R4 Subscriptions with rest-hook channels, against a real local HTTP receiver: a GP
+// practice's Subscription by NHS number is notified of the child's new plan (with or without
+// the resource), a bad Subscription is refused, a failing endpoint puts the Subscription in
+// error and a working one brings it back, and notifications owed survive a restart.
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+// A real HTTP endpoint that records every request and answers with `status`.
+class Receiver {
+ public:
+  struct Received {
+    std::string method, path, contentType, body, header;
+  };
+
+  explicit Receiver(int status = 200) : status_(std::make_shared<std::atomic<int>>(status)) {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port_ = socket.address().port();
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(2);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket, params);
+    server_->start();
+  }
+  ~Receiver() { server_->stopAll(true); }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  void answer(int status) { status_->store(status); }
+  std::vector<Received> received() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return received_;
+  }
+  // Waits (at most 20 s: a delivery is asynchronous) until `n` requests have arrived.
+  bool waitFor(size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      if (received().size() >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(Receiver* r) : r_(r) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& rq, Poco::Net::HTTPServerResponse& resp) override {
+      Received got;
+      got.method = rq.getMethod();
+      got.path = rq.getURI();
+      got.contentType = rq.getContentType();
+      got.header = rq.get("Authorization", "");
+      Poco::StreamCopier::copyToString(rq.stream(), got.body);
+      {
+        std::lock_guard<std::mutex> lock(r_->mutex_);
+        r_->received_.push_back(got);
+      }
+      resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r_->status_->load()));
+      resp.setContentLength(0);
+      resp.send();
+    }
+
+   private:
+    Receiver* r_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(Receiver* r) : r_(r) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(r_);
+    }
+
+   private:
+    Receiver* r_;
+  };
+
+  std::shared_ptr<std::atomic<int>> status_;
+  int port_ = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::mutex mutex_;
+  std::vector<Received> received_;
+};
+
+constexpr const char* kNhs = "9992530820";  // the hospice sample's child
+
+std::string hospiceSample() {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/hospice/samples/example-1.2.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string subscription(const std::string& endpoint, const std::string& payload,
+                         const std::string& criteria = std::string("CarePlan?patient.identifier=") +
+                                                       "https://fhir.nhs.uk/Id/nhs-number|" + kNhs) {
+  return R"({"resourceType":"Subscription","status":"requested","reason":"GP practice P81001",
+    "criteria":")" + criteria + R"(","channel":{"type":"rest-hook","endpoint":")" + endpoint + "\"" +
+         (payload.empty() ? "" : R"(,"payload":")" + payload + "\"") +
+         R"(,"header":["Authorization: Bearer practice-token"]}})";
+}
+
+std::string statusOf(TestServer& server, const std::string& id) {
+  return server.get("/Subscription/" + id).json.getString("status");
+}
+
+// Waits (at most 20 s) for the Subscription's status.
+bool waitForStatus(TestServer& server, const std::string& id, const std::string& status) {
+  for (int i = 0; i < 200; ++i) {
+    if (statusOf(server, id) == status) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(Subscriptions, ThePracticeIsSentTheChildsNewPlan) {
+  Receiver receiver;
+  TestServer server;
+  HttpResult created = server.request("POST", "/Subscription",
+                                      subscription(receiver.url(), "application/fhir+json"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json.getString("status"), "active");  // requested → active
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  ASSERT_TRUE(receiver.waitFor(1));
+  auto got = receiver.received();
+  EXPECT_EQ(got[0].method, "POST");
+  EXPECT_EQ(got[0].path, "/hook");
+  EXPECT_EQ(got[0].header, "Bearer practice-token");
+  EXPECT_NE(got[0].contentType.find("application/fhir+json"), std::string::npos);
+  json::Value plan;
+  json::ParseError err;
+  ASSERT_TRUE(json::parse(got[0].body, plan, err)) << got[0].body;
+  EXPECT_EQ(plan.getString("resourceType"), "CarePlan");
+  // Only what matches: the child's Patient, Encounters and Consent were not sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(receiver.received().size(), 1u);
+  // The same export again changes nothing: nothing is sent.
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(receiver.received().size(), 1u);
+}
+
+TEST(Subscriptions, WithoutAPayloadTheNotificationIsEmpty) {
+  Receiver receiver;
+  TestServer server;
+  ASSERT_EQ(server.request("POST", "/Subscription", subscription(receiver.url(), "")).status, 201);
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  ASSERT_TRUE(receiver.waitFor(1));
+  EXPECT_EQ(receiver.received()[0].body, "");
+}
+
+TEST(Subscriptions, ASubscriptionTheServerCannotServeIsRefused) {
+  TestServer server;
+  std::string email = subscription("http://127.0.0.1:9/hook", "");
+  email.replace(email.find("rest-hook"), 9, "email");
+  HttpResult r = server.request("POST", "/Subscription", email);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("subscription.channel-not-supported"), std::string::npos);
+  r = server.request("POST", "/Subscription",
+                     subscription("http://127.0.0.1:9/hook", "", "CarePlan?no-such-parameter=1"));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("Subscription.criteria"), std::string::npos);
+  r = server.request("POST", "/Subscription", subscription("ftp://example/hook", ""));
+  EXPECT_EQ(r.status, 422);
+  r = server.request("POST", "/Subscription", subscription("http://127.0.0.1:9/hook", "text/plain"));
+  EXPECT_EQ(r.status, 422);
+}
+
+TEST(Subscriptions, AFailingEndpointPutsTheSubscriptionInErrorAndRecoveryClearsIt) {
+  Receiver receiver(500);
+  TestServer server;
+  HttpResult created = server.request("POST", "/Subscription",
+                                      subscription(receiver.url(), "application/fhir+json"));
+  ASSERT_EQ(created.status, 201);
+  const std::string id = created.json.getString("id");
+  // Ingest is answered at once whatever the endpoint does.
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  ASSERT_TRUE(waitForStatus(server, id, "error"));
+  HttpResult inError = server.get("/Subscription/" + id);
+  EXPECT_NE(inError.json.getString("error").find("HTTP 500"), std::string::npos) << inError.body;
+  // The endpoint recovers: the notification is delivered on a retry and the error cleared.
+  receiver.answer(200);
+  ASSERT_TRUE(waitForStatus(server, id, "active"));
+  EXPECT_EQ(server.get("/Subscription/" + id).json.find("error"), nullptr);
+  auto got = receiver.received();
+  ASSERT_GE(got.size(), 4u);  // three failures, then the delivery
+  EXPECT_FALSE(got.back().body.empty());
+}
+
+TEST(Subscriptions, NotificationsOwedSurviveARestart) {
+  std::string dir = Poco::TemporaryFile::tempName();
+  Poco::File(dir).createDirectories();
+  app::Options options;
+  options.storeUrl = "sqlite:" + dir + "/restart.db";
+  std::string hookUrl;
+  {
+    // The practice's endpoint is down while the plan arrives, and the gateway stops.
+    Receiver down(503);
+    hookUrl = down.url();
+    TestServer first(options);
+    ASSERT_EQ(first.request("POST", "/Subscription", subscription(hookUrl, "application/fhir+json"))
+                  .status,
+              201);
+    ASSERT_EQ(first.request("POST", "/$ingest/hospice", hospiceSample(),
+                            {{"Content-Type", "application/json"}})
+                  .status,
+              200);
+    ASSERT_TRUE(down.waitFor(1));
+  }
+  // A new gateway on the same database delivers it to the endpoint, now up on a new port:
+  // the Subscription is pointed there (a restart of the practice's system too).
+  Receiver up;
+  TestServer second(options);
+  HttpResult subs = second.get("/Subscription");
+  ASSERT_EQ(subs.json.find("entry")->items().size(), 1u);
+  json::Value sub = *subs.json.find("entry")->items()[0].find("resource");
+  sub.find("channel")->set("endpoint", json::Value::makeString(up.url()));
+  sub.set("status", json::Value::makeString("requested"));
+  ASSERT_EQ(second.request("PUT", "/Subscription/" + sub.getString("id"), json::write(sub)).status, 200);
+  ASSERT_TRUE(up.waitFor(1));
+  json::Value plan;
+  json::ParseError err;
+  ASSERT_TRUE(json::parse(up.received()[0].body, plan, err));
+  EXPECT_EQ(plan.getString("resourceType"), "CarePlan");
+  Poco::File(dir).remove(true);
+}
+
+}  // namespace
+}  // namespace acp::testing
