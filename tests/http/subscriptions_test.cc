@@ -161,6 +161,42 @@ TEST(Subscriptions, ThePracticeIsSentTheChildsNewPlan) {
   EXPECT_EQ(receiver.received().size(), 1u);
 }
 
+// The scenario a GP practice cares about: the hospital's ReSPECT form says "not for CPR"
+// against the hospice's modified CPR. The practice, subscribed to the child's Flags, is sent
+// the disagreement Flag; the summary shows both decisions.
+TEST(Subscriptions, ThePracticeIsToldWhenTheSourcesDisagreeOnCpr) {
+  Receiver receiver;
+  TestServer server;
+  ASSERT_EQ(server.request("POST", "/Subscription",
+                           subscription(receiver.url(), "application/fhir+json",
+                                        std::string("Flag?patient.identifier=") +
+                                            "https://fhir.nhs.uk/Id/nhs-number|" + kNhs))
+                .status,
+            201);
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  const std::string when = "20261002113000";
+  std::string form = "MSH|^~\\&|EPR|RX8|ACPGW|NORTHSHIRE|" + when +
+                     "||ORU^R01^ORU_R01|EPR1|P|2.4|||AL|NE||UNICODE UTF-8\r"
+                     "PID|1||" + std::string(kNhs) + "^^^NHS^NH~M123456^^^RX8^MR||Hartley^Amelia^Rose^^Miss||20150314|F\r"
+                     "OBR|1||RSP-1|1382601000000107^ReSPECT form^SCT|||" + when +
+                     "||||||||||||||||||F\r"
+                     "OBX|1|CWE|CPR^CPR recommendation^L||450476008^Not for attempted CPR^SCT||||||F\r";
+  HttpResult sent = server.request("POST", "/$ingest/hl7v2", form, {{"Content-Type", "application/hl7-v2"}});
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  ASSERT_TRUE(receiver.waitFor(1));
+  bool cprFlag = false;
+  for (const auto& r : receiver.received())
+    cprFlag = cprFlag || r.body.find("resuscitation-disagreement") != std::string::npos;
+  EXPECT_TRUE(cprFlag);
+  HttpResult summary = server.get(std::string("/Patient/$acp-summary?identifier=") +
+                                  "https://fhir.nhs.uk/Id/nhs-number|" + kNhs);
+  ASSERT_EQ(summary.status, 200);
+  EXPECT_NE(summary.body.find("\"differs\""), std::string::npos);
+}
+
 TEST(Subscriptions, WithoutAPayloadTheNotificationIsEmpty) {
   Receiver receiver;
   TestServer server;
