@@ -112,21 +112,46 @@ FhirService::Outcome FhirService::candidateDecision(const FhirRequest& rq, const
   }
   std::string winner, loser;
   if (confirm) {
-    auto a = t.read("Patient", c.personA), b = t.read("Patient", c.personB);
-    if (!a.isOk() || !b.isOk())
+    // The two as they are now: a Patient merged since (an NHS number that arrived, an A40,
+    // another confirmed link) is the one it was merged into.
+    auto live = [&](std::string id, json::Value& patient) -> Status {
+      for (int hops = 0; hops < 10; ++hops) {
+        auto stored = t.read("Patient", id);
+        if (!stored.isOk()) return stored.status();
+        json::ParseError err;
+        if (!json::parse(stored->json, patient, err))
+          return Status::internal("store: stored Patient unreadable");
+        std::string next;
+        if (const json::Value* links = patient.find("link"); links && links->isArray())
+          for (const json::Value& l : links->items())
+            if (l.getString("type") == "replaced-by")
+              if (const json::Value* o = l.find("other"))
+                next = o->getString("reference").substr(std::string("Patient/").size());
+        if (next.empty()) {
+          patient.set("id", json::Value::makeString(id));
+          return Status::ok();
+        }
+        id = next;
+      }
+      return Status::conflict("a chain of replaced Patients too long to follow");
+    };
+    json::Value pa, pb;
+    Status la = live(c.personA, pa), lb = live(c.personB, pb);
+    if (!la.isOk() || !lb.isOk())
       return fail(409, "conflict", "one of the two Patients is no longer there",
                   "acp.candidate-gone");
-    json::Value pa, pb;
-    json::ParseError err;
-    if (!json::parse(a->json, pa, err) || !json::parse(b->json, pb, err))
-      return fromStatus(Status::internal("store: stored Patient unreadable"), "store.read");
+    const std::string a = pa.getString("id"), b = pb.getString("id");
+    if (a == b)
+      return fail(409, "conflict", "the two Patients are one already (merged since the link was "
+                                   "proposed)",
+                  "acp.candidate-stale");
     std::string na = nhsOf(pa), nb = nhsOf(pb);
     if (!na.empty() && !nb.empty() && na != nb)
       return fail(409, "business-rule",
                   "the two Patients have different NHS numbers: they are two children",
                   "acp.candidate-nhs-conflict");
-    winner = (na.empty() && !nb.empty()) ? c.personB : c.personA;
-    loser = winner == c.personA ? c.personB : c.personA;
+    winner = (na.empty() && !nb.empty()) ? b : a;
+    loser = winner == a ? b : a;
     ingest::PersonResolver persons(*model_, t, now);
     Status merged = persons.mergePersons(loser, winner, finals, issues);
     if (!merged.isOk()) return fromStatus(merged, "store.update");

@@ -188,6 +188,7 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
   std::set<std::string>& touched = touched_;   // persons to combine again
   std::map<std::string, std::string>& movedTo = movedTo_;
   std::vector<Move>& moves = moves_;
+  std::vector<std::pair<std::string, std::string>> wholeMoves;  // person → person
   for (json::Value& view : views) {
     const std::string sourceId = view.getString("id");
     auto former = formerPerson(sourceId);
@@ -218,6 +219,19 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
       touched.insert(former.value());
       movedTo.emplace(former.value(), person);
       moves.push_back({sourceId, former.value(), person});
+      // The first NHS number of a child known without one: the whole child goes (the other
+      // sources joined to it by a reviewer's confirmed link too), not this source alone —
+      // only a *different* earlier NHS number means this record was another child's.
+      auto was = tx_.read("Patient", former.value());
+      if (was.isOk()) {
+        auto p = parseStored(was->json);
+        if (!p.isOk()) return p.status();
+        bool hadNhs = false;
+        if (const json::Value* ids = p.value().find("identifier"); ids && ids->isArray())
+          for (const json::Value& id : ids->items())
+            hadNhs = hadNhs || id.getString("system") == kNhsNumberSystem;
+        if (!hadNhs) wholeMoves.emplace_back(former.value(), person);
+      }
     }
   }
 
@@ -235,6 +249,30 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     for (const auto& [source, person] : personOf)
       if (source != person) repointReferences(r, "Patient/" + source, "Patient/" + person);
 
+  for (const auto& [from, to] : wholeMoves) {
+    auto rows = tx_.patientSources(from);
+    if (!rows.isOk()) return rows.status();
+    for (const store::PatientSource& row : rows.value()) {
+      auto moved = tx_.setPatientSource(row.sourceId, to, row.json);
+      if (!moved.isOk()) return moved.status();
+    }
+  }
+  // A pair a reviewer said were two children stays two under the persons' new ids.
+  if (!movedTo.empty()) {
+    auto rejected = tx_.candidates("rejected", 100000);
+    if (!rejected.isOk()) return rejected.status();
+    for (const store::CandidateLink& c : rejected.value())
+      for (const auto& [from, to] : movedTo) {
+        std::string other = c.personA == from ? c.personB : c.personB == from ? c.personA : "";
+        if (other.empty() || other == to) continue;
+        auto carried = tx_.proposeCandidate(to, other, c.reason, now_);
+        if (!carried.isOk()) return carried.status();
+        if (carried.value() > 0) {
+          Status d = tx_.decideCandidate(carried.value(), "rejected", now_);
+          if (!d.isOk()) return d;
+        }
+      }
+  }
   Status combined = recombine(finals, issues);
   if (!combined.isOk()) return combined;
   return wrote;
@@ -242,6 +280,29 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
 
 Status PersonResolver::mergePersons(const std::string& loser, const std::string& winner,
                                     std::vector<json::Value>& finals, IssueList& issues) {
+  // A Patient written only through the API has no views: what it holds becomes one, so the
+  // merged Patient keeps it (an NHS number among it).
+  for (const std::string& person : {winner, loser}) {
+    auto own = tx_.patientSources(person);
+    if (!own.isOk()) return own.status();
+    if (!own.value().empty()) continue;
+    auto stored = tx_.read("Patient", person);
+    if (!stored.isOk()) continue;
+    auto view = parseStored(stored->json);
+    if (!view.isOk()) return view.status();
+    json::Value v = view.take();
+    v.erase("meta");
+    v.erase("link");
+    v.set("id", str("api:" + person));
+    auto written = tx_.setPatientSource("api:" + person, person, json::write(v));
+    if (!written.isOk()) return written.status();
+    // As old as what it holds: when it was last written.
+    std::string digits;
+    for (char c : stored->lastUpdated.substr(0, 19))
+      if (c >= '0' && c <= '9') digits.push_back(c);
+    Status ordered = tx_.setSourceOrder("Patient", "api:" + person, "utc-time:" + digits);
+    if (!ordered.isOk()) return ordered;
+  }
   auto rows = tx_.patientSources(loser);
   if (!rows.isOk()) return rows.status();
   for (const store::PatientSource& row : rows.value()) {
@@ -418,12 +479,13 @@ std::string lowerText(std::string s) {
 // The first name's family and first given name, the first address's postcode (no spaces),
 // the NHS number — what a near match compares.
 struct Demographics {
-  std::string family, given, postcode, nhs, birthDate;
+  std::string family, given, postcode, nhs, birthDate, gender;
 };
 
 Demographics demographicsOf(const json::Value& p) {
   Demographics d;
   d.birthDate = p.getString("birthDate");
+  d.gender = p.getString("gender");
   if (const json::Value* names = p.find("name"); names && names->isArray() && !names->items().empty()) {
     const json::Value& n = names->items()[0];
     d.family = lowerText(n.getString("family"));
@@ -471,6 +533,9 @@ Status PersonResolver::proposeNearMatches(const json::Value& person,
     // Two NHS numbers: two children (the same number would have made them one already).
     if (!mine.nhs.empty() && !theirs.nhs.empty()) continue;
     if (theirs.birthDate != mine.birthDate || theirs.family != mine.family) continue;
+    // Twins: a known, different sex is two children.
+    auto known = [](const std::string& g) { return !g.empty() && g != "unknown"; };
+    if (known(mine.gender) && known(theirs.gender) && mine.gender != theirs.gender) continue;
     bool given = !mine.given.empty() && mine.given == theirs.given;
     bool postcode = !mine.postcode.empty() && mine.postcode == theirs.postcode;
     if (!given && !postcode) continue;
