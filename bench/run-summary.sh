@@ -9,7 +9,7 @@
 # 2. The gateway on that database (timed Flag sweep off, so the database is only read), and
 #    wrk with SUMMARY_CONNECTIONS (8) connections, interleaved, SUMMARY_REPS (3) × SUMMARY_DURATION
 #    (10 s) each:
-#      summary    GET /Patient/$acp-summary?identifier=<NHS number>    (bench/summary.lua)
+#      summary    GET /Patient/$acp-summary?identifier=<NHS number>    (bench/search.lua summary)
 #      reference  GET /CarePlan?subject:Patient.identifier=<NHS number> (bench/search.lua) —
 #                 the chained search a GP system makes today for the same child, on the same
 #                 server and data.
@@ -84,11 +84,12 @@ median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; 
 
 for rep in $(seq 1 "$REPS"); do
   for what in summary reference; do
-    script=summary.lua
-    [ "$what" = reference ] && script=search.lua
+    request=summary
+    [ "$what" = reference ] && request=search
     out=$RESULTS/$what-$rep.txt
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency \
-      -s "$ROOT/bench/$script" "$URL" -- "$IDS" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+      -s "$ROOT/bench/search.lua" "$URL" -- "$IDS" "$request" >"$out" 2>&1 ||
+      { cat "$out" >&2; die "wrk failed"; }
     b=$(grep -m1 '^BENCH ' "$out") || die "no BENCH line in $out"
     log "$what $rep: $b"
     echo "$what $b" >>"$RESULTS/runs.txt"

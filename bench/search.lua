@@ -1,16 +1,22 @@
--- wrk script: the care-plan lookup a clinician's system makes, a chained search by NHS number:
+-- wrk script: a request by NHS number, as a clinician's system makes it. By default the
+-- care-plan lookup, a chained search:
 --   GET /CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
+-- or, with "summary" after the ids file, the consolidated plan (bench/run-summary.sh):
+--   GET /Patient/$acp-summary?identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
 -- with the value percent-encoded (":" "/" and "|" as %3A %2F %7C). The NHS number is drawn at
 -- random from IDS_FILE ("<patient id>\t<NHS number>" lines, from acp-bench-load-data).
 -- Requests are formatted once in init(), so wrk spends as little as possible per request.
--- Usage: wrk ... -s bench/search.lua http://127.0.0.1:PORT -- IDS_FILE
--- done() prints one line for bench/run.sh:
+-- Usage: wrk ... -s bench/search.lua http://127.0.0.1:PORT -- IDS_FILE [summary]
+-- done() prints one line for bench/run.sh and bench/run-summary.sh:
 --   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
 
 local paths = {}
 local seed = 0
-local prefix = "/CarePlan?subject:Patient.identifier=" ..
-               "https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C"
+local nhsSystem = "https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C"
+local prefixes = {
+  search = "/CarePlan?subject:Patient.identifier=" .. nhsSystem,
+  summary = "/Patient/$acp-summary?identifier=" .. nhsSystem,
+}
 
 function setup(thread)
   seed = seed + 1
@@ -21,6 +27,10 @@ function init(args)
   local path = args[1]
   if path == nil then
     error("search.lua: give the ids file after --")
+  end
+  local prefix = prefixes[args[2] or "search"]
+  if prefix == nil then
+    error("search.lua: the request after the ids file is search or summary")
   end
   for line in io.lines(path) do
     local nhs = line:match("\t(%d+)$")
