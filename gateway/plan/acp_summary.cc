@@ -30,6 +30,8 @@ const ItemDef kItems[] = {
     {"preferred-place-of-death-2", "Preferred place of death, second choice"},
     {"ventilation", "Ventilation"},
     {"hospital-transfer", "Transfer to hospital"},
+    {"treatment-escalation", "Treatment escalation"},
+    {"priority", "Priority of care (ReSPECT scale)"},
     {"emergency-plan", "Emergency plan"},
     {"symptom-plan", "Symptom management plan"},
     {"key-worker", "Key worker"},

@@ -159,12 +159,25 @@ TEST(AcpSummary, EveryDecisionIsAnsweredEvenWhenNothingIsRecorded) {
   json::Value s = acpSummary(in);
   for (const char* code : {"resuscitation", "preferred-place-of-care", "preferred-place-of-death-1",
                            "preferred-place-of-death-2", "ventilation", "hospital-transfer",
-                           "emergency-plan", "key-worker", "review-date", "consent-to-share"}) {
+                           "treatment-escalation", "priority", "emergency-plan", "key-worker",
+                           "review-date", "consent-to-share"}) {
     ASSERT_NE(item(s, code), nullptr) << code;
     EXPECT_EQ(current(s, code), nullptr) << code;
   }
   EXPECT_EQ(s.find("parameter")->items()[0].find("valueReference")->getString("reference"),
             "Patient/P1");
+}
+
+TEST(AcpSummary, TheReSpectFormsEscalationAndPriorityAreAnswered) {
+  SummaryInput in;
+  in.patientId = "P1";
+  in.carePlans.push_back(plan("respect", "RX8", "active", "2026-10-02",
+                              textItem("treatment-escalation", "Ward-based care; no PICU transfer") +
+                                  "," + textItem("priority", "8"),
+                              "1382601000000107"));
+  json::Value s = acpSummary(in);
+  EXPECT_EQ(field(current(s, "treatment-escalation"), "value"), "Ward-based care; no PICU transfer");
+  EXPECT_EQ(field(current(s, "priority"), "value"), "8");
 }
 
 TEST(AcpSummary, OtherCarePlansAreNotAdvanceCarePlans) {
