@@ -5,26 +5,12 @@
 // than one child, 400 without an identifier. A Patient merged into another (link replaced-by)
 // is answered for the one it was merged into.
 #include "gateway/http/fhir_service.h"
+#include "gateway/ingest/person_index.h"
 #include "gateway/plan/acp_summary.h"
 #include "gateway/search/query.h"
 
 namespace acp::http {
 
-namespace {
-
-// The Patient a replaced one now is ("" when it is not replaced).
-std::string replacedBy(const json::Value& patient) {
-  if (const json::Value* links = patient.find("link"); links && links->isArray())
-    for (const json::Value& l : links->items())
-      if (l.getString("type") == "replaced-by")
-        if (const json::Value* o = l.find("other")) {
-          const std::string& ref = o->getString("reference");
-          if (ref.rfind("Patient/", 0) == 0) return ref.substr(8);
-        }
-  return "";
-}
-
-}  // namespace
 
 Result<std::vector<json::Value>> FhirService::allMatches(
     const std::string& type, std::vector<std::pair<std::string, std::string>> params) const {
@@ -67,7 +53,7 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     if (!found.isOk()) return fromStatus(found.status(), "store.search");
     std::vector<std::string> current;
     for (const json::Value& p : found.value())
-      if (replacedBy(p).empty()) current.push_back(p.getString("id"));
+      if (ingest::replacedByOf(p).empty()) current.push_back(p.getString("id"));
     if (current.empty())
       return fail(404, "not-found", "no Patient has this identifier", "acp.patient-not-found",
                   "identifier");
@@ -85,7 +71,7 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     json::ParseError err;
     if (!json::parse(stored->json, patient, err))
       return fromStatus(Status::internal("store: stored Patient unreadable"), "store.read");
-    std::string next = replacedBy(patient);
+    std::string next = ingest::replacedByOf(patient);
     if (next.empty()) break;
     patientId = next;
   }

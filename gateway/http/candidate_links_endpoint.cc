@@ -9,6 +9,7 @@
 // unknown link, 409 for one already decided, 409 when the two carry different NHS numbers.
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
+#include "gateway/ingest/person_index.h"
 #include "gateway/ingest/person_resolver.h"
 #include "gateway/ingest/plan_flag_refresh.h"
 #include "gateway/ingest/source_ids.h"
@@ -46,13 +47,6 @@ json::Value linkParameter(const store::CandidateLink& c) {
   p.set("name", str("link"));
   p.set("part", std::move(parts));
   return p;
-}
-
-std::string nhsOf(const json::Value& patient) {
-  if (const json::Value* ids = patient.find("identifier"); ids && ids->isArray())
-    for (const json::Value& id : ids->items())
-      if (id.getString("system") == ingest::kNhsNumberSystem) return id.getString("value");
-  return "";
 }
 
 }  // namespace
@@ -121,12 +115,7 @@ FhirService::Outcome FhirService::candidateDecision(const FhirRequest& rq, const
         json::ParseError err;
         if (!json::parse(stored->json, patient, err))
           return Status::internal("store: stored Patient unreadable");
-        std::string next;
-        if (const json::Value* links = patient.find("link"); links && links->isArray())
-          for (const json::Value& l : links->items())
-            if (l.getString("type") == "replaced-by")
-              if (const json::Value* o = l.find("other"))
-                next = o->getString("reference").substr(std::string("Patient/").size());
+        std::string next = ingest::replacedByOf(patient);
         if (next.empty()) {
           patient.set("id", json::Value::makeString(id));
           return Status::ok();
@@ -145,7 +134,7 @@ FhirService::Outcome FhirService::candidateDecision(const FhirRequest& rq, const
       return fail(409, "conflict", "the two Patients are one already (merged since the link was "
                                    "proposed)",
                   "acp.candidate-stale");
-    std::string na = nhsOf(pa), nb = nhsOf(pb);
+    std::string na = ingest::nhsNumberOf(pa), nb = ingest::nhsNumberOf(pb);
     if (!na.empty() && !nb.empty() && na != nb)
       return fail(409, "business-rule",
                   "the two Patients have different NHS numbers: they are two children",

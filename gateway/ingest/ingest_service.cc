@@ -6,6 +6,7 @@
 #include "gateway/core/ids.h"
 #include "gateway/ingest/london_time.h"
 #include "gateway/ingest/overlay.h"
+#include "gateway/ingest/person_index.h"
 #include "gateway/ingest/person_resolver.h"
 #include "gateway/ingest/plan_flag_refresh.h"
 #include "gateway/ingest/profiles.h"
@@ -74,34 +75,6 @@ std::string comparableOrder(const std::string& order) {
   return "utc-time:" + london::utcStamp(y, mo, d, h, n(10, 2), n(12, 2),
                                         london::offsetMinutes(y, mo, d, h));
 }
-
-namespace {
-
-// The Patient this one was merged into ("Patient/<id>" of a replaced-by link), or "".
-std::string replacedBy(const json::Value& patient) {
-  const json::Value* links = patient.find("link");
-  if (!links || !links->isArray()) return "";
-  for (const json::Value& l : links->items())
-    if (l.getString("type") == "replaced-by")
-      if (const json::Value* other = l.find("other")) return other->getString("reference");
-  return "";
-}
-
-// Security labels and tags on the stored version (set through the REST API, e.g. a
-// confidentiality label) are not the partner's to remove: they stay on the new version.
-void keepStoredLabels(json::Value& out, const json::Value& current) {
-  const json::Value* meta = current.isObject() ? current.find("meta") : nullptr;
-  if (!meta || !meta->isObject()) return;
-  for (const char* key : {"security", "tag"}) {
-    const json::Value* labels = meta->find(key);
-    if (!labels) continue;
-    json::Value* mine = out.find("meta");
-    if (!mine || !mine->isObject()) mine = &out.set("meta", json::Value::makeObject());
-    if (!mine->find(key)) mine->set(key, *labels);
-  }
-}
-
-}  // namespace
 
 std::string sourceOrder(const json::Value& resource) {
   const json::Value* ext = resource.find("extension");
@@ -378,8 +351,9 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     // inactive record that searches for the child skip. Rejected (kept) so the sender's team
     // resends it under the surviving patient.
     if (type == "Patient" && current.isObject()) {
-      std::string into = replacedBy(current);
+      std::string into = replacedByOf(current);
       if (!into.empty()) {
+        into = "Patient/" + into;
         o.issues.error("processing", "Patient",
                        "Patient " + id + " was merged into " + into +
                            " (ADT^A40): data for it must be sent under the surviving patient; "
@@ -521,17 +495,6 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   o.wrote = true;
   return finish(o);
 }
-
-namespace {
-
-std::string nhsNumberOf(const json::Value& patient) {
-  if (const json::Value* ids = patient.find("identifier"); ids && ids->isArray())
-    for (const json::Value& id : ids->items())
-      if (id.getString("system") == kNhsNumberSystem) return id.getString("value");
-  return "";
-}
-
-}  // namespace
 
 Result<bool> IngestService::applyMerge(store::Transaction& tx,
                                        const MappedRecord::PatientMerge& merge,

@@ -81,6 +81,22 @@ bool isRetired(const json::Value& view) {
   return false;
 }
 
+std::string nhsNumberOf(const json::Value& patient) {
+  const json::Value* nhs = nhsIdentifier(patient);
+  return nhs ? nhs->getString("value") : "";
+}
+
+std::string replacedByOf(const json::Value& patient) {
+  if (const json::Value* links = patient.find("link"); links && links->isArray())
+    for (const json::Value& l : links->items())
+      if (l.getString("type") == "replaced-by")
+        if (const json::Value* o = l.find("other")) {
+          const std::string& ref = o->getString("reference");
+          if (ref.rfind("Patient/", 0) == 0) return ref.substr(8);
+        }
+  return "";
+}
+
 bool isApiView(const json::Value& view) { return view.getString("id").rfind("api:", 0) == 0; }
 
 std::string sourceOdsOf(const json::Value& view) {

@@ -60,6 +60,12 @@ json::Value combinePerson(const std::string& personId, const std::vector<json::V
 // and administrative gender are compared ("unknown" agrees with anything).
 std::vector<std::string> identityMismatches(const std::vector<json::Value>& views);
 
+// The NHS number under the NHS number system ("" when none).
+std::string nhsNumberOf(const json::Value& patient);
+
+// The id of the Patient this one was merged into (its `replaced-by` link), "" when none.
+std::string replacedByOf(const json::Value& patient);
+
 // The ODS code of the organisation a view came from (from its local identifier system),
 // "" when it has none.
 std::string sourceOdsOf(const json::Value& view);

@@ -27,31 +27,6 @@ Result<json::Value> parseStored(const std::string& text) {
   return v;
 }
 
-// The survivor a retired view was merged into ("" when none is named).
-std::string survivorOf(const json::Value& view) {
-  if (const json::Value* links = view.find("link"); links && links->isArray())
-    for (const json::Value& l : links->items())
-      if (l.getString("type") == "replaced-by")
-        if (const json::Value* o = l.find("other")) {
-          const std::string& ref = o->getString("reference");
-          if (ref.rfind("Patient/", 0) == 0) return ref.substr(8);
-        }
-  return "";
-}
-
-// Security labels and tags set on the stored version (by the API) stay on a rewritten one.
-void keepLabels(json::Value& out, const json::Value& stored) {
-  const json::Value* meta = stored.isObject() ? stored.find("meta") : nullptr;
-  if (!meta || !meta->isObject()) return;
-  for (const char* key : {"security", "tag"}) {
-    const json::Value* labels = meta->find(key);
-    if (!labels) continue;
-    json::Value* mine = out.find("meta");
-    if (!mine || !mine->isObject()) mine = &out.set("meta", json::Value::makeObject());
-    if (!mine->find(key)) mine->set(key, *labels);
-  }
-}
-
 }  // namespace
 
 json::Value* findResource(std::vector<json::Value>& list, const std::string& type,
@@ -195,7 +170,7 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
     if (!former.isOk()) return former.status();
     std::string person;
     if (isRetired(view)) {
-      std::string survivor = survivorOf(view);
+      std::string survivor = replacedByOf(view);
       if (auto known = personOf.find(survivor); known != personOf.end()) {
         person = known->second;
       } else {
@@ -226,11 +201,7 @@ Result<bool> PersonResolver::resolve(std::vector<json::Value>& finals,
       if (was.isOk()) {
         auto p = parseStored(was->json);
         if (!p.isOk()) return p.status();
-        bool hadNhs = false;
-        if (const json::Value* ids = p.value().find("identifier"); ids && ids->isArray())
-          for (const json::Value& id : ids->items())
-            hadNhs = hadNhs || id.getString("system") == kNhsNumberSystem;
-        if (!hadNhs) wholeMoves.emplace_back(former.value(), person);
+        if (nhsNumberOf(p.value()).empty()) wholeMoves.emplace_back(former.value(), person);
       }
     }
   }
@@ -395,7 +366,7 @@ Status PersonResolver::recombine(std::vector<json::Value>& finals, IssueList& is
                        "ingest.source-moved");
       }
       claimProfiles(person);
-      keepLabels(person, stored);
+      keepStoredLabels(person, stored);
       finals.insert(finals.begin() + static_cast<long>(personsPlaced++), std::move(person));
       std::vector<std::string> m = identityMismatches(personViews);
       auto flag = identityFlag(personId, m);
@@ -495,9 +466,7 @@ Demographics demographicsOf(const json::Value& p) {
   if (const json::Value* addrs = p.find("address"); addrs && addrs->isArray() && !addrs->items().empty())
     for (char c : addrs->items()[0].getString("postalCode"))
       if (c != ' ') d.postcode.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  if (const json::Value* ids = p.find("identifier"); ids && ids->isArray())
-    for (const json::Value& id : ids->items())
-      if (id.getString("system") == kNhsNumberSystem) d.nhs = id.getString("value");
+  d.nhs = nhsNumberOf(p);
   return d;
 }
 

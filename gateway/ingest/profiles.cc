@@ -41,6 +41,18 @@ std::vector<std::string> supportedProfiles(const std::string& type) {
   return {};
 }
 
+void keepStoredLabels(json::Value& out, const json::Value& stored) {
+  const json::Value* meta = stored.isObject() ? stored.find("meta") : nullptr;
+  if (!meta || !meta->isObject()) return;
+  for (const char* key : {"security", "tag"}) {
+    const json::Value* labels = meta->find(key);
+    if (!labels) continue;
+    json::Value* mine = out.find("meta");
+    if (!mine || !mine->isObject()) mine = &out.set("meta", json::Value::makeObject());
+    if (!mine->find(key)) mine->set(key, *labels);
+  }
+}
+
 void claimProfiles(json::Value& resource) {
   std::vector<std::string> urls = claimedProfiles(resource);
   json::Value* meta = resource.find("meta");

@@ -27,6 +27,10 @@ std::vector<std::string> claimedProfiles(const json::Value& resource);
 // CapabilityStatement's supportedProfile).
 std::vector<std::string> supportedProfiles(const std::string& type);
 
+// Security labels and tags on the stored version (set through the REST API, e.g. a
+// confidentiality label) are not a partner's to remove: copied onto `out` where it has none.
+void keepStoredLabels(json::Value& out, const json::Value& stored);
+
 // Sets meta.profile to exactly the claimed profiles (removes it when none are claimed; other
 // meta members are kept).
 void claimProfiles(json::Value& resource);
