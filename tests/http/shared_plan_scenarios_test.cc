@@ -4,14 +4,19 @@
 // $acp-summary answers and which Flags are open.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <set>
+#include <thread>
 #include <memory>
 #include <sstream>
 
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/ingest/person_index.h"
 #include "gateway/ingest/source_ids.h"
+#include "tests/ingest/hl7_messages.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/test_server.h"
 
@@ -73,6 +78,69 @@ struct Practice {
     }
     return out;
   }
+  HttpResult community(const std::string& doc) {
+    return server.request("POST", "/$ingest/community", doc,
+                          {{"Content-Type", "application/xml"}});
+  }
+  // Waits (at most 20 s: delivery is asynchronous) until the resources notified so far satisfy
+  // `done`; returns them either way (the caller's assertions then say what is missing).
+  template <typename Pred>
+  std::vector<json::Value> notifiedUntil(Pred done) {
+    std::vector<json::Value> out;
+    for (int i = 0; i < 200; ++i) {
+      out.clear();
+      for (const auto& r : receiver.received()) {
+        json::Value v;
+        json::ParseError err;
+        if (json::parse(r.body, v, err)) out.push_back(std::move(v));
+      }
+      if (done(out)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return out;
+  }
+  // The summary's source (ODS code) of an item's current value, and the values differing.
+  std::string currentSource(const std::string& item) { return field(item, "current", "source"); }
+  std::multiset<std::string> differing(const std::string& item) {
+    std::multiset<std::string> out;
+    for (size_t i = 0;; ++i) {
+      std::string v = field(item, "differs", "value", i);
+      if (v.empty()) return out;
+      out.insert(v + "@" + field(item, "differs", "source", i));
+    }
+  }
+  std::string field(const std::string& item, const std::string& which, const std::string& name,
+                    size_t index = 0) {
+    HttpResult s = server.get("/Patient/$acp-summary?identifier=" + kByNhs);
+    EXPECT_EQ(s.status, 200) << s.body;
+    for (const json::Value& p : s.json.find("parameter")->items()) {
+      if (p.getString("name") != "item") continue;
+      const auto& parts = p.find("part")->items();
+      if (parts[0].find("valueCoding")->getString("code") != item) continue;
+      size_t seen = 0;
+      for (const json::Value& part : parts) {
+        if (part.getString("name") != which || seen++ != index) continue;
+        for (const json::Value& f : part.find("part")->items()) {
+          if (f.getString("name") != name) continue;
+          if (const json::Value* cc = f.find("valueCodeableConcept"))
+            return cc->find("coding")->items()[0].getString("code");
+          if (const json::Value* id = f.find("valueIdentifier")) return id->getString("value");
+          for (const char* k : {"valueString", "valueDate", "valueCode"})
+            if (const json::Value* v = f.find(k)) return v->text();
+        }
+      }
+    }
+    return "";
+  }
+  // The live Patients carrying the child's NHS number.
+  std::vector<json::Value> patients() {
+    HttpResult r = server.get("/Patient?identifier=" + kByNhs);
+    std::vector<json::Value> out;
+    if (const json::Value* e = r.json.find("entry"))
+      for (const json::Value& x : e->items()) out.push_back(*x.find("resource"));
+    return out;
+  }
+
   // The summary's current value (a code or text) of an item; "" when none.
   std::string current(const std::string& item) {
     HttpResult s = server.get("/Patient/$acp-summary?identifier=" + kByNhs);
@@ -108,6 +176,38 @@ struct Practice {
   Receiver receiver;
   TestServer server;
 };
+
+std::string communitySample() {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/community/samples/example.xml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The CarePlans notified, by id (each id once).
+std::set<std::string> carePlanIds(const std::vector<json::Value>& resources) {
+  std::set<std::string> out;
+  for (const json::Value& r : resources)
+    if (r.getString("resourceType") == "CarePlan") out.insert(r.getString("id"));
+  return out;
+}
+
+// The last notified version of the Flag with this code, or an empty value.
+json::Value lastFlag(const std::vector<json::Value>& resources, const std::string& code) {
+  json::Value last;
+  for (const json::Value& r : resources)
+    if (r.getString("resourceType") == "Flag" &&
+        r.find("code")->find("coding")->items()[0].getString("code") == code)
+      last = r;
+  return last;
+}
+
+bool hasIdentifierValue(const json::Value& patient, const std::string& value) {
+  if (const json::Value* ids = patient.find("identifier"))
+    for (const json::Value& id : ids->items())
+      if (id.getString("value") == value) return true;
+  return false;
+}
 
 size_t countOf(const std::vector<json::Value>& resources, const std::string& type,
                const std::string& text = "") {
@@ -199,6 +299,149 @@ TEST(SharedPlanScenario, AnNhsNumberArrivingLaterBringsTheHospitalRecordToTheChi
   EXPECT_GE(countOf(all, "CarePlan", "1382601000000107"), 1u);
   EXPECT_EQ(practice.current("resuscitation"), "450476008");
   EXPECT_EQ(practice.flag("resuscitation-disagreement"), "active");
+}
+
+TEST(SharedPlanScenario, TheSameChildFromAllThreeSourcesInEveryOrderGivesOneAnswer) {
+  // The hospice plan (modified CPR, agreed 12/09), the community plan (modified, from 12/09)
+  // and the hospital's ReSPECT form (not for CPR, 2 October): whatever the order they arrive
+  // in, the practice ends with one child, the newest decision current, the other two listed as
+  // differing, the disagreement flagged, and a notification of each source's plan.
+  std::vector<int> order = {0, 1, 2};
+  do {
+    SCOPED_TRACE("order " + std::to_string(order[0]) + std::to_string(order[1]) +
+                 std::to_string(order[2]));
+    Practice practice;
+    for (int source : order) {
+      if (source == 0) ASSERT_EQ(practice.hospice(hospiceSample()).status, 200);
+      if (source == 1) ASSERT_EQ(practice.community(communitySample()).status, 200);
+      if (source == 2)
+        ASSERT_EQ(practice.hl7(respectForm("EPR1", "450476008^Not for attempted CPR^SCT", "F")).status,
+                  200);
+    }
+    auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
+      json::Value flag = lastFlag(got, "resuscitation-disagreement");
+      return carePlanIds(got).size() >= 3 && flag.isObject() &&
+             json::write(flag).find("8WB01") != std::string::npos &&
+             json::write(flag).find("RX9") != std::string::npos;
+    });
+    EXPECT_EQ(carePlanIds(all).size(), 3u);
+    json::Value flag = lastFlag(all, "resuscitation-disagreement");
+    ASSERT_TRUE(flag.isObject());
+    EXPECT_EQ(flag.getString("status"), "active");
+    for (const char* ods : {"8WB01", "RX9", "RX8"})
+      EXPECT_NE(json::write(flag).find(ods), std::string::npos) << ods;
+
+    auto patients = practice.patients();
+    ASSERT_EQ(patients.size(), 1u);
+    for (const char* local : {"WB-004471", "C-77120", "M123456"})
+      EXPECT_TRUE(hasIdentifierValue(patients[0], local)) << local;
+    EXPECT_EQ(practice.current("resuscitation"), "450476008");
+    EXPECT_EQ(practice.currentSource("resuscitation"), "RX8");
+    EXPECT_EQ(practice.differing("resuscitation"),
+              (std::multiset<std::string>{"modified-cpr@8WB01", "modified-cpr@RX9"}));
+    // Both plans that say it agree on the place of death: nothing to flag there.
+    EXPECT_EQ(practice.current("preferred-place-of-death-1"), "home");
+    EXPECT_EQ(practice.flag("resuscitation-disagreement"), "active");
+    EXPECT_NE(practice.flag("place-of-death-disagreement"), "active");
+  } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST(SharedPlanScenario, AHospiceDnacprAgainstAHospitalAttemptCprIsFlaggedToThePractice) {
+  Practice practice;
+  std::string dnacpr = hospiceSample();
+  replace(dnacpr, "\"decision\": \"MODIFIED\"", "\"decision\": \"DNACPR\"");
+  ASSERT_EQ(practice.hospice(dnacpr).status, 200);
+  practice.notified(1);
+  EXPECT_EQ(practice.current("resuscitation"), "450476008");
+  EXPECT_EQ(practice.flag("resuscitation-disagreement"), "none");
+
+  ASSERT_EQ(practice.hl7(respectForm("EPR1", "450475007^For attempted CPR^SCT", "F")).status, 200);
+  auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
+    return carePlanIds(got).size() >= 2 && lastFlag(got, "resuscitation-disagreement").isObject();
+  });
+  EXPECT_EQ(carePlanIds(all).size(), 2u);
+  json::Value flag = lastFlag(all, "resuscitation-disagreement");
+  ASSERT_TRUE(flag.isObject());
+  EXPECT_EQ(flag.getString("status"), "active");
+  // The Flag names both sources and both decisions.
+  std::string text = json::write(flag);
+  for (const char* s : {"8WB01", "RX8", "Not for attempted CPR", "For attempted CPR"})
+    EXPECT_NE(text.find(s), std::string::npos) << s;
+  // The hospital's form of 2 October is the newer decision: current, the hospice's differing.
+  EXPECT_EQ(practice.current("resuscitation"), "450475007");
+  EXPECT_EQ(practice.currentSource("resuscitation"), "RX8");
+  EXPECT_EQ(practice.differing("resuscitation"),
+            (std::multiset<std::string>{"450476008@8WB01"}));
+  EXPECT_EQ(practice.flag("resuscitation-disagreement"), "active");
+}
+
+TEST(SharedPlanScenario, AMistypedNhsNumberCorrectedBringsTheFormToTheRightChild) {
+  Practice practice;
+  ASSERT_EQ(practice.hospice(hospiceSample()).status, 200);
+  practice.notified(1);
+  // The hospital types another child's (valid) NHS number: the form is that child's for now,
+  // and this child's practice hears nothing of it.
+  const std::string wrong = "9990810117";
+  std::string mistyped = respectForm("EPR1", "450476008^Not for attempted CPR^SCT", "F");
+  replace(mistyped, std::string(kNhs) + "^^^NHS^NH", wrong + "^^^NHS^NH");
+  ASSERT_EQ(practice.hl7(mistyped).status, 200);
+  EXPECT_EQ(practice.current("resuscitation"), "modified-cpr");
+  EXPECT_EQ(practice.differing("resuscitation").size(), 0u);
+  EXPECT_EQ(practice.flag("resuscitation-disagreement"), "none");
+  EXPECT_EQ(carePlanIds(practice.notified(1)).size(), 1u);
+
+  // The correction (an A31 with the right number): the hospital's form moves to this child,
+  // is shown and flagged, and the practice is told of it and of the Flag.
+  std::string a31 = hl7::a31("PAS1", "20261003090000", hl7::pid("M123456", kNhs),
+                             "20261003090000");
+  ASSERT_EQ(practice.hl7(a31).status, 200);
+  auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
+    return carePlanIds(got).size() >= 2 && lastFlag(got, "resuscitation-disagreement").isObject();
+  });
+  EXPECT_EQ(carePlanIds(all).size(), 2u);
+  EXPECT_EQ(lastFlag(all, "resuscitation-disagreement").getString("status"), "active");
+  EXPECT_EQ(practice.current("resuscitation"), "450476008");
+  EXPECT_EQ(practice.differing("resuscitation"),
+            (std::multiset<std::string>{"modified-cpr@8WB01"}));
+  auto patients = practice.patients();
+  ASSERT_EQ(patients.size(), 1u);
+  EXPECT_TRUE(hasIdentifierValue(patients[0], "M123456"));
+  // The other child keeps no trace of the form in its summary.
+  HttpResult other = practice.server.get(
+      "/Patient/$acp-summary?identifier=https://fhir.nhs.uk/Id/nhs-number|" + wrong);
+  if (other.status == 200) {
+    EXPECT_EQ(other.body.find("450476008"), std::string::npos);
+  } else {
+    EXPECT_EQ(other.status, 404);
+  }
+}
+
+TEST(SharedPlanScenario, AnA40MergeBringsTheDuplicatesFormToTheChildAndThePracticeIsTold) {
+  Practice practice;
+  ASSERT_EQ(practice.hospice(hospiceSample()).status, 200);
+  practice.notified(1);
+  // The hospital knows the child as M123456 (with the NHS number) and, by mistake, as a second
+  // registration M999001 without one; the ReSPECT form was filed under the duplicate.
+  ASSERT_EQ(practice.hl7(hl7::a31("PAS1", "20261001090000", hl7::pid("M123456", kNhs))).status,
+            200);
+  ASSERT_EQ(practice.hl7(hl7::respect("EPR1", "M999001", "RSP-9")).status, 200);
+  EXPECT_EQ(practice.current("resuscitation"), "modified-cpr");
+  EXPECT_EQ(practice.flag("resuscitation-disagreement"), "none");
+
+  // The A40 merges the duplicate into M123456: the form is the child's now.
+  ASSERT_EQ(practice.hl7(hl7::mergeMessage("PAS2", "M123456", "M999001", kNhs)).status, 200);
+  auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
+    return carePlanIds(got).size() >= 2 && lastFlag(got, "resuscitation-disagreement").isObject();
+  });
+  EXPECT_EQ(carePlanIds(all).size(), 2u);
+  EXPECT_EQ(lastFlag(all, "resuscitation-disagreement").getString("status"), "active");
+  EXPECT_EQ(practice.current("resuscitation"), "450476008");
+  EXPECT_EQ(practice.currentSource("resuscitation"), "RX8");
+  EXPECT_EQ(practice.flag("resuscitation-disagreement"), "active");
+  // One live Patient, the merged-away number kept as an old identifier.
+  auto patients = practice.patients();
+  ASSERT_EQ(patients.size(), 1u);
+  EXPECT_TRUE(hasIdentifierValue(patients[0], "M999001"));
 }
 
 }  // namespace
