@@ -312,11 +312,11 @@ TEST(SharedPlanScenario, TheSameChildFromAllThreeSourcesInEveryOrderGivesOneAnsw
                  std::to_string(order[2]));
     Practice practice;
     for (int source : order) {
-      if (source == 0) ASSERT_EQ(practice.hospice(hospiceSample()).status, 200);
-      if (source == 1) ASSERT_EQ(practice.community(communitySample()).status, 200);
-      if (source == 2)
-        ASSERT_EQ(practice.hl7(respectForm("EPR1", "450476008^Not for attempted CPR^SCT", "F")).status,
-                  200);
+      HttpResult sent =
+          source == 0   ? practice.hospice(hospiceSample())
+          : source == 1 ? practice.community(communitySample())
+                        : practice.hl7(respectForm("EPR1", "450476008^Not for attempted CPR^SCT", "F"));
+      ASSERT_EQ(sent.status, 200) << source << ": " << sent.body.substr(0, 300);
     }
     auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
       json::Value flag = lastFlag(got, "resuscitation-disagreement");
