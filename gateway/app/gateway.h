@@ -37,6 +37,9 @@ class MllpListener;
 namespace acp::notify {
 class Notifier;
 }  // namespace acp::notify
+namespace acp::access {
+class AccessPolicy;
+}  // namespace acp::access
 
 namespace acp::app {
 
@@ -57,6 +60,8 @@ class Gateway {
   const Options& options() const { return options_; }
   std::shared_ptr<http::FhirService> service() const { return service_; }
   std::shared_ptr<ingest::IngestService> ingest() const { return ingest_; }
+  std::shared_ptr<const access::AccessPolicy> access() const { return access_; }
+  std::shared_ptr<store::ResourceStore> store() const { return store_; }
 
  private:
   Status loadDemo();
@@ -68,6 +73,7 @@ class Gateway {
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<ingest::IngestService> ingest_;
+  std::shared_ptr<const access::AccessPolicy> access_;
   std::unique_ptr<mllp::MllpListener> mllp_;
   // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then
   // every interval, until stop().

@@ -42,4 +42,13 @@ struct Principal {
   bool superuser() const { return role == Role::kSuperuser; }
 };
 
+// The local superuser of gateway.auth.mode=none (tests and the demo, bound to loopback only).
+inline Principal localSuperuser() {
+  Principal p;
+  p.clientId = "local";
+  p.role = Role::kSuperuser;
+  p.scopes = ScopeSet::all();
+  return p;
+}
+
 }  // namespace acp::auth

@@ -76,6 +76,15 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     patientId = next;
   }
 
+  // Who may see it (access/access_policy.h): a relationship with the child, and the plans
+  // the child has not consented to share only for their own organisation.
+  access::AccessPolicy::Session* session = rq.context.access;
+  if (session && session->relationship(patientId) == access::Relationship::kNone)
+    return fail(403, "forbidden",
+                session->readsPatientData() ? "not allowed to see this: no relationship with the patient"
+                                            : "not allowed to see this: role reads no patient data",
+                "auth.no-relationship");
+
   plan::SummaryInput in;
   in.patientId = patientId;
   auto plans = allMatches("CarePlan", {{"subject", "Patient/" + patientId}});
@@ -102,7 +111,14 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     if (newestFirst.empty()) newestFirst.push_back(std::move(plan));
     for (json::Value& v : plan::versionsInForce(newestFirst)) in.carePlans.push_back(std::move(v));
   }
-  for (const json::Value& plan : in.carePlans)
+  if (session) {
+    std::vector<json::Value> shown;
+    for (json::Value& plan : in.carePlans)
+      (session->withheld(plan) ? in.withheld : shown).push_back(std::move(plan));
+    in.carePlans = std::move(shown);
+  }
+  for (const auto* plans : {&in.carePlans, &in.withheld})
+  for (const json::Value& plan : *plans)
     if (const json::Value* teams = plan.find("careTeam"); teams && teams->isArray())
       for (const json::Value& ref : teams->items()) {
         const std::string& r = ref.getString("reference");

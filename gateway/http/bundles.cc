@@ -336,7 +336,7 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       sub.query = parseQueryString(op.query);
       sub.baseUrl = rq.baseUrl;
       sub.context = rq.context;
-      Outcome got = dispatch(sub);
+      Outcome got = guarded(sub);
       json::Value e = responseEntry(std::to_string(got.status));
       if (got.status < 400) {
         if (got.body) e.set("resource", std::move(*got.body));
@@ -410,7 +410,7 @@ FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value
           got = fail(400, "not-supported", "a batch cannot contain a Bundle to process",
                      "bundle.nested", loc(i) + ".request.url");
         else
-          got = dispatch(sub);
+          got = guarded(sub);
       }
       json::Value re = responseEntry(std::to_string(got.status));
       json::Value* resp = re.find("response");

@@ -233,11 +233,34 @@ std::string FhirService::criteriaKey(const std::string& type,
 
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   try {
-    return render(request, dispatch(request));
+    // Who is asking (the token), unless the route is open to all: /metadata.
+    if (authenticate_ && request.path != "/metadata") {
+      const std::string& header = request.header("Authorization");
+      std::string scheme = header.substr(0, header.find(' '));
+      for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (header.empty() || scheme != "bearer" || header.size() <= 7)
+        return render(request, unauthenticated("", ""));
+      auto principal = authenticate_(header.substr(7));
+      if (!principal.isOk())
+        return render(request, unauthenticated(principal.status().code() == Status::Code::kGone
+                                                   ? "expired"
+                                                   : "invalid_token",
+                                               principal.status().message()));
+      request.context.principal = std::move(principal.value());
+    }
+    std::optional<access::AccessPolicy::Session> session;
+    if (access_) {
+      session.emplace(*access_, request.context.principal);
+      request.context.access = &*session;
+    }
+    FhirResponse response = render(request, guarded(request));
+    request.context.access = nullptr;
+    return response;
   } catch (const std::exception&) {
     // Never leak internals: the log has the detail (no patient data), the client a 500.
   } catch (...) {
   }
+  request.context.access = nullptr;  // the session it pointed at is gone
   Outcome o = fail(500, "exception", "the request could not be processed", "http.internal");
   FhirResponse r;
   r.status = 500;

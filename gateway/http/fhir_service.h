@@ -10,6 +10,7 @@
 // Thread-safety: handle() may be called from many threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -60,6 +61,15 @@ class FhirService {
   void setProfiles(std::shared_ptr<const profile::ProfileValidator> profiles) {
     profiles_ = std::move(profiles);
   }
+  // Authentication (gateway.auth.mode=smart): turns a bearer token into the Principal, or
+  // fails (the message says why; it is sent to the client). Unset: every request is the local
+  // superuser (gateway.auth.mode=none, loopback only).
+  using Authenticator = std::function<Result<auth::Principal>(const std::string& bearerToken)>;
+  void setAuthenticator(Authenticator authenticate) { authenticate_ = std::move(authenticate); }
+  // Who may see what (access/access_policy.h). Unset: nothing is filtered (mode none only).
+  void setAccessPolicy(std::shared_ptr<const access::AccessPolicy> policy) {
+    access_ = std::move(policy);
+  }
 
  private:
   // What an interaction produced, before it is rendered in the negotiated format.
@@ -73,6 +83,18 @@ class FhirService {
   };
 
   Outcome dispatch(const FhirRequest& request) const;
+  // Authorisation around dispatch (authorization.cc): the route's scopes and role are checked
+  // before the handler runs (403), and what it is about to return is checked resource by
+  // resource (access/access_policy.h): a single resource the client may not see is a 403,
+  // search and history entries it may not see are left out, withheld plans are redacted.
+  // Bundle entries go through here one by one.
+  Outcome guarded(const FhirRequest& request) const;
+  // The route check of guarded(); an Outcome with status 403 when refused.
+  std::optional<Outcome> refuseRoute(const FhirRequest& request) const;
+  // The read check of guarded(), applied to a handler's successful Outcome.
+  void filterReads(const FhirRequest& request, Outcome& outcome) const;
+  // 401 with WWW-Authenticate (RFC 6750) when the request carries no valid token.
+  static Outcome unauthenticated(const std::string& error, const std::string& description);
   // POST /$ingest/<partner> (ingest_endpoint.cc).
   Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
   // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
@@ -144,6 +166,8 @@ class FhirService {
   model::Validator validator_;
   std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::set<std::string> served_;
+  Authenticator authenticate_;
+  std::shared_ptr<const access::AccessPolicy> access_;
 };
 
 // If-Match: W/"3" or "3" → 3; "*" or absent leaves `out` empty. False when malformed.

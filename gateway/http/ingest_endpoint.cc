@@ -30,6 +30,13 @@ FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
     o.issues = std::move(issues);
     return o;
   }
+  // A source writes only as its own organisation (the client's, from its registration).
+  const auth::Principal& who = rq.context.principal;
+  if (!who.superuser() && push.sourceOds != who.organisation)
+    return fail(403, "forbidden",
+                "this push is from organisation " + push.sourceOds + "; the client sends for " +
+                    (who.organisation.empty() ? std::string("no organisation") : who.organisation),
+                "auth.wrong-organisation");
   std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push);
   Outcome o;
   json::Value params = ingest::IngestService::outcomeParameters(push, outcomes);

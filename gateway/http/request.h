@@ -10,16 +10,23 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/access/access_policy.h"
+#include "gateway/auth/principal.h"
+
 namespace acp::http {
 
-// Who is asking: filled by authentication before any handler runs. With
-// gateway.auth.mode=none it is the local superuser.
+// Who is asking and why: filled by authentication before any handler runs (fhir_service.h).
+// With gateway.auth.mode=none it is the local superuser.
 struct RequestContext {
-  std::string client = "local";          // client id (SMART) or certificate subject
-  std::string organisation;              // ODS code of the requesting organisation
-  std::vector<std::string> scopes = {"system/*.*"};
-  std::string purpose = "TREAT";         // purpose of use
-  bool superuser = true;
+  auth::Principal principal = auth::localSuperuser();
+  // Purpose of use (HL7 v3 PurposeOfUse): TREAT, or ETREAT with a stated reason for
+  // break-glass (headers X-Purpose-Of-Use and X-Break-Glass-Reason; docs/security.md).
+  std::string purposeOfUse = "TREAT";
+  std::string breakGlassReason;
+  std::string clientAddress;  // the peer's IP address, for the audit trail
+  // The request's access session, set by FhirService::handle() for the request's duration
+  // (sub-requests of a Bundle share it). Not owned.
+  access::AccessPolicy::Session* access = nullptr;
 };
 
 struct CaseInsensitiveLess {
@@ -34,7 +41,8 @@ struct FhirRequest {
   HeaderMap headers;
   std::string body;
   std::string baseUrl;  // e.g. "http://127.0.0.1:8080" (no trailing slash)
-  RequestContext context;
+  // Filled by FhirService::handle() (authentication), hence mutable on a const request.
+  mutable RequestContext context;
 
   const std::string& header(const std::string& name) const;
 };

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <set>
 
 #include "gateway/search/index.h"
 
@@ -16,6 +17,26 @@ constexpr const char* kSnomed = "http://snomed.info/sct";
 constexpr const char* kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
 
 std::string acpItemSystem() { return std::string(kBase) + "/CodeSystem/acp-item"; }
+
+}  // namespace
+
+std::string sourceOds(const json::Value& plan) {
+  const std::string prefix = std::string(kBase) + "/Id/local/";
+  if (const json::Value* ids = plan.find("identifier"); ids && ids->isArray())
+    for (const json::Value& id : ids->items()) {
+      const std::string& system = id.getString("system");
+      if (system.compare(0, prefix.size(), prefix) == 0) {
+        std::string rest = system.substr(prefix.size());
+        return rest.substr(0, rest.find('/'));
+      }
+    }
+  if (const json::Value* author = plan.find("author"))
+    if (const json::Value* id = author->find("identifier"); id && id->getString("system") == kOds)
+      return id->getString("value");
+  return "";
+}
+
+namespace {
 std::string sd(const char* name) { return std::string(kBase) + "/StructureDefinition/" + name; }
 
 // The decisions every summary answers, in the order a clinician reads them.
@@ -87,24 +108,6 @@ std::string itemCode(const json::Value& detail) {
   return "";
 }
 
-// The ODS code of the organisation a plan came from: its local identifier's system
-// (…/Id/local/<ODS>/…), else an Organization author's ODS code.
-std::string sourceOds(const json::Value& plan) {
-  const std::string prefix = std::string(kBase) + "/Id/local/";
-  if (const json::Value* ids = plan.find("identifier"); ids && ids->isArray())
-    for (const json::Value& id : ids->items()) {
-      const std::string& system = id.getString("system");
-      if (system.compare(0, prefix.size(), prefix) == 0) {
-        std::string rest = system.substr(prefix.size());
-        return rest.substr(0, rest.find('/'));
-      }
-    }
-  if (const json::Value* author = plan.find("author"))
-    if (const json::Value* id = author->find("identifier"); id && id->getString("system") == kOds)
-      return id->getString("value");
-  return "";
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -161,6 +164,22 @@ Statement base(const json::Value& plan, bool draft) {
   return c;
 }
 
+// A care team as a person reads it: its members (names and roles), then its numbers.
+std::string careTeamText(const json::Value& team) {
+  std::string text;
+  if (const json::Value* ps = team.find("participant"); ps && ps->isArray())
+    for (const json::Value& p : ps->items()) {
+      std::string who = p.find("member") ? p.find("member")->getString("display") : "";
+      if (who.empty()) continue;
+      text += (text.empty() ? "" : "; ") + who;
+    }
+  if (text.empty()) return text;
+  if (const json::Value* tel = team.find("telecom"); tel && tel->isArray())
+    for (const json::Value& t : tel->items())
+      if (!t.getString("value").empty()) text += ", " + t.getString("value");
+  return text;
+}
+
 void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Statement>& out) {
   const std::string& status = plan.getString("status");
   if (status != "active" && status != "draft") return;
@@ -212,16 +231,7 @@ void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<St
     for (const json::Value& ref : teams->items()) {
       auto team = in.careTeams.find(ref.getString("reference"));
       if (team == in.careTeams.end()) continue;
-      std::string text;
-      if (const json::Value* ps = team->second.find("participant"); ps && ps->isArray())
-        for (const json::Value& p : ps->items()) {
-          std::string who = p.find("member") ? p.find("member")->getString("display") : "";
-          if (who.empty()) continue;
-          text += (text.empty() ? "" : "; ") + who;
-        }
-      if (const json::Value* tel = team->second.find("telecom"); tel && tel->isArray())
-        for (const json::Value& t : tel->items())
-          if (!t.getString("value").empty()) text += ", " + t.getString("value");
+      std::string text = careTeamText(team->second);
       if (text.empty()) continue;
       Statement c = base(plan, draft);
       c.key = "key-worker";
@@ -444,6 +454,33 @@ json::Value acpSummary(const SummaryInput& in) {
   }
   params.push(part("disagreements", "valueInteger",
                    json::Value::makeNumber(std::to_string(disagreements))));
+  std::set<std::string> said;
+  for (const json::Value& plan : in.withheld) {
+    if (!isAdvanceCarePlan(plan) || !said.insert(plan.getString("id")).second) continue;
+    json::Value list = json::Value::makeArray();
+    json::Value ref = json::Value::makeObject();
+    ref.set("reference", str("CarePlan/" + plan.getString("id")));
+    list.push(part("carePlan", "valueReference", std::move(ref)));
+    if (std::string ods = sourceOds(plan); !ods.empty()) {
+      json::Value id = json::Value::makeObject();
+      id.set("system", str(kOds));
+      id.set("value", str(ods));
+      list.push(part("source", "valueIdentifier", std::move(id)));
+    }
+    list.push(part("status", "valueCode", str(plan.getString("status"))));
+    // Whom to call: the plan's care team (its key worker).
+    if (const json::Value* teams = plan.find("careTeam"); teams && teams->isArray())
+      for (const json::Value& t : teams->items()) {
+        auto team = in.careTeams.find(t.getString("reference"));
+        if (team == in.careTeams.end()) continue;
+        std::string who = careTeamText(team->second);
+        if (!who.empty()) list.push(part("contact", "valueString", str(who)));
+      }
+    list.push(part("reason", "valueString",
+                   str("not shared: no consent to share this plan, or consent withdrawn; "
+                       "contact the organisation that holds it")));
+    params.push(parts("withheld", std::move(list)));
+  }
   json::Value out = json::Value::makeObject();
   out.set("resourceType", str("Parameters"));
   out.set("parameter", std::move(params));

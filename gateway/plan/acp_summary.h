@@ -9,6 +9,8 @@
 //   item (1..*)      one per decision: code (acp-item), [symptom], current?, draft*, differs*
 //     current / draft / differs: value[x], source (ODS), author?, date?, carePlan (versioned)
 //   disagreements    how many items have a differing value
+//   withheld (0..*)  a plan not shared with this reader: carePlan, source (ODS), status,
+//                    contact (its key worker, when its care team names one), reason
 // Rules:
 // - Only advance care plans count (category SNOMED 736366004 Advance care plan, or the
 //   ReSPECT form 1382601000000107).
@@ -44,6 +46,9 @@ struct SummaryInput {
   std::vector<json::Value> carePlans;            // as stored: meta.versionId and lastUpdated set
   std::map<std::string, json::Value> careTeams;  // "CareTeam/<id>" → the CareTeam
   std::vector<json::Value> consents;             // as stored
+  // Advance care plans the reader may not see (no consent to share, and not its author's):
+  // they give no value; the summary says they exist, whose they are and whom to call.
+  std::vector<json::Value> withheld;
 };
 
 // One value of one decision, from one plan (or one Consent).
@@ -87,6 +92,10 @@ std::vector<json::Value> versionsInForce(const std::vector<json::Value>& newestF
 std::vector<ItemAnswer> answers(const SummaryInput& in);
 
 json::Value acpSummary(const SummaryInput& in);
+
+// The ODS code of the organisation a plan came from: its local identifier's system
+// (…/Id/local/<ODS>/…), else an Organization author's ODS code; "" when neither.
+std::string sourceOds(const json::Value& plan);
 
 // Whether a CarePlan is an advance care plan (or a ReSPECT form).
 bool isAdvanceCarePlan(const json::Value& carePlan);

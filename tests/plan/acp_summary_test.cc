@@ -225,5 +225,32 @@ TEST(AcpSummary, ReviewDateKeyWorkerAndConsentToShare) {
   EXPECT_EQ(partsNamed(*item(s, "consent-to-share"), "differs").size(), 1u);
 }
 
+TEST(AcpSummary, AWithheldPlanGivesNoValueButSaysItExistsWhoseItIsAndWhomToCall) {
+  SummaryInput in;
+  in.patientId = "P1";
+  in.carePlans.push_back(plan("hospital", "RX8", "active", "2026-10-02",
+                              decision("resuscitation", "450475007")));
+  in.withheld.push_back(plan("hospice", "8WB01", "active", "2026-11-01",
+                             decision("resuscitation", "450476008"), "736366004",
+                             R"(,"careTeam":[{"reference":"CareTeam/kw"}])"));
+  in.withheld.push_back(in.withheld.back());  // a draft's version in force: said once
+  in.careTeams["CareTeam/kw"] = parse(
+      R"J({"resourceType":"CareTeam","id":"kw","participant":[{"member":{"display":"Jo Patel (Community Nurse Specialist)"}}],"telecom":[{"system":"phone","value":"01632 960001"}]})J");
+  json::Value s = acpSummary(in);
+  // The newer but withheld decision is neither current nor differing: the reader cannot see it.
+  EXPECT_EQ(field(current(s, "resuscitation"), "value"), "450475007");
+  EXPECT_TRUE(partsNamed(*item(s, "resuscitation"), "differs").empty());
+  EXPECT_EQ(json::write(s).find("450476008"), std::string::npos);
+  std::vector<const json::Value*> withheld;
+  for (const json::Value& p : s.find("parameter")->items())
+    if (p.getString("name") == "withheld") withheld.push_back(&p);
+  ASSERT_EQ(withheld.size(), 1u);
+  EXPECT_EQ(field(withheld[0], "carePlan"), "CarePlan/hospice");
+  EXPECT_EQ(field(withheld[0], "source"), "8WB01");
+  EXPECT_EQ(field(withheld[0], "status"), "active");
+  EXPECT_EQ(field(withheld[0], "contact"), "Jo Patel (Community Nurse Specialist), 01632 960001");
+  EXPECT_NE(field(withheld[0], "reason").find("consent"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace acp::plan

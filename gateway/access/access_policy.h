@@ -1,0 +1,111 @@
+// AccessPolicy — who may see and write which patient's data (the security issue's "who may
+// see and write what"; docs/security.md has the table for people).
+//
+// Reads are decided on what is about to be returned (so _include, _revinclude, history and
+// Bundles never leak): each resource's patients (access/patient_compartment.h) must all be
+// patients the principal has a legitimate relationship with:
+//   - a GP practice the patient is registered with (Patient.generalPractitioner ODS code);
+//   - a key worker's organisation (a CareTeam of the patient with a key-worker participant
+//     acting on behalf of the organisation's ODS code);
+//   - an organisation that holds a record of the patient (a source: the patient carries its
+//     local identifier, current or old);
+//   - a break-glass grant of the client for that patient (access/break_glass.h).
+// Resources in no patient's compartment (Organization, Practitioner, ...) are readable with
+// the scope alone. Advance care plans the patient has not consented to share are shown to
+// organisations other than their author as withheldView() (access/plan_sharing.h).
+// Roles: the privacy officer and the service operator read no patient data through FHIR REST;
+// the superuser (gateway.auth.mode=none) may do anything.
+//
+// A Session holds what one request looked up (patient facts are read from the store once per
+// request and never cached across requests, so a withdrawal or a change of GP applies to the
+// next request). Sessions are not thread-safe; the policy is.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gateway/access/patient_compartment.h"
+#include "gateway/auth/principal.h"
+#include "gateway/core/json.h"
+#include "gateway/core/status.h"
+#include "gateway/store/resource_store.h"
+
+namespace acp::access {
+
+// Why the principal may see a patient's data.
+enum class Relationship {
+  kNone,
+  kRegisteredPractice,
+  kKeyWorker,
+  kRecordHolder,
+  kBreakGlass,
+  kSuperuser,
+};
+const char* relationshipName(Relationship r);
+
+// A break-glass grant lookup: whether `clientId` holds an unexpired grant for `patientId`.
+class BreakGlassGrants {
+ public:
+  virtual ~BreakGlassGrants() = default;
+  virtual bool holds(const std::string& clientId, const std::string& patientId) const = 0;
+};
+
+class AccessPolicy {
+ public:
+  AccessPolicy(std::shared_ptr<const PatientCompartment> compartment,
+               std::shared_ptr<store::ResourceStore> store,
+               std::shared_ptr<const BreakGlassGrants> breakGlass = nullptr);
+
+  const PatientCompartment& compartment() const { return *compartment_; }
+
+  enum class Verdict { kAllow, kWithhold, kDeny };
+
+  class Session {
+   public:
+    Session(const AccessPolicy& policy, const auth::Principal& principal);
+
+    // The relationship with one patient (looked up once per session). Deleted or unknown
+    // patients have none (except for the superuser).
+    Relationship relationship(const std::string& patientId);
+    // Whether the principal may see patient data at all (its role reads clinical records).
+    bool readsPatientData() const;
+
+    // kAllow: return as is; kWithhold: return withheldView(resource) (a CarePlan the patient
+    // has not consented to share, for another organisation); kDeny: do not return it.
+    // `why` (optional) receives a reason for the audit trail, never patient data.
+    Verdict mayRead(const json::Value& resource, std::string* why = nullptr);
+    // The patients of a resource (PatientCompartment::patientsOf), remembered for the audit.
+    std::vector<std::string> patientsOf(const json::Value& resource);
+    // Every patient whose data this session decided on (allowed or not), for the audit.
+    const std::set<std::string>& patientsSeen() const { return seen_; }
+
+    // Whether a plan of the patient is withheld from this principal: not shared and not its
+    // author's. The CarePlan as stored.
+    bool withheld(const json::Value& carePlan);
+
+   private:
+    struct Facts {
+      bool found = false;
+      std::set<std::string> practices, keyWorkers, holders;
+      std::map<std::string, bool> sharing;  // CarePlan id → shared
+    };
+    const Facts& facts(const std::string& patientId);
+
+    const AccessPolicy& policy_;
+    const auth::Principal& principal_;
+    std::map<std::string, Facts> facts_;
+    std::map<std::string, Relationship> relationships_;
+    std::set<std::string> seen_;
+  };
+
+ private:
+  std::shared_ptr<const PatientCompartment> compartment_;
+  std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<const BreakGlassGrants> breakGlass_;
+};
+
+}  // namespace acp::access

@@ -1,0 +1,214 @@
+// Authentication and authorisation around the FHIR interactions (fhir_service.h: guarded,
+// refuseRoute, filterReads, unauthenticated). The rules for people are in docs/security.md.
+//
+// Route rules (before the handler runs; 403 `forbidden` when refused):
+//   - FHIR interactions need a scope for the type and interaction (auth/scopes.h): read and
+//     vread and history → read; search → search; create, update, delete → themselves.
+//   - $acp-summary needs Patient and CarePlan read.
+//   - POST /$ingest/<partner> needs the source-system role and create and update on every type
+//     (the push's organisation is checked against the client's in ingest_endpoint.cc).
+//   - /$ingest/failures and /$candidate-links need the service-operator role.
+//   - Whole-system history needs read on every type (system/*.read).
+//   - A Bundle at the base is checked entry by entry, each entry as its own request.
+// Read rules (on what the handler is about to return): access/access_policy.h.
+#include <algorithm>
+
+#include "gateway/access/plan_sharing.h"
+#include "gateway/http/fhir_service.h"
+
+namespace acp::http {
+
+namespace {
+
+std::vector<std::string> pathSegments(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+const char* interactionName(auth::Interaction i) {
+  switch (i) {
+    case auth::Interaction::kCreate: return "create";
+    case auth::Interaction::kRead: return "read";
+    case auth::Interaction::kUpdate: return "update";
+    case auth::Interaction::kDelete: return "delete";
+    case auth::Interaction::kSearch: return "search";
+  }
+  return "";
+}
+
+bool isRead(const std::string& method) {
+  return method == "GET" || method == "HEAD";
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::unauthenticated(const std::string& error,
+                                                  const std::string& description) {
+  Outcome o = fail(401, error == "expired" ? "expired" : "login",
+                   description.empty() ? "a bearer token is required" : description,
+                   error.empty() ? "auth.token-required" : "auth.invalid-token");
+  std::string challenge = "Bearer realm=\"acp-gateway\"";
+  if (!error.empty()) {
+    std::string safe = description;
+    safe.erase(std::remove(safe.begin(), safe.end(), '"'), safe.end());
+    challenge += ", error=\"invalid_token\", error_description=\"" + safe + "\"";
+  }
+  o.headers.emplace_back("WWW-Authenticate", challenge);
+  return o;
+}
+
+std::optional<FhirService::Outcome> FhirService::refuseRoute(const FhirRequest& rq) const {
+  const auth::Principal& who = rq.context.principal;
+  if (who.superuser()) return std::nullopt;
+  const std::vector<std::string> seg = pathSegments(rq.path);
+  const std::string& m = rq.method;
+  auto forbid = [](const std::string& message, const std::string& code) {
+    return std::optional<Outcome>(fail(403, "forbidden", message, code));
+  };
+  auto need = [&](const std::string& type, auth::Interaction i) -> std::optional<Outcome> {
+    if (who.scopes.allows(type, i)) return std::nullopt;
+    return forbid("the access token's scopes do not allow " + std::string(interactionName(i)) +
+                      " of " + (type == "*" ? std::string("every type") : type),
+                  "auth.scope");
+  };
+  auto needRole = [&](auth::Role role) -> std::optional<Outcome> {
+    if (who.role == role) return std::nullopt;
+    return forbid(std::string("this needs the ") + auth::roleName(role) + " role", "auth.role");
+  };
+  if (seg.empty()) return std::nullopt;  // a Bundle: its entries are checked one by one
+  if (seg[0] == "metadata") return std::nullopt;
+  if (seg[0] == "$ingest") {
+    if (seg.size() >= 2 && seg[1] == "failures") return needRole(auth::Role::kServiceOperator);
+    if (auto r = needRole(auth::Role::kSourceSystem)) return r;
+    if (auto r = need("*", auth::Interaction::kCreate)) return r;
+    return need("*", auth::Interaction::kUpdate);
+  }
+  if (seg[0] == "$candidate-links") return needRole(auth::Role::kServiceOperator);
+  if (seg[0] == "_history") return need("*", auth::Interaction::kRead);
+  const std::string& type = seg[0];
+  if (type == "Patient" && ((seg.size() == 2 && seg[1] == "$acp-summary") ||
+                            (seg.size() == 3 && seg[2] == "$acp-summary"))) {
+    if (auto r = need("Patient", auth::Interaction::kRead)) return r;
+    return need("CarePlan", auth::Interaction::kRead);
+  }
+  auth::Interaction i = auth::Interaction::kRead;
+  if (seg.size() == 1) {
+    if (isRead(m)) i = auth::Interaction::kSearch;
+    else if (m == "POST") i = auth::Interaction::kCreate;
+    else if (m == "PUT") i = auth::Interaction::kUpdate;
+    else if (m == "DELETE") i = auth::Interaction::kDelete;
+    else return std::nullopt;  // 405 from dispatch
+  } else if (seg.size() == 2 && seg[1] == "_search") {
+    i = auth::Interaction::kSearch;
+  } else if (seg.size() == 2 && seg[1] != "_history") {
+    if (m == "PUT") i = auth::Interaction::kUpdate;
+    else if (m == "DELETE") i = auth::Interaction::kDelete;
+    else if (!isRead(m)) return std::nullopt;
+  } else if (!isRead(m)) {
+    return std::nullopt;
+  }
+  return need(type, i);
+}
+
+namespace {
+
+// A resource of a Bundle entry or a body: parsed (a kRaw stored resource is parsed).
+bool materialized(const json::Value& v, json::Value& out) {
+  if (v.kind() != json::Kind::kRaw) {
+    out = v;
+    return true;
+  }
+  json::ParseError err;
+  json::ParseLimits limits;
+  limits.maxDepth = 512;
+  limits.maxNumberLength = 1024;
+  return json::parse(v.text(), out, err, limits);
+}
+
+}  // namespace
+
+void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
+  access::AccessPolicy::Session* session = rq.context.access;
+  if (!session || rq.context.principal.superuser() || o.status >= 300) return;
+  auto denied = [&](const std::string& why) {
+    o = fail(403, "forbidden", "not allowed to see this: " + why, "auth.no-relationship");
+  };
+  if (!o.rawBody.empty()) {
+    json::Value resource;
+    if (!materialized(json::Value::makeRaw(o.rawBody), resource)) return denied("unreadable");
+    std::string why;
+    switch (session->mayRead(resource, &why)) {
+      case access::AccessPolicy::Verdict::kAllow: return;
+      case access::AccessPolicy::Verdict::kDeny: return denied(why);
+      case access::AccessPolicy::Verdict::kWithhold:
+        o.rawBody.clear();
+        o.body = access::withheldView(resource);
+        return;
+    }
+  }
+  if (!o.body || !o.body->isObject()) return;
+  const std::string rt = o.body->getString("resourceType");
+  if (rt == "Parameters" || rt == "OperationOutcome" || rt == "CapabilityStatement") return;
+  if (rt != "Bundle") {
+    std::string why;
+    switch (session->mayRead(*o.body, &why)) {
+      case access::AccessPolicy::Verdict::kAllow: return;
+      case access::AccessPolicy::Verdict::kDeny: return denied(why);
+      case access::AccessPolicy::Verdict::kWithhold: o.body = access::withheldView(*o.body); return;
+    }
+  }
+  const std::string bundleType = o.body->getString("type");
+  if (bundleType != "searchset" && bundleType != "history") return;  // sub-requests filtered
+  json::Value* entries = o.body->find("entry");
+  if (!entries || !entries->isArray()) return;
+  std::vector<json::Value> kept;
+  bool left = false;
+  for (json::Value& e : entries->items()) {
+    json::Value* r = e.find("resource");
+    json::Value resource;
+    if (!r) {
+      kept.push_back(std::move(e));  // a history delete marker: no content
+      continue;
+    }
+    if (!materialized(*r, resource)) {
+      left = true;
+      continue;
+    }
+    if (resource.getString("resourceType") == "OperationOutcome") {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    switch (session->mayRead(resource)) {
+      case access::AccessPolicy::Verdict::kAllow: kept.push_back(std::move(e)); break;
+      case access::AccessPolicy::Verdict::kDeny: left = true; break;
+      case access::AccessPolicy::Verdict::kWithhold:
+        *r = access::withheldView(resource);
+        kept.push_back(std::move(e));
+        break;
+    }
+  }
+  entries->items() = std::move(kept);
+  // A total counted before filtering would tell how many were left out.
+  if (left) {
+    auto& members = o.body->members();
+    members.erase(std::remove_if(members.begin(), members.end(),
+                                 [](const json::Value::Member& m) { return m.first == "total"; }),
+                  members.end());
+  }
+}
+
+FhirService::Outcome FhirService::guarded(const FhirRequest& rq) const {
+  if (auto refused = refuseRoute(rq)) return std::move(*refused);
+  Outcome o = dispatch(rq);
+  filterReads(rq, o);
+  return o;
+}
+
+}  // namespace acp::http

@@ -1,0 +1,227 @@
+// AccessPolicy over a real store filled through the partners' own formats: who has a
+// relationship with the child, which plans are withheld for want of consent, and what the
+// roles that read no patient data see.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gateway/access/access_policy.h"
+#include "gateway/access/plan_sharing.h"
+#include "gateway/ingest/person_index.h"
+#include "tests/support/test_server.h"
+
+namespace acp::testing {
+namespace {
+
+using access::AccessPolicy;
+using access::Relationship;
+
+std::string sample(const std::string& path) {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/" + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void replace(std::string& s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  s.replace(at, from.size(), to);
+}
+
+auth::Principal principal(auth::Role role, const std::string& ods) {
+  auth::Principal p;
+  p.clientId = "client-" + ods;
+  p.organisation = ods;
+  p.role = role;
+  p.scopes = auth::ScopeSet::parse("system/*.read");
+  return p;
+}
+
+const std::string kChild = ingest::personIdForNhsNumber("9992530820");
+
+struct Store {
+  Store() {
+    EXPECT_EQ(server.request("POST", "/$ingest/hospice", sample("hospice/samples/example-1.2.json"),
+                             {{"Content-Type", "application/json"}})
+                  .status,
+              200);
+  }
+  json::Value read(const std::string& type, const std::string& id) {
+    HttpResult r = server.get("/" + type + "/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json;
+  }
+  std::vector<json::Value> search(const std::string& query) {
+    std::vector<json::Value> out;
+    HttpResult r = server.get(query);
+    if (const json::Value* e = r.json.find("entry"))
+      for (const json::Value& x : e->items()) out.push_back(*x.find("resource"));
+    return out;
+  }
+  const AccessPolicy& policy() { return *server.gateway().access(); }
+  TestServer server;
+};
+
+TEST(AccessPolicy, TheRegisteredPracticeAndTheRecordHoldersHaveARelationshipOthersNone) {
+  Store store;
+  auto gp = principal(auth::Role::kGpPractice, "X81001");
+  auto otherGp = principal(auth::Role::kGpPractice, "X81002");
+  auto hospice = principal(auth::Role::kSourceSystem, "8WB01");
+  auto community = principal(auth::Role::kSourceSystem, "RX9");
+  auto urgent = principal(auth::Role::kUrgentCare, "X82001");
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), gp).relationship(kChild),
+            Relationship::kRegisteredPractice);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), otherGp).relationship(kChild), Relationship::kNone);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), hospice).relationship(kChild),
+            Relationship::kRecordHolder);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), community).relationship(kChild),
+            Relationship::kNone);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), urgent).relationship(kChild), Relationship::kNone);
+  // Once the community trust sends its record of the child, it holds one.
+  ASSERT_EQ(store.server.request("POST", "/$ingest/community", sample("community/samples/example.xml"),
+                                 {{"Content-Type", "application/xml"}})
+                .status,
+            200);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), community).relationship(kChild),
+            Relationship::kRecordHolder);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), gp).relationship("no-such-patient"),
+            Relationship::kNone);
+}
+
+TEST(AccessPolicy, EveryResourceOfTheChildIsDecidedByItsPatient) {
+  Store store;
+  auto gp = principal(auth::Role::kGpPractice, "X81001");
+  auto otherGp = principal(auth::Role::kGpPractice, "X81002");
+  size_t checked = 0;
+  for (const char* type : {"Patient", "CarePlan", "Encounter", "Consent", "CareTeam", "Condition",
+                           "Provenance"}) {
+    std::string query = std::string("/") + type + (std::string(type) == "Patient"
+                                                       ? "?_id=" + kChild
+                                                       : std::string(type) == "Provenance"
+                                                             ? "?patient=Patient/" + kChild
+                                                             : "?patient=Patient/" + kChild);
+    if (std::string(type) == "Encounter") query = "/Encounter?subject=Patient/" + kChild;
+    for (const json::Value& r : store.search(query)) {
+      SCOPED_TRACE(type);
+      AccessPolicy::Session allowed(store.policy(), gp), refused(store.policy(), otherGp);
+      EXPECT_EQ(allowed.mayRead(r), AccessPolicy::Verdict::kAllow);
+      std::string why;
+      EXPECT_EQ(refused.mayRead(r, &why), AccessPolicy::Verdict::kDeny);
+      EXPECT_EQ(why, "no relationship with the patient");
+      EXPECT_EQ(refused.patientsSeen().count(kChild), 1u);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 7u);
+}
+
+TEST(AccessPolicy, RolesThatReadNoPatientDataSeeOnlyWhatIsNotAboutAPatient) {
+  Store store;
+  json::Value patient = store.read("Patient", kChild);
+  for (auth::Role role : {auth::Role::kPrivacyOfficer, auth::Role::kServiceOperator}) {
+    auto p = principal(role, "X81001");  // even with the practice's ODS code
+    AccessPolicy::Session s(store.policy(), p);
+    std::string why;
+    EXPECT_EQ(s.mayRead(patient, &why), AccessPolicy::Verdict::kDeny);
+    EXPECT_EQ(why, "role reads no patient data");
+    json::Value org;
+    json::ParseError err;
+    ASSERT_TRUE(json::parse(R"({"resourceType":"Organization","id":"o1","name":"Castle Street"})", org, err));
+    EXPECT_EQ(s.mayRead(org), AccessPolicy::Verdict::kAllow);
+  }
+  // The superuser (gateway.auth.mode=none) sees everything.
+  auto root = auth::localSuperuser();
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), root).mayRead(patient),
+            AccessPolicy::Verdict::kAllow);
+}
+
+TEST(AccessPolicy, APlanWithoutConsentToShareIsWithheldFromOthersButNotFromItsAuthor) {
+  Store store;
+  std::string refused = sample("hospice/samples/example-1.2.json");
+  replace(refused, "\"consentToShare\": {\"given\": true", "\"consentToShare\": {\"given\": false");
+  replace(refused, "\"version\": 3", "\"version\": 4");
+  ASSERT_EQ(store.server.request("POST", "/$ingest/hospice", refused, {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  auto plans = store.search("/CarePlan?subject=Patient/" + kChild);
+  ASSERT_EQ(plans.size(), 1u);
+  auto gp = principal(auth::Role::kGpPractice, "X81001");
+  auto hospice = principal(auth::Role::kSourceSystem, "8WB01");
+  AccessPolicy::Session forGp(store.policy(), gp), forHospice(store.policy(), hospice);
+  std::string why;
+  EXPECT_EQ(forGp.mayRead(plans[0], &why), AccessPolicy::Verdict::kWithhold);
+  EXPECT_EQ(why, "plan not shared: no consent to share");
+  EXPECT_EQ(forHospice.mayRead(plans[0]), AccessPolicy::Verdict::kAllow);
+
+  // What the practice sees: that the plan exists, whose it is and whom to call — no content.
+  json::Value view = access::withheldView(plans[0]);
+  std::string text = json::write(view);
+  EXPECT_EQ(view.getString("id"), plans[0].getString("id"));
+  EXPECT_NE(text.find("REDACTED"), std::string::npos);
+  EXPECT_NE(text.find("8WB01"), std::string::npos);
+  EXPECT_NE(text.find("careTeam"), std::string::npos);
+  EXPECT_EQ(text.find("activity"), std::string::npos);
+  EXPECT_EQ(text.find("midazolam"), std::string::npos);
+  EXPECT_EQ(view.find("activity"), nullptr);
+
+  // Consent given again: shared again on the next request.
+  std::string given = sample("hospice/samples/example-1.2.json");
+  replace(given, "\"version\": 3", "\"version\": 5");
+  ASSERT_EQ(store.server.request("POST", "/$ingest/hospice", given, {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  plans = store.search("/CarePlan?subject=Patient/" + kChild);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), gp).mayRead(plans[0]),
+            AccessPolicy::Verdict::kAllow);
+}
+
+TEST(AccessPolicy, AWithdrawnCommunityConsentWithholdsOnlyThatPlan) {
+  Store store;
+  std::string withdrawn = sample("community/samples/example.xml");
+  replace(withdrawn, "<Consent sharing=\"yes\"", "<Consent sharing=\"withdrawn\"");
+  ASSERT_EQ(store.server.request("POST", "/$ingest/community", withdrawn, {{"Content-Type", "application/xml"}})
+                .status,
+            200);
+  auto gp = principal(auth::Role::kGpPractice, "X81001");
+  AccessPolicy::Session s(store.policy(), gp);
+  size_t withheld = 0, shared = 0;
+  for (const json::Value& plan : store.search("/CarePlan?subject=Patient/" + kChild)) {
+    auto v = s.mayRead(plan);
+    if (access::authorOrganisation(plan) == "RX9") {
+      EXPECT_EQ(v, AccessPolicy::Verdict::kWithhold);
+      ++withheld;
+    } else {
+      EXPECT_EQ(v, AccessPolicy::Verdict::kAllow);
+      ++shared;
+    }
+  }
+  EXPECT_EQ(withheld, 1u);
+  EXPECT_EQ(shared, 1u);
+}
+
+TEST(PlanSharing, TheMostRecentConsentForAPlanDecides) {
+  auto consent = [](const std::string& status, const std::string& type, const std::string& date) {
+    json::Value c;
+    json::ParseError err;
+    EXPECT_TRUE(json::parse(R"({"resourceType":"Consent","status":")" + status +
+                                R"(","dateTime":")" + date + R"(","provision":{"type":")" + type +
+                                R"(","data":[{"meaning":"related","reference":{"reference":"CarePlan/p1"}}]}})",
+                            c, err));
+    return c;
+  };
+  EXPECT_TRUE(access::planSharing({consent("active", "permit", "2026-01-01")}).at("p1"));
+  EXPECT_FALSE(access::planSharing({consent("active", "deny", "2026-01-01")}).at("p1"));
+  EXPECT_FALSE(access::planSharing({consent("inactive", "permit", "2026-01-01")}).at("p1"));
+  EXPECT_FALSE(access::planSharing({consent("active", "permit", "2026-01-01"),
+                                    consent("inactive", "permit", "2026-03-01")})
+                   .at("p1"));
+  EXPECT_TRUE(access::planSharing({consent("active", "deny", "2026-01-01"),
+                                   consent("active", "permit", "2026-03-01")})
+                  .at("p1"));
+  EXPECT_EQ(access::planSharing({}).count("p1"), 0u);  // no Consent: shared (ReSPECT forms)
+}
+
+}  // namespace
+}  // namespace acp::testing
