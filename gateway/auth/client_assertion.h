@@ -37,7 +37,8 @@ struct AssertionPolicy {
 struct AssertionCheck {
   bool ok = false;
   OAuthError error;                // when !ok
-  std::string claimedClientId;     // the assertion's iss when it could be read (for logs)
+  std::string claimedClientId;     // the assertion's iss when it could be read (for logs:
+                                   // unchecked client text, to be quoted or escaped there)
   const Client* client = nullptr;  // when ok; owned by the ClientSet passed in
   std::string jti;
   int64_t expiresAtMs = 0;

@@ -67,7 +67,9 @@ struct TokenResult {
   std::vector<std::pair<std::string, std::string>> headers;
   // For the access log and audit — never the token itself:
   bool issued = false;
-  std::string clientId;  // the authenticated client; when refused, the claimed one or ""
+  // The authenticated client; when refused, the one the assertion claimed (the client's own
+  // text: quote or escape it before logging) or "".
+  std::string clientId;
   std::string scope;     // granted
   std::string tokenId;   // the access token's jti
   std::string error;     // the OAuth error code when refused
