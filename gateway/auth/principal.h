@@ -26,6 +26,8 @@ enum class Role {
 // "source-system", "gp-practice", "urgent-care", "privacy-officer", "service-operator";
 // kNone for anything else (kSuperuser has no registry name: it cannot be registered).
 Role roleFromName(const std::string& name);
+// The registry name of a role; "superuser" and "none" for the two roles that have none
+// (roleFromName maps both back to kNone).
 const char* roleName(Role role);
 
 struct Principal {

@@ -223,6 +223,17 @@ CREATE TABLE notifications(
 );
 CREATE INDEX notifications_due ON notifications(status, next_attempt, id);
 )sql",
+    // 10: client assertion ids already used at POST /token (store/replay_ledger.h): a jti is
+    // accepted once per client; rows go once keep_until (ms since the epoch) has passed.
+    R"sql(
+CREATE TABLE used_assertions(
+  client_id TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  keep_until INTEGER NOT NULL,
+  PRIMARY KEY(client_id, jti)
+) WITHOUT ROWID;
+CREATE INDEX used_assertions_keep ON used_assertions(keep_until);
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

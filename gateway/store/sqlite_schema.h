@@ -15,6 +15,9 @@
 //   ingest_failures(...)  kept ingest failures (failure_log.h)
 //   deliveries(key, received_at)  deliveries already applied (Transaction::claimDelivery)
 //   source_orders(type, id, source_order)  Transaction::sourceOrder
+//   patient_sources, source_resources, candidate_links, notifications (steps 6 to 9)
+//   used_assertions(client_id, jti, keep_until)  client assertion ids used at POST /token
+//       (replay_ledger.h)
 // Thread-safety: call with the writer connection, before the store is shared.
 // Errors: Status::internal "store.migration-failed" / "store.schema-too-new".
 #pragma once

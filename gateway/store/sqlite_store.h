@@ -55,6 +55,7 @@
 #include "gateway/model/model.h"
 #include "gateway/store/failure_log.h"
 #include "gateway/store/notification_outbox.h"
+#include "gateway/store/replay_ledger.h"
 #include "gateway/store/resource_store.h"
 #include "gateway/store/sqlite_connection.h"
 
@@ -85,7 +86,10 @@ struct SqliteOptions {
   int checkpointPages = 4000;
 };
 
-class SqliteStore : public ResourceStore, public FailureLog, public NotificationOutbox {
+class SqliteStore : public ResourceStore,
+                    public FailureLog,
+                    public NotificationOutbox,
+                    public ReplayLedger {
  public:
   // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
@@ -106,6 +110,10 @@ class SqliteStore : public ResourceStore, public FailureLog, public Notification
   Status notificationDelivered(int64_t id, const std::string& nowInstant) override;
   Status notificationRetry(int64_t id, int attempts, int64_t nextMs, const std::string& error) override;
   Status notificationFailed(int64_t id, const std::string& error) override;
+
+  // ReplayLedger (sqlite_replay_ledger.cc): the used_assertions table.
+  Result<bool> firstUse(const std::string& clientId, const std::string& jti,
+                        int64_t keepUntilMs, int64_t nowMs) override;
 
   // FailureLog (sqlite_failure_log.cc): the ingest_failures table of the same database.
   Result<int64_t> keep(const KeptFailure& failure) override;

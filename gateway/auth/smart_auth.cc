@@ -1,0 +1,107 @@
+#include "gateway/auth/smart_auth.h"
+
+#include <utility>
+
+#include "gateway/core/ids.h"
+
+namespace acp::auth {
+
+namespace {
+
+Status config(const std::string& why) { return Status::invalid("auth.bad-config: " + why); }
+
+BearerCheck refused(BearerFailure failure, const char* reason) {
+  BearerCheck c;
+  c.failure = failure;
+  c.reason = reason;
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SmartAuth>> SmartAuth::create(SmartAuthOptions options,
+                                                     std::shared_ptr<ReplayGuard> guard) {
+  if (options.baseUrl.empty()) {
+    return config("gateway.http.baseUrl is required with gateway.auth.mode=smart");
+  }
+  if (options.baseUrl.rfind("https://", 0) != 0 && options.baseUrl.rfind("http://", 0) != 0) {
+    return config("gateway.http.baseUrl must be an absolute http(s) URL");
+  }
+  while (!options.baseUrl.empty() && options.baseUrl.back() == '/') options.baseUrl.pop_back();
+  if (options.clientsFile.empty()) {
+    return config("gateway.auth.clients is required with gateway.auth.mode=smart");
+  }
+  if (options.clockSkewSeconds < 0 || options.clockSkewSeconds > 300) {
+    return config("the clock skew must be 0 to 300 seconds");
+  }
+  if (!guard) return config("no replay guard");
+  if (!options.nowMs) options.nowMs = [] { return nowMillis(); };
+
+  std::unique_ptr<SmartAuth> a(new SmartAuth());
+  auto registry = ClientRegistry::open(options.clientsFile);
+  if (!registry.isOk()) return registry.status();
+  a->registry_ = registry.take();
+
+  auto key = loadOrGenerateTokenKey(options.tokenKeyFile);
+  if (!key.isOk()) return key.status();
+  TokenServiceOptions t;
+  t.issuer = options.baseUrl;
+  t.lifetimeSeconds = options.tokenLifetimeSeconds;
+  t.clockSkewMs = int64_t{options.clockSkewSeconds} * 1000;
+  t.nowMs = options.nowMs;
+  auto tokens = TokenService::create(key.take(), t);
+  if (!tokens.isOk()) return tokens.status();
+  a->tokens_ = tokens.take();
+
+  a->guard_ = std::move(guard);
+  a->policy_.tokenUrl = options.baseUrl + "/token";
+  a->policy_.clockSkewMs = t.clockSkewMs;
+  a->lastCheckMs_ = options.nowMs();
+  a->options_ = std::move(options);
+  return a;
+}
+
+json::Value SmartAuth::configuration(const std::vector<std::string>& resourceTypes) const {
+  return smartConfiguration(options_.baseUrl, resourceTypes);
+}
+
+void SmartAuth::reloadClientsIfDue() {
+  int64_t now = options_.nowMs();
+  int64_t last = lastCheckMs_.load();
+  if (now - last < options_.reloadIntervalMs && now >= last) return;
+  if (!lastCheckMs_.compare_exchange_strong(last, now)) return;  // another thread checks
+  auto reloaded = registry_->reloadIfChanged();
+  if (options_.onReload && (!reloaded.isOk() || reloaded.value())) {
+    options_.onReload(reloaded.isOk() ? Status::ok() : reloaded.status());
+  }
+}
+
+TokenResult SmartAuth::token(const TokenRequest& request) {
+  reloadClientsIfDue();
+  std::shared_ptr<const ClientSet> clients = registry_->snapshot();
+  TokenEndpoint endpoint{*clients, *guard_, *tokens_, policy_};
+  return handleTokenRequest(request, endpoint);
+}
+
+BearerCheck SmartAuth::authenticate(std::string_view authorizationHeader) {
+  reloadClientsIfDue();
+  auto token = bearerToken(authorizationHeader);
+  if (!token) {
+    return refused(BearerFailure::kMissing, "A bearer access token is required.");
+  }
+  BearerCheck check = tokens_->verify(*token);
+  if (!check.ok) return check;
+  std::shared_ptr<const ClientSet> clients = registry_->snapshot();
+  const Client* client = clients->find(check.principal.clientId);
+  if (!client || !client->enabled) {
+    return refused(BearerFailure::kInvalid, "The token's client is no longer registered.");
+  }
+  if (client->role != check.principal.role ||
+      client->organisation != check.principal.organisation) {
+    return refused(BearerFailure::kInvalid, "The token's client registration has changed.");
+  }
+  check.principal.scopes = client->scopes.grant(check.principal.scopes);
+  return check;
+}
+
+}  // namespace acp::auth

@@ -1,0 +1,178 @@
+#include "gateway/auth/token_service.h"
+
+#include <utility>
+
+#include "gateway/auth/client_assertion.h"
+#include "gateway/auth/jwk.h"
+#include "gateway/core/ids.h"
+
+namespace acp::auth {
+
+namespace {
+
+constexpr size_t kMaxTokenBytes = 8 * 1024;
+constexpr const char* kRealm = "acp-gateway";
+
+json::Value str(const std::string& s) { return json::Value::makeString(s); }
+json::Value num(int64_t n) { return json::Value::makeNumber(std::to_string(n)); }
+
+BearerCheck invalid(const char* reason) {
+  BearerCheck c;
+  c.failure = BearerFailure::kInvalid;
+  c.reason = reason;
+  return c;
+}
+
+bool isToken68Char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+}  // namespace
+
+std::optional<std::string_view> bearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kScheme[i]) return std::nullopt;
+  }
+  size_t i = kScheme.size();
+  if (header[i] != ' ') return std::nullopt;
+  while (i < header.size() && header[i] == ' ') ++i;
+  std::string_view token = header.substr(i);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return std::nullopt;
+  size_t j = 0;
+  while (j < token.size() && isToken68Char(token[j])) ++j;
+  while (j < token.size() && token[j] == '=') ++j;
+  if (j != token.size()) return std::nullopt;
+  return token;
+}
+
+std::string wwwAuthenticate(const BearerCheck& check) {
+  std::string out = std::string("Bearer realm=\"") + kRealm + "\"";
+  if (check.failure == BearerFailure::kInvalid || check.failure == BearerFailure::kExpired) {
+    out += ", error=\"invalid_token\", error_description=\"" + check.reason + "\"";
+  }
+  return out;
+}
+
+Result<Key> loadOrGenerateTokenKey(const std::string& pemPath) {
+  if (pemPath.empty()) return generateKey(KeyType::kEcP384);
+  return privateKeyFromPemFile(pemPath);
+}
+
+Result<std::unique_ptr<TokenService>> TokenService::create(Key signingKey,
+                                                           TokenServiceOptions options) {
+  if (!signingKey.isPrivate) return Status::invalid("auth.bad-key: the token key is not private");
+  if (options.issuer.empty()) return Status::invalid("auth.bad-config: no issuer (base URL)");
+  if (options.lifetimeSeconds < 30 || options.lifetimeSeconds > 3600) {
+    return Status::invalid("auth.bad-config: the token lifetime must be 30 to 3600 seconds");
+  }
+  if (!options.nowMs) options.nowMs = [] { return nowMillis(); };
+  signingKey.alg = jwsAlgName(jwsAlgFor(signingKey));
+  auto pub = publicKeyOf(signingKey);
+  if (!pub.isOk()) return pub.status();
+  Key verifying = pub.take();
+  verifying.kid = jwkThumbprint(verifying);
+  verifying.alg = signingKey.alg;
+  signingKey.kid = verifying.kid;
+  return std::unique_ptr<TokenService>(
+      new TokenService(std::move(signingKey), std::move(verifying), std::move(options)));
+}
+
+Result<IssuedToken> TokenService::issue(const Client& client, const ScopeSet& granted) const {
+  int64_t now = options_.nowMs();
+  int64_t iat = now / 1000;
+  int64_t exp = iat + options_.lifetimeSeconds;
+  IssuedToken t;
+  t.jti = newUuid();
+  t.scope = granted.toString();
+  t.expiresIn = options_.lifetimeSeconds;
+  t.expiresAtMs = exp * 1000;
+
+  json::Value header = json::Value::makeObject();
+  header.set("typ", str("at+jwt"));
+  header.set("kid", str(signing_.kid));
+  json::Value claims = json::Value::makeObject();
+  claims.set("iss", str(options_.issuer));
+  claims.set("aud", str(options_.issuer));
+  claims.set("sub", str(client.clientId));
+  claims.set("client_id", str(client.clientId));
+  claims.set("organisation", str(client.organisation));
+  claims.set("role", str(roleName(client.role)));
+  claims.set("scope", str(t.scope));
+  claims.set("jti", str(t.jti));
+  claims.set("iat", num(iat));
+  claims.set("exp", num(exp));
+  auto jwt = signJws(header, claims, signing_, jwsAlgFor(signing_));
+  if (!jwt.isOk()) return jwt.status();
+  t.accessToken = jwt.take();
+  return t;
+}
+
+BearerCheck TokenService::verify(std::string_view token) const {
+  if (token.size() > kMaxTokenBytes) return invalid("The access token is too large.");
+  JwsLimits limits;
+  limits.maxCompactBytes = kMaxTokenBytes;
+  auto jws = parseJws(token, {jwsAlgFor(verifying_)}, limits);
+  if (!jws.isOk()) return invalid("The access token is not a token of this gateway.");
+  const json::Value& header = jws.value().header;
+  if (header.getString("typ") != "at+jwt") {
+    return invalid("The access token is not a token of this gateway.");
+  }
+  if (!jws.value().kid.empty() && jws.value().kid != verifying_.kid) {
+    return invalid("The access token was signed with another key.");
+  }
+  if (!verifyJws(jws.value(), verifying_)) {
+    return invalid("The access token's signature does not verify.");
+  }
+  const json::Value& claims = jws.value().payload;
+  if (claims.getString("iss") != options_.issuer || claims.getString("aud") != options_.issuer) {
+    return invalid("The access token was issued for another server.");
+  }
+  Principal p;
+  p.clientId = claims.getString("sub");
+  p.organisation = claims.getString("organisation");
+  p.role = roleFromName(claims.getString("role"));
+  p.tokenId = claims.getString("jti");
+  const json::Value* scope = claims.find("scope");
+  const json::Value* iat = claims.find("iat");
+  const json::Value* exp = claims.find("exp");
+  int64_t iatMs = iat ? numericDateMs(*iat) : -1;
+  int64_t expMs = exp ? numericDateMs(*exp) : -1;
+  if (p.clientId.empty() || claims.getString("client_id") != p.clientId ||
+      p.role == Role::kNone || p.tokenId.empty() || !scope || !scope->isString() ||
+      iatMs < 0 || expMs < 0) {
+    return invalid("The access token's claims are incomplete.");
+  }
+  p.scopes = ScopeSet::parse(scope->text());
+  p.expiresAtMs = expMs;
+  int64_t now = options_.nowMs();
+  if (iatMs > now + options_.clockSkewMs) return invalid("The access token is not valid yet.");
+  if (expMs + options_.clockSkewMs <= now) {
+    BearerCheck c;
+    c.failure = BearerFailure::kExpired;
+    c.reason = "The access token has expired.";
+    return c;
+  }
+  BearerCheck c;
+  c.ok = true;
+  c.failure = BearerFailure::kNone;
+  c.principal = std::move(p);
+  return c;
+}
+
+json::Value TokenService::jwks() const {
+  json::Value jwk = publicJwk(verifying_);
+  jwk.set("use", str("sig"));
+  json::Value keys = json::Value::makeArray();
+  keys.push(std::move(jwk));
+  json::Value set = json::Value::makeObject();
+  set.set("keys", std::move(keys));
+  return set;
+}
+
+}  // namespace acp::auth
