@@ -61,6 +61,20 @@ struct Options {
   std::string storeUrl = "sqlite:acp-gateway.db";
   // gateway.store.readers — SQLite read connections. Default 4.
   int storeReaders = 4;
+  // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
+  // default; docs/security.md). false is refused unless the listener's host is a loopback
+  // address (development, tests, the demo).
+  bool httpTls = true;
+  bool mllpTls = true;
+  // gateway.tls.* — the server side of TLS, shared by both listeners (tls/tls_context.h).
+  std::string tlsCertificate;     // gateway.tls.certificate: PEM, the certificate then its chain
+  std::string tlsPrivateKey;      // gateway.tls.privateKey: PEM, unencrypted
+  std::string tlsCaCertificates;  // gateway.tls.caCertificates: PEM, CAs of client certificates
+  // gateway.tls.clientCertificates — required | optional | none. Default required.
+  std::string tlsClientCertificates = "required";
+  // gateway.tls.ticketKeyRotationSeconds — session ticket keys change this often (0 = no
+  // tickets, no resumption). Default 3600.
+  int tlsTicketKeyRotationSeconds = 3600;
   // gateway.auth.mode — "none" (local superuser; refused unless bound to loopback). The
   // security issue adds "smart" and "mtls".
   std::string authMode = "none";

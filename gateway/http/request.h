@@ -20,6 +20,10 @@ struct RequestContext {
   std::vector<std::string> scopes = {"system/*.*"};
   std::string purpose = "TREAT";         // purpose of use
   bool superuser = true;
+  // The connection's verified client certificate (HTTPS with mutual TLS; http_server.h): the
+  // ODS code it names (tls/peer_identity.h) and its subject (RFC 2253). Both "" without one.
+  std::string certificateOrganisation;
+  std::string certificateSubject;
 };
 
 struct CaseInsensitiveLess {
