@@ -475,6 +475,7 @@ void MllpListener::Engine::readTls(Connection* c) {
     }
     if (n == 0) {
       c->peerClosed = true;
+      c->socketError = c->tls->reset();
     } else if (!c->tls->blocked()) {
       c->tlsFailed = true;
       c->closeDetail = c->tls->error();
@@ -623,8 +624,12 @@ bool MllpListener::Engine::flush(Connection* c) {
         wait(c, kWriting, EPOLLOUT, nowMs() + options_.frameTimeoutSeconds * 1000LL);
         return false;
       }
-      c->closeDetail = c->tls->error();
-      closeConnection(c, CloseReason::kTlsFailed);
+      if (c->tls->reset()) {
+        closeConnection(c, CloseReason::kSocketError);
+      } else {
+        c->closeDetail = c->tls->error();
+        closeConnection(c, CloseReason::kTlsFailed);
+      }
       return false;
     }
     if (n < 0 && errno == EINTR) continue;

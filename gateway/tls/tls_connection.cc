@@ -1,5 +1,6 @@
 #include "gateway/tls/tls_connection.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -7,6 +8,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include "gateway/tls/tls_context.h"
 
@@ -16,20 +19,56 @@ namespace {
 
 int clamp(size_t size) { return size > INT_MAX ? INT_MAX : static_cast<int>(size); }
 
+// OpenSSL's socket BIO writes with write(): to a peer that has gone, that raises SIGPIPE,
+// which ends the process. This BIO is the socket BIO writing with send(MSG_NOSIGNAL), as the
+// listeners' plain path does.
+int sendNoSignal(BIO* bio, const char* data, int size) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  errno = 0;
+  ssize_t n = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  BIO_clear_retry_flags(bio);
+  if (n <= 0 && BIO_sock_should_retry(static_cast<int>(n))) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+const BIO_METHOD* socketMethod() {
+  static BIO_METHOD* method = [] {
+    const BIO_METHOD* socket = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "socket, send without SIGPIPE");
+    if (m) {
+      BIO_meth_set_write(m, sendNoSignal);
+      BIO_meth_set_read(m, BIO_meth_get_read(socket));
+      BIO_meth_set_puts(m, BIO_meth_get_puts(socket));
+      BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(socket));
+      BIO_meth_set_create(m, BIO_meth_get_create(socket));
+      BIO_meth_set_destroy(m, BIO_meth_get_destroy(socket));
+    }
+    return m;
+  }();
+  return method;
+}
+
 }  // namespace
 
 TlsConnection::TlsConnection(const TlsContext& context, int fd) {
   ssl_ = SSL_new(context.native());
-  if (ssl_ && SSL_set_fd(ssl_, fd) != 1) {
-    SSL_free(ssl_);
+  const BIO_METHOD* method = socketMethod();
+  BIO* bio = ssl_ && method ? BIO_new(method) : nullptr;
+  if (!bio) {
+    if (ssl_) SSL_free(ssl_);
     ssl_ = nullptr;
+  } else {
+    BIO_set_fd(bio, fd, BIO_NOCLOSE);
+    SSL_set_bio(ssl_, bio, bio);  // one reference, owned by the SSL from now on
+    SSL_set_accept_state(ssl_);
   }
-  if (ssl_) SSL_set_accept_state(ssl_);
   ERR_clear_error();
 }
 
 TlsConnection::~TlsConnection() {
-  if (ssl_) SSL_free(ssl_);  // the socket is the caller's (SSL_set_fd does not close it)
+  if (ssl_) SSL_free(ssl_);  // frees the BIO; the socket is the caller's (BIO_NOCLOSE)
 }
 
 ssize_t TlsConnection::settle(int result) {
@@ -50,14 +89,14 @@ ssize_t TlsConnection::settle(int result) {
       ERR_clear_error();
       return 0;
     case SSL_ERROR_SYSCALL:
-      if (ERR_peek_error() == 0 && savedErrno == 0) {  // EOF, e.g. a port probe
-        closed_ = true;
-        return 0;
+      // EOF (a port probe) or a socket error (a reset): the peer is gone, as with plain TCP.
+      closed_ = true;
+      if (savedErrno != 0) {
+        reset_ = true;
+        error_ = std::strerror(savedErrno);
       }
-      failed_ = true;
-      error_ = savedErrno != 0 ? std::strerror(savedErrno) : "socket error";
       ERR_clear_error();
-      return -1;
+      return 0;
     default: {
       failed_ = true;
       unsigned long e = ERR_peek_last_error();
@@ -106,7 +145,7 @@ ssize_t TlsConnection::read(char* buffer, size_t size) {
 }
 
 ssize_t TlsConnection::write(const char* data, size_t size) {
-  if (!ssl_ || failed_ || !established_) {
+  if (!ssl_ || failed_ || reset_ || !established_) {
     if (!failed_ && ssl_ && !established_) error_ = "write before the handshake completed";
     want_ = Want::kNothing;
     failed_ = true;
@@ -120,9 +159,9 @@ ssize_t TlsConnection::write(const char* data, size_t size) {
     return n;
   }
   ssize_t s = settle(n);
-  if (s == 0) {  // a write cannot see a close: treat it as the peer gone
+  if (s == 0) {  // the peer is gone (a reset, or its close_notify was read): nothing to retry
     failed_ = true;
-    error_ = "connection closed";
+    if (error_.empty()) error_ = "connection closed";
     s = -1;
   }
   writeWant_ = want_;
@@ -136,7 +175,7 @@ size_t TlsConnection::pending() const {
 }
 
 void TlsConnection::close() {
-  if (!ssl_ || failed_ || !established_) return;
+  if (!ssl_ || failed_ || reset_ || !established_) return;
   ERR_clear_error();
   SSL_shutdown(ssl_);  // queues and tries to send close_notify; never waits for the peer's
   ERR_clear_error();

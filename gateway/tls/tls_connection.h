@@ -6,7 +6,8 @@
 // Contract:
 //   - read() runs (or continues) the handshake first, then returns decrypted bytes like
 //     recv(): > 0 bytes; 0 when the peer has closed (close_notify, or a TCP close without
-//     one: the protocols above detect truncation by their own framing); -1 otherwise. After
+//     one: the protocols above detect truncation by their own framing; or a socket error such
+//     as a reset: reset() says so); -1 otherwise. After
 //     -1, blocked() tells a call that must be repeated once the socket is ready for want()
 //     (a read may need to write, and a write to read) from a failure (failed(): the handshake
 //     was refused — protocol version, cipher, certificate — or a TLS error; error() says why,
@@ -63,6 +64,7 @@ class TlsConnection {
 
   bool established() const { return established_; }
   bool failed() const { return failed_; }
+  bool reset() const { return reset_; }  // the socket failed (a reset): see read()
   const std::string& error() const { return error_; }
   const PeerIdentity& peer() const { return peer_; }
   // "TLSv1.3", for logs and tests; "" before the handshake.
@@ -77,6 +79,7 @@ class TlsConnection {
   bool established_ = false;
   bool failed_ = false;
   bool closed_ = false;
+  bool reset_ = false;
   Want want_ = Want::kNothing;
   Want readWant_ = Want::kNothing;
   Want writeWant_ = Want::kNothing;
