@@ -98,8 +98,11 @@ Status Gateway::start() {
     }
     tlsContext = created.value();
     Poco::Logger::get("acp.app").information(
-        "%s on%s%s", tlsContext->describe(), std::string(options_.httpTls ? " http" : ""),
-        std::string(options_.mllpTls ? " mllp" : ""));
+        "TLS on %s: %s",
+        std::string(options_.httpTls && options_.mllpTls ? "http and mllp"
+                     : options_.httpTls                  ? "http"
+                                                         : "mllp"),
+        tlsContext->describe());
   }
   std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
                                                     : options_.conformanceDir;
