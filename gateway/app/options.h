@@ -21,7 +21,7 @@ struct Options {
   // gateway.http.port — TCP port; 0 picks any free port (printed in the ready line).
   int httpPort = 8080;
   // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
-  // Default: derived from the request's Host header ("http://HOST").
+  // Default: derived from the request's Host header ("http://HOST", "https://HOST" with TLS).
   std::string baseUrl;
   // gateway.mllp.* — the HL7 v2 MLLP listener (hospital feeds).
   std::string mllpHost = "127.0.0.1";

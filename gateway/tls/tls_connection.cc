@@ -4,12 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
-
-#include <sys/socket.h>
 
 #include "gateway/tls/tls_context.h"
 

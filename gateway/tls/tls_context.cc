@@ -33,9 +33,12 @@ bool parseClientCertificates(const std::string& text, ClientCertificates& out) {
 
 const char* clientCertificatesName(ClientCertificates mode) {
   switch (mode) {
-    case ClientCertificates::kRequired: return "required";
-    case ClientCertificates::kOptional: return "optional";
-    case ClientCertificates::kNone: return "none";
+    case ClientCertificates::kRequired:
+      return "required";
+    case ClientCertificates::kOptional:
+      return "optional";
+    case ClientCertificates::kNone:
+      return "none";
   }
   return "required";
 }
@@ -61,8 +64,9 @@ std::string opensslError() {
 Status readable(const char* field, const std::string& path) {
   if (path.empty()) return Status::invalid(std::string(field) + ": no file is configured");
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Status::invalid(std::string(field) + ": cannot read " + path + " (" +
-                                 std::strerror(errno) + ")");
+  if (!f)
+    return Status::invalid(std::string(field) + ": cannot read " + path + " (" +
+                           std::strerror(errno) + ")");
   std::fclose(f);
   return Status::ok();
 }
@@ -154,8 +158,8 @@ struct TicketCallback {
     OSSL_PARAM params[3];
     params[0] = OSSL_PARAM_construct_octet_string(
         OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(key->hmac), sizeof key->hmac);
-    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 const_cast<char*>("SHA256"), 0);
+    params[1] =
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0);
     params[2] = OSSL_PARAM_construct_end();
     int ok = enc ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes, iv)
                  : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes, iv);
@@ -175,11 +179,11 @@ TlsContext::~TlsContext() {
 Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& options) {
   ERR_clear_error();
   std::shared_ptr<TlsContext> self(new TlsContext(options));
-  for (Status s : {readable("certificate", options.certificate),
-                   readable("privateKey", options.privateKey),
-                   options.clientCertificates == ClientCertificates::kNone
-                       ? Status::ok()
-                       : readable("caCertificates", options.caCertificates)})
+  for (Status s :
+       {readable("certificate", options.certificate), readable("privateKey", options.privateKey),
+        options.clientCertificates == ClientCertificates::kNone
+            ? Status::ok()
+            : readable("caCertificates", options.caCertificates)})
     if (!s.isOk()) return s;
   if (options.ticketKeyRotationSeconds < 0)
     return Status::invalid("ticketKeyRotationSeconds: must not be negative");
@@ -228,8 +232,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& options
     if (!names || sk_X509_NAME_num(names) == 0) {
       if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
       ERR_clear_error();
-      return Status::invalid("caCertificates: " + options.caCertificates +
-                             " holds no certificate");
+      return Status::invalid("caCertificates: " + options.caCertificates + " holds no certificate");
     }
     SSL_CTX_set_client_CA_list(ctx, names);  // sent in the CertificateRequest
     X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
@@ -269,7 +272,8 @@ std::string TlsContext::describe() const {
   return std::string("TLS 1.2+, client certificates ") +
          clientCertificatesName(options_.clientCertificates) +
          (options_.ticketKeyRotationSeconds > 0
-              ? ", ticket keys rotated every " + std::to_string(options_.ticketKeyRotationSeconds) + " s"
+              ? ", ticket keys rotated every " + std::to_string(options_.ticketKeyRotationSeconds) +
+                    " s"
               : ", no session tickets");
 }
 

@@ -126,7 +126,8 @@ TEST(Https, RenegotiationIsRefused) {
 TEST(Https, LinksUseHttpsAndLargeBodiesAndPipelinedRequestsCrossManyRecords) {
   TestServer server(tlsOptions());
   // A body of ~300 KB (about 20 TLS records): JSON whitespace around a small Patient.
-  std::string body = R"({"resourceType":"Patient","gender":"female")" + std::string(300000, ' ') + "}";
+  std::string body =
+      R"({"resourceType":"Patient","gender":"female")" + std::string(300000, ' ') + "}";
   TlsClient writer(server.port(), asClient("8WB01"));
   std::string created = writer.http("POST", "/Patient", body);
   ASSERT_EQ(statusOf(created), 201) << created.substr(0, 400) << writer.error();

@@ -27,8 +27,8 @@ class RecordingHandler : public mllp::MessageHandler {
   std::string handle(std::string_view message, const mllp::PeerInfo& peer) override {
     std::lock_guard<std::mutex> lock(mutex_);
     peers_.push_back(peer);
-    return "MSH|^~\\&|ACPGW|TEST|||||ACK||P|2.4\rMSA|AA|" + std::to_string(message.size()) +
-           "|" + peer.certificateOrganisation + "\r" + std::string(ackPadding_, 'x');
+    return "MSH|^~\\&|ACPGW|TEST|||||ACK||P|2.4\rMSA|AA|" + std::to_string(message.size()) + "|" +
+           peer.certificateOrganisation + "\r" + std::string(ackPadding_, 'x');
   }
   std::vector<mllp::PeerInfo> peers() {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,13 +1,13 @@
 // The TLS configuration keys (app/options.h; docs/configuration.md): on by default, checked
 // before anything starts.
+#include "gateway/app/options.h"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
-
-#include "gateway/app/options.h"
 
 namespace acp::app {
 namespace {

@@ -56,11 +56,11 @@ TEST(PeerIdentity, NoCertificateIsNoIdentity) {
 
 TEST(PeerIdentity, ASubjectWithoutExactlyOneOdsCodeNamesNoOrganisation) {
   for (const Subject& subject : std::vector<Subject>{
-           {{"O", "Castle Street Surgery"}, {"CN", "X81001"}},            // no OU (CN is not read)
+           {{"O", "Castle Street Surgery"}, {"CN", "X81001"}},             // no OU (CN is not read)
            {{"OU", "X81001"}, {"OU", "X81002"}, {"CN", "two practices"}},  // ambiguous
-           {{"OU", "x81001"}},                                            // lower case
-           {{"OU", "X8"}},                                                // too short
-           {{"OU", "X81001X81001"}},                                      // too long
+           {{"OU", "x81001"}},                                             // lower case
+           {{"OU", "X8"}},                                                 // too short
+           {{"OU", "X81001X81001"}},                                       // too long
            {{"OU", "X81 001"}},
            {{"OU", "X81001,OU=RX8"}},
            {{"OU", "Castle Street Surgery"}},

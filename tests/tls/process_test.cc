@@ -73,8 +73,9 @@ TEST(TlsProcess, MissingOrBadCertificateFilesStopTheStart) {
   EXPECT_EQ(wrongKey.exitCode, 78) << wrongKey.err;
   EXPECT_NE(wrongKey.err.find("gateway.tls.privateKey: "), std::string::npos) << wrongKey.err;
 
-  ProcessRun noCa = runToExit(with(base(db), {"-Dgateway.tls.certificate=" + certFile("server.crt"),
-                                              "-Dgateway.tls.privateKey=" + certFile("server.key")}));
+  ProcessRun noCa =
+      runToExit(with(base(db), {"-Dgateway.tls.certificate=" + certFile("server.crt"),
+                                "-Dgateway.tls.privateKey=" + certFile("server.key")}));
   EXPECT_EQ(noCa.exitCode, 78) << noCa.err;
   EXPECT_NE(noCa.err.find("gateway.tls.caCertificates"), std::string::npos) << noCa.err;
 
@@ -86,12 +87,12 @@ TEST(TlsProcess, MissingOrBadCertificateFilesStopTheStart) {
 TEST(TlsProcess, ServesHttpsAndMllpOverTlsWithTheDevelopmentCertificates) {
   std::string db = Poco::TemporaryFile::tempName() + ".db";
   Poco::Pipe outPipe;
-  Poco::ProcessHandle h = Poco::Process::launch(
-      ACP_BINARY,
-      with(base(db), {"-Dgateway.tls.certificate=" + certFile("server.crt"),
-                      "-Dgateway.tls.privateKey=" + certFile("server.key"),
-                      "-Dgateway.tls.caCertificates=" + certFile("ca.crt")}),
-      nullptr, &outPipe, nullptr);
+  Poco::ProcessHandle h =
+      Poco::Process::launch(ACP_BINARY,
+                            with(base(db), {"-Dgateway.tls.certificate=" + certFile("server.crt"),
+                                            "-Dgateway.tls.privateKey=" + certFile("server.key"),
+                                            "-Dgateway.tls.caCertificates=" + certFile("ca.crt")}),
+                            nullptr, &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;
   std::getline(out, line);

@@ -144,10 +144,12 @@ class TlsClient {
   std::string http(const std::string& method, const std::string& target,
                    const std::string& body = "") {
     if (!handshake()) return "";
-    std::string rq = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    std::string rq =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
-      rq += "Content-Type: application/fhir+json\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\n";
+      rq +=
+          "Content-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
     rq += "\r\n" + body;
     if (!send(rq)) return "";
     return receive();
@@ -166,8 +168,10 @@ class TlsClient {
   void noteError() {
     unsigned long e = ERR_peek_last_error();
     const char* reason = e ? ERR_reason_error_string(e) : nullptr;
-    if (reason) error_ = reason;
-    else if (error_.empty()) error_ = "connection ended";
+    if (reason)
+      error_ = reason;
+    else if (error_.empty())
+      error_ = "connection ended";
     ERR_clear_error();
   }
 
@@ -193,8 +197,8 @@ struct CommandResult {
 // `timeout`, and captures its output.
 inline CommandResult runCommand(const std::string& command) {
   CommandResult r;
-  std::string full = "timeout " + std::to_string(kGuardSeconds * 2) + " sh -c '" + command +
-                     "' 2>&1 </dev/null";
+  std::string full =
+      "timeout " + std::to_string(kGuardSeconds * 2) + " sh -c '" + command + "' 2>&1 </dev/null";
   FILE* p = popen(full.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -208,10 +212,10 @@ inline CommandResult runCommand(const std::string& command) {
 // `openssl s_client` against 127.0.0.1:port with `args`, sending an HTTP GET of /metadata
 // when the handshake succeeds; the whole transcript.
 inline CommandResult sClient(int port, const std::string& args) {
-  return runCommand("printf \"GET /metadata HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: "
-                    "close\\r\\n\\r\\n\" | " ACP_OPENSSL " s_client -connect 127.0.0.1:" +
-                    std::to_string(port) + " -ign_eof -CAfile " + certFile("ca.crt") + " " +
-                    args);
+  return runCommand(
+      "printf \"GET /metadata HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: "
+      "close\\r\\n\\r\\n\" | " ACP_OPENSSL " s_client -connect 127.0.0.1:" +
+      std::to_string(port) + " -ign_eof -CAfile " + certFile("ca.crt") + " " + args);
 }
 
 }  // namespace acp::testing

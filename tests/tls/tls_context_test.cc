@@ -107,9 +107,8 @@ TEST(TlsContext, AKeyOfAnotherCertificateIsRefused) {
 
 TEST(TlsContext, AnEncryptedKeyIsRefusedWithoutAskingForAPassphrase) {
   std::string path = Poco::TemporaryFile::tempName();
-  auto made = testing::runCommand(std::string(ACP_OPENSSL) + " pkey -in " +
-                                  certFile("server.key") + " -aes256 -passout pass:secret -out " +
-                                  path);
+  auto made = testing::runCommand(std::string(ACP_OPENSSL) + " pkey -in " + certFile("server.key") +
+                                  " -aes256 -passout pass:secret -out " + path);
   ASSERT_EQ(made.exitCode, 0) << made.output;
   TlsOptions o = devOptions();
   o.privateKey = path;
