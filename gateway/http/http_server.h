@@ -19,6 +19,19 @@
 // the answer instead of a reset. Access log lines carry the method, the route with ids
 // replaced by {id}, the status and the time taken — never query values or bodies (they may
 // hold patient identifiers).
+//
+// HTTPS (options.tls set; policy in tls/tls_context.h): the handshake runs on the workers like
+// any other read, never blocking, and counts as the head of the first request: it must end
+// within timeoutSeconds of the connection being accepted, else the connection closes (without
+// a 408: nothing can be said before the handshake). A refused handshake is logged (notice:
+// the peer's address and OpenSSL's reason) and the connection closes after the same bounded
+// lingering, so that the client reads the alert. Every request carries the identity of the
+// connection's client certificate in FhirRequest::context (certificateOrganisation,
+// certificateSubject; tls/peer_identity.h says how a certificate names an organisation), and
+// its access log line ends with "org=ODS" when there is one. The base URL taken from Host is
+// then "https://HOST". A connection over the cap is closed without the 503 (that would need
+// a handshake). Answers end with close_notify before the half-close. Without options.tls
+// nothing of this runs: the plain path is unchanged.
 // Thread-safety: start()/stop() from one thread; requests are served on the workers.
 #pragma once
 
@@ -28,6 +41,10 @@
 
 #include "gateway/core/status.h"
 #include "gateway/http/fhir_service.h"
+
+namespace acp::tls {
+class TlsContext;
+}
 
 namespace acp::http {
 
@@ -44,6 +61,7 @@ struct HttpServerOptions {
   size_t maxBodyBytes = 16 * 1024 * 1024;
   size_t maxIngestBodyBytes = 64 * 1024 * 1024;  // bodies of POST /$ingest/... (partner pushes)
   bool logRequests = true;
+  std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain HTTP; else HTTPS only
 };
 
 class HttpServer {

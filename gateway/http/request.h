@@ -27,6 +27,10 @@ struct RequestContext {
   // The request's access session, set by FhirService::handle() for the request's duration
   // (sub-requests of a Bundle share it). Not owned.
   access::AccessPolicy::Session* access = nullptr;
+  // The connection's verified client certificate (HTTPS with mutual TLS; http_server.h): the
+  // ODS code it names (tls/peer_identity.h) and its subject (RFC 2253). Both "" without one.
+  std::string certificateOrganisation;
+  std::string certificateSubject;
 };
 
 struct CaseInsensitiveLess {

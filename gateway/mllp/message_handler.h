@@ -33,11 +33,17 @@
 
 namespace acp::mllp {
 
-// The connection a message came on. Stable for the connection's life.
+// The connection a message came on. Stable for the connection's life once the TLS handshake
+// (if any) is complete, which is before any message.
 struct PeerInfo {
   uint64_t connectionId = 0;  // unique within one listener's life, from 1, in accept order
   std::string address;        // the peer's numeric IP address ("10.1.2.3", "::1")
   int port = 0;               // the peer's TCP port
+  // MLLP over TLS: the verified client certificate's ODS code (tls/peer_identity.h says how a
+  // certificate names its organisation) and its subject (RFC 2253); "" without TLS, without
+  // a certificate, or before the handshake completes (Event kConnected).
+  std::string certificateOrganisation;
+  std::string certificateSubject;
   // "10.1.2.3:40112" or "[::1]:40112", for logs.
   std::string endpoint() const {
     bool v6 = address.find(':') != std::string::npos;

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "gateway/mllp/frame_reader.h"
+#include "gateway/tls/tls_connection.h"
+#include "gateway/tls/tls_context.h"
 
 // ThreadSanitizer (GCC 12's, and LLVM's before llvm/llvm-project#220304) sees EPOLL_CTL_ADD
 // but not EPOLL_CTL_MOD as a release, so every one-shot hand-over of a connection from the
@@ -66,6 +68,10 @@ const char* closeReasonName(CloseReason reason) {
       return "socket-error";
     case CloseReason::kStopping:
       return "stopping";
+    case CloseReason::kTlsFailed:
+      return "tls-failed";
+    case CloseReason::kTlsHandshakeTimeout:
+      return "tls-handshake-timeout";
   }
   return "unknown";
 }
@@ -147,6 +153,9 @@ class MllpListener::Engine {
     uint64_t messages = 0;   // ACKs sent
     uint64_t discardReported = 0;
     CloseReason closeReason = CloseReason::kPeerClosed;  // decided when lingering starts
+    std::string closeDetail;                             // Event::detail
+    std::unique_ptr<tls::TlsConnection> tls;             // MLLP over TLS only
+    bool tlsFailed = false;  // the handshake was refused, or a TLS error
     uint64_t closeBytes = 0;
     size_t drained = 0;
     int64_t lingerUntil = 0;
@@ -167,6 +176,8 @@ class MllpListener::Engine {
   // wait for room, or closed.
   bool flush(Connection* c);
   void readAvailable(Connection* c, bool discard);
+  void readTls(Connection* c);
+  bool handshaking(const Connection* c) const { return c->tls && !c->tls->established(); }
   void wait(Connection* c, Phase phase, uint32_t events, int64_t deadline);
   // Half-closes, then drops what the peer still sends (bounded) before closing.
   void startClosing(Connection* c, CloseReason reason);
@@ -301,7 +312,8 @@ void MllpListener::Engine::acceptAll() {
       }
     }
     if (c) {
-      // Over the cap: closed at once, never counted against the cap nor waiting for a worker.
+      // Over the cap: closed at once, never counted against the cap nor waiting for a worker
+      // (with TLS too: MLLP has no way to say "busy" anyway).
       ::close(fd);
       Event e;
       e.kind = Event::Kind::kRefused;
@@ -313,6 +325,17 @@ void MllpListener::Engine::acceptAll() {
     e.kind = Event::Kind::kConnected;
     e.peer = raw->peer;
     emit(e);  // before the connection is armed: kConnected always comes first
+    if (options_.tls) {
+      raw->tls = std::make_unique<tls::TlsConnection>(*options_.tls, fd);
+      if (!raw->tls->valid()) {
+        closeConnection(raw, CloseReason::kSocketError);
+        continue;
+      }
+      // The handshake must end within frameTimeoutSeconds (process() keeps that deadline).
+      wait(raw, kReading, EPOLLIN | EPOLLRDHUP,
+           raw->idleSince + options_.frameTimeoutSeconds * 1000LL);
+      continue;
+    }
     wait(raw, kIdle, EPOLLIN | EPOLLRDHUP, raw->idleSince + options_.idleTimeoutSeconds * 1000LL);
   }
   armListener();
@@ -327,6 +350,16 @@ void MllpListener::Engine::armListener() {
 }
 
 void MllpListener::Engine::wait(Connection* c, Phase phase, uint32_t events, int64_t deadline) {
+  if (c->tls && phase != kLingering) {
+    // TLS may need the other direction than the phase's: a read that must write (handshake
+    // flights), a write that must read. Decrypted bytes already buffered must not wait for
+    // the socket: writable fires at once.
+    using Want = tls::TlsConnection::Want;
+    Want want = phase == kWriting ? c->tls->writeWant() : c->tls->readWant();
+    if (want == Want::kWrite) events = (events & ~EPOLLIN) | EPOLLOUT;
+    if (want == Want::kRead) events = (events & ~EPOLLOUT) | EPOLLIN | EPOLLRDHUP;
+    if (phase != kWriting && c->tls->pending() > 0) events |= EPOLLOUT;
+  }
   int fd = c->fd;
   c->deadline = deadline;
   c->phase = phase;
@@ -370,11 +403,13 @@ void MllpListener::Engine::closeConnection(Connection* c, CloseReason reason) {
   e.reason = reason;
   e.bytes = owned->closeBytes;
   e.messages = owned->messages;
+  e.detail = owned->closeDetail;
   emit(e);
 }
 
 void MllpListener::Engine::startClosing(Connection* c, CloseReason reason) {
   c->closeReason = reason;
+  if (c->tls) c->tls->close();  // close_notify first, when it still can be said
   shutdown(c->fd, SHUT_WR);
   if (c->peerClosed) {
     closeConnection(c, reason);
@@ -389,6 +424,10 @@ void MllpListener::Engine::readAvailable(Connection* c, bool discard) {
   // At most kReadPerEvent bytes per event: a sender faster than we handle cannot keep a worker
   // in this loop or grow the buffer; what is left fires the event again, after the other
   // ready connections.
+  if (c->tls && !discard) {
+    readTls(c);
+    return;
+  }
   char buf[65536];
   size_t total = 0;
   while (total < kReadPerEvent) {
@@ -413,6 +452,34 @@ void MllpListener::Engine::readAvailable(Connection* c, bool discard) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) c->peerClosed = c->socketError = true;
+    return;
+  }
+}
+
+void MllpListener::Engine::readTls(Connection* c) {
+  // As readAvailable(), through TLS: the handshake first, then whole records until the read
+  // blocks (a short read says nothing about the socket here). Lingering drains the raw socket.
+  char buf[65536];
+  size_t total = 0;
+  while (total < kReadPerEvent) {
+    bool wasEstablished = c->tls->established();
+    ssize_t n = c->tls->read(buf, sizeof buf);
+    if (!wasEstablished && c->tls->established()) {
+      c->peer.certificateOrganisation = c->tls->peer().organisation;
+      c->peer.certificateSubject = c->tls->peer().subject;
+    }
+    if (n > 0) {
+      total += static_cast<size_t>(n);
+      c->reader.feed(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == 0) {
+      c->peerClosed = true;
+      c->socketError = c->tls->reset();
+    } else if (!c->tls->blocked()) {
+      c->tlsFailed = true;
+      c->closeDetail = c->tls->error();
+    }
     return;
   }
 }
@@ -445,11 +512,17 @@ void MllpListener::Engine::onReady(Connection* c, uint32_t events) {
     // Whatever arrived since is not handled: it was never acknowledged.
     if (phase == kReading) c->closeBytes = c->reader.pendingFrameBytes();
     closeConnection(c, draining_           ? CloseReason::kStopping
+                       : handshaking(c)    ? CloseReason::kTlsHandshakeTimeout
                        : phase == kReading ? CloseReason::kFrameTimeout
                                            : CloseReason::kIdleTimeout);
     return;
   }
   readAvailable(c, /*discard=*/false);
+  if (c->tlsFailed) {
+    c->closeBytes = c->reader.pendingFrameBytes();
+    startClosing(c, CloseReason::kTlsFailed);
+    return;
+  }
   process(c);
 }
 
@@ -483,6 +556,15 @@ void MllpListener::Engine::process(Connection* c) {
         } else {
           closeConnection(c, c->socketError ? CloseReason::kSocketError : CloseReason::kPeerClosed);
         }
+        return;
+      }
+      if (handshaking(c)) {
+        int64_t deadline = c->idleSince + options_.frameTimeoutSeconds * 1000LL;
+        if (now > deadline) {
+          closeConnection(c, CloseReason::kTlsHandshakeTimeout);
+          return;
+        }
+        wait(c, kReading, EPOLLIN | EPOLLRDHUP, deadline);
         return;
       }
       if (c->reader.inFrame()) {
@@ -530,10 +612,25 @@ void MllpListener::Engine::process(Connection* c) {
 
 bool MllpListener::Engine::flush(Connection* c) {
   while (c->outPos < c->out.size()) {
-    ssize_t n = send(c->fd, c->out.data() + c->outPos, c->out.size() - c->outPos, MSG_NOSIGNAL);
+    ssize_t n = c->tls ? c->tls->write(c->out.data() + c->outPos, c->out.size() - c->outPos)
+                       : send(c->fd, c->out.data() + c->outPos, c->out.size() - c->outPos,
+                              MSG_NOSIGNAL);
     if (n > 0) {
       c->outPos += static_cast<size_t>(n);
       continue;
+    }
+    if (c->tls) {
+      if (c->tls->blocked()) {  // wait() turns this into the direction TLS needs
+        wait(c, kWriting, EPOLLOUT, nowMs() + options_.frameTimeoutSeconds * 1000LL);
+        return false;
+      }
+      if (c->tls->reset()) {
+        closeConnection(c, CloseReason::kSocketError);
+      } else {
+        c->closeDetail = c->tls->error();
+        closeConnection(c, CloseReason::kTlsFailed);
+      }
+      return false;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

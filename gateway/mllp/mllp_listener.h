@@ -30,9 +30,16 @@
 // When the listener closes a connection on its own initiative it half-closes first and reads
 // (and drops) what the peer still sends, for a bounded time, so ACKs already sent arrive
 // instead of being lost to a reset. Message contents never reach the events.
-// Plain TCP only: the hospital wraps MLLP in TLS with a client certificate, which this
-// listener does not do; TLS must be terminated in front of it (or added here) before
-// production use.
+//
+// MLLP over TLS (options.tls set; policy in tls/tls_context.h), as the hospital sends in
+// production: the handshake runs on the workers without blocking and must end within
+// frameTimeoutSeconds of the accept (else kTlsHandshakeTimeout); a refused handshake (old
+// protocol version, no or unverifiable client certificate) or a later TLS error closes the
+// connection (kTlsFailed, OpenSSL's reason in Event::detail) after the same lingering, so
+// the sender reads the alert. The client certificate's identity reaches handle() in
+// PeerInfo (certificateOrganisation, certificateSubject: message_handler.h). The listener
+// enforces no rule about who may send what: that is the handler's. Without options.tls the
+// listener speaks plain TCP (loopback development and tests).
 // Thread-safety: start()/stop() from one thread, never from handle() or onEvent. handle() and
 // onEvent run on the worker threads.
 // Error contract: start() returns a non-ok Status when the options are invalid or the socket
@@ -49,6 +56,10 @@
 #include "gateway/core/status.h"
 #include "gateway/mllp/message_handler.h"
 
+namespace acp::tls {
+class TlsContext;
+}
+
 namespace acp::mllp {
 
 // Why a connection ended (Event kClosed).
@@ -62,6 +73,8 @@ enum class CloseReason {
   kWriteTimeout,     // the peer did not take an ACK within frameTimeoutSeconds
   kSocketError,      // a reset or another socket error
   kStopping,         // stop(): idle connections, and busy ones once their ACK is sent
+  kTlsFailed,        // TLS: the handshake was refused, or a TLS error (Event::detail says why)
+  kTlsHandshakeTimeout,  // TLS: no completed handshake within frameTimeoutSeconds
 };
 const char* closeReasonName(CloseReason reason);  // "frame-too-large", ...
 // The reasons that mean a sender misbehaved or we failed (worth a warning in the log).
@@ -84,6 +97,7 @@ struct Event {
   // kStopping) or refused (kFrameTooLarge: at least maxFrameBytes + 1); otherwise 0.
   uint64_t bytes = 0;
   uint64_t messages = 0;  // kClosed: messages acknowledged on the connection
+  std::string detail;     // kClosed with kTlsFailed: OpenSSL's reason ("unsupported protocol")
 };
 
 struct MllpListenerOptions {
@@ -94,6 +108,8 @@ struct MllpListenerOptions {
   size_t maxFrameBytes = 1024 * 1024;  // content bytes of one frame
   int idleTimeoutSeconds = 600;        // no frame in progress for this long: close
   int frameTimeoutSeconds = 30;        // one frame, from its first byte; and a stalled ACK
+                                       // (and, with TLS, the handshake from the accept)
+  std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain TCP; else TLS only
   // Called on worker threads (never with the listener's locks held), possibly concurrently:
   // must be thread-safe and quick, must not call start()/stop(). Exceptions are swallowed.
   std::function<void(const Event&)> onEvent;

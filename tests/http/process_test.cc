@@ -51,7 +51,8 @@ TEST(Process, PrintsReadyLineServesAndStopsOnSigterm) {
   std::string db = tempDb();
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
-      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
+                   "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;
@@ -105,7 +106,8 @@ TEST(Process, SigtermLetsAnInFlightRequestFinish) {
   std::string db = tempDb();
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
-      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db}, nullptr,
+      ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
+                   "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;

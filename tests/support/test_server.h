@@ -57,6 +57,8 @@ class TestServer {
     options.mllpHost = "127.0.0.1";
     options.mllpPort = 0;
     options.logRequests = false;
+    // Plain HTTP and MLLP on loopback, unless the test configures a certificate (tests/tls).
+    if (options.tlsCertificate.empty()) options.httpTls = options.mllpTls = false;
     if (options.storeUrl == app::Options().storeUrl) options.storeUrl = "sqlite:" + dir_ + "/t.db";
     options.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
     gateway_ = std::make_unique<app::Gateway>(options);

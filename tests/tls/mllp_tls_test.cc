@@ -1,0 +1,242 @@
+// MLLP over TLS: the listener with a real TLS context and an OpenSSL client on 127.0.0.1, and
+// the hospital feed end to end through the gateway. Waits are on events with a guard.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gateway/mllp/frame_reader.h"
+#include "gateway/mllp/mllp_listener.h"
+#include "gateway/tls/tls_context.h"
+#include "tests/support/test_server.h"
+#include "tests/tls/tls_client.h"
+
+namespace acp::testing {
+namespace {
+
+// Acknowledges every message (the ACK echoes its length and the sender's ODS code) and keeps
+// the peers it saw.
+class RecordingHandler : public mllp::MessageHandler {
+ public:
+  std::string handle(std::string_view message, const mllp::PeerInfo& peer) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peers_.push_back(peer);
+    return "MSH|^~\\&|ACPGW|TEST|||||ACK||P|2.4\rMSA|AA|" + std::to_string(message.size()) + "|" +
+           peer.certificateOrganisation + "\r" + std::string(ackPadding_, 'x');
+  }
+  std::vector<mllp::PeerInfo> peers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peers_;
+  }
+  void padAcks(size_t bytes) { ackPadding_ = bytes; }
+
+ private:
+  std::mutex mutex_;
+  std::vector<mllp::PeerInfo> peers_;
+  std::atomic<size_t> ackPadding_{0};
+};
+
+class Closures {
+ public:
+  std::function<void(const mllp::Event&)> sink() {
+    return [this](const mllp::Event& e) {
+      if (e.kind != mllp::Event::Kind::kClosed) return;
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_.push_back(e);
+      cv_.notify_all();
+    };
+  }
+  // The first close, waited for.
+  mllp::Event first() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    bool any = cv_.wait_for(lock, std::chrono::seconds(kGuardSeconds),
+                            [this] { return !closed_.empty(); });
+    return any ? closed_.front() : mllp::Event{};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<mllp::Event> closed_;
+};
+
+std::shared_ptr<const tls::TlsContext> context(std::function<int64_t()> clock = {}) {
+  tls::TlsOptions o;
+  o.certificate = certFile("server.crt");
+  o.privateKey = certFile("server.key");
+  o.caCertificates = certFile("ca.crt");
+  o.ticketKeyRotationSeconds = 60;
+  o.clock = std::move(clock);
+  auto created = tls::TlsContext::create(o);
+  EXPECT_TRUE(created.isOk()) << created.status().message();
+  return created.isOk() ? created.value() : nullptr;
+}
+
+struct Listener {
+  std::shared_ptr<RecordingHandler> handler = std::make_shared<RecordingHandler>();
+  Closures closures;
+  std::unique_ptr<mllp::MllpListener> listener;
+  explicit Listener(std::shared_ptr<const tls::TlsContext> tls, int frameTimeoutSeconds = 30) {
+    mllp::MllpListenerOptions o;
+    o.port = 0;
+    o.workers = 2;
+    o.frameTimeoutSeconds = frameTimeoutSeconds;
+    o.tls = std::move(tls);
+    o.onEvent = closures.sink();
+    listener = std::make_unique<mllp::MllpListener>(handler, o);
+    Status s = listener->start();
+    EXPECT_TRUE(s.isOk()) << s.message();
+  }
+  int port() const { return listener->port(); }
+};
+
+// Sends one framed message; the ACK without its framing, "" when none came.
+std::string sendMessage(TlsClient& client, const std::string& message) {
+  if (!client.handshake() || !client.send(mllp::encodeFrame(message))) return "";
+  std::string in = client.receive("\x1c\x0d");
+  size_t start = in.find('\x0b');
+  size_t end = in.find("\x1c\x0d");
+  if (start == std::string::npos || end == std::string::npos) return "";
+  return in.substr(start + 1, end - start - 1);
+}
+
+std::string msa(const std::string& ack) {
+  size_t at = ack.find("MSA|");
+  return at == std::string::npos ? "" : ack.substr(at, ack.find('\r', at) - at);
+}
+
+TEST(MllpTls, TheHospitalsMessageIsAcknowledgedAndItsOrganisationReachesTheHandler) {
+  Listener l(context());
+  TlsClient client(l.port(), asClient("RX8"));
+  EXPECT_EQ(msa(sendMessage(client, "MSH|first")), "MSA|AA|9|RX8") << client.error();
+  EXPECT_EQ(msa(sendMessage(client, "MSH|second")), "MSA|AA|10|RX8");
+  auto peers = l.handler->peers();
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0].certificateOrganisation, "RX8");
+  EXPECT_EQ(peers[0].certificateSubject,
+            "CN=hospital integration engine,OU=RX8,O=Northshire University Hospitals NHS "
+            "Trust,C=GB");
+}
+
+TEST(MllpTls, LargeMessagesAndAcksCrossManyRecords) {
+  Listener l(context());
+  l.handler->padAcks(600000);  // more than the socket buffers hold: writes wait for room
+  TlsClient client(l.port(), asClient("RX8"));
+  std::string message = "MSH|" + std::string(500000, 'a');
+  std::string ack = sendMessage(client, message);
+  EXPECT_EQ(msa(ack), "MSA|AA|" + std::to_string(message.size()) + "|RX8") << client.error();
+  EXPECT_EQ(ack.size(), ack.find("\rxxx") + 1 + 600000);
+}
+
+TEST(MllpTls, NoClientCertificateNoMessage) {
+  Listener l(context());
+  {
+    TlsClient client(l.port(), ClientOptions{});
+    EXPECT_EQ(sendMessage(client, "MSH|refused"), "");
+  }
+  mllp::Event closed = l.closures.first();
+  EXPECT_EQ(closed.reason, mllp::CloseReason::kTlsFailed);
+  EXPECT_NE(closed.detail.find("certificate"), std::string::npos) << closed.detail;
+  EXPECT_TRUE(l.handler->peers().empty());
+}
+
+TEST(MllpTls, ACertificateFromAnotherCaIsRefused) {
+  Listener l(context());
+  {
+    TlsClient client(l.port(), asClient("RX8", /*otherCa=*/true));
+    EXPECT_EQ(sendMessage(client, "MSH|refused"), "");
+    EXPECT_NE(client.error().find("unknown ca"), std::string::npos) << client.error();
+  }
+  mllp::Event closed = l.closures.first();
+  EXPECT_EQ(closed.reason, mllp::CloseReason::kTlsFailed);
+  EXPECT_NE(closed.detail.find("unable to get local issuer certificate"), std::string::npos)
+      << closed.detail;
+  EXPECT_TRUE(l.handler->peers().empty());
+}
+
+TEST(MllpTls, Tls11IsRefused) {
+  Listener l(context());
+  ClientOptions o = asClient("RX8");
+  o.legacy = true;
+  o.maxVersion = TLS1_1_VERSION;
+  {
+    TlsClient client(l.port(), o);
+    EXPECT_FALSE(client.handshake());
+    EXPECT_NE(client.error().find("protocol version"), std::string::npos) << client.error();
+  }
+  mllp::Event closed = l.closures.first();
+  EXPECT_EQ(closed.reason, mllp::CloseReason::kTlsFailed);
+  EXPECT_EQ(closed.detail, "unsupported protocol");
+}
+
+TEST(MllpTls, AHandshakeThatDoesNotEndInTimeIsCut) {
+  Listener l(context(), /*frameTimeoutSeconds=*/1);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(l.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::send(fd, "\x16\x03", 2, MSG_NOSIGNAL), 2);  // half a record header, then nothing
+  EXPECT_EQ(l.closures.first().reason, mllp::CloseReason::kTlsHandshakeTimeout);
+  ::close(fd);
+}
+
+TEST(MllpTls, SessionsResumeWithTheirIdentityUntilTheirTicketKeyIsTwoRotationsOld) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1000000);
+  Listener l(context([now] { return now->load(); }));  // keys rotate every 60 s
+  Session first;
+  {
+    TlsClient c(l.port(), asClient("RX8"));
+    ASSERT_EQ(msa(sendMessage(c, "MSH|1")), "MSA|AA|5|RX8") << c.error();
+    EXPECT_FALSE(c.resumed());
+    first = c.session();
+  }
+  auto resume = [&](const Session& s, bool& resumed) {
+    ClientOptions o = asClient("RX8");
+    o.session = s;
+    TlsClient c(l.port(), o);
+    std::string ack = msa(sendMessage(c, "MSH|2"));
+    resumed = c.resumed();
+    EXPECT_EQ(ack, "MSA|AA|5|RX8") << c.error();  // the identity survives resumption
+    return c.session();
+  };
+  bool resumed = false;
+  resume(first, resumed);
+  EXPECT_TRUE(resumed);
+  now->fetch_add(60 * 1000);  // one rotation: the first key is the previous one
+  Session renewed = resume(first, resumed);
+  EXPECT_TRUE(resumed);
+  now->fetch_add(60 * 1000);  // two: the first key is gone, the renewed ticket's is previous
+  resume(first, resumed);
+  EXPECT_FALSE(resumed);
+  resume(renewed, resumed);
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(l.handler->peers().back().certificateOrganisation, "RX8");
+}
+
+TEST(MllpTls, TheHospitalFeedThroughTheGatewayAcknowledgesAfterTheCommit) {
+  app::Options o;
+  o.tlsCertificate = certFile("server.crt");
+  o.tlsPrivateKey = certFile("server.key");
+  o.tlsCaCertificates = certFile("ca.crt");
+  o.flagsIntervalSeconds = 0;
+  TestServer server(o);
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
+  std::stringstream sample;
+  sample << in.rdbuf();
+  TlsClient client(server.mllpPort(), asClient("RX8"));
+  EXPECT_EQ(msa(sendMessage(client, sample.str())), "MSA|AA|PAS0001234") << client.error();
+  // A sender without a certificate gets nothing.
+  TlsClient anonymous(server.mllpPort(), ClientOptions{});
+  EXPECT_EQ(sendMessage(anonymous, sample.str()), "");
+}
+
+}  // namespace
+}  // namespace acp::testing
