@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/audit/audit_fixture.h"
@@ -258,6 +260,21 @@ TEST(AuditEventTest, Base64IsStandardWithPadding) {
   EXPECT_EQ(base64Encode("fo"), "Zm8=");
   EXPECT_EQ(base64Encode("foo"), "Zm9v");
   EXPECT_EQ(base64Encode(std::string("\xff\xfe", 2)), "//4=");
+}
+
+// The definitions published for the trail: the chain extension and $verify-chain.
+TEST(AuditEventTest, PublishedDefinitionsAreValidR4) {
+  for (const char* file :
+       {"StructureDefinition-audit-chain.json", "OperationDefinition-verify-chain.json"}) {
+    std::ifstream in(std::string(ACP_SOURCE_DIR) + "/conformance/acp/" + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json::Value v;
+    json::ParseError err;
+    ASSERT_TRUE(json::parse(ss.str(), v, err)) << file << ": " << err.message;
+    IssueList issues;
+    EXPECT_TRUE(validator().validate(v, issues)) << file << "\n" << dump(issues);
+  }
 }
 
 }  // namespace

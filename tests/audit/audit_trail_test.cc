@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/profile/profile_validator.h"
 #include "tests/audit/audit_fixture.h"
 
 namespace acp::audit::testing {
@@ -336,6 +337,23 @@ TEST_F(AuditSearchTest, ServedAuditEventsAreValidAndCarryTheirChainLink) {
   }
   EXPECT_EQ(bundle.find("entry")->items()[0].getString("fullUrl"),
             std::string(store::testing::kBase) + "/AuditEvent/24");
+}
+
+TEST_F(AuditSearchTest, TheChainExtensionConformsToItsDefinition) {
+  auto registry = profile::ProfileRegistry::load(
+      acp::testing::r4Shared(), {std::string(ACP_SOURCE_DIR) + "/conformance/acp",
+                                 std::string(ACP_SOURCE_DIR) + "/conformance/ukcore"});
+  ASSERT_TRUE(registry.isOk()) << registry.status().message();
+  profile::ProfileValidator profiles(registry.value());
+  auto e = trail_->read("3");
+  ASSERT_TRUE(e.isOk());
+  IssueList issues;
+  EXPECT_TRUE(profiles.validateClaimed(e.value(), issues)) << dump(issues);
+  // Without its hash the extension breaks its definition (the validator really looks).
+  json::Value broken = e.value();
+  broken.find("extension")->items()[0].find("extension")->items().pop_back();
+  IssueList brokenIssues;
+  EXPECT_FALSE(profiles.validateClaimed(broken, brokenIssues));
 }
 
 TEST_F(AuditSearchTest, ReadOneEvent) {
