@@ -242,30 +242,32 @@ Result<json::Value> auditEvent(const AuditRecord& r, int64_t recordedMs,
 
 Result<store::AuditRow> auditRow(const AuditRecord& r, int64_t recordedMs,
                                  const AuditSource& source) {
-  auto event = auditEvent(r, recordedMs, source);
-  if (!event.isOk()) return event.status();
+  AuditRecord facts = r;
+  facts.action = r.action ? r.action : actionOf(r.interaction);
+  Status ok = checkRecord(facts, facts.action);
+  if (!ok.isOk()) return ok;
+  store::normaliseAuditPatients(facts.patients);
   store::AuditRow row;
   row.recorded = store::formatInstant(recordedMs);
-  row.client = r.clientId;
-  row.organisation = r.organisation;
-  row.action = std::string(1, r.action ? r.action : actionOf(r.interaction));
-  row.subtype = r.interaction == "operation" ? r.operation : r.interaction;
-  row.outcome = r.outcome;
-  row.purpose = r.purpose;
-  row.patients = r.patients;
-  store::normaliseAuditPatients(row.patients);
-  row.json = json::write(event.value());
+  row.client = facts.clientId;
+  row.organisation = facts.organisation;
+  row.action = std::string(1, facts.action);
+  row.subtype = facts.interaction == "operation" ? facts.operation : facts.interaction;
+  row.outcome = facts.outcome;
+  row.purpose = facts.purpose;
+  row.json = writeFacts(facts, recordedMs, source);
+  row.patients = std::move(facts.patients);
   return row;
 }
 
 Result<json::Value> renderAuditEvent(const store::AuditRow& row) {
-  json::Value stored;
-  json::ParseError err;
-  json::ParseLimits limits;
-  limits.maxDepth = 64;
-  if (!json::parse(row.json, stored, err, limits) || !stored.isObject())
-    return Status::internal("audit.unreadable: stored AuditEvent " + std::to_string(row.seq) +
-                            " does not parse");
+  auto facts = readFacts(row.json);
+  if (!facts.isOk()) return facts.status();
+  auto event = auditEvent(facts.value().record, facts.value().record.recordedMs,
+                          facts.value().source);
+  if (!event.isOk())
+    return Status::internal("audit.unreadable: stored audit facts of seq " +
+                            std::to_string(row.seq) + " are not a valid record");
   json::Value out = json::Value::makeObject();
   out.set("resourceType", str("AuditEvent"));
   out.set("id", str(std::to_string(row.seq)));
@@ -287,12 +289,8 @@ Result<json::Value> renderAuditEvent(const store::AuditRow& row) {
   part("hash", "valueString", str(row.hash));
   chain.set("extension", std::move(parts));
   out.set("extension", array(std::move(chain)));
-  for (auto& m : stored.members()) {
-    if (m.first == "resourceType" || m.first == "id" || m.first == "meta" ||
-        m.first == "extension")
-      continue;
-    out.set(m.first, std::move(m.second));
-  }
+  for (auto& m : event.value().members())
+    if (m.first != "resourceType") out.members().push_back(std::move(m));
   return out;
 }
 

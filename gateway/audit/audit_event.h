@@ -27,16 +27,18 @@
 // event per patient. The trail indexes every patient of an event, so a search by patient
 // finds it either way.
 //
-// The canonical JSON (what the trail stores and hashes) has no id, meta or chain extension;
-// renderAuditEvent adds them from the stored row: id = seq, meta.lastUpdated = recorded, and
-// the extension kAuditChainExtension with sub-extensions seq (valueDecimal: a busy trail
-// outgrows FHIR's 32-bit integer), previousHash and hash (valueString, lower-case hex).
+// The trail stores (and hashes) the event's facts (audit_facts.h), not this JSON: the
+// AuditEvent served is rendered from them by renderAuditEvent, with id = seq,
+// meta.lastUpdated = recorded, and the extension kAuditChainExtension with sub-extensions seq
+// (valueDecimal: a busy trail outgrows FHIR's 32-bit integer), previousHash and hash
+// (valueString, lower-case hex).
 // Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "gateway/audit/audit_facts.h"
 #include "gateway/audit/audit_record.h"
 #include "gateway/core/json.h"
 #include "gateway/core/status.h"
@@ -50,30 +52,23 @@ inline constexpr const char* kOperationCodeSystem =
     "https://acp-gateway.nhs.uk/CodeSystem/operation";
 inline constexpr const char* kOdsSystem = "https://fhir.nhs.uk/Id/ods-organization-code";
 
-// The gateway as the recorder of events.
-struct AuditSource {
-  std::string name = "ACP Gateway";  // source.observer.display and the server agent's who
-  std::string site;                  // source.site, e.g. the deployment ("" omitted)
-  std::string address;               // the server agent's network address: the base URL
-};
-
 // C R U D E for an interaction code (AuditRecord::action).
 char actionOf(const std::string& interaction);
 
-// The canonical AuditEvent of `record`, recorded at `recordedMs`.
+// The AuditEvent of `record`, recorded at `recordedMs` (no id, meta or chain extension).
 // Errors (Status::invalid, "audit.invalid-record: ..."): no interaction, an operation
 // without its name, an outcome other than 0 4 8 12, an action other than C R U D E.
 Result<json::Value> auditEvent(const AuditRecord& record, int64_t recordedMs,
                                const AuditSource& source);
 
 // The trail row for `record`: the searchable columns (subtype = the operation name for
-// operations, else the interaction) and the canonical JSON; seq and hashes are left to the
-// store. Errors as auditEvent.
+// operations, else the interaction) and, as its json, the facts (audit_facts.h); seq and
+// hashes are left to the store. Errors as auditEvent (checked without building the event).
 Result<store::AuditRow> auditRow(const AuditRecord& record, int64_t recordedMs,
                                  const AuditSource& source);
 
 // The AuditEvent served for a stored row (see above). Errors: Status::internal
-// "audit.unreadable" when the stored JSON does not parse.
+// "audit.unreadable" when the stored facts cannot be read.
 Result<json::Value> renderAuditEvent(const store::AuditRow& row);
 
 // Standard base64 with padding (FHIR base64Binary).
