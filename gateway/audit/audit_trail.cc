@@ -171,6 +171,7 @@ Result<json::Value> AuditTrail::search(const QueryParams& params,
   int64_t from = INT64_MIN, to = INT64_MAX;
   std::vector<std::string> seen;
   std::string echoed;  // the criteria, for the self and next links
+  std::string cursor;
   for (const auto& [name, value] : params) {
     if (name == "_format" || name == "_pretty") continue;
     if (name != "date") {
@@ -212,8 +213,14 @@ Result<json::Value> AuditTrail::search(const QueryParams& params,
       if (!allDigits(value, 6)) return invalid("_count must be a non-negative integer");
       q.count = std::min(std::stoi(value), options_.maxCount);
     } else if (name == "_cursor") {
-      if (!allDigits(value, 18)) return invalid("_cursor is not a cursor of this search");
-      q.beforeSeq = std::stoll(value);
+      // "<recorded ms>.<seq>" (as the next link gives it).
+      size_t dot = value.find('.');
+      if (dot == std::string::npos || !allDigits(value.substr(0, dot), 15) ||
+          !allDigits(value.substr(dot + 1), 18) || value[dot + 1] == '0')
+        return invalid("_cursor is not a cursor of this search");
+      q.beforeRecorded = store::formatInstant(std::stoll(value.substr(0, dot)));
+      q.beforeSeq = std::stoll(value.substr(dot + 1));
+      cursor = value;
     } else if (name == "_sort") {
       if (value != "-date") return unsupported("_sort (the trail is sorted newest first: -date)");
     } else {
@@ -238,11 +245,14 @@ Result<json::Value> AuditTrail::search(const QueryParams& params,
   const std::string self = baseUrl + "/AuditEvent?" + echoed;
   const std::string sep = echoed.empty() ? "" : "&";
   json::Value links = json::Value::makeArray();
-  links.push(link("self", q.beforeSeq > 0
-                              ? self + sep + "_cursor=" + std::to_string(q.beforeSeq)
-                              : self));
-  if (page->nextBeforeSeq > 0)
-    links.push(link("next", self + sep + "_cursor=" + std::to_string(page->nextBeforeSeq)));
+  links.push(link("self", cursor.empty() ? self : self + sep + "_cursor=" + cursor));
+  if (page->nextSeq > 0) {
+    int64_t low = 0, high = 0;
+    if (!search::dateRange(page->nextRecorded, low, high))
+      return Status::internal("audit.unreadable: a stored recorded instant does not parse");
+    links.push(link("next", self + sep + "_cursor=" + std::to_string(low) + "." +
+                                std::to_string(page->nextSeq)));
+  }
   b.set("link", std::move(links));
   json::Value entries = json::Value::makeArray();
   for (const store::AuditRow& row : page->rows) {

@@ -16,7 +16,8 @@
 //
 // Reading (authorisation is the caller's: only the privacy-officer role may search the
 // trail or verify it; searching it is itself an audited search):
-// - search(params): a searchset Bundle of AuditEvents, newest first. Parameters:
+// - search(params): a searchset Bundle of AuditEvents, newest first (by recorded, then by
+//   seq: the order in which they were appended). Parameters:
 //     date=[ge|le|gt|lt|eq]<date or instant>   AuditEvent.recorded (repeatable: ANDed)
 //     agent=<client id>                         the requesting client system
 //     organization=<ODS code>                   the client's organisation

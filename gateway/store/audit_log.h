@@ -52,19 +52,27 @@ struct AuditRow {
   std::string json;          // the AuditEvent as canonical JSON, without id, meta or chain
 };
 
-// One page of rows, newest first. Every filter left empty (or unset) matches everything.
+// One page of rows, newest first: by recorded, then seq (recorded is the caller's instant, so
+// it may run slightly out of seq order). Every filter left empty (or unset) matches
+// everything.
 struct AuditQuery {
   std::string recordedFrom;  // instant: recorded >= recordedFrom (same fixed-width form)
   std::string recordedTo;    // instant: recorded <= recordedTo
   std::string client, organisation, patient, purpose, subtype, action;
   std::optional<int> outcome;
-  int count = 50;            // rows per page (0: none, only whether there are any)
-  int64_t beforeSeq = 0;     // the cursor: only rows with seq < beforeSeq (0: from the newest)
+  int count = 50;            // rows per page (0: none)
+  // The cursor: only rows before (beforeRecorded, beforeSeq) in page order, i.e. with
+  // (recorded, seq) lower. Unused while beforeSeq is 0.
+  std::string beforeRecorded;
+  int64_t beforeSeq = 0;
 };
 
 struct AuditPage {
   std::vector<AuditRow> rows;  // patients is left empty here (they are in the JSON)
-  int64_t nextBeforeSeq = 0;   // the next page's beforeSeq; 0 when this is the last page
+  // The next page's cursor (AuditQuery::beforeRecorded / beforeSeq): the last row's; seq 0
+  // when this is the last page.
+  std::string nextRecorded;
+  int64_t nextSeq = 0;
 };
 
 struct AuditChainCheck {
@@ -97,8 +105,9 @@ class AuditLog {
   // snapshot of its own: appends go on meanwhile and rows appended before the walk reaches
   // the end are checked too) and stops at the first row that breaks it: a seq gap (a row
   // removed: firstBrokenSeq is the missing seq), a prevHash that is not the previous row's
-  // hash, a hash that does not match the row's content, or patient rows that differ from
-  // the ones hashed. With anchorSeq > 0, the row anchorSeq must still exist with hash
+  // hash, a hash that does not match the row's content, patient rows that differ from the
+  // ones hashed or carry another recorded instant than their event, or patient rows for a seq
+  // beyond the last row. With anchorSeq > 0, the row anchorSeq must still exist with hash
   // anchorHash (a head recorded earlier: detects removal of the newest rows).
   // Errors: store.busy, store.sqlite (a broken chain is a result, not an error).
   virtual Result<AuditChainCheck> verifyAuditChain(int64_t anchorSeq = 0,

@@ -37,7 +37,7 @@ Status appendAuditRows(Connection& w, std::vector<AuditRow>& rows) {
       "INSERT INTO audit_log(seq, recorded, client, organisation, action, subtype, outcome, "
       "purpose, json, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!ins.isOk()) return ins.status();
-  auto pat = w.prepare("INSERT INTO audit_patient(patient, seq) VALUES (?1, ?2)");
+  auto pat = w.prepare("INSERT INTO audit_patient(patient, recorded, seq) VALUES (?1, ?2, ?3)");
   if (!pat.isOk()) return pat.status();
   Statement& s = ins.value();
   Statement& p = pat.value();
@@ -61,7 +61,8 @@ Status appendAuditRows(Connection& w, std::vector<AuditRow>& rows) {
     s.reset();
     for (const std::string& patient : row.patients) {
       p.bind(1, std::string_view(patient), true);
-      p.bind(2, row.seq);
+      p.bind(2, std::string_view(row.recorded), true);
+      p.bind(3, row.seq);
       if (p.run() != StepResult::kDone) return p.error("audit patient");
       p.reset();
     }
@@ -125,25 +126,29 @@ Result<AuditPage> SqliteStore::auditPage(const AuditQuery& q) {
   AuditPage page;
   if (q.count <= 0) return page;
   // Fixed fragments only; every value is bound (numbered placeholders, so the statement
-  // cache keys on the query's shape).
+  // cache keys on the query's shape). Ordered by (recorded, seq) descending, the order of
+  // every index: a page is one index range. By patient, the order and the date range come
+  // from audit_patient's own (patient, recorded, seq) key.
   const bool byPatient = !q.patient.empty();
+  const char* t = byPatient ? "p." : "l.";
+  auto col = [t](const char* name) { return std::string(t) + name; };
   std::string sql = std::string("SELECT ") + kRowColumns;
   if (byPatient) {
     sql += " FROM audit_patient p JOIN audit_log l ON l.seq = p.seq WHERE p.patient = ?1";
   } else {
     sql += " FROM audit_log l WHERE 1";
   }
-  if (!q.recordedFrom.empty()) sql += " AND l.recorded >= ?2";
-  if (!q.recordedTo.empty()) sql += " AND l.recorded <= ?3";
+  if (!q.recordedFrom.empty()) sql += " AND " + col("recorded") + " >= ?2";
+  if (!q.recordedTo.empty()) sql += " AND " + col("recorded") + " <= ?3";
   if (!q.client.empty()) sql += " AND l.client = ?4";
   if (!q.organisation.empty()) sql += " AND l.organisation = ?5";
   if (!q.purpose.empty()) sql += " AND l.purpose = ?6";
   if (!q.subtype.empty()) sql += " AND l.subtype = ?7";
   if (!q.action.empty()) sql += " AND l.action = ?8";
   if (q.outcome) sql += " AND l.outcome = ?9";
-  const char* seqColumn = byPatient ? "p.seq" : "l.seq";
-  if (q.beforeSeq > 0) sql += std::string(" AND ") + seqColumn + " < ?10";
-  sql += std::string(" ORDER BY ") + seqColumn + " DESC LIMIT ?11";
+  if (q.beforeSeq > 0)
+    sql += " AND (" + col("recorded") + ", " + col("seq") + ") < (?10, ?11)";
+  sql += " ORDER BY " + col("recorded") + " DESC, " + col("seq") + " DESC LIMIT ?12";
 
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
@@ -159,14 +164,18 @@ Result<AuditPage> SqliteStore::auditPage(const AuditQuery& q) {
   if (!q.subtype.empty()) s.bind(7, std::string_view(q.subtype), true);
   if (!q.action.empty()) s.bind(8, std::string_view(q.action), true);
   if (q.outcome) s.bind(9, int64_t{*q.outcome});
-  if (q.beforeSeq > 0) s.bind(10, q.beforeSeq);
-  s.bind(11, int64_t{q.count} + 1);
+  if (q.beforeSeq > 0) {
+    s.bind(10, std::string_view(q.beforeRecorded), true);
+    s.bind(11, q.beforeSeq);
+  }
+  s.bind(12, int64_t{q.count} + 1);
   for (;;) {
     StepResult r = s.step();
     if (r == StepResult::kDone) break;
     if (r != StepResult::kRow) return s.error("audit page");
     if (static_cast<int>(page.rows.size()) == q.count) {
-      page.nextBeforeSeq = page.rows.back().seq;
+      page.nextRecorded = page.rows.back().recorded;
+      page.nextSeq = page.rows.back().seq;
       break;
     }
     page.rows.push_back(rowFrom(s));
@@ -190,13 +199,15 @@ class Snapshot {
   Status status_;
 };
 
-// The patients of rows[0..] (ascending seq, none missing from `from` to the last), read in one
-// statement and attached to the row of the same seq. Patient rows whose seq has no row here
-// are skipped: that seq is missing from the chain, which the caller reports.
-Status attachPatients(Connection& c, std::vector<AuditRow>& rows) {
+// The patients of rows[0..] (ascending seq), read in one statement and attached to the row of
+// the same seq. Patient rows whose seq has no row here are skipped: that seq is missing from
+// the chain, which the caller reports. A patient row whose recorded differs from its event's
+// (it would misplace the event in pages by patient) adds the seq to `misdated`.
+Status attachPatients(Connection& c, std::vector<AuditRow>& rows,
+                      std::vector<int64_t>* misdated = nullptr) {
   if (rows.empty()) return Status::ok();
   auto ps = c.prepare(
-      "SELECT seq, patient FROM audit_patient WHERE seq >= ?1 AND seq <= ?2 "
+      "SELECT seq, patient, recorded FROM audit_patient WHERE seq >= ?1 AND seq <= ?2 "
       "ORDER BY seq, patient");
   if (!ps.isOk()) return ps.status();
   Statement& s = ps.value();
@@ -209,7 +220,11 @@ Status attachPatients(Connection& c, std::vector<AuditRow>& rows) {
     if (r != StepResult::kRow) return s.error("audit patients");
     const int64_t seq = s.columnInt(0);
     while (i < rows.size() && rows[i].seq < seq) ++i;
-    if (i < rows.size() && rows[i].seq == seq) rows[i].patients.push_back(s.columnString(1));
+    if (i >= rows.size() || rows[i].seq != seq) continue;
+    rows[i].patients.push_back(s.columnString(1));
+    if (misdated && s.columnText(2) != rows[i].recorded &&
+        (misdated->empty() || misdated->back() != seq))
+      misdated->push_back(seq);
   }
 }
 
@@ -251,6 +266,7 @@ Result<AuditChainCheck> SqliteStore::verifyAuditChain(int64_t anchorSeq,
     // One chunk of rows and their patients, from one snapshot; the reader goes back to the
     // pool between chunks.
     std::vector<AuditRow> rows;
+    std::vector<int64_t> misdated;
     {
       auto lease = acquireReader();
       if (!lease.isOk()) return lease.status();
@@ -270,9 +286,10 @@ Result<AuditChainCheck> SqliteStore::verifyAuditChain(int64_t anchorSeq,
           rows.push_back(rowFrom(st.value()));
         }
       }
-      Status p = attachPatients(c, rows);
+      Status p = attachPatients(c, rows, &misdated);
       if (!p.isOk()) return p;
     }
+    size_t m = 0;
     for (const AuditRow& row : rows) {
       ++check.checked;
       if (row.seq != expected)
@@ -283,6 +300,9 @@ Result<AuditChainCheck> SqliteStore::verifyAuditChain(int64_t anchorSeq,
                                    std::to_string(row.seq - 1));
       if (auditRowHash(row) != row.hash)
         return broken(row.seq, "its content does not match its hash");
+      while (m < misdated.size() && misdated[m] < row.seq) ++m;
+      if (m < misdated.size() && misdated[m] == row.seq)
+        return broken(row.seq, "its patient rows carry another recorded instant");
       if (anchorSeq == row.seq && row.hash != anchorHash)
         return broken(row.seq, "its hash differs from the anchor");
       prev = row.hash;

@@ -16,7 +16,7 @@
 //   deliveries(key, received_at)  deliveries already applied (Transaction::claimDelivery)
 //   source_orders(type, id, source_order)  Transaction::sourceOrder
 //   audit_log(seq, recorded, client, organisation, action, subtype, outcome, purpose, json,
-//       prev_hash, hash) and audit_patient(patient, seq)  the hash-chained, append-only audit
+//       prev_hash, hash) and audit_patient(patient, recorded, seq)  the hash-chained, append-only audit
 //       trail (audit_log.h)
 // Thread-safety: call with the writer connection, before the store is shared.
 // Errors: Status::internal "store.migration-failed" / "store.schema-too-new".

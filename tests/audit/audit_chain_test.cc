@@ -134,13 +134,29 @@ TEST_F(AuditChainTest, ARemovedPatientRowIsFound) {
   EXPECT_EQ(check.firstBrokenSeq, 2);
 }
 
+TEST_F(AuditChainTest, AMisdatedPatientRowIsFound) {
+  recordFive();
+  dropTriggers();
+  // Would move event 3 out of a date range searched by patient.
+  ASSERT_EQ(tamper("UPDATE audit_patient SET recorded = '2001-01-01T00:00:00.000Z' WHERE seq = 3"),
+            "");
+  auto check = verify();
+  EXPECT_FALSE(check.intact);
+  EXPECT_EQ(check.firstBrokenSeq, 3);
+  EXPECT_NE(check.problem.find("recorded"), std::string::npos) << check.problem;
+}
+
 TEST_F(AuditChainTest, AnAddedPatientRowIsFound) {
   recordFive();
   dropTriggers();
-  ASSERT_EQ(tamper("INSERT INTO audit_patient(patient, seq) VALUES ('p9', 4)"), "");
+  const std::string recorded = row(4).recorded;
+  ASSERT_EQ(tamper("INSERT INTO audit_patient(patient, recorded, seq) VALUES ('p9', '" + recorded +
+                   "', 4)"),
+            "");
   EXPECT_EQ(verify().firstBrokenSeq, 4);
   ASSERT_EQ(tamper("DELETE FROM audit_patient WHERE seq = 4 AND patient = 'p9'; "
-                   "INSERT INTO audit_patient(patient, seq) VALUES ('p9', 7)"),
+                   "INSERT INTO audit_patient(patient, recorded, seq) VALUES ('p9', '" + recorded +
+                   "', 7)"),
             "");
   auto check = verify();
   EXPECT_FALSE(check.intact);

@@ -259,6 +259,38 @@ TEST_F(AuditSearchTest, ByPatientNewestFirstWithPaging) {
                       "/AuditEvent?patient=Patient%2Fp1&_count=4&_cursor=" + cursor);
 }
 
+TEST_F(AuditTrailTest, PagesAreNewestFirstByRecordedThenSeqAndPageThroughTies) {
+  // Appended out of time order (a caller's instant), and seven events in one millisecond.
+  AuditRecord late = readRecord("p1");
+  late.recordedMs = store::testing::kJan2024 + 10000;
+  record(late);  // seq 1
+  AuditRecord early = readRecord("p1");
+  early.recordedMs = store::testing::kJan2024;
+  record(early);  // seq 2
+  for (int i = 0; i < 7; ++i) {
+    AuditRecord same = readRecord("p1");
+    same.recordedMs = store::testing::kJan2024 + 5000;
+    record(same);  // seq 3..9
+  }
+  const std::vector<std::string> expected = {"1", "9", "8", "7", "6", "5", "4", "3", "2"};
+  EXPECT_EQ(ids({{"_count", "100"}}), expected);
+  for (const QueryParams& base : std::vector<QueryParams>{{}, {{"patient", "p1"}}, {{"agent", "gp-app"}}}) {
+    std::vector<std::string> paged;
+    QueryParams params = base;
+    params.push_back({"_count", "2"});
+    json::Value page = search(params);
+    for (int guard = 0; guard < 10; ++guard) {
+      for (const auto& e : events(page)) paged.push_back(e.getString("id"));
+      std::string cursor = nextCursor(page);
+      if (cursor.empty()) break;
+      QueryParams next = params;
+      next.push_back({"_cursor", cursor});
+      page = search(next);
+    }
+    EXPECT_EQ(paged, expected) << (base.empty() ? "all" : base[0].first);
+  }
+}
+
 TEST_F(AuditSearchTest, ByDateRange) {
   // 03:00 inclusive to 06:00 exclusive: events 3, 4, 5 (seq 4, 5, 6).
   EXPECT_EQ(ids({{"date", "ge2024-01-01T03:00:00Z"}, {"date", "lt2024-01-01T06:00:00Z"}}),
