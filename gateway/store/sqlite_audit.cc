@@ -315,10 +315,14 @@ Result<AuditChainCheck> SqliteStore::verifyAuditChain(int64_t anchorSeq,
   if (anchorSeq > check.lastSeq)
     return broken(check.lastSeq + 1, "the chain ends at seq " + std::to_string(check.lastSeq) +
                                          " but the anchor is seq " + std::to_string(anchorSeq));
-  // Patient rows beyond the last event (an event removed from the end, or rows added).
+  // Patient rows beyond the last event that belong to no event (an event removed from the
+  // end, or rows added). Events appended since the walk ended bring their own patient rows
+  // (in the same transaction): those are not orphans.
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
-  auto st = lease.value()->prepare("SELECT min(seq) FROM audit_patient WHERE seq > ?1");
+  auto st = lease.value()->prepare(
+      "SELECT min(p.seq) FROM audit_patient p WHERE p.seq > ?1 AND NOT EXISTS "
+      "(SELECT 1 FROM audit_log l WHERE l.seq = p.seq)");
   if (!st.isOk()) return st.status();
   st.value().bind(1, check.lastSeq);
   if (st.value().step() != StepResult::kRow) return st.value().error("audit chain patients");

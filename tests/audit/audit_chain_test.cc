@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gateway/store/audit_log.h"
 #include "tests/audit/audit_fixture.h"
@@ -197,6 +200,31 @@ TEST_F(AuditChainTest, TheChainContinuesAfterReopening) {
   auto check = verify();
   EXPECT_TRUE(check.intact) << check.problem;
   EXPECT_EQ(check.checked, 5);
+}
+
+TEST_F(AuditChainTest, VerifyingWhileEventsAreAppendedFindsNothingWrong) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        AuditRecord r = readRecord("w" + std::to_string(t));
+        r.patients.push_back("x" + std::to_string(i % 5));
+        if (!trail_->record(r).isOk()) failures++;
+      }
+    });
+  int64_t last = 0;
+  for (int round = 0; round < 30; ++round) {
+    auto check = verify();
+    EXPECT_TRUE(check.intact) << check.problem;
+    EXPECT_GE(check.lastSeq, last);
+    last = check.lastSeq;
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(verify().intact);
 }
 
 TEST_F(AuditChainTest, AnEmptyTrailIsIntact) {
