@@ -24,6 +24,7 @@
 #include "gateway/core/json.h"
 #include "gateway/core/status.h"
 #include "gateway/search/query.h"
+#include "gateway/store/audit_log.h"
 
 namespace acp::store {
 
@@ -172,6 +173,12 @@ class Transaction {
   // `subscriptionId` a notification (store/notification_outbox.h), due at once.
   virtual Status enqueueNotification(const std::string& subscriptionId, const std::string& type,
                                      const std::string& id, int64_t version, int64_t nowMs) = 0;
+
+  // Appends audit rows (store/audit_log.h) in this transaction: they commit with its writes
+  // or not at all (and are undone with a unit ended with keep=false). Fills in seq, prevHash
+  // and hash (the chain continues from the newest row, committed or written earlier in this
+  // transaction) and normalises patients; the seqs are only valid once committed.
+  virtual Status appendAudit(std::vector<AuditRow>& rows) = 0;
 
   virtual Status commit() = 0;
 };

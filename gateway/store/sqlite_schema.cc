@@ -234,6 +234,45 @@ CREATE TABLE used_assertions(
 ) WITHOUT ROWID;
 CREATE INDEX used_assertions_keep ON used_assertions(keep_until);
 )sql",
+    // 11: the audit trail (store/audit_log.h): one row per event, hash-chained in seq order,
+    // and the patients each event concerns. Append-only: the triggers refuse UPDATE and
+    // DELETE, so only an edit of the file behind the gateway's back can change a row (and the
+    // chain shows it). Pages are newest first by (recorded, seq): every index ends in recorded
+    // (and the rowid, seq), so a page is one index range, also for a date range alone.
+    R"sql(
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY,         -- 1, 2, 3 … in append order (the chain order)
+  recorded TEXT NOT NULL,          -- instant, YYYY-MM-DDThh:mm:ss.sssZ
+  client TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  action TEXT NOT NULL,            -- C R U D E
+  subtype TEXT NOT NULL,           -- read, search-type, create, $acp-summary, login …
+  outcome INTEGER NOT NULL,        -- 0 4 8 12
+  purpose TEXT NOT NULL,
+  json TEXT NOT NULL,              -- the event's facts (audit/audit_facts.h)
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_log_recorded ON audit_log(recorded);
+CREATE INDEX audit_log_client ON audit_log(client, recorded);
+CREATE INDEX audit_log_organisation ON audit_log(organisation, recorded);
+CREATE INDEX audit_log_purpose ON audit_log(purpose, recorded);
+CREATE TABLE audit_patient(
+  patient TEXT NOT NULL,
+  recorded TEXT NOT NULL,          -- the event's, for pages by patient in time order
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(patient, recorded, seq)
+) WITHOUT ROWID;
+CREATE INDEX audit_patient_seq ON audit_patient(seq);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_patient_no_update BEFORE UPDATE ON audit_patient
+  BEGIN SELECT RAISE(ABORT, 'audit_patient is append-only'); END;
+CREATE TRIGGER audit_patient_no_delete BEFORE DELETE ON audit_patient
+  BEGIN SELECT RAISE(ABORT, 'audit_patient is append-only'); END;
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

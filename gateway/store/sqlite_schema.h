@@ -18,6 +18,9 @@
 //   patient_sources, source_resources, candidate_links, notifications (steps 6 to 9)
 //   used_assertions(client_id, jti, keep_until)  client assertion ids used at POST /token
 //       (replay_ledger.h)
+//   audit_log(seq, recorded, client, organisation, action, subtype, outcome, purpose, json,
+//       prev_hash, hash) and audit_patient(patient, recorded, seq)  the hash-chained, append-only audit
+//       trail (audit_log.h)
 // Thread-safety: call with the writer connection, before the store is shared.
 // Errors: Status::internal "store.migration-failed" / "store.schema-too-new".
 #pragma once

@@ -11,6 +11,7 @@
 
 #include "gateway/search/index.h"
 #include "gateway/store/instant.h"
+#include "gateway/store/sqlite_audit.h"
 #include "gateway/store/sqlite_schema.h"
 #include "gateway/store/sqlite_search.h"
 
@@ -165,22 +166,6 @@ const std::vector<const char*> kIndexColumns[kIndexTableCount] = {
 }  // namespace
 
 // ---- reader pool ---------------------------------------------------------------------------
-
-class SqliteStore::ReaderLease {
- public:
-  ReaderLease(SqliteStore* store, Connection* c) : store_(store), c_(c) {}
-  ReaderLease(ReaderLease&& o) noexcept : store_(o.store_), c_(o.c_) { o.c_ = nullptr; }
-  ReaderLease& operator=(ReaderLease&&) = delete;
-  ~ReaderLease() {
-    if (c_) store_->releaseReader(c_);
-  }
-  Connection& operator*() const { return *c_; }
-  Connection* operator->() const { return c_; }
-
- private:
-  SqliteStore* store_;
-  Connection* c_;
-};
 
 Result<SqliteStore::ReaderLease> SqliteStore::acquireReader() {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
@@ -1029,6 +1014,21 @@ class SqliteTransaction : public Transaction {
     st.value().bind(5, nowMs);
     if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "notification");
     return Status::ok();
+  }
+
+  Status appendAudit(std::vector<AuditRow>& rows) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    if (rows.empty()) return Status::ok();
+    s = w_.exec("SAVEPOINT op");
+    if (!s.isOk()) return s;
+    s = sqlite::appendAuditRows(w_, rows);
+    if (s.isOk()) s = w_.exec("RELEASE op");
+    if (!s.isOk()) {
+      w_.exec("ROLLBACK TO op");
+      w_.exec("RELEASE op");
+    }
+    return s;
   }
 
   Status commit() override {

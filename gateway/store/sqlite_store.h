@@ -1,9 +1,10 @@
 // SqliteStore — the embedded ResourceStore (store/resource_store.h) on one SQLite file.
 //
 // Layout: resources (current state + current JSON), versions (every version), seven search
-// index tables and conditional_keys; see sqlite_schema.h. Durability: journal_mode=WAL,
-// synchronous=FULL, foreign_keys=ON on every connection, so commit() returns only once the
-// WAL is fsynced.
+// index tables and conditional_keys; see sqlite_schema.h. The same file holds the non-FHIR
+// tables behind FailureLog, NotificationOutbox and AuditLog (the audit trail, audit_log.h).
+// Durability: journal_mode=WAL, synchronous=FULL, foreign_keys=ON on every connection, so
+// commit() returns only once the WAL is fsynced.
 //
 // Concurrency: a pool of `poolSize` reader connections (query_only) serves read / vread /
 // history / search from any thread, each read on its own WAL snapshot; ONE writer connection
@@ -47,12 +48,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "gateway/model/model.h"
+#include "gateway/store/audit_log.h"
 #include "gateway/store/failure_log.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/replay_ledger.h"
@@ -89,7 +92,8 @@ struct SqliteOptions {
 class SqliteStore : public ResourceStore,
                     public FailureLog,
                     public NotificationOutbox,
-                    public ReplayLedger {
+                    public ReplayLedger,
+                    public AuditLog {
  public:
   // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
@@ -114,6 +118,13 @@ class SqliteStore : public ResourceStore,
   // ReplayLedger (sqlite_replay_ledger.cc): the used_assertions table.
   Result<bool> firstUse(const std::string& clientId, const std::string& jti,
                         int64_t keepUntilMs, int64_t nowMs) override;
+
+  // AuditLog (sqlite_audit.cc): the audit_log and audit_patient tables.
+  Status appendAudit(std::vector<AuditRow>& rows) override;
+  Result<AuditPage> auditPage(const AuditQuery& query) override;
+  Result<std::optional<AuditRow>> auditRow(int64_t seq) override;
+  Result<AuditChainCheck> verifyAuditChain(int64_t anchorSeq = 0,
+                                           const std::string& anchorHash = "") override;
 
   // FailureLog (sqlite_failure_log.cc): the ingest_failures table of the same database.
   Result<int64_t> keep(const KeptFailure& failure) override;
@@ -189,6 +200,23 @@ class SqliteStore : public ResourceStore,
   std::mutex poolMutex_;
   std::condition_variable poolCv_;
   std::vector<sqlite::Connection*> freeReaders_;
+};
+
+// A reader connection on loan from the pool (acquireReader), given back on destruction.
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, sqlite::Connection* c) : store_(store), c_(c) {}
+  ReaderLease(ReaderLease&& o) noexcept : store_(o.store_), c_(o.c_) { o.c_ = nullptr; }
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (c_) store_->releaseReader(c_);
+  }
+  sqlite::Connection& operator*() const { return *c_; }
+  sqlite::Connection* operator->() const { return c_; }
+
+ private:
+  SqliteStore* store_;
+  sqlite::Connection* c_;
 };
 
 }  // namespace acp::store

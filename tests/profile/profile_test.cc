@@ -199,10 +199,10 @@ TEST(ProfileRegistry, LoadsTheShippedDefinitions) {
     EXPECT_NE(reg.structure(kUk + name), nullptr) << name;
   }
   for (const char* name : {"ACP-CarePlan", "acp-decision-value", "acp-decision-date",
-                           "acp-review-date", "source-order"}) {
+                           "acp-review-date", "source-order", "audit-chain"}) {
     EXPECT_NE(reg.structure(kSd + name), nullptr) << name;
   }
-  EXPECT_EQ(reg.structureUrls().size(), 17u);
+  EXPECT_EQ(reg.structureUrls().size(), 18u);
 
   const StructureDef* acp = reg.structure(kAcpCarePlan + "|1.0.0");  // version ignored
   ASSERT_NE(acp, nullptr);
@@ -244,7 +244,8 @@ TEST(ProfileRegistry, ShippedAcpDefinitionsAreValidR4) {
   for (const char* file :
        {"StructureDefinition-acp-careplan.json", "StructureDefinition-acp-decision-value.json",
         "StructureDefinition-acp-decision-date.json", "StructureDefinition-acp-review-date.json",
-        "StructureDefinition-source-order.json", "ValueSet-acp-item.json"}) {
+        "StructureDefinition-source-order.json", "StructureDefinition-audit-chain.json",
+        "ValueSet-acp-item.json"}) {
     json::Value v = parseJson(readFile(std::string(ACP_SOURCE_DIR) + "/conformance/acp/" + file));
     IssueList issues;
     EXPECT_TRUE(base().validate(v, issues)) << file << "\n" << dump(issues);
