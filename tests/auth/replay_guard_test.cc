@@ -56,10 +56,6 @@ class StoreLedger : public ::testing::Test {
   std::shared_ptr<store::SqliteStore> store_;
 };
 
-TEST_F(StoreLedger, SchemaStepTenHoldsTheUsedAssertions) {
-  EXPECT_EQ(store::sqlite::currentSchemaVersion(), 10);
-}
-
 TEST_F(StoreLedger, AJtiStaysUsedAcrossARestart) {
   EXPECT_TRUE(store_->firstUse("a", "j1", kNow + 60000, kNow).value());
   EXPECT_FALSE(store_->firstUse("a", "j1", kNow + 60000, kNow).value());
