@@ -63,7 +63,7 @@ OUT=$RESULTS/gateway.out
 "$BUILD/bin/acp-gateway" -Dgateway.http.host="$HOST" -Dgateway.http.port=0 \
   -Dgateway.mllp.host="$HOST" -Dgateway.mllp.port=0 -Dgateway.store.url="sqlite:$DB" \
   -Dgateway.log.requests=false -Dgateway.flags.intervalSeconds=0 \
-  -Dgateway.http.tls=false -Dgateway.mllp.tls=false >"$OUT" 2>"$RESULTS/gateway.err" &
+  -Dgateway.auth.mode=none -Dgateway.http.tls=false -Dgateway.mllp.tls=false >"$OUT" 2>"$RESULTS/gateway.err" &
 GW=$!
 trap 'kill -TERM $GW 2>/dev/null || true; wait $GW 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do

@@ -20,5 +20,5 @@ See docs/api.md for every interaction. Ctrl-C to stop.
 MSG
 # Plain HTTP on loopback for the demo; docs/security.md shows the same with TLS.
 exec "$binary" -Dgateway.http.port="$port" -Dgateway.store.url=sqlite:build/demo.db \
-  -Dgateway.http.tls=false -Dgateway.mllp.tls=false \
+  -Dgateway.auth.mode=none -Dgateway.http.tls=false -Dgateway.mllp.tls=false \
   -Dgateway.demo.load=docs/demo/bundle.json

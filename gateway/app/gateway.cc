@@ -1,6 +1,8 @@
 #include "gateway/app/gateway.h"
 
 #include "gateway/access/access_policy.h"
+#include "gateway/auth/replay_guard.h"
+#include "gateway/auth/smart_auth.h"
 
 #include <Poco/File.h>
 #include <Poco/Logger.h>
@@ -15,6 +17,7 @@
 #include <sstream>
 
 #include "gateway/app/served_types.h"
+#include "gateway/core/ids.h"
 #include "gateway/core/xml.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
@@ -138,6 +141,32 @@ Status Gateway::start() {
   if (!compartment.isOk()) return compartment.status();
   access_ = std::make_shared<access::AccessPolicy>(compartment.value(), store_);
   service_->setAccessPolicy(access_);
+  // SMART Backend Services (auth/): tokens for every route but /metadata; the store keeps the
+  // client assertion ids already used (store/replay_ledger.h), so a jti is never reused, even
+  // across a restart.
+  if (options_.authMode == "smart") {
+    auto clock = options_.clock;
+    std::shared_ptr<store::SqliteStore> ledger = sqlite;
+    auto guard = std::make_shared<auth::FunctionReplayGuard>(
+        [ledger, clock](const std::string& client, const std::string& jti, int64_t until) {
+          int64_t now = clock ? clock() : nowMillis();
+          return ledger->firstUse(client, jti, until, now);
+        });
+    auth::SmartAuthOptions so;
+    so.baseUrl = options_.baseUrl;
+    so.clientsFile = options_.authClients;
+    so.tokenKeyFile = options_.authTokenKey;
+    so.tokenLifetimeSeconds = options_.authTokenLifetimeSeconds;
+    so.nowMs = options_.clock;
+    so.onReload = [](const Status& s) {
+      Poco::Logger& log = Poco::Logger::get("acp.auth");
+      if (s.isOk()) log.notice("client registry reloaded");
+      else log.error("client registry not reloaded (the previous one stays): %s", s.message());
+    };
+    auto smart = auth::SmartAuth::create(so, guard);
+    if (!smart.isOk()) return Status::invalid("gateway.auth: " + smart.status().message());
+    service_->setSmartAuth(std::shared_ptr<auth::SmartAuth>(std::move(smart.value())));
+  }
 
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
   auto ingest = ingest_ = std::make_shared<ingest::IngestService>(

@@ -23,7 +23,8 @@ const std::set<std::string>& knownKeys() {
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",
-      "gateway.auth.mode",          "gateway.conformance.dir", "gateway.mappings.dir",
+      "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
+      "gateway.auth.tokenLifetimeSeconds",                        "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
       "gateway.http.tls",           "gateway.mllp.tls",
@@ -118,8 +119,20 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     if (o.storeUrl.rfind("sqlite:", 0) != 0)
       return Status::invalid("gateway.store.url must start with sqlite: (got another scheme)");
     o.authMode = c.getString("gateway.auth.mode", o.authMode);
-    if (o.authMode != "none")
-      return Status::invalid("gateway.auth.mode: only \"none\" is available in this version");
+    if (o.authMode != "none" && o.authMode != "smart")
+      return Status::invalid("gateway.auth.mode must be smart or none");
+    o.authClients = c.getString("gateway.auth.clients", o.authClients);
+    o.authTokenKey = c.getString("gateway.auth.tokenKey", o.authTokenKey);
+    if (Status s = intKey("gateway.auth.tokenLifetimeSeconds", o.authTokenLifetimeSeconds, 30, 3600);
+        !s.isOk())
+      return s;
+    if (o.authMode == "smart" && o.authClients.empty())
+      return Status::invalid(
+          "gateway.auth.mode=smart needs gateway.auth.clients (the client registry file)");
+    if (o.authMode == "smart" && o.baseUrl.empty())
+      return Status::invalid(
+          "gateway.auth.mode=smart needs gateway.http.baseUrl: the token URL every client "
+          "assertion names is derived from it, never from the Host header");
     if (o.authMode == "none" && !isLoopback(o.mllpHost))
       return Status::invalid(
           "gateway.auth.mode=none is refused unless gateway.mllp.host is a loopback address");

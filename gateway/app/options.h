@@ -75,9 +75,18 @@ struct Options {
   // gateway.tls.ticketKeyRotationSeconds — session ticket keys change this often (0 = no
   // tickets, no resumption). Default 3600.
   int tlsTicketKeyRotationSeconds = 3600;
-  // gateway.auth.mode — "none" (local superuser; refused unless bound to loopback). The
-  // security issue adds "smart" and "mtls".
-  std::string authMode = "none";
+  // gateway.auth.mode — "smart" (default): every request but /metadata,
+  // /.well-known/smart-configuration and POST /token needs a SMART Backend Services access
+  // token (auth/smart_auth.h; docs/security.md). "none": every request is the local superuser
+  // — for tests and the demo, refused unless every listener is bound to loopback.
+  std::string authMode = "smart";
+  // gateway.auth.clients — the client registry (JSON; docs/security.md). Required in smart mode.
+  std::string authClients;
+  // gateway.auth.tokenKey — PEM private key (EC P-384 or RSA) signing access tokens. Default ""
+  // (a key made at start-up: tokens die with a restart; instances do not share them).
+  std::string authTokenKey;
+  // gateway.auth.tokenLifetimeSeconds — access-token lifetime, 30..3600. Default 300.
+  int authTokenLifetimeSeconds = 300;
   // gateway.conformance.dir — folder holding types.json etc. Default: the installed
   // conformance/r4 found next to the binary or in the source tree.
   std::string conformanceDir;

@@ -49,19 +49,63 @@ bool isRead(const std::string& method) {
 
 }  // namespace
 
-FhirService::Outcome FhirService::unauthenticated(const std::string& error,
-                                                  const std::string& description) {
-  Outcome o = fail(401, error == "expired" ? "expired" : "login",
-                   description.empty() ? "a bearer token is required" : description,
-                   error.empty() ? "auth.token-required" : "auth.invalid-token");
-  std::string challenge = "Bearer realm=\"acp-gateway\"";
-  if (!error.empty()) {
-    std::string safe = description;
-    safe.erase(std::remove(safe.begin(), safe.end(), '"'), safe.end());
-    challenge += ", error=\"invalid_token\", error_description=\"" + safe + "\"";
-  }
-  o.headers.emplace_back("WWW-Authenticate", challenge);
+FhirService::Outcome FhirService::unauthenticated(const auth::BearerCheck& check) {
+  bool expired = check.failure == auth::BearerFailure::kExpired;
+  Outcome o = fail(401, expired ? "expired" : "login",
+                   check.reason.empty() ? "a bearer access token is required" : check.reason,
+                   check.failure == auth::BearerFailure::kMissing
+                       ? "auth.token-required"
+                       : expired ? "auth.token-expired" : "auth.invalid-token");
+  o.headers.emplace_back("WWW-Authenticate", auth::wwwAuthenticate(check));
   return o;
+}
+
+std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const {
+  if (!smart_) return std::nullopt;
+  auto json = [](int status, const json::Value& body) {
+    FhirResponse r;
+    r.status = status;
+    r.contentType = "application/json";
+    r.body = json::write(body);
+    return r;
+  };
+  if (rq.path == "/.well-known/smart-configuration") {
+    if (rq.method != "GET" && rq.method != "HEAD") {
+      FhirResponse r = json(405, json::Value::makeObject());
+      r.headers.emplace_back("Allow", "GET");
+      return r;
+    }
+    return json(200, smart_->configuration(options_.servedTypes));
+  }
+  if (rq.path == "/token") {
+    if (rq.method != "POST") {
+      FhirResponse r = json(405, json::Value::makeObject());
+      r.headers.emplace_back("Allow", "POST");
+      return r;
+    }
+    auth::TokenResult t =
+        smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization")});
+    FhirResponse r = json(t.status, t.body);
+    for (auto& h : t.headers) r.headers.push_back(h);
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<FhirService::Outcome> FhirService::authenticate(const FhirRequest& rq) const {
+  if (!smart_ || rq.path == "/metadata") return std::nullopt;
+  auth::BearerCheck check = smart_->authenticate(rq.header("Authorization"));
+  if (!check.ok) return unauthenticated(check);
+  const std::string& certified = rq.context.certificateOrganisation;
+  if (!certified.empty() && certified != check.principal.organisation) {
+    check.ok = false;
+    check.failure = auth::BearerFailure::kInvalid;
+    check.reason = "the token was issued to another organisation than the client certificate's";
+    return unauthenticated(check);
+  }
+  rq.context.principal = std::move(check.principal);
+  rq.context.principal.certificateOrganisation = certified;
+  return std::nullopt;
 }
 
 std::optional<FhirService::Outcome> FhirService::refuseRoute(const FhirRequest& rq) const {

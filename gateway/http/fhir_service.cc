@@ -233,21 +233,8 @@ std::string FhirService::criteriaKey(const std::string& type,
 
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   try {
-    // Who is asking (the token), unless the route is open to all: /metadata.
-    if (authenticate_ && request.path != "/metadata") {
-      const std::string& header = request.header("Authorization");
-      std::string scheme = header.substr(0, header.find(' '));
-      for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (header.empty() || scheme != "bearer" || header.size() <= 7)
-        return render(request, unauthenticated("", ""));
-      auto principal = authenticate_(header.substr(7));
-      if (!principal.isOk())
-        return render(request, unauthenticated(principal.status().code() == Status::Code::kGone
-                                                   ? "expired"
-                                                   : "invalid_token",
-                                               principal.status().message()));
-      request.context.principal = std::move(principal.value());
-    }
+    if (auto smart = smartRoute(request)) return std::move(*smart);
+    if (auto refused = authenticate(request)) return render(request, std::move(*refused));
     std::optional<access::AccessPolicy::Session> session;
     if (access_) {
       session.emplace(*access_, request.context.principal);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/auth/smart_auth.h"
 #include "gateway/core/issues.h"
 #include "gateway/core/json.h"
 #include "gateway/http/format.h"
@@ -61,11 +62,12 @@ class FhirService {
   void setProfiles(std::shared_ptr<const profile::ProfileValidator> profiles) {
     profiles_ = std::move(profiles);
   }
-  // Authentication (gateway.auth.mode=smart): turns a bearer token into the Principal, or
-  // fails (the message says why; it is sent to the client). Unset: every request is the local
-  // superuser (gateway.auth.mode=none, loopback only).
-  using Authenticator = std::function<Result<auth::Principal>(const std::string& bearerToken)>;
-  void setAuthenticator(Authenticator authenticate) { authenticate_ = std::move(authenticate); }
+  // Authentication (gateway.auth.mode=smart; auth/smart_auth.h): GET
+  // /.well-known/smart-configuration and POST /token are served from it, and every other route
+  // but /metadata needs its bearer token (401 with WWW-Authenticate otherwise). A token used on
+  // a mutual-TLS connection must belong to the organisation the client certificate names.
+  // Unset: every request is the local superuser (gateway.auth.mode=none, loopback only).
+  void setSmartAuth(std::shared_ptr<auth::SmartAuth> smart) { smart_ = std::move(smart); }
   // Who may see what (access/access_policy.h). Unset: nothing is filtered (mode none only).
   void setAccessPolicy(std::shared_ptr<const access::AccessPolicy> policy) {
     access_ = std::move(policy);
@@ -94,7 +96,11 @@ class FhirService {
   // The read check of guarded(), applied to a handler's successful Outcome.
   void filterReads(const FhirRequest& request, Outcome& outcome) const;
   // 401 with WWW-Authenticate (RFC 6750) when the request carries no valid token.
-  static Outcome unauthenticated(const std::string& error, const std::string& description);
+  static Outcome unauthenticated(const auth::BearerCheck& check);
+  // The SMART routes: the configuration document and the token endpoint (authorization.cc).
+  std::optional<FhirResponse> smartRoute(const FhirRequest& request) const;
+  // Establishes request.context.principal from the bearer token; a 401 Outcome when it cannot.
+  std::optional<Outcome> authenticate(const FhirRequest& request) const;
   // POST /$ingest/<partner> (ingest_endpoint.cc).
   Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
   // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
@@ -166,7 +172,7 @@ class FhirService {
   model::Validator validator_;
   std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::set<std::string> served_;
-  Authenticator authenticate_;
+  std::shared_ptr<auth::SmartAuth> smart_;
   std::shared_ptr<const access::AccessPolicy> access_;
 };
 

@@ -46,7 +46,7 @@ export function validateDeep(resource) {
 export async function startGateway(extraArgs = []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'acp-e2e-'));
   const child = spawn(binary, ['-Dgateway.http.port=0', '-Dgateway.mllp.port=0', `-Dgateway.store.url=sqlite:${dir}/e2e.db`,
-    '-Dgateway.log.requests=false', '-Dgateway.http.tls=false', '-Dgateway.mllp.tls=false', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '-Dgateway.log.requests=false', '-Dgateway.auth.mode=none', '-Dgateway.http.tls=false', '-Dgateway.mllp.tls=false', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('gateway did not become ready in 30 s')), 30000);

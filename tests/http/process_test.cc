@@ -52,7 +52,7 @@ TEST(Process, PrintsReadyLineServesAndStopsOnSigterm) {
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
       ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
-                   "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
+                   "-Dgateway.auth.mode=none", "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;
@@ -79,7 +79,8 @@ TEST(Process, ConfigFileIsReadAndOverriddenByDefines) {
   std::string cfg = Poco::TemporaryFile::tempName() + ".properties";
   {
     std::ofstream f(cfg);
-    f << "gateway.http.port = 0\n" << "gateway.mllp.port = 0\n" << "gateway.log.level = nonsense\n";
+    f << "gateway.http.port = 0\n" << "gateway.mllp.port = 0\n" << "gateway.auth.mode = none\n"
+      << "gateway.log.level = nonsense\n";
   }
   ProcessRun bad = runToExit({"--config=" + cfg});
   EXPECT_EQ(bad.exitCode, 78) << bad.err;
@@ -96,6 +97,10 @@ TEST(Process, RefusesBadConfiguration) {
   EXPECT_NE(openHost.err.find("loopback"), std::string::npos);
   ProcessRun port = runToExit({"-Dgateway.http.port=70000"});
   EXPECT_EQ(port.exitCode, 78);
+  // SMART tokens are the default: without a client registry the gateway does not start.
+  ProcessRun noClients = runToExit({"-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"});
+  EXPECT_EQ(noClients.exitCode, 78);
+  EXPECT_NE(noClients.err.find("gateway.auth.clients"), std::string::npos) << noClients.err;
 }
 
 }  // namespace
@@ -107,7 +112,7 @@ TEST(Process, SigtermLetsAnInFlightRequestFinish) {
   Poco::Pipe outPipe;
   Poco::ProcessHandle h = Poco::Process::launch(
       ACP_BINARY, {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
-                   "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
+                   "-Dgateway.auth.mode=none", "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false"}, nullptr,
       &outPipe, nullptr);
   Poco::PipeInputStream out(outPipe);
   std::string line;

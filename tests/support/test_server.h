@@ -59,6 +59,9 @@ class TestServer {
     options.logRequests = false;
     // Plain HTTP and MLLP on loopback, unless the test configures a certificate (tests/tls).
     if (options.tlsCertificate.empty()) options.httpTls = options.mllpTls = false;
+    // The local superuser (gateway.auth.mode=none), unless the test registers clients
+    // (tests/security): then SMART tokens, with the base URL the server is reached at.
+    if (options.authClients.empty()) options.authMode = "none";
     if (options.storeUrl == app::Options().storeUrl) options.storeUrl = "sqlite:" + dir_ + "/t.db";
     options.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
     gateway_ = std::make_unique<app::Gateway>(options);

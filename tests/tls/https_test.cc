@@ -248,6 +248,7 @@ TEST(HttpsIdentity, TheCertificatesOdsCodeIsOnEveryRequestAlsoAfterResumption) {
     o.storeUrl = "sqlite:" + dir + "/t.db";
     o.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
     o.logRequests = true;
+    o.authMode = "none";  // the identity here is the certificate's (tests/security: tokens)
     app::Gateway gateway(o);
     ASSERT_TRUE(gateway.start().isOk());
     TlsClient first(gateway.httpPort(), asClient("X81001"));

@@ -40,7 +40,7 @@ ProcessRun runToExit(const std::vector<std::string>& args) {
 
 std::vector<std::string> base(const std::string& db) {
   return {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
-          "-Dgateway.flags.intervalSeconds=0"};
+          "-Dgateway.flags.intervalSeconds=0", "-Dgateway.auth.mode=none"};
 }
 
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
