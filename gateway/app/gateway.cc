@@ -1,6 +1,7 @@
 #include "gateway/app/gateway.h"
 
 #include "gateway/access/access_policy.h"
+#include "gateway/audit/audit_trail.h"
 #include "gateway/auth/replay_guard.h"
 #include "gateway/auth/smart_auth.h"
 
@@ -141,6 +142,13 @@ Status Gateway::start() {
   if (!compartment.isOk()) return compartment.status();
   access_ = std::make_shared<access::AccessPolicy>(compartment.value(), store_);
   service_->setAccessPolicy(access_);
+  // The audit trail (audit/): hash-chained, append-only, in the same database.
+  audit::AuditTrailOptions ao;
+  ao.source = {"ACP Gateway", "", options_.baseUrl};
+  ao.nowMs = options_.clock;
+  audit_ = std::make_shared<audit::AuditTrail>(std::shared_ptr<store::AuditLog>(sqlite, sqlite.get()),
+                                               ao);
+  service_->setAudit(audit_);
   // SMART Backend Services (auth/): tokens for every route but /metadata; the store keeps the
   // client assertion ids already used (store/replay_ledger.h), so a jti is never reused, even
   // across a restart.

@@ -40,6 +40,9 @@ class Notifier;
 namespace acp::access {
 class AccessPolicy;
 }  // namespace acp::access
+namespace acp::audit {
+class AuditTrail;
+}  // namespace acp::audit
 
 namespace acp::app {
 
@@ -62,6 +65,7 @@ class Gateway {
   std::shared_ptr<ingest::IngestService> ingest() const { return ingest_; }
   std::shared_ptr<const access::AccessPolicy> access() const { return access_; }
   std::shared_ptr<store::ResourceStore> store() const { return store_; }
+  std::shared_ptr<const audit::AuditTrail> audit() const { return audit_; }
 
  private:
   Status loadDemo();
@@ -74,6 +78,7 @@ class Gateway {
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<ingest::IngestService> ingest_;
   std::shared_ptr<const access::AccessPolicy> access_;
+  std::shared_ptr<const audit::AuditTrail> audit_;
   std::unique_ptr<mllp::MllpListener> mllp_;
   // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then
   // every interval, until stop().

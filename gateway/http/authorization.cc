@@ -85,6 +85,16 @@ std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const
     }
     auth::TokenResult t =
         smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization")});
+    if (audit_) {  // every token request, granted or refused, is audited ("login")
+      audit::AuditRecord a = auditRecord(rq, t.status, t.issued ? "" : t.body.getString("error"));
+      a.clientId = t.clientId;
+      a.tokenId = t.tokenId;
+      if (!audit_->record(a).isOk()) {
+        json::Value e = json::Value::makeObject();
+        e.set("error", json::Value::makeString("temporarily_unavailable"));
+        return json(503, e);
+      }
+    }
     FhirResponse r = json(t.status, t.body);
     for (auto& h : t.headers) r.headers.push_back(h);
     return r;
@@ -137,6 +147,12 @@ std::optional<FhirService::Outcome> FhirService::refuseRoute(const FhirRequest& 
   if (seg[0] == "$candidate-links") return needRole(auth::Role::kServiceOperator);
   if (seg[0] == "_history") return need("*", auth::Interaction::kRead);
   const std::string& type = seg[0];
+  if (type == "AuditEvent") {
+    if (auto r = needRole(auth::Role::kPrivacyOfficer)) return r;
+    return need("AuditEvent", seg.size() == 2 && seg[1] != "_search" && seg[1] != "$verify-chain"
+                                  ? auth::Interaction::kRead
+                                  : auth::Interaction::kSearch);
+  }
   if (type == "Patient" && ((seg.size() == 2 && seg[1] == "$acp-summary") ||
                             (seg.size() == 3 && seg[2] == "$acp-summary"))) {
     if (auto r = need("Patient", auth::Interaction::kRead)) return r;
@@ -180,7 +196,8 @@ bool materialized(const json::Value& v, json::Value& out) {
 
 void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
   access::AccessPolicy::Session* session = rq.context.access;
-  if (!session || rq.context.principal.superuser() || o.status >= 300) return;
+  // The superuser passes everything, but what it saw is still noted for the audit.
+  if (!session || o.status >= 300) return;
   auto denied = [&](const std::string& why) {
     o = fail(403, "forbidden", "not allowed to see this: " + why, "auth.no-relationship");
   };
@@ -250,6 +267,11 @@ void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
 
 FhirService::Outcome FhirService::guarded(const FhirRequest& rq) const {
   if (auto refused = refuseRoute(rq)) return std::move(*refused);
+  // The audit trail answers for itself (the privacy officer's, never filtered by patient).
+  if (audit_ && rq.path.rfind("/AuditEvent", 0) == 0) {
+    std::vector<std::string> seg = pathSegments(rq.path);
+    if (!seg.empty() && seg[0] == "AuditEvent") return auditEvents(rq, seg);
+  }
   Outcome o = dispatch(rq);
   filterReads(rq, o);
   return o;

@@ -119,6 +119,7 @@ FhirService::Outcome FhirService::bundle(const FhirRequest& rq) const {
   // each entry's resource then being validated by its own interaction.
   IssueList issues;
   const std::string type = b.getString("type");
+  rq.context.bundleType = type;  // for the audit
   if (type == "batch") {
     json::Value envelope = b;
     if (json::Value* list = envelope.find("entry"))
@@ -319,6 +320,10 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
   };
   for (const char* phase : {"DELETE", "POST", "PUT"})
     if (auto failed = runPhase(phase)) return std::move(*failed);
+  std::vector<store::StoredResource> written;
+  for (const EntryOp& op : ops)
+    if (op.done && !op.result.noop) written.push_back(op.result.resource);
+  if (Status a = auditWithin(rq, tx, written); !a.isOk()) return fromStatus(a, "audit.write");
   Status c = tx.commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
 

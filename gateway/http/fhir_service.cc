@@ -85,7 +85,8 @@ FhirService::Outcome FhirService::fromStatus(const Status& status, const std::st
   std::string stableCode = code;
   std::string message = status.message();
   size_t colon = message.find(": ");
-  if (message.rfind("store.", 0) == 0 && colon != std::string::npos &&
+  if ((message.rfind("store.", 0) == 0 || message.rfind("audit.", 0) == 0) &&
+      colon != std::string::npos &&
       message.find(' ') > colon) {
     stableCode = message.substr(0, colon);
     message = message.substr(colon + 2);
@@ -234,13 +235,34 @@ std::string FhirService::criteriaKey(const std::string& type,
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   try {
     if (auto smart = smartRoute(request)) return std::move(*smart);
-    if (auto refused = authenticate(request)) return render(request, std::move(*refused));
+    if (auto refused = authenticate(request)) {
+      // A denial is audited too (the client as far as it is known: nobody, when no token).
+      if (audit_) {
+        std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
+        if (!audit_->record(auditRecord(request, refused->status, why)).isOk())
+          return render(request, fail(503, "transient", "the request could not be audited; retry "
+                                      "shortly", "audit.unavailable"));
+      }
+      return render(request, std::move(*refused));
+    }
     std::optional<access::AccessPolicy::Session> session;
     if (access_) {
       session.emplace(*access_, request.context.principal);
       request.context.access = &*session;
     }
-    FhirResponse response = render(request, guarded(request));
+    Outcome outcome = guarded(request);
+    // Every access leaves an AuditEvent, durable before the answer goes out (writes wrote
+    // theirs in their own transaction). No audit, no answer.
+    if (audit_ && !request.context.audited) {
+      std::string why = outcome.issues.empty() ? "" : outcome.issues.issues().front().code;
+      Status audited = audit_->record(auditRecord(request, outcome.status, why));
+      if (!audited.isOk()) {
+        outcome = fail(503, "transient", "the request could not be audited; retry shortly",
+                       "audit.unavailable");
+        outcome.headers.emplace_back("Retry-After", "1");
+      }
+    }
+    FhirResponse response = render(request, std::move(outcome));
     request.context.access = nullptr;
     return response;
   } catch (const std::exception&) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/audit/audit_trail.h"
 #include "gateway/auth/smart_auth.h"
 #include "gateway/core/issues.h"
 #include "gateway/core/json.h"
@@ -68,6 +69,11 @@ class FhirService {
   // a mutual-TLS connection must belong to the organisation the client certificate names.
   // Unset: every request is the local superuser (gateway.auth.mode=none, loopback only).
   void setSmartAuth(std::shared_ptr<auth::SmartAuth> smart) { smart_ = std::move(smart); }
+  // The audit trail (audit/audit_trail.h): every request leaves an AuditEvent — written in the
+  // write's own transaction for REST writes, committed before the response for everything
+  // else (reads, searches, operations, denials). /AuditEvent is served from it (privacy
+  // officer only; append-only: no writes). Unset: nothing is audited (unit tests only).
+  void setAudit(std::shared_ptr<const audit::AuditTrail> trail) { audit_ = std::move(trail); }
   // Who may see what (access/access_policy.h). Unset: nothing is filtered (mode none only).
   void setAccessPolicy(std::shared_ptr<const access::AccessPolicy> policy) {
     access_ = std::move(policy);
@@ -97,6 +103,15 @@ class FhirService {
   void filterReads(const FhirRequest& request, Outcome& outcome) const;
   // 401 with WWW-Authenticate (RFC 6750) when the request carries no valid token.
   static Outcome unauthenticated(const auth::BearerCheck& check);
+  // The audit (audit_endpoint.cc): the record of this request as far as it is known.
+  audit::AuditRecord auditRecord(const FhirRequest& request, int status,
+                                 const std::string& why) const;
+  // Appends the request's event to a write's transaction before it commits (REST writes);
+  // `written` are the versions it wrote. Marks the request audited.
+  Status auditWithin(const FhirRequest& request, store::Transaction& tx,
+                     const std::vector<store::StoredResource>& written) const;
+  // GET /AuditEvent, /AuditEvent/{id}, /AuditEvent/$verify-chain (privacy officer).
+  Outcome auditEvents(const FhirRequest& request, const std::vector<std::string>& seg) const;
   // The SMART routes: the configuration document and the token endpoint (authorization.cc).
   std::optional<FhirResponse> smartRoute(const FhirRequest& request) const;
   // Establishes request.context.principal from the bearer token; a 401 Outcome when it cannot.
@@ -173,6 +188,7 @@ class FhirService {
   std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::set<std::string> served_;
   std::shared_ptr<auth::SmartAuth> smart_;
+  std::shared_ptr<const audit::AuditTrail> audit_;
   std::shared_ptr<const access::AccessPolicy> access_;
 };
 

@@ -190,6 +190,7 @@ class HttpServer::Engine {
   struct Connection {
     int fd = -1;
     std::string localAddress;  // "ip:port", for HTTP/1.0 requests without Host
+    std::string peerAddress;   // the client's IP, for the audit trail
     RequestParser parser;
     std::string out;  // response bytes not sent yet
     size_t outPos = 0;
@@ -392,6 +393,14 @@ void HttpServer::Engine::acceptAll() {
         p = ntohs(a->sin_port);
         c->localAddress = std::string(ip) + ":" + std::to_string(p);
       }
+    }
+    {
+      char ip[INET6_ADDRSTRLEN] = {0};
+      if (peer.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr, ip, sizeof ip);
+      else if (peer.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, ip, sizeof ip);
+      c->peerAddress = ip;
     }
     Connection* raw = c.get();
     {
@@ -741,6 +750,7 @@ void HttpServer::Engine::serveRequest(Connection* c) {
   } else {
     fr.baseUrl = (c->tls ? "https://" : "http://") + c->localAddress;
   }
+  fr.context.clientAddress = c->peerAddress;
   if (c->tls) {
     // Who the client certificate says is asking; authorisation decides what it may do.
     fr.context.certificateOrganisation = c->tls->peer().organisation;

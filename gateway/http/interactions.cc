@@ -203,6 +203,8 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
   auto w = tx.value()->create(type, std::move(resource), key.empty() ? nullptr : &criteria, key);
   if (!w.isOk()) return fromStatus(w.status(), "store.create");
+  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+    return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   if (w->noop) w->created = false;
@@ -236,6 +238,8 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
   Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
   if (!kept.isOk()) return fromStatus(kept, "store.update");
+  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+    return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   return writeOutcome(rq, w.value());
@@ -289,6 +293,8 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
   Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
   if (!kept.isOk()) return fromStatus(kept, "store.update");
+  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+    return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   return writeOutcome(rq, w.value());
@@ -303,6 +309,8 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
   auto w = tx.value()->remove(type, id, ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.delete");
+  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+    return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
   Outcome o;
@@ -341,6 +349,8 @@ FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
   } else {
     auto w = tx.value()->remove(type, ids->front());
     if (!w.isOk()) return fromStatus(w.status(), "store.delete");
+    if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+      return fromStatus(a, "audit.write");
     Status c = tx.value()->commit();
     if (!c.isOk()) return fromStatus(c, "store.commit");
     info.information("informational", "", "deleted " + type + "/" + ids->front(), "http.deleted");

@@ -27,6 +27,11 @@ struct RequestContext {
   // The request's access session, set by FhirService::handle() for the request's duration
   // (sub-requests of a Bundle share it). Not owned.
   access::AccessPolicy::Session* access = nullptr;
+  // Set when the request's AuditEvent was written inside its write transaction
+  // (FhirService::auditWithin), so handle() does not record it again.
+  bool audited = false;
+  // "transaction" or "batch" once a Bundle at the base has been read (for the audit).
+  std::string bundleType;
   // The connection's verified client certificate (HTTPS with mutual TLS; http_server.h): the
   // ODS code it names (tls/peer_identity.h) and its subject (RFC 2253). Both "" without one.
   std::string certificateOrganisation;
