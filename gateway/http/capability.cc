@@ -1,10 +1,10 @@
 // /metadata: the CapabilityStatement, generated from the served types and the model's
 // SearchParameters (nothing in it is written by hand per type).
+#include <algorithm>
 #include <set>
 
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
-
 #include "gateway/ingest/profiles.h"
 #include "gateway/search/index.h"
 
@@ -53,6 +53,39 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
   rest.set("mode", str("server"));
   rest.set("documentation",
            str("All interactions answer errors with an OperationOutcome; see docs/api.md."));
+  // How clients authenticate (docs/security.md).
+  json::Value security = json::Value::makeObject();
+  security.set("cors", json::Value::makeBool(false));
+  if (smart_) {
+    json::Value service = json::Value::makeObject();
+    json::Value coding = json::Value::makeObject();
+    coding.set("system", str("http://terminology.hl7.org/CodeSystem/restful-security-service"));
+    coding.set("code", str("SMART-on-FHIR"));
+    service.set("coding", json::Value::makeArray());
+    service.find("coding")->push(std::move(coding));
+    security.set("service", json::Value::makeArray());
+    security.find("service")->push(std::move(service));
+    json::Value token = json::Value::makeObject();
+    token.set("url", str("token"));
+    token.set("valueUri", str(smart_->tokenUrl()));
+    json::Value oauth = json::Value::makeObject();
+    oauth.set("url", str("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"));
+    oauth.set("extension", json::Value::makeArray());
+    oauth.find("extension")->push(std::move(token));
+    security.set("extension", json::Value::makeArray());
+    security.find("extension")->push(std::move(oauth));
+    security.set("description",
+                 str("SMART Backend Services: client_credentials with a private_key_jwt "
+                     "assertion (RS384 or ES384) at the token endpoint; system scopes (v1 and "
+                     "v2); mutual TLS where the connection carries a client certificate. Each "
+                     "organisation sees the patients it has a relationship with; every access is "
+                     "audited."));
+  } else {
+    security.set("description",
+                 str("gateway.auth.mode=none: every request is the local superuser (loopback "
+                     "only; tests and the demo)."));
+  }
+  rest.set("security", std::move(security));
   json::Value resources = json::Value::makeArray();
   for (const std::string& type : options_.servedTypes) {
     json::Value r = json::Value::makeObject();
@@ -103,6 +136,40 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
     }
     r.set("searchRevInclude", std::move(revIncludes));
     r.set("searchParam", std::move(params));
+    if (type == "AuditEvent" && audit_) {
+      // The audit trail (audit/): read and search only, its own parameters, the privacy
+      // officer's $verify-chain; append-only.
+      r.set("interaction", codeList({"read", "search-type"}, "code"));
+      r.set("documentation",
+            str("The audit trail: every access to the gateway, hash-chained and append-only "
+                "(no create, update or delete). Only the privacy-officer role may read it."));
+      for (const char* k : {"versioning", "readHistory", "updateCreate", "conditionalCreate",
+                            "conditionalRead", "conditionalUpdate", "conditionalDelete",
+                            "referencePolicy", "searchInclude", "searchRevInclude",
+                            "supportedProfile"}) {
+        auto& members = r.members();
+        members.erase(std::remove_if(members.begin(), members.end(),
+                                     [&](const json::Value::Member& m) { return m.first == k; }),
+                      members.end());
+      }
+      json::Value auditParams = json::Value::makeArray();
+      for (const auto& [name, kind] : std::vector<std::pair<const char*, const char*>>{
+               {"date", "date"}, {"agent", "string"}, {"organization", "token"},
+               {"patient", "reference"}, {"purpose", "token"}, {"outcome", "token"},
+               {"subtype", "token"}, {"action", "token"}}) {
+        json::Value sp = json::Value::makeObject();
+        sp.set("name", str(name));
+        sp.set("type", str(kind));
+        auditParams.push(std::move(sp));
+      }
+      r.set("searchParam", std::move(auditParams));
+      json::Value ops = json::Value::makeArray();
+      json::Value o = json::Value::makeObject();
+      o.set("name", str("verify-chain"));
+      o.set("definition", str("https://acp-gateway.nhs.uk/OperationDefinition/verify-chain"));
+      ops.push(std::move(o));
+      r.set("operation", std::move(ops));
+    }
     if (type == "Patient") {
       // The consolidated advance care plan (conformance/acp/OperationDefinition-acp-summary.json).
       json::Value ops = json::Value::makeArray();
