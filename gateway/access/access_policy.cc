@@ -20,7 +20,7 @@ const char* relationshipName(Relationship r) {
 
 AccessPolicy::AccessPolicy(std::shared_ptr<const PatientCompartment> compartment,
                            std::shared_ptr<store::ResourceStore> store,
-                           std::shared_ptr<const BreakGlassGrants> breakGlass)
+                           std::shared_ptr<const BreakGlass> breakGlass)
     : compartment_(std::move(compartment)),
       store_(std::move(store)),
       breakGlass_(std::move(breakGlass)) {}
@@ -134,8 +134,20 @@ Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
     else if (f.practices.count(ods)) r = Relationship::kRegisteredPractice;
     else if (f.keyWorkers.count(ods)) r = Relationship::kKeyWorker;
     else if (f.holders.count(ods)) r = Relationship::kRecordHolder;
-    else if (policy_.breakGlass_ && policy_.breakGlass_->holds(principal_.clientId, patientId))
-      r = Relationship::kBreakGlass;
+    else if (policy_.breakGlass_) {
+      std::string heldFor;
+      if (policy_.breakGlass_->holds(principal_, patientId, &heldFor)) {
+        r = Relationship::kBreakGlass;
+        if (breakGlassReason_.empty()) breakGlassReason_ = heldFor;
+      } else if (!requestReason_.empty() && principal_.role == auth::Role::kUrgentCare &&
+                 grantedPatient_.empty() &&
+                 policy_.breakGlass_->grant(principal_, patientId, requestReason_).isOk()) {
+        grantedPatient_ = patientId;
+        breakGlassReason_ = requestReason_;
+        r = Relationship::kBreakGlass;
+      }
+      if (r == Relationship::kBreakGlass) usedBreakGlass_ = true;
+    }
   }
   relationships_[patientId] = r;
   return r;

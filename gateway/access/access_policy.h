@@ -9,7 +9,8 @@
 //     acting on behalf of the organisation's ODS code);
 //   - an organisation that holds a record of the patient (a source: the patient carries its
 //     local identifier, current or old);
-//   - a break-glass grant of the client for that patient (access/break_glass.h).
+//   - a break-glass grant of the client for that patient (access/break_glass.h): held from an
+//     earlier request, or made by this one when it states an emergency (urgent care only).
 // Resources in no patient's compartment (Organization, Practitioner, ...) are readable with
 // the scope alone. Advance care plans the patient has not consented to share are shown to
 // organisations other than their author as withheldView() (access/plan_sharing.h).
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/access/break_glass.h"
 #include "gateway/access/patient_compartment.h"
 #include "gateway/auth/principal.h"
 #include "gateway/core/json.h"
@@ -47,18 +49,11 @@ enum class Relationship {
 };
 const char* relationshipName(Relationship r);
 
-// A break-glass grant lookup: whether `clientId` holds an unexpired grant for `patientId`.
-class BreakGlassGrants {
- public:
-  virtual ~BreakGlassGrants() = default;
-  virtual bool holds(const std::string& clientId, const std::string& patientId) const = 0;
-};
-
 class AccessPolicy {
  public:
   AccessPolicy(std::shared_ptr<const PatientCompartment> compartment,
                std::shared_ptr<store::ResourceStore> store,
-               std::shared_ptr<const BreakGlassGrants> breakGlass = nullptr);
+               std::shared_ptr<const BreakGlass> breakGlass = nullptr);
 
   const PatientCompartment& compartment() const { return *compartment_; }
 
@@ -67,6 +62,14 @@ class AccessPolicy {
   class Session {
    public:
     Session(const AccessPolicy& policy, const auth::Principal& principal);
+
+    // The request states an emergency (purpose ETREAT) with this reason: an urgent-care
+    // client without a relationship with a patient is granted access to that one patient
+    // (access/break_glass.h) — to one patient per request at most.
+    void breakGlass(const std::string& reason) { requestReason_ = reason; }
+    // Whether any access in this session was by break-glass, and the reason that applied.
+    bool usedBreakGlass() const { return usedBreakGlass_; }
+    const std::string& breakGlassReason() const { return breakGlassReason_; }
 
     // The relationship with one patient (looked up once per session). Deleted or unknown
     // patients have none (except for the superuser).
@@ -100,12 +103,16 @@ class AccessPolicy {
     std::map<std::string, Facts> facts_;
     std::map<std::string, Relationship> relationships_;
     std::set<std::string> seen_;
+    std::string requestReason_;     // the emergency this request states ("" none)
+    std::string breakGlassReason_;  // the reason of the grant(s) used
+    std::string grantedPatient_;  // the patient this request's break-glass granted, if any
+    bool usedBreakGlass_ = false;
   };
 
  private:
   std::shared_ptr<const PatientCompartment> compartment_;
   std::shared_ptr<store::ResourceStore> store_;
-  std::shared_ptr<const BreakGlassGrants> breakGlass_;
+  std::shared_ptr<const BreakGlass> breakGlass_;
 };
 
 }  // namespace acp::access

@@ -140,7 +140,11 @@ Status Gateway::start() {
   auto compartment =
       access::PatientCompartment::load(model_, compartmentFile + "/compartment-patient.json");
   if (!compartment.isOk()) return compartment.status();
-  access_ = std::make_shared<access::AccessPolicy>(compartment.value(), store_);
+  access::BreakGlassOptions bg;
+  bg.minutes = options_.authBreakGlassMinutes;
+  bg.nowMs = options_.clock;
+  access_ = std::make_shared<access::AccessPolicy>(
+      compartment.value(), store_, std::make_shared<access::BreakGlass>(store_, model_, bg));
   service_->setAccessPolicy(access_);
   // The audit trail (audit/): hash-chained, append-only, in the same database.
   audit::AuditTrailOptions ao;

@@ -24,7 +24,8 @@ const std::set<std::string>& knownKeys() {
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",
       "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
-      "gateway.auth.tokenLifetimeSeconds",                        "gateway.conformance.dir", "gateway.mappings.dir",
+      "gateway.auth.tokenLifetimeSeconds", "gateway.auth.breakGlassMinutes",
+      "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
       "gateway.http.tls",           "gateway.mllp.tls",
@@ -124,6 +125,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.authClients = c.getString("gateway.auth.clients", o.authClients);
     o.authTokenKey = c.getString("gateway.auth.tokenKey", o.authTokenKey);
     if (Status s = intKey("gateway.auth.tokenLifetimeSeconds", o.authTokenLifetimeSeconds, 30, 3600);
+        !s.isOk())
+      return s;
+    if (Status s = intKey("gateway.auth.breakGlassMinutes", o.authBreakGlassMinutes, 5, 1440);
         !s.isOk())
       return s;
     if (o.authMode == "smart" && o.authClients.empty())

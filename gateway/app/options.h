@@ -87,6 +87,9 @@ struct Options {
   std::string authTokenKey;
   // gateway.auth.tokenLifetimeSeconds — access-token lifetime, 30..3600. Default 300.
   int authTokenLifetimeSeconds = 300;
+  // gateway.auth.breakGlassMinutes — how long an emergency (break-glass) grant to one patient
+  // lasts, 5..1440. Default 60.
+  int authBreakGlassMinutes = 60;
   // gateway.conformance.dir — folder holding types.json etc. Default: the installed
   // conformance/r4 found next to the binary or in the source tree.
   std::string conformanceDir;

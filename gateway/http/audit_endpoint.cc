@@ -86,8 +86,13 @@ audit::AuditRecord FhirService::auditRecord(const FhirRequest& rq, int status,
               : status >= 500                 ? audit::kOutcomeMajorFailure
                                               : audit::kOutcomeSeriousFailure;
   if (status >= 400) r.outcomeText = std::to_string(status) + (why.empty() ? "" : " " + why);
-  if (rq.context.access)
+  if (rq.context.access) {
     for (const std::string& patient : rq.context.access->patientsSeen()) r.patients.push_back(patient);
+    if (rq.context.access->usedBreakGlass()) {  // an access under a break-glass grant
+      r.purpose = "ETREAT";
+      r.breakGlassReason = rq.context.access->breakGlassReason();
+    }
+  }
   std::string query = rq.method + " " + rq.path;
   char sep = '?';
   for (const auto& [k, v] : rq.query) {

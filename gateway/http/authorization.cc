@@ -115,6 +115,10 @@ std::optional<FhirService::Outcome> FhirService::authenticate(const FhirRequest&
   }
   rq.context.principal = std::move(check.principal);
   rq.context.principal.certificateOrganisation = certified;
+  // Why (docs/security.md, break-glass): the purpose of use and, for an emergency, the reason.
+  if (const std::string& purpose = rq.header("X-Purpose-Of-Use"); !purpose.empty())
+    rq.context.purposeOfUse = purpose;
+  rq.context.breakGlassReason = rq.header("X-Break-Glass-Reason");
   return std::nullopt;
 }
 
@@ -136,6 +140,26 @@ std::optional<FhirService::Outcome> FhirService::refuseRoute(const FhirRequest& 
     if (who.role == role) return std::nullopt;
     return forbid(std::string("this needs the ") + auth::roleName(role) + " role", "auth.role");
   };
+  // The purpose of use: care (TREAT), or an emergency (ETREAT, break-glass) with a stated
+  // reason, by urgent care only.
+  const std::string& purpose = rq.context.purposeOfUse;
+  const std::string& reason = rq.context.breakGlassReason;
+  if (purpose != "TREAT" && purpose != "ETREAT")
+    return std::optional<Outcome>(fail(400, "value", "X-Purpose-Of-Use is TREAT or ETREAT",
+                                       "auth.purpose-of-use"));
+  if (purpose == "ETREAT") {
+    if (reason.size() < 10 || reason.size() > 500)
+      return std::optional<Outcome>(fail(
+          400, "required", "break-glass (X-Purpose-Of-Use: ETREAT) needs X-Break-Glass-Reason: "
+                           "the reason, 10 to 500 characters",
+          "auth.break-glass-reason"));
+    if (who.role != auth::Role::kUrgentCare)
+      return forbid("break-glass access is for urgent care only", "auth.break-glass-role");
+  } else if (!reason.empty()) {
+    return std::optional<Outcome>(fail(400, "value",
+                                       "X-Break-Glass-Reason needs X-Purpose-Of-Use: ETREAT",
+                                       "auth.purpose-of-use"));
+  }
   if (seg.empty()) return std::nullopt;  // a Bundle: its entries are checked one by one
   if (seg[0] == "metadata") return std::nullopt;
   if (seg[0] == "$ingest") {

@@ -248,6 +248,8 @@ FhirResponse FhirService::handle(const FhirRequest& request) const {
     std::optional<access::AccessPolicy::Session> session;
     if (access_) {
       session.emplace(*access_, request.context.principal);
+      if (request.context.purposeOfUse == "ETREAT")
+        session->breakGlass(request.context.breakGlassReason);
       request.context.access = &*session;
     }
     Outcome outcome = guarded(request);

@@ -3,6 +3,7 @@
 // roles that read no patient data see.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -42,7 +43,7 @@ auth::Principal principal(auth::Role role, const std::string& ods) {
 const std::string kChild = ingest::personIdForNhsNumber("9992530820");
 
 struct Store {
-  Store() {
+  explicit Store(app::Options options = {}) : server(std::move(options)) {
     EXPECT_EQ(server.request("POST", "/$ingest/hospice", sample("hospice/samples/example-1.2.json"),
                              {{"Content-Type", "application/json"}})
                   .status,
@@ -221,6 +222,65 @@ TEST(PlanSharing, TheMostRecentConsentForAPlanDecides) {
                                    consent("active", "permit", "2026-03-01")})
                   .at("p1"));
   EXPECT_EQ(access::planSharing({}).count("p1"), 0u);  // no Consent: shared (ReSPECT forms)
+}
+
+TEST(BreakGlass, UrgentCareStatingAnEmergencyGetsTimeLimitedAccessToThatOnePatient) {
+  auto now = std::make_shared<std::atomic<int64_t>>(int64_t{1795435200000});  // 2026-11-23
+  app::Options options;
+  options.clock = [now] { return now->load(); };
+  options.flagsIntervalSeconds = 0;
+  Store store(options);
+  // A second child, registered elsewhere, with no relationship to urgent care either.
+  std::string other = sample("hospice/samples/example-1.2.json");
+  replace(other, "999 253 0820", "999 081 0117");
+  replace(other, "WB-004471", "WB-009999");
+  replace(other, "ACP-2231", "ACP-9999");
+  replace(other, "WB-EXP-20261101-0930", "WB-EXP-20261101-0931");
+  ASSERT_EQ(store.server.request("POST", "/$ingest/hospice", other, {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  const std::string otherChild = ingest::personIdForNhsNumber("9990810117");
+  auto urgent = principal(auth::Role::kUrgentCare, "X82001");
+
+  // Without an emergency stated: nothing.
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), urgent).relationship(kChild), Relationship::kNone);
+  // With one: access to the first patient it asks for, and to no other in the same request.
+  {
+    AccessPolicy::Session s(store.policy(), urgent);
+    s.breakGlass("Ambulance crew at the home: child in respiratory arrest");
+    EXPECT_EQ(s.relationship(kChild), Relationship::kBreakGlass);
+    EXPECT_TRUE(s.usedBreakGlass());
+    EXPECT_EQ(s.relationship(otherChild), Relationship::kNone);
+  }
+  // The grant is a Flag on the child, naming the client, the organisation and the reason.
+  auto flags = store.search("/Flag?patient=Patient/" + kChild +
+                            "&identifier=https://acp-gateway.nhs.uk/Id/break-glass-client|client-X82001");
+  ASSERT_EQ(flags.size(), 1u);
+  std::string text = json::write(flags[0]);
+  for (const char* s : {"X82001", "client-X82001", "respiratory arrest", "\"active\""})
+    EXPECT_NE(text.find(s), std::string::npos) << s;
+  // Later requests of the same client reach the child while the grant lasts, still as
+  // break-glass (audited so); another urgent-care client does not; the other child neither.
+  {
+    AccessPolicy::Session s(store.policy(), urgent);
+    EXPECT_EQ(s.relationship(kChild), Relationship::kBreakGlass);
+    EXPECT_TRUE(s.usedBreakGlass());
+    EXPECT_NE(s.breakGlassReason().find("respiratory arrest"), std::string::npos);
+    EXPECT_EQ(s.relationship(otherChild), Relationship::kNone);
+  }
+  auto colleague = principal(auth::Role::kUrgentCare, "X82001");
+  colleague.clientId = "another-urgent-care-system";
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), colleague).relationship(kChild),
+            Relationship::kNone);
+  // A GP practice stating an emergency gets nothing by it (the route refuses it first; here
+  // the policy alone).
+  auto otherGp = principal(auth::Role::kGpPractice, "X81002");
+  AccessPolicy::Session gp(store.policy(), otherGp);
+  gp.breakGlass("Not an urgent care system at all");
+  EXPECT_EQ(gp.relationship(kChild), Relationship::kNone);
+  // An hour later the grant has lapsed.
+  now->store(int64_t{1795435200000} + 61 * 60000);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), urgent).relationship(kChild), Relationship::kNone);
 }
 
 }  // namespace
