@@ -41,9 +41,26 @@ hl7v2::ErrorList errorsOf(const IssueList& issues) {
 }  // namespace
 
 std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer) {
-  (void)peer;  // resends are recognised by sender + MSH-10 (MappedRecord::deliveryKey)
+  // Resends are recognised by sender + MSH-10 (MappedRecord::deliveryKey).
   hl7v2::AckOptions options;
   hl7v2::ParseResult parsed = hl7v2::parse(message);
+  if (certifiedSenders_ && parsed.ok() &&
+      (peer.certificateOrganisation.empty() ||
+       parsed.header.sendingFacility.namespaceId != peer.certificateOrganisation)) {
+    hl7v2::ErrorList errors;
+    hl7v2::Error e;
+    e.code = hl7v2::ErrorCode::kApplicationInternalError;
+    e.segmentId = "MSH";
+    e.segmentSequence = 1;
+    e.field = 4;
+    e.message = "the sending facility is not the organisation of this connection's client "
+                "certificate (" +
+                (peer.certificateOrganisation.empty() ? std::string("none")
+                                                      : peer.certificateOrganisation) +
+                "): a sender writes only as its own organisation";
+    errors.add(std::move(e));
+    return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errors, options);
+  }
   if (!parsed.ok()) {
     IssueList issues;
     for (const hl7v2::Error& e : parsed.errors.items())

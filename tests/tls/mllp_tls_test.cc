@@ -1,5 +1,7 @@
 // MLLP over TLS: the listener with a real TLS context and an OpenSSL client on 127.0.0.1, and
 // the hospital feed end to end through the gateway. Waits are on events with a guard.
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -236,6 +238,42 @@ TEST(MllpTls, TheHospitalFeedThroughTheGatewayAcknowledgesAfterTheCommit) {
   // A sender without a certificate gets nothing.
   TlsClient anonymous(server.mllpPort(), ClientOptions{});
   EXPECT_EQ(sendMessage(anonymous, sample.str()), "");
+}
+
+TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertificate) {
+  // gateway.auth.mode=smart (a registry, even an empty one, and a base URL): MSH-4 must be the
+  // ODS code of the connection's client certificate.
+  std::string registry = Poco::TemporaryFile::tempName() + ".json";
+  {
+    std::ofstream f(registry);
+    f << R"({"clients": []})";
+  }
+  app::Options o;
+  o.tlsCertificate = certFile("server.crt");
+  o.tlsPrivateKey = certFile("server.key");
+  o.tlsCaCertificates = certFile("ca.crt");
+  o.flagsIntervalSeconds = 0;
+  o.authClients = registry;
+  o.baseUrl = "https://127.0.0.1:8443";
+  TestServer server(o);
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
+  std::stringstream sample;
+  sample << in.rdbuf();
+  // The hospital's own certificate: accepted.
+  TlsClient hospital(server.mllpPort(), asClient("RX8"));
+  EXPECT_EQ(msa(sendMessage(hospital, sample.str())), "MSA|AA|PAS0001234") << hospital.error();
+  // The community trust's certificate sending as the hospital (MSH-4 RX8): refused before
+  // anything is applied, with an ERR on MSH-4 saying why.
+  std::string forged = sample.str();
+  size_t at = forged.find("PAS0001234");
+  ASSERT_NE(at, std::string::npos);
+  forged.replace(at, 10, "PAS0009999");
+  TlsClient community(server.mllpPort(), asClient("RX9"));
+  std::string ack = sendMessage(community, forged);
+  EXPECT_EQ(msa(ack).rfind("MSA|AR|PAS0009999", 0), 0u) << ack;
+  EXPECT_NE(ack.find("ERR|"), std::string::npos);
+  EXPECT_NE(ack.find("client certificate"), std::string::npos) << ack;
+  Poco::File(registry).remove();
 }
 
 }  // namespace
