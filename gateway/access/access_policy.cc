@@ -1,6 +1,7 @@
 #include "gateway/access/access_policy.h"
 
 #include "gateway/access/plan_sharing.h"
+#include "gateway/access/subscription_owner.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
 
@@ -176,6 +177,14 @@ AccessPolicy::Verdict AccessPolicy::Session::mayRead(const json::Value& resource
   const std::string type = resource.getString("resourceType");
   std::vector<std::string> patients = patientsOf(resource);  // noted for the audit
   if (principal_.superuser()) return Verdict::kAllow;
+  if (type == "Subscription") {  // its owner's organisation's only
+    auto owner = ownerOf(resource);
+    if (!owner || owner->organisation != principal_.organisation) {
+      if (why) *why = "another client's Subscription";
+      return Verdict::kDeny;
+    }
+    return Verdict::kAllow;
+  }
   if (patients.empty()) {
     // Not patient data, unless its type belongs to the compartment (a resource that should
     // name its patient and does not: only those who read patient data at all see it).

@@ -259,6 +259,7 @@ Status Gateway::start() {
   if (options_.flagsIntervalSeconds > 0) flagsThread_ = std::thread([this] { flagsLoop(); });
   notify::NotifierOptions no;
   no.clock = options_.clock;
+  no.access = access_;
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
   notifier_->start();
   return Status::ok();

@@ -293,7 +293,7 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       Result<store::WriteResult> w = Status::internal("unreached");
       if (method == "DELETE") {
         w = tx.remove(op.type, op.id, ifMatch);
-      } else if (Outcome refused; !acceptSubscription(op.type, *op.resource, refused)) {
+      } else if (Outcome refused; !acceptSubscription(rq, op.type, *op.resource, refused)) {
         refused.issues.locateAll(loc(op.index) + ".resource");
         return refused;
       } else if (method == "POST") {

@@ -131,7 +131,10 @@ class FhirService {
   // A Subscription about to be written must be one the server can serve (notify/
   // subscription_rules.h; a requested one becomes active); false with a 422 in `failure`.
   // Other types pass untouched.
-  bool acceptSubscription(const std::string& type, json::Value& resource, Outcome& failure) const;
+  // Also: the Subscription's owner is stamped (access/subscription_owner.h), and another
+  // organisation's Subscription cannot be changed (403).
+  bool acceptSubscription(const FhirRequest& rq, const std::string& type, json::Value& resource,
+                          Outcome& failure) const;
   // Every current resource of `type` matching the search parameters, all pages.
   Result<std::vector<json::Value>> allMatches(
       const std::string& type, std::vector<std::pair<std::string, std::string>> params) const;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "gateway/access/subscription_owner.h"
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/ingest/person_resolver.h"
@@ -186,7 +187,7 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
-  if (!acceptSubscription(type, resource, failure)) return failure;
+  if (!acceptSubscription(rq, type, resource, failure)) return failure;
   search::SearchQuery criteria;
   const std::string& ifNoneExist = rq.header("If-None-Exist");
   std::string key;
@@ -216,7 +217,7 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
-  if (!acceptSubscription(type, resource, failure)) return failure;
+  if (!acceptSubscription(rq, type, resource, failure)) return failure;
   const std::string& bodyId = resource.getString("id");
   if (bodyId.empty())
     return fail(400, "required", "the resource must carry its id on update", "http.missing-id",
@@ -259,7 +260,7 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
   json::Value resource;
   Outcome failure;
   if (!readBody(rq, type, resource, failure)) return failure;
-  if (!acceptSubscription(type, resource, failure)) return failure;
+  if (!acceptSubscription(rq, type, resource, failure)) return failure;
   search::SearchQuery criteria;
   IssueList issues;
   if (!parseCriteria(type, q, criteria, issues)) {
@@ -537,14 +538,30 @@ FhirService::Outcome FhirService::search(
   return o;
 }
 
-bool FhirService::acceptSubscription(const std::string& type, json::Value& resource,
-                                     Outcome& failure) const {
+bool FhirService::acceptSubscription(const FhirRequest& rq, const std::string& type,
+                                     json::Value& resource, Outcome& failure) const {
   if (type != "Subscription") return true;
+  const auth::Principal& who = rq.context.principal;
+  // Another organisation's Subscription is not this client's to change.
+  if (!who.superuser() && !resource.getString("id").empty()) {
+    auto stored = store_->read("Subscription", resource.getString("id"));
+    json::Value existing;
+    json::ParseError err;
+    if (stored.isOk() && json::parse(stored->json, existing, err))
+      if (auto owner = access::ownerOf(existing); !owner || owner->organisation != who.organisation) {
+        failure = fail(403, "forbidden", "this Subscription belongs to another client",
+                       "auth.not-owner");
+        return false;
+      }
+  }
   IssueList issues;
-  if (notify::prepareSubscription(resource, *model_, options_.servedTypes, issues)) return true;
-  failure = fromIssues(issues);
-  failure.status = 422;
-  return false;
+  if (!notify::prepareSubscription(resource, *model_, options_.servedTypes, issues)) {
+    failure = fromIssues(issues);
+    failure.status = 422;
+    return false;
+  }
+  access::stampOwner(resource, who);  // who it notifies as (access/subscription_owner.h)
+  return true;
 }
 
 }  // namespace acp::http

@@ -1,5 +1,8 @@
 #include "gateway/notify/notifier.h"
 
+#include "gateway/access/plan_sharing.h"
+#include "gateway/access/subscription_owner.h"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -131,7 +134,7 @@ int Notifier::deliverDue() {
     std::string endpoint = channel ? channel->getString("endpoint") : "";
     bool withBody = channel && !channel->getString("payload").empty();
     std::string body;
-    if (withBody) {
+    if (withBody || options_.access) {
       auto version = store_->vread(n.type, n.resourceId, n.version);
       if (!version.isOk()) {
         outbox_->notificationFailed(n.id, "the resource version is no longer readable");
@@ -139,6 +142,25 @@ int Notifier::deliverDue() {
       }
       body = version->json;
     }
+    if (options_.access) {
+      // Told only what the owner may see now (even an empty payload says "this changed").
+      auth::Principal owner = access::ownerOf(sub).value_or(auth::localSuperuser());
+      access::AccessPolicy::Session session(*options_.access, owner);
+      json::Value resource;
+      json::ParseError perr;
+      if (!json::parse(body, resource, perr)) {
+        outbox_->notificationFailed(n.id, "the resource version is no longer readable");
+        continue;
+      }
+      auto verdict = session.mayRead(resource);
+      if (verdict == access::AccessPolicy::Verdict::kDeny) {
+        outbox_->notificationFailed(n.id, "not visible to the subscriber");
+        continue;
+      }
+      if (verdict == access::AccessPolicy::Verdict::kWithhold)
+        body = json::write(access::withheldView(resource));
+    }
+    if (!withBody) body.clear();
     std::string why = post(endpoint, body, withBody, channel ? channel->find("header") : nullptr,
                            options_.timeoutSeconds);
     if (why.empty()) {

@@ -11,6 +11,10 @@
 // `maxAttempts` the notification is given up (kept as failed). A notification for a
 // Subscription that is off or gone is dropped (failed, with the reason). The outbox is in the
 // store, so what was not yet delivered is delivered after a restart.
+// Who may be told (with `access` set): the Subscription's owner (access/subscription_owner.h)
+// must be allowed to see the resource version at delivery time (access/access_policy.h) —
+// otherwise the notification is dropped, never sent (kept as failed, "not visible to the
+// subscriber"); a plan the child has not consented to share goes out as its outline.
 // Thread-safety: start()/stop() from one thread; the delivery thread is internal.
 #pragma once
 
@@ -23,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/access/access_policy.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/resource_store.h"
 
@@ -34,6 +39,8 @@ struct NotifierOptions {
   int errorAfter = 3;
   int maxAttempts = 12;
   std::function<int64_t()> clock;  // ms since the epoch; the system clock when empty
+  // Who may see what; unset: every notification is delivered (tests of delivery alone).
+  std::shared_ptr<const access::AccessPolicy> access;
 };
 
 class Notifier {
