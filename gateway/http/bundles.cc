@@ -290,6 +290,11 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       if (!parseIfMatch(op.ifMatch, ifMatch))
         return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",
                     loc(op.index) + ".request.ifMatch");
+      if (auto refused = refuseWrite(rq, tx, op.type, method == "POST" ? "" : op.id,
+                                     method == "DELETE" ? nullptr : &*op.resource)) {
+        refused->issues.locateAll(loc(op.index));
+        return std::move(*refused);
+      }
       Result<store::WriteResult> w = Status::internal("unreached");
       if (method == "DELETE") {
         w = tx.remove(op.type, op.id, ifMatch);
@@ -323,7 +328,7 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
   std::vector<store::StoredResource> written;
   for (const EntryOp& op : ops)
     if (op.done && !op.result.noop) written.push_back(op.result.resource);
-  if (Status a = auditWithin(rq, tx, written); !a.isOk()) return fromStatus(a, "audit.write");
+  if (Status a = beforeCommit(rq, tx, written); !a.isOk()) return fromStatus(a, "audit.write");
   Status c = tx.commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
 

@@ -110,6 +110,15 @@ class FhirService {
   // `written` are the versions it wrote. Marks the request audited.
   Status auditWithin(const FhirRequest& request, store::Transaction& tx,
                      const std::vector<store::StoredResource>& written) const;
+  // The write rules (write_rules.cc): a 403 Outcome when the client may not write this
+  // (`incoming` the new content, nullptr for a delete; `id` "" for a create).
+  std::optional<Outcome> refuseWrite(const FhirRequest& request, store::Transaction& tx,
+                                     const std::string& type, const std::string& id,
+                                     const json::Value* incoming) const;
+  // Just before a REST write commits: the writer's Provenance over what it wrote, then the
+  // request's AuditEvent (auditWithin), in the same transaction.
+  Status beforeCommit(const FhirRequest& request, store::Transaction& tx,
+                      const std::vector<store::StoredResource>& written) const;
   // GET /AuditEvent, /AuditEvent/{id}, /AuditEvent/$verify-chain (privacy officer).
   Outcome auditEvents(const FhirRequest& request, const std::vector<std::string>& seg) const;
   // The SMART routes: the configuration document and the token endpoint (authorization.cc).

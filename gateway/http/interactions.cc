@@ -202,9 +202,10 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
   }
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  if (auto refused = refuseWrite(rq, *tx.value(), type, "", &resource)) return std::move(*refused);
   auto w = tx.value()->create(type, std::move(resource), key.empty() ? nullptr : &criteria, key);
   if (!w.isOk()) return fromStatus(w.status(), "store.create");
-  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+  if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
@@ -235,11 +236,12 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
                 "store.version-mismatch");
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  if (auto refused = refuseWrite(rq, *tx.value(), type, id, &resource)) return std::move(*refused);
   auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
   Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
   if (!kept.isOk()) return fromStatus(kept, "store.update");
-  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+  if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
@@ -290,11 +292,12 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
   std::optional<int64_t> ifMatch;
   if (!parseIfMatch(rq.header("If-Match"), ifMatch))
     return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
+  if (auto refused = refuseWrite(rq, *tx.value(), type, id, &resource)) return std::move(*refused);
   auto w = tx.value()->update(type, id, std::move(resource), ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.update");
   Status kept = ingest::PersonResolver::keepApiView(*tx.value(), w->resource, formatInstant(nowMillis()));
   if (!kept.isOk()) return fromStatus(kept, "store.update");
-  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+  if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
@@ -308,9 +311,10 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
     return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  if (auto refused = refuseWrite(rq, *tx.value(), type, id, nullptr)) return std::move(*refused);
   auto w = tx.value()->remove(type, id, ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.delete");
-  if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+  if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
@@ -348,9 +352,11 @@ FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
   if (ids->empty()) {
     info.information("informational", "", "no resource matched the criteria", "http.delete-noop");
   } else {
+    if (auto refused = refuseWrite(rq, *tx.value(), type, ids->front(), nullptr))
+      return std::move(*refused);
     auto w = tx.value()->remove(type, ids->front());
     if (!w.isOk()) return fromStatus(w.status(), "store.delete");
-    if (Status a = auditWithin(rq, *tx.value(), {w->resource}); !a.isOk())
+    if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
       return fromStatus(a, "audit.write");
     Status c = tx.value()->commit();
     if (!c.isOk()) return fromStatus(c, "store.commit");
