@@ -187,9 +187,10 @@ TEST_F(BearerTokens, TheExpiredTokenSaysSo) {
   HttpResult r = g().as(expired, "GET", "/Patient/" + w().child);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.issueCode(), "expired");
-  EXPECT_NE(r.header("www-authenticate").find("error_description=\"The access token has expired.\""),
+  const std::string challenge = r.header("www-authenticate");
+  EXPECT_NE(challenge.find("error_description=\"The access token has expired.\""),
             std::string::npos)
-      << r.header("www-authenticate");
+      << challenge;
 }
 
 TEST_F(BearerTokens, ATokenWhoseClaimsDisagreeWithTheRegistryIsRefused) {

@@ -24,10 +24,8 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -114,21 +112,18 @@ inline const auth::Key& gatewayKey() {
 inline json::Value str(const std::string& s) { return json::Value::makeString(s); }
 inline json::Value num(int64_t n) { return json::Value::makeNumber(std::to_string(n)); }
 
-inline std::string readSource(const std::string& relative) {
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/" + relative, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 inline void replaceOnce(std::string& s, const std::string& from, const std::string& to) {
   size_t at = s.find(from);
   ASSERT_NE(at, std::string::npos) << from;
   s.replace(at, from.size(), to);
 }
 
-inline std::string hospiceSample() { return readSource("mappings/hospice/samples/example-1.2.json"); }
-inline std::string communitySample() { return readSource("mappings/community/samples/example.xml"); }
+inline std::string hospiceSample() {
+  return readRepoFile("mappings/hospice/samples/example-1.2.json");
+}
+inline std::string communitySample() {
+  return readRepoFile("mappings/community/samples/example.xml");
+}
 
 // The hospital's ReSPECT form (ORU^R01) for a child, as tests/http/shared_plan_scenarios.
 inline std::string respectForm(const std::string& nhs, const std::string& mrn,

@@ -42,9 +42,12 @@ ProcessRun runToExit(const std::vector<std::string>& args) {
 class SmartStartup : public ::testing::Test {
  protected:
   std::vector<std::string> args(const std::string& registry, const std::string& baseUrl) {
-    std::vector<std::string> a = {"-Dgateway.http.port=0",       "-Dgateway.mllp.port=0",
-                                  "-Dgateway.http.tls=false",    "-Dgateway.mllp.tls=false",
-                                  "-Dgateway.flags.intervalSeconds=0", "-Dgateway.log.requests=false",
+    std::vector<std::string> a = {"-Dgateway.http.port=0",
+                                  "-Dgateway.mllp.port=0",
+                                  "-Dgateway.http.tls=false",
+                                  "-Dgateway.mllp.tls=false",
+                                  "-Dgateway.flags.intervalSeconds=0",
+                                  "-Dgateway.log.requests=false",
                                   "-Dgateway.store.url=sqlite:" + dir_.file("g.db")};
     if (!registry.empty()) a.push_back("-Dgateway.auth.clients=" + registry);
     if (!baseUrl.empty()) a.push_back("-Dgateway.http.baseUrl=" + baseUrl);

@@ -44,14 +44,16 @@ std::string withheldHospiceExport() {
 // must be refused or its notifications must carry only what the subscriber may read.
 // (gp2's Subscription is made first, so its notification is due before gp1's: once gp1's
 // has arrived, gp2's has been dealt with.)
-TEST(Subscriptions, DISABLED_ANotificationCarriesNothingTheSubscriberMayNotSee) {
+TEST(SubscriptionAccess, DISABLED_ANotificationCarriesNothingTheSubscriberMayNotSee) {
   SecureGateway g;
   Receiver receiver;
   HttpResult pushed = g.pushHospice(hospiceSample());
   ASSERT_EQ(pushed.status, 200);
   const std::string plan = pushedId(pushed, "CarePlan");
-  HttpResult other = g.client("gp2", "POST", "/Subscription", subscription(receiver.url() + "?gp2"));
-  HttpResult own = g.client("gp1", "POST", "/Subscription", subscription(receiver.url() + "?gp1"));
+  HttpResult other =
+      g.client("gp2", "POST", "/Subscription", subscription(receiver.url() + "?gp2"));
+  HttpResult own =
+      g.client("gp1", "POST", "/Subscription", subscription(receiver.url() + "?gp1"));
   ASSERT_EQ(own.status, 201) << own.body;
   std::string changed = hospiceSample();
   replaceOnce(changed, "\"version\": 3", "\"version\": 4");
@@ -68,7 +70,7 @@ TEST(Subscriptions, DISABLED_ANotificationCarriesNothingTheSubscriberMayNotSee) 
 // BUG: the practice's own notification of a plan the child has not consented to share is the
 // plan in full (activity, resuscitation decision), where its reads get the outline
 // (meta.security REDACTED, no activity).
-TEST(Subscriptions, DISABLED_ANotificationOfAWithheldPlanIsItsOutline) {
+TEST(SubscriptionAccess, DISABLED_ANotificationOfAWithheldPlanIsItsOutline) {
   SecureGateway g;
   Receiver receiver;
   ASSERT_EQ(g.pushHospice(hospiceSample()).status, 200);
@@ -89,7 +91,7 @@ TEST(Subscriptions, DISABLED_ANotificationOfAWithheldPlanIsItsOutline) {
 // lists, reads and deletes every practice's Subscriptions: X81002 reads X81001's criteria
 // (the child's NHS number: that the child has an advance care plan) and endpoint, and can
 // delete it (X81001 then silently stops being told).
-TEST(Subscriptions, DISABLED_APracticesSubscriptionsAreItsOwn) {
+TEST(SubscriptionAccess, DISABLED_APracticesSubscriptionsAreItsOwn) {
   SecureGateway g;
   Receiver receiver;
   HttpResult own = g.client("gp1", "POST", "/Subscription", subscription(receiver.url()));

@@ -5,7 +5,7 @@
 namespace acp::testing::security {
 namespace {
 
-class TokenEndpoint : public ::testing::Test {
+class TokenEndpointServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { gateway_ = new SecureGateway(); }
   static void TearDownTestSuite() {
@@ -33,7 +33,7 @@ class TokenEndpoint : public ::testing::Test {
   static inline SecureGateway* gateway_ = nullptr;
 };
 
-TEST_F(TokenEndpoint, AGoodAssertionGetsAToken) {
+TEST_F(TokenEndpointServer, AGoodAssertionGetsAToken) {
   HttpResult r = ask(g().assertion("gp1"), "system/CarePlan.rs system/Patient.rs");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.header("content-type").find("application/json"), std::string::npos);
@@ -67,7 +67,7 @@ TEST_F(TokenEndpoint, AGoodAssertionGetsAToken) {
   EXPECT_EQ(g().as(token, "GET", "/CarePlan").status, 200);
 }
 
-TEST_F(TokenEndpoint, TheGrantIsNarrowedToWhatTheClientIsAllowed) {
+TEST_F(TokenEndpointServer, TheGrantIsNarrowedToWhatTheClientIsAllowed) {
   // gp1 may read a list of types; asking for every read gets exactly those types' reads, and
   // asking for writes gets nothing of them.
   HttpResult r = ask(g().assertion("gp1"), "system/CarePlan.rs system/Observation.rs");
@@ -85,7 +85,7 @@ TEST_F(TokenEndpoint, TheGrantIsNarrowedToWhatTheClientIsAllowed) {
   expectError(none, 400, "invalid_scope");
 }
 
-TEST_F(TokenEndpoint, WrongAudienceIsRefused) {
+TEST_F(TokenEndpointServer, WrongAudienceIsRefused) {
   for (const char* aud : {"https://other-gateway.test/fhir/token", "https://gateway.test/fhir",
                           "http://gateway.test/fhir/token", "https://gateway.test/fhir/token/"}) {
     json::Value c = g().assertionClaims("hospice");
@@ -94,7 +94,7 @@ TEST_F(TokenEndpoint, WrongAudienceIsRefused) {
   }
 }
 
-TEST_F(TokenEndpoint, AReplayedAssertionIsRefused) {
+TEST_F(TokenEndpointServer, AReplayedAssertionIsRefused) {
   std::string once = g().assertion("hospice");
   EXPECT_EQ(ask(once).status, 200);
   expectError(ask(once), 400, "invalid_client");
@@ -106,7 +106,7 @@ TEST_F(TokenEndpoint, AReplayedAssertionIsRefused) {
   expectError(ask(signed_(c)), 400, "invalid_client");
 }
 
-TEST_F(TokenEndpoint, ARefusedAssertionDoesNotUseUpItsJti) {
+TEST_F(TokenEndpointServer, ARefusedAssertionDoesNotUseUpItsJti) {
   json::Value c = g().assertionClaims("hospice");
   c.set("jti", str("fixed-jti-2"));
   // Signed by a stranger first: refused, and the jti stays free for the real client.
@@ -115,7 +115,7 @@ TEST_F(TokenEndpoint, ARefusedAssertionDoesNotUseUpItsJti) {
   EXPECT_EQ(ask(signed_(c)).status, 200);
 }
 
-TEST_F(TokenEndpoint, ExpiryMustBeShortAndInTheFuture) {
+TEST_F(TokenEndpointServer, ExpiryMustBeShortAndInTheFuture) {
   const int64_t now = nowSeconds();
   json::Value farAhead = g().assertionClaims("hospice");
   farAhead.set("exp", num(now + 600));  // more than five minutes (and the skew) ahead
@@ -138,7 +138,7 @@ TEST_F(TokenEndpoint, ExpiryMustBeShortAndInTheFuture) {
   EXPECT_EQ(ask(signed_(fine)).status, 200);
 }
 
-TEST_F(TokenEndpoint, UnsignedOrWronglySignedAssertionsAreRefused) {
+TEST_F(TokenEndpointServer, UnsignedOrWronglySignedAssertionsAreRefused) {
   json::Value c = g().assertionClaims("hospice");
   json::Value none = json::Value::makeObject();
   none.set("alg", str("none"));
@@ -169,7 +169,7 @@ TEST_F(TokenEndpoint, UnsignedOrWronglySignedAssertionsAreRefused) {
   expectError(ask("not.a.jwt"), 400, "invalid_client");
 }
 
-TEST_F(TokenEndpoint, UnknownClientsAndMismatchedSubjectsAreRefused) {
+TEST_F(TokenEndpointServer, UnknownClientsAndMismatchedSubjectsAreRefused) {
   json::Value stranger = auth::testing::claimsFor("stranger", "jti-" + newUuid(), nowMillis());
   expectError(ask(auth::testing::sign(stranger, clientKey("hospice"), "k1")), 400,
               "invalid_client");
@@ -181,7 +181,7 @@ TEST_F(TokenEndpoint, UnknownClientsAndMismatchedSubjectsAreRefused) {
               400, "invalid_client");
 }
 
-TEST_F(TokenEndpoint, MalformedRequestsAreInvalidRequest) {
+TEST_F(TokenEndpointServer, MalformedRequestsAreInvalidRequest) {
   auto post = [&](const std::string& body, const std::string& type) {
     return g().server().post("/token", body, {{"Content-Type", type}});
   };

@@ -71,7 +71,8 @@ TEST(Writes, DISABLED_ATransactionsWriteEntriesNeedTheirScopes) {
   EXPECT_EQ(g.get("hospital", "/CarePlan/" + w.hospitalPlan).status, 200);
   HttpResult community = g.get("hospice", "/CarePlan/" + w.communityPlan);
   EXPECT_EQ(community.header("etag"), before.header("etag"));
-  HttpResult marker = g.get("hospice", "/Patient?identifier=https://example.org/marker|gp-transaction");
+  HttpResult marker =
+      g.get("hospice", "/Patient?identifier=https://example.org/marker|gp-transaction");
   EXPECT_TRUE(resourcesOf(marker).empty()) << marker.body;
 }
 
