@@ -1,0 +1,116 @@
+// Writes are authorised before they run (../shared/reference/security.md: "writes before they
+// run"): a transaction's write entries need the token's scopes like the same requests sent
+// alone, and a write about a patient the client has no relationship with is refused without
+// being made. Each test has its own gateway: a failing one changes the data.
+#include "tests/security/security_fixture.h"
+
+namespace acp::testing::security {
+namespace {
+
+void expectForbidden(const HttpResult& r, const std::string& code) {
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.issueCode(), "forbidden") << r.body;
+  EXPECT_EQ(r.errorCode(), code) << r.body;
+}
+
+std::string transaction(const std::string& entries) {
+  return R"({"resourceType":"Bundle","type":"transaction","entry":[)" + entries + "]}";
+}
+
+TEST(Writes, AWriteRefusedForScopeIsNotMade) {
+  SecureGateway g;
+  World w = loadWorld(g);
+  HttpResult before = g.get("hospice", "/CarePlan/" + w.hospicePlan);
+  // Sent alone, the GP's delete and update are refused before they run.
+  expectForbidden(g.client("gp1", "DELETE", "/CarePlan/" + w.hospicePlan), "auth.scope");
+  expectForbidden(g.client("gp1", "PUT", "/CarePlan/" + w.hospicePlan, before.body), "auth.scope");
+  HttpResult after = g.get("hospice", "/CarePlan/" + w.hospicePlan);
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.header("etag"), before.header("etag"));
+  // A transaction within the client's scopes goes through.
+  HttpResult own = g.client(
+      "hospice", "POST", "/",
+      transaction(R"({"request":{"method":"GET","url":"CarePlan/)" + w.hospicePlan + R"("}})"));
+  EXPECT_EQ(own.status, 200) << own.body;
+}
+
+// BUG: transaction() (gateway/http/bundles.cc) checks no scope for its write entries: only
+// its GET entries go through guarded()/refuseRoute(), and refuseRoute() lets POST / pass
+// ("a Bundle: its entries are checked one by one"). A GP practice whose token allows reads
+// only deletes the hospice's advance care plan, creates a Patient and rewrites a plan with a
+// transaction Bundle (today: 200, the plan then answers 410 Gone).
+TEST(Writes, DISABLED_ATransactionsWriteEntriesNeedTheirScopes) {
+  SecureGateway g;
+  World w = loadWorld(g);
+  HttpResult before = g.get("hospice", "/CarePlan/" + w.communityPlan);
+  ASSERT_EQ(before.status, 200);
+  HttpResult del = g.client(
+      "gp1", "POST", "/",
+      transaction(R"({"request":{"method":"DELETE","url":"CarePlan/)" + w.hospicePlan + R"("}})"));
+  expectForbidden(del, "auth.scope");
+  HttpResult create = g.client(
+      "gp1", "POST", "/",
+      transaction(R"({"resource":{"resourceType":"Patient","identifier":[{"system":)"
+                  R"("https://example.org/marker","value":"gp-transaction"}]},)"
+                  R"("request":{"method":"POST","url":"Patient"}})"));
+  expectForbidden(create, "auth.scope");
+  std::string changed = before.body;
+  replaceOnce(changed, "\"status\":\"active\"", "\"status\":\"revoked\"");
+  HttpResult update = g.client(
+      "gp1", "POST", "/",
+      transaction(R"({"resource":)" + changed + R"(,"request":{"method":"PUT","url":"CarePlan/)" +
+                  w.communityPlan + R"("}})"));
+  expectForbidden(update, "auth.scope");
+  HttpResult conditional = g.client(
+      "urgent", "POST", "/",
+      transaction(R"({"request":{"method":"DELETE","url":"CarePlan?_id=)" + w.hospitalPlan +
+                  R"("}})"));
+  expectForbidden(conditional, "auth.scope");
+
+  EXPECT_EQ(g.get("hospice", "/CarePlan/" + w.hospicePlan).status, 200);
+  EXPECT_EQ(g.get("hospital", "/CarePlan/" + w.hospitalPlan).status, 200);
+  HttpResult community = g.get("hospice", "/CarePlan/" + w.communityPlan);
+  EXPECT_EQ(community.header("etag"), before.header("etag"));
+  HttpResult marker =
+      g.get("hospice", "/Patient?identifier=https://example.org/marker|gp-transaction");
+  EXPECT_TRUE(resourcesOf(marker).empty()) << marker.body;
+}
+
+// BUG: writes check the scope only. The hospice (system/*.write) changes the Patient of a
+// child only the hospital knows: the answer is 403 auth.no-relationship — decided on the
+// response, after the change was committed (the Patient is then at version 2 with the new
+// gender). A delete answers with an OperationOutcome, so nothing stops it at all: the
+// hospital's ReSPECT form of that child is deleted with 200. A create about that child is
+// stored and answered 403. The relationship must be checked before a write runs, on the
+// resource as stored and as sent.
+TEST(Writes, DISABLED_AWriteAboutAPatientWithoutRelationshipIsRefusedBeforeItRuns) {
+  SecureGateway g;
+  World w = loadWorld(g);
+  HttpResult patient = g.get("hospital", "/Patient/" + w.otherChild);
+  ASSERT_EQ(patient.status, 200);
+  std::string changed = patient.body;
+  replaceOnce(changed, "\"gender\":\"female\"", "\"gender\":\"male\"");
+
+  expectForbidden(g.client("hospice", "PUT", "/Patient/" + w.otherChild, changed),
+                  "auth.no-relationship");
+  expectForbidden(g.client("hospice", "DELETE", "/CarePlan/" + w.otherPlan),
+                  "auth.no-relationship");
+  expectForbidden(g.client("hospice", "POST", "/CarePlan",
+                           R"({"resourceType":"CarePlan","status":"active","intent":"plan",)"
+                           R"("title":"planted","subject":{"reference":"Patient/)" +
+                               w.otherChild + R"("}})"),
+                  "auth.no-relationship");
+  expectForbidden(g.client("community", "DELETE", "/Patient?_id=" + w.otherChild),
+                  "auth.no-relationship");
+
+  HttpResult after = g.get("hospital", "/Patient/" + w.otherChild);
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.header("etag"), patient.header("etag")) << after.body;
+  EXPECT_EQ(g.get("hospital", "/CarePlan/" + w.otherPlan).status, 200);
+  HttpResult plans = g.get("hospital", "/CarePlan?subject=Patient/" + w.otherChild);
+  EXPECT_EQ(resourcesOf(plans).size(), 1u) << plans.body;
+  EXPECT_EQ(plans.body.find("planted"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace acp::testing::security
