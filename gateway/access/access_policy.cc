@@ -166,7 +166,7 @@ bool AccessPolicy::Session::withheld(const json::Value& carePlan) {
   if (!author.empty() && author == principal_.organisation) return false;
   for (const std::string& patient : policy_.compartment_->patientsOf(carePlan)) {
     const Facts& f = facts(patient);
-    auto it = f.sharing.find(carePlan.getString("id"));
+    auto it = f.sharing.find(carePlan.getString("id") + "|" + author);
     if (it != f.sharing.end() && !it->second) return true;
   }
   return false;

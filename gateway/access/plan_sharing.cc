@@ -25,11 +25,18 @@ std::map<std::string, bool> planSharing(const std::vector<json::Value>& consents
     std::string date, stored;
     bool shared = false;
   };
-  std::map<std::string, Latest> latest;
+  std::map<std::string, Latest> latest;  // "<plan id>|<ODS>"
   for (const json::Value& c : consents) {
     const json::Value* provision = c.find("provision");
     const json::Value* data = provision ? provision->find("data") : nullptr;
     if (!data || !data->isArray()) continue;
+    std::vector<std::string> orgs;
+    if (const json::Value* os = c.find("organization"); os && os->isArray())
+      for (const json::Value& o : os->items())
+        if (const json::Value* i = o.find("identifier");
+            i && i->getString("system") == "https://fhir.nhs.uk/Id/ods-organization-code")
+          orgs.push_back(i->getString("value"));
+    if (orgs.empty()) continue;  // nobody's word: it decides nothing
     bool shared = c.getString("status") == "active" && provision->getString("type") == "permit";
     std::string date = c.getString("dateTime");
     std::string stored;
@@ -38,19 +45,28 @@ std::map<std::string, bool> planSharing(const std::vector<json::Value>& consents
       const json::Value* ref = d.find("reference");
       std::string id = ref ? carePlanIdOf(ref->getString("reference")) : "";
       if (id.empty()) continue;
-      auto it = latest.find(id);
-      if (it == latest.end() || std::make_pair(date, stored) >= std::make_pair(it->second.date, it->second.stored))
-        latest[id] = {date, stored, shared};
+      for (const std::string& ods : orgs) {
+        auto it = latest.find(id + "|" + ods);
+        if (it == latest.end() ||
+            std::make_pair(date, stored) >= std::make_pair(it->second.date, it->second.stored))
+          latest[id + "|" + ods] = {date, stored, shared};
+      }
     }
   }
   std::map<std::string, bool> out;
-  for (const auto& [id, l] : latest) out[id] = l.shared;
+  for (const auto& [key, l] : latest) out[key] = l.shared;
   return out;
 }
 
 std::string authorOrganisation(const json::Value& carePlan) { return plan::sourceOds(carePlan); }
 
 json::Value withheldView(const json::Value& carePlan) {
+  // Already an outline (a Bundle entry checked twice): unchanged.
+  if (const json::Value* meta = carePlan.find("meta"))
+    if (const json::Value* labels = meta->find("security"); labels && labels->isArray())
+      for (const json::Value& l : labels->items())
+        if (l.getString("system") == kRedactedSystem && l.getString("code") == kRedactedCode)
+          return carePlan;
   json::Value out = json::Value::makeObject();
   for (const char* key : {"resourceType", "id", "meta", "identifier", "status", "intent",
                           "category", "subject", "period", "created", "author", "careTeam"})

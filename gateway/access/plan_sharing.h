@@ -5,9 +5,10 @@
 // The rule, from the Consents stored for the patient (partner mappers write one per plan:
 // ingest/fhir_build.h consentToShare; the hospice and community mappers write a `deny` when
 // their export records no consent):
-// - a CarePlan named by no Consent's provision.data is shared (the hospital's ReSPECT forms:
+// - a CarePlan named by no Consent of its own organisation is shared (the hospital's ReSPECT forms:
 //   the form exists to travel with the patient, and its feed carries no consent);
-// - otherwise the most recent such Consent (dateTime, then stored time) decides: `active` with
+// - otherwise the most recent such Consent of the plan's own organisation (dateTime, then
+//   stored time) decides: `active` with
 //   provision.type `permit` shares it; anything else (deny, inactive = withdrawn, rejected,
 //   entered-in-error) withholds it.
 // A withheld plan is shown to other organisations as withheldView(): what it is, whose, its
@@ -23,7 +24,11 @@
 
 namespace acp::access {
 
-// CarePlan id → shared (true) or withheld (false), for every CarePlan some Consent names.
+// "<CarePlan id>|<ODS>" → shared (true) or withheld (false): for each plan a Consent names,
+// the word of each organisation that recorded one (Consent.organization). Only the plan's own
+// organisation's word counts (AccessPolicy::Session::withheld): a Consent from anyone else
+// cannot share — or withhold — another organisation's plan. A Consent naming no organisation
+// decides nothing.
 std::map<std::string, bool> planSharing(const std::vector<json::Value>& consents);
 
 // The ODS code of the organisation a CarePlan came from (plan::sourceOds: its local

@@ -250,8 +250,7 @@ Status Gateway::start() {
   };
   // With tokens and mutual TLS, a message is accepted only from its own organisation's
   // certificate (MSH-4 = the certificate's ODS code).
-  bool certified = options_.authMode == "smart" && options_.mllpTls &&
-                   options_.tlsClientCertificates == "required";
+  bool certified = options_.authMode == "smart" && options_.mllpTls;
   auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
   Status m = mllp_->start();

@@ -93,11 +93,17 @@ audit::AuditRecord FhirService::auditRecord(const FhirRequest& rq, int status,
       r.breakGlassReason = rq.context.access->breakGlassReason();
     }
   }
+  // What was asked. From a client nobody has vouched for, only the method and (the start of)
+  // the path: an unauthenticated flood must not fill the trail with what it sends.
   std::string query = rq.method + " " + rq.path;
-  char sep = '?';
-  for (const auto& [k, v] : rq.query) {
-    query += sep + percentEncode(k) + "=" + percentEncode(v);
-    sep = '&';
+  if (p.authenticated()) {
+    char sep = '?';
+    for (const auto& [k, v] : rq.query) {
+      query += sep + percentEncode(k) + "=" + percentEncode(v);
+      sep = '&';
+    }
+  } else if (query.size() > 200) {
+    query.resize(200);
   }
   r.query = query;
   return r;

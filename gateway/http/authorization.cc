@@ -86,9 +86,15 @@ std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const
     auth::TokenResult t =
         smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization")});
     if (audit_) {  // every token request, granted or refused, is audited ("login")
-      audit::AuditRecord a = auditRecord(rq, t.status, t.issued ? "" : t.body.getString("error"));
-      a.clientId = t.clientId;
-      a.tokenId = t.tokenId;
+      // The client is named only when the assertion proved it; a refused request's claim is
+      // the requester's word, kept in the outcome text.
+      audit::AuditRecord a = auditRecord(
+          rq, t.status,
+          t.issued ? "" : t.body.getString("error") + " (claimed client: " + t.clientId + ")");
+      if (t.issued) {
+        a.clientId = t.clientId;
+        a.tokenId = t.tokenId;
+      }
       if (!audit_->record(a).isOk()) {
         json::Value e = json::Value::makeObject();
         e.set("error", json::Value::makeString("temporarily_unavailable"));
@@ -103,10 +109,18 @@ std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const
 }
 
 std::optional<FhirService::Outcome> FhirService::authenticate(const FhirRequest& rq) const {
-  if (!smart_ || rq.path == "/metadata") return std::nullopt;
+  if (!smart_) return std::nullopt;
+  rq.context.principal = auth::Principal{};  // nobody, until the token says who
+  if (rq.path == "/metadata") return std::nullopt;
   auth::BearerCheck check = smart_->authenticate(rq.header("Authorization"));
   if (!check.ok) return unauthenticated(check);
   const std::string& certified = rq.context.certificateOrganisation;
+  if (certified.empty() && !rq.context.certificateSubject.empty()) {
+    check.ok = false;
+    check.failure = auth::BearerFailure::kInvalid;
+    check.reason = "the client certificate names no organisation (its OU is the ODS code)";
+    return unauthenticated(check);
+  }
   if (!certified.empty() && certified != check.principal.organisation) {
     check.ok = false;
     check.failure = auth::BearerFailure::kInvalid;
@@ -218,10 +232,22 @@ bool materialized(const json::Value& v, json::Value& out) {
 
 }  // namespace
 
+std::optional<json::Value> FhirService::visibleForm(const FhirRequest& rq,
+                                                    json::Value stored) const {
+  access::AccessPolicy::Session* session = rq.context.access;
+  if (!session) return stored;
+  switch (session->mayRead(stored)) {
+    case access::AccessPolicy::Verdict::kAllow: return stored;
+    case access::AccessPolicy::Verdict::kDeny: return std::nullopt;
+    case access::AccessPolicy::Verdict::kWithhold: return access::withheldView(stored);
+  }
+  return std::nullopt;
+}
+
 void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
   access::AccessPolicy::Session* session = rq.context.access;
   // The superuser passes everything, but what it saw is still noted for the audit.
-  if (!session || o.status >= 300) return;
+  if (!session || o.status >= 300 || o.accessChecked) return;
   auto denied = [&](const std::string& why) {
     o = fail(403, "forbidden", "not allowed to see this: " + why, "auth.no-relationship");
   };
@@ -250,9 +276,26 @@ void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
     }
   }
   const std::string bundleType = o.body->getString("type");
-  if (bundleType != "searchset" && bundleType != "history") return;  // sub-requests filtered
   json::Value* entries = o.body->find("entry");
   if (!entries || !entries->isArray()) return;
+  if (bundleType == "transaction-response" || bundleType == "batch-response") {
+    // Entries answer in order: a resource the client may not see is left out of its entry
+    // (a conditional create that matched another organisation's resource returns it).
+    for (json::Value& e : entries->items()) {
+      json::Value* r = e.find("resource");
+      json::Value resource;
+      if (!r || !materialized(*r, resource) ||
+          resource.getString("resourceType") == "OperationOutcome")
+        continue;
+      switch (session->mayRead(resource)) {
+        case access::AccessPolicy::Verdict::kAllow: break;
+        case access::AccessPolicy::Verdict::kDeny: e.erase("resource"); break;
+        case access::AccessPolicy::Verdict::kWithhold: *r = access::withheldView(resource); break;
+      }
+    }
+    return;
+  }
+  if (bundleType != "searchset" && bundleType != "history") return;
   std::vector<json::Value> kept;
   bool left = false;
   for (json::Value& e : entries->items()) {
@@ -280,8 +323,9 @@ void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {
     }
   }
   entries->items() = std::move(kept);
-  // A total counted before filtering would tell how many were left out.
-  if (left) {
+  // A total counted before filtering would tell how many were left out: a filtered client
+  // gets none.
+  if (left || !rq.context.principal.superuser()) {
     auto& members = o.body->members();
     members.erase(std::remove_if(members.begin(), members.end(),
                                  [](const json::Value::Member& m) { return m.first == "total"; }),

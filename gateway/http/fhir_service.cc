@@ -234,6 +234,7 @@ std::string FhirService::criteriaKey(const std::string& type,
 
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   try {
+    if (smart_) request.context.principal = auth::Principal{};  // nobody, until proved
     if (auto smart = smartRoute(request)) return std::move(*smart);
     if (auto refused = authenticate(request)) {
       // A denial is audited too (the client as far as it is known: nobody, when no token).

@@ -87,6 +87,9 @@ class FhirService {
     std::optional<json::Value> body;  // may hold kRaw stored resources
     std::string rawBody;              // a stored resource's JSON, served as-is when possible
     std::string lastUpdated;          // the version's instant (batch-response lastModified)
+    // The body's resources were checked against the access policy on their stored form
+    // (before _elements/_summary shaped them): filterReads leaves them alone.
+    bool accessChecked = false;
     IssueList issues;                 // the body when status >= 400
   };
 
@@ -99,6 +102,10 @@ class FhirService {
   Outcome guarded(const FhirRequest& request) const;
   // The route check of guarded(); an Outcome with status 403 when refused.
   std::optional<Outcome> refuseRoute(const FhirRequest& request) const;
+  // The read check on a stored resource about to be shaped by _elements/_summary (the shape
+  // may drop what says whose it is): nullopt to leave out (denied), else the resource to shape
+  // — the stored one, or its outline when withheld. Without a session (superuser) unchanged.
+  std::optional<json::Value> visibleForm(const FhirRequest& rq, json::Value stored) const;
   // The read check of guarded(), applied to a handler's successful Outcome.
   void filterReads(const FhirRequest& request, Outcome& outcome) const;
   // 401 with WWW-Authenticate (RFC 6750) when the request carries no valid token.

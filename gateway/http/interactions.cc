@@ -122,6 +122,15 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
                                        const std::string& id) const {
   auto r = store_->read(type, id);
   if (!r.isOk()) return fromStatus(r.status(), "store.read");
+  // Whether the client may see it is decided on the stored resource, before a 304 or the
+  // shaping of _summary/_elements could hide whose it is.
+  std::optional<json::Value> visible;
+  if (rq.context.access && !rq.context.principal.superuser()) {
+    visible = visibleForm(rq, parseStored(r->json));
+    if (!visible)
+      return fail(403, "forbidden", "not allowed to see this: no relationship with the patient",
+                  "auth.no-relationship");
+  }
   Outcome o;
   addVersionHeaders(o, r.value());
   const std::string& inm = rq.header("If-None-Match");
@@ -135,9 +144,11 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
   if (!shapeOptions(rq, mode, elements, error))
     return fail(400, "value", error, "http.invalid-summary");
   if (mode != search::SummaryMode::kNone && mode != search::SummaryMode::kFalse) {
-    o.body = model::applySummary(*model_, parseStored(r->json), mode);
+    o.body = model::applySummary(*model_, visible ? *visible : parseStored(r->json), mode);
+    o.accessChecked = true;
   } else if (!elements.empty()) {
-    o.body = model::applyElements(*model_, parseStored(r->json), elements);
+    o.body = model::applyElements(*model_, visible ? *visible : parseStored(r->json), elements);
+    o.accessChecked = true;
   } else {
     o.rawBody = std::move(r->json);
   }
@@ -477,7 +488,13 @@ FhirService::Outcome FhirService::search(
     return o;
   }
   bool countOnly = query.summary == search::SummaryMode::kCount;
-  if (countOnly) {
+  // A client whose view is filtered (access/access_policy.h) is never given a count of what it
+  // may not see: its count is of the visible matches (up to one page of maxCount), and other
+  // searches carry no total.
+  const bool restricted = rq.context.access && !rq.context.principal.superuser();
+  if (countOnly && restricted) {
+    query.count = options_.maxCount;
+  } else if (countOnly) {
     query.totalAccurate = true;
     query.count = 0;
   }
@@ -490,7 +507,19 @@ FhirService::Outcome FhirService::search(
     return fromStatus(page.status(), "store.search");
   }
   json::Value b = bundleShell("searchset");
-  if (page->total) b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
+  if (page->total && !restricted)
+    b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
+  if (countOnly && restricted) {
+    int64_t visible = 0;
+    for (store::StoredResource& r : page->entries)
+      if (visibleForm(rq, parseStored(r.json))) ++visible;
+    if (page->nextCursor.empty())
+      b.set("total", json::Value::makeNumber(std::to_string(visible)));
+    else
+      issues.warning("too-costly", "_summary",
+                     "more matches than one page: no count is given to this client",
+                     "search.count-not-available");
+  }
   std::string self = rq.baseUrl + "/" + type + "?";
   std::string echoed;
   for (const auto& [k, v] : query.echo)
@@ -505,14 +534,30 @@ FhirService::Outcome FhirService::search(
                                 percentEncode(page->nextCursor)));
   b.set("link", std::move(links));
   json::Value entries = json::Value::makeArray();
+  const bool shaped = (query.summary != search::SummaryMode::kNone &&
+                       query.summary != search::SummaryMode::kFalse) ||
+                      !query.elements.empty();
+  // Shaping may drop what says whose a resource is: then each is checked here, on its stored
+  // form, and the Bundle is not checked again (filterReads).
+  const bool checkHere =
+      shaped && rq.context.access && !rq.context.principal.superuser();
+  bool leftOut = false;
   auto addEntry = [&](store::StoredResource& r, const char* mode) {
     json::Value e = json::Value::makeObject();
     e.set("fullUrl", str(rq.baseUrl + "/" + r.type + "/" + r.id));
+    std::optional<json::Value> full;
+    if (checkHere) {
+      full = visibleForm(rq, parseStored(r.json));
+      if (!full) {
+        leftOut = true;
+        return;
+      }
+    }
     if (query.summary != search::SummaryMode::kNone &&
         query.summary != search::SummaryMode::kFalse)
-      e.set("resource", model::applySummary(*model_, parseStored(r.json), query.summary));
+      e.set("resource", model::applySummary(*model_, full ? *full : parseStored(r.json), query.summary));
     else if (!query.elements.empty())
-      e.set("resource", model::applyElements(*model_, parseStored(r.json), query.elements));
+      e.set("resource", model::applyElements(*model_, full ? *full : parseStored(r.json), query.elements));
     else
       e.set("resource", json::Value::makeRaw(std::move(r.json)));
     json::Value s = json::Value::makeObject();
@@ -541,6 +586,7 @@ FhirService::Outcome FhirService::search(
   if (!entries.items().empty()) b.set("entry", std::move(entries));
   Outcome o;
   o.body = std::move(b);
+  o.accessChecked = checkHere || countOnly;
   return o;
 }
 

@@ -17,6 +17,7 @@
 //     who: its ODS code) over the versions written, in the same transaction — that is what
 //     makes it the writer's.
 #include "gateway/access/access_policy.h"
+#include "gateway/access/subscription_owner.h"
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/ingest/source_ids.h"
@@ -51,11 +52,35 @@ std::optional<FhirService::Outcome> FhirService::refuseWrite(const FhirRequest& 
                                                              const json::Value* incoming) const {
   const auth::Principal& who = rq.context.principal;
   access::AccessPolicy::Session* session = rq.context.access;
-  if (who.superuser() || !session || !access_) return std::nullopt;
   auto forbid = [](const std::string& message, const std::string& code) {
     return std::optional<Outcome>(fail(403, "forbidden", message, code));
   };
-  if (type == "Subscription") return std::nullopt;  // its own rule: acceptSubscription
+  // The audit trail is the gateway's alone, whoever asks and by whatever path.
+  if (type == "AuditEvent")
+    return std::optional<Outcome>(fail(405, "not-supported",
+                                       "the audit trail is append-only: AuditEvent is written by "
+                                       "the gateway alone",
+                                       "audit.append-only"));
+  if (who.superuser() || !session || !access_) return std::nullopt;
+  // The scope of the interaction (again: a transaction's entries reach here without the route
+  // check).
+  auth::Interaction interaction = !incoming        ? auth::Interaction::kDelete
+                                  : id.empty()     ? auth::Interaction::kCreate
+                                                   : auth::Interaction::kUpdate;
+  if (!who.scopes.allows(type, interaction))
+    return forbid("the access token's scopes do not allow this write of " + type, "auth.scope");
+  if (type == "Subscription") {  // its owner's alone (acceptSubscription stamps the owner)
+    if (id.empty()) return std::nullopt;
+    auto current = tx.read(type, id);
+    json::Value existing;
+    json::ParseError err;
+    if (current.isOk() && json::parse(current->json, existing, err)) {
+      auto owner = access::ownerOf(existing);
+      if (!owner || owner->organisation != who.organisation)
+        return forbid("this Subscription belongs to another client", "auth.not-owner");
+    }
+    return std::nullopt;
+  }
   // The new content's patients.
   if (incoming) {
     for (const std::string& patient : access_->compartment().patientsOf(*incoming)) {
@@ -63,6 +88,21 @@ std::optional<FhirService::Outcome> FhirService::refuseWrite(const FhirRequest& 
       if (session->relationship(patient) == access::Relationship::kNone)
         return forbid("not allowed to write into this patient's record: no relationship",
                       "auth.no-relationship");
+    }
+    if (type == "Consent") {
+      // Consent to share is recorded by the organisation that holds the plan: a Consent
+      // written through the API names the writer as its organisation (plan_sharing.h honours
+      // a plan's Consents only from the plan's own organisation).
+      std::set<std::string> orgs;
+      if (const json::Value* os = incoming->find("organization"); os && os->isArray())
+        for (const json::Value& o : os->items())
+          if (const json::Value* i = o.find("identifier");
+              i && i->getString("system") == ingest::kOdsSystem)
+            orgs.insert(i->getString("value"));
+      if (orgs.size() != 1 || *orgs.begin() != who.organisation)
+        return forbid("a Consent written by this client names its own organisation (" +
+                          who.organisation + ") as its one organization",
+                      "auth.wrong-organisation");
     }
     if (type == "Provenance") {
       std::set<std::string> agents = agentsOf(*incoming);
@@ -75,6 +115,14 @@ std::optional<FhirService::Outcome> FhirService::refuseWrite(const FhirRequest& 
   if (id.empty()) return std::nullopt;  // a create
   auto current = tx.read(type, id);
   if (!current.isOk()) return std::nullopt;  // nothing there yet (update-as-create), or gone
+  // The patients of what is there now: the client must care for them too.
+  json::Value existing;
+  json::ParseError perr;
+  if (json::parse(current->json, existing, perr))
+    for (const std::string& patient : access_->compartment().patientsOf(existing))
+      if (session->relationship(patient) == access::Relationship::kNone)
+        return forbid("not allowed to change this patient's record: no relationship",
+                      "auth.no-relationship");
   if (type == "Patient") {
     if (!incoming)
       return forbid("a Patient is never deleted through the API", "auth.not-owner");

@@ -206,22 +206,26 @@ TEST(PlanSharing, TheMostRecentConsentForAPlanDecides) {
   auto consent = [](const std::string& status, const std::string& type, const std::string& date) {
     json::Value c;
     json::ParseError err;
-    EXPECT_TRUE(json::parse(R"({"resourceType":"Consent","status":")" + status +
+    EXPECT_TRUE(json::parse(R"({"resourceType":"Consent","organization":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"8WB01"}}],"status":")" + status +
                                 R"(","dateTime":")" + date + R"(","provision":{"type":")" + type +
                                 R"(","data":[{"meaning":"related","reference":{"reference":"CarePlan/p1"}}]}})",
                             c, err));
     return c;
   };
-  EXPECT_TRUE(access::planSharing({consent("active", "permit", "2026-01-01")}).at("p1"));
-  EXPECT_FALSE(access::planSharing({consent("active", "deny", "2026-01-01")}).at("p1"));
-  EXPECT_FALSE(access::planSharing({consent("inactive", "permit", "2026-01-01")}).at("p1"));
+  EXPECT_TRUE(access::planSharing({consent("active", "permit", "2026-01-01")}).at("p1|8WB01"));
+  EXPECT_FALSE(access::planSharing({consent("active", "deny", "2026-01-01")}).at("p1|8WB01"));
+  EXPECT_FALSE(access::planSharing({consent("inactive", "permit", "2026-01-01")}).at("p1|8WB01"));
   EXPECT_FALSE(access::planSharing({consent("active", "permit", "2026-01-01"),
                                     consent("inactive", "permit", "2026-03-01")})
-                   .at("p1"));
+                   .at("p1|8WB01"));
   EXPECT_TRUE(access::planSharing({consent("active", "deny", "2026-01-01"),
                                    consent("active", "permit", "2026-03-01")})
-                  .at("p1"));
-  EXPECT_EQ(access::planSharing({}).count("p1"), 0u);  // no Consent: shared (ReSPECT forms)
+                  .at("p1|8WB01"));
+  EXPECT_EQ(access::planSharing({}).count("p1|8WB01"), 0u);  // no Consent: shared (ReSPECT forms)
+  // A Consent naming no organisation decides nothing.
+  json::Value nobodys = consent("active", "deny", "2026-05-01");
+  nobodys.erase("organization");
+  EXPECT_TRUE(access::planSharing({nobodys}).empty());
 }
 
 TEST(BreakGlass, UrgentCareStatingAnEmergencyGetsTimeLimitedAccessToThatOnePatient) {

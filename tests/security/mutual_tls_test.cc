@@ -172,14 +172,7 @@ TEST_F(MutualTls, TheHospitalsCertificateSendsTheHospitalsMessages) {
   EXPECT_EQ(ackCode(ack), "AA") << ack;
 }
 
-// BUG: the MLLP feed ignores the connection's client certificate (Hl7Feed::handle,
-// mappings/acute/hl7_feed.cc: `(void)peer`): any partner's certificate — here the GP
-// practice X81001's — sends messages as the hospital (MSH-4 RX8) and they are stored (AA).
-// Over HTTPS the same push with a token is refused 403 auth.wrong-organisation; over MLLP the
-// certificate's organisation must match MSH-4 (docs/security.md, "Which organisation a
-// certificate names"). (With gateway.mllp.tls=false — loopback only — nothing identifies the
-// sender at all, in smart mode too.)
-TEST_F(MutualTls, DISABLED_AnMllpMessageMustComeFromItsSendingFacilitysCertificate) {
+TEST_F(MutualTls, AnMllpMessageMustComeFromItsSendingFacilitysCertificate) {
   std::string ack = mllpSend(gateway_->server().mllpPort(), "X81001",
                              respectForm(kOtherNhs, "M333333", "MLLP-SPOOF", "DNACPR"));
   EXPECT_NE(ackCode(ack), "AA") << ack;
