@@ -1,16 +1,5 @@
-// Consent to share an advance care plan (security issue: "without consent to share, or after
-// withdrawal, a plan's content is visible only to its author organisation; others see that a
-// plan exists and whom to call").
-//
-// The rule, from the Consents stored for the patient (partner mappers write one per plan:
-// ingest/fhir_build.h consentToShare; the hospice and community mappers write a `deny` when
-// their export records no consent):
-// - a CarePlan named by no Consent of its own organisation is shared (the hospital's ReSPECT forms:
-//   the form exists to travel with the patient, and its feed carries no consent);
-// - otherwise the most recent such Consent of the plan's own organisation (dateTime, then
-//   stored time) decides: `active` with
-//   provision.type `permit` shares it; anything else (deny, inactive = withdrawn, rejected,
-//   entered-in-error) withholds it.
+// What others see of an advance care plan the child has not consented to share (the rule of
+// what is shared: plan/consent_sharing.h): "others see that a plan exists and whom to call".
 // A withheld plan is shown to other organisations as withheldView(): what it is, whose, its
 // status and dates and its care team (whom to call), never its content.
 // Pure functions; thread-safe.
@@ -21,15 +10,11 @@
 #include <vector>
 
 #include "gateway/core/json.h"
+#include "gateway/plan/consent_sharing.h"
 
 namespace acp::access {
 
-// "<CarePlan id>|<ODS>" → shared (true) or withheld (false): for each plan a Consent names,
-// the word of each organisation that recorded one (Consent.organization). Only the plan's own
-// organisation's word counts (AccessPolicy::Session::withheld): a Consent from anyone else
-// cannot share — or withhold — another organisation's plan. A Consent naming no organisation
-// decides nothing.
-std::map<std::string, bool> planSharing(const std::vector<json::Value>& consents);
+using plan::planSharing;
 
 // The ODS code of the organisation a CarePlan came from (plan::sourceOds: its local
 // identifier's system, else an Organization author); "" when unknown.

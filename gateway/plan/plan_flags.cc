@@ -2,6 +2,10 @@
 
 #include <cctype>
 #include <ctime>
+#include <map>
+#include <set>
+
+#include "gateway/plan/consent_sharing.h"
 
 namespace acp::plan {
 
@@ -28,8 +32,18 @@ bool fullDate(const std::string& d) {
   return true;
 }
 
-std::string said(const Statement& s) {
+// The plans not shared beyond their organisation (plan/consent_sharing.h), "CarePlan/<id>":
+// a Flag is read by every organisation caring for the child, so it never carries their
+// content — only who holds them.
+using Withheld = std::set<std::string>;
+
+bool fromWithheld(const Statement& s, const Withheld& withheld) {
+  return withheld.count(s.carePlan.substr(0, s.carePlan.find("/_history/"))) > 0;
+}
+
+std::string said(const Statement& s, const Withheld& withheld) {
   std::string who = s.ods.empty() ? "unknown source" : s.ods;
+  if (fromWithheld(s, withheld)) return "a plan held by " + who + " that is not shared: ask them";
   return s.readable() + " (" + who + (s.date.empty() ? "" : ", " + s.date.substr(0, 10)) + ")";
 }
 
@@ -40,9 +54,9 @@ const ItemAnswer* find(const std::vector<ItemAnswer>& answers, const std::string
 }
 
 // "X (A, date) / Y (B, date)" for an answer with differing values.
-std::string disagreement(const ItemAnswer& a) {
-  std::string out = said(*a.current);
-  for (const Statement& s : a.differs) out += " / " + said(s);
+std::string disagreement(const ItemAnswer& a, const Withheld& withheld) {
+  std::string out = said(*a.current, withheld);
+  for (const Statement& s : a.differs) out += " / " + said(s, withheld);
   return out;
 }
 
@@ -111,6 +125,10 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
   std::vector<FlagSpec> out;
   if (deceased) return out;
   std::vector<ItemAnswer> answers = plan::answers(in);
+  std::set<std::string> withheld;
+  std::map<std::string, bool> sharing = planSharing(in.consents);
+  for (const json::Value& p : in.carePlans)
+    if (!shared(p, sharing)) withheld.insert("CarePlan/" + p.getString("id"));
   std::vector<const json::Value*> activePlans;
   for (const json::Value& p : in.carePlans)
     if (isAdvanceCarePlan(p) && p.getString("status") == "active") activePlans.push_back(&p);
@@ -118,7 +136,7 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
   if (const ItemAnswer* cpr = find(answers, "resuscitation"); cpr && !cpr->differs.empty())
     out.push_back({"resuscitation-disagreement", "Sources disagree on the resuscitation decision",
                    "clinical",
-                   whoDisagrees({cpr}) + " on the resuscitation decision: " + disagreement(*cpr) +
+                   whoDisagrees({cpr}) + " on the resuscitation decision: " + disagreement(*cpr, withheld) +
                        ". The most recently agreed is shown as current ($acp-summary); agree "
                        "one decision with every source."});
   std::string places;
@@ -126,7 +144,7 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
   for (const char* code : {"preferred-place-of-death-1", "preferred-place-of-death-2"})
     if (const ItemAnswer* a = find(answers, code); a && !a->differs.empty()) {
       places += (places.empty() ? "" : "; ") + std::string(code[25] == '1' ? "first" : "second") +
-                " choice: " + disagreement(*a);
+                " choice: " + disagreement(*a, withheld);
       placeAnswers.push_back(a);
     }
   if (!places.empty())
@@ -137,10 +155,13 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
   const std::string today = utcDate(nowMs);
   if (const ItemAnswer* review = find(answers, "review-date"); review && review->current) {
     std::string due = review->current->value.isString() ? review->current->value.text() : "";
+    std::string whose = review->current->ods.empty() ? "unknown source" : review->current->ods;
     if (fullDate(due) && due < today)
       out.push_back({"review-overdue", "The advance care plan's review date has passed", "admin",
-                     "The advance care plan's review date (" + due + ", " +
-                         (review->current->ods.empty() ? "unknown source" : review->current->ods) +
+                     "The advance care plan's review date (" +
+                         (fromWithheld(*review->current, withheld)
+                              ? "of a plan held by " + whose + " that is not shared"
+                              : due + ", " + whose) +
                          ") has passed: review the plan with the child and family (SCCI1580: "
                          "review at least every 3 months)."});
   }
@@ -157,7 +178,10 @@ std::vector<FlagSpec> planFlags(const SummaryInput& in, const std::string& birth
     std::string where;
     for (const json::Value* p : activePlans)
       if (hasActivity(*p, std::string(kBase) + "/CodeSystem/acp-item", "adrt")) {
-        where += (where.empty() ? "" : ", ") + p->getString("resourceType") + "/" + p->getString("id");
+        std::string ref = p->getString("resourceType") + "/" + p->getString("id");
+        where += (where.empty() ? "" : ", ") +
+                 (withheld.count(ref) ? "in a plan held by " + sourceOds(*p) + " that is not shared"
+                                      : ref);
       }
     if (!where.empty())
       out.push_back({"adrt-under-18", "Advance decision to refuse treatment for a child", "clinical",

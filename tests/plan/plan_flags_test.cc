@@ -72,6 +72,29 @@ TEST(PlanFlags, PlaceOfDeathDisagreementNamesBothSourcesAndClosesWhenTheyAgree) 
   EXPECT_TRUE(planFlags(in, "2015-03-14", kNov23).empty());
 }
 
+TEST(PlanFlags, APlanNotSharedIsNamedByWhoHoldsItNeverByItsContent) {
+  // The hospice's plan says home, the community's hospice; the hospice's is not shared (its
+  // own Consent denies it): the disagreement is still raised, without the hospice's value.
+  SummaryInput in;
+  in.patientId = "P1";
+  in.carePlans.push_back(plan("a", "8WB01", "2026-09-12", "home"));
+  in.carePlans.push_back(plan("b", "RX9", "2026-10-01", "hospice"));
+  in.consents.push_back(parse(
+      R"({"resourceType":"Consent","status":"active","dateTime":"2026-09-12","organization":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"8WB01"}}],"provision":{"type":"deny","data":[{"meaning":"related","reference":{"reference":"CarePlan/a"}}]}})"));
+  auto specs = planFlags(in, "2015-03-14", kNov23);
+  ASSERT_EQ(kinds(specs), std::vector<std::string>{"place-of-death-disagreement"});
+  EXPECT_NE(specs[0].text.find("hospice (RX9, 2026-10-01)"), std::string::npos) << specs[0].text;
+  EXPECT_NE(specs[0].text.find("a plan held by 8WB01 that is not shared"), std::string::npos)
+      << specs[0].text;
+  EXPECT_EQ(specs[0].text.find("home"), std::string::npos) << specs[0].text;
+  // Another organisation's Consent cannot withhold the hospice's plan.
+  in.consents[0] = parse(
+      R"({"resourceType":"Consent","status":"active","dateTime":"2026-09-12","organization":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RX8"}}],"provision":{"type":"deny","data":[{"meaning":"related","reference":{"reference":"CarePlan/a"}}]}})");
+  specs = planFlags(in, "2015-03-14", kNov23);
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_NE(specs[0].text.find("home (8WB01, 2026-09-12)"), std::string::npos) << specs[0].text;
+}
+
 TEST(PlanFlags, NoPlanNoPrompts) {
   SummaryInput in;
   in.patientId = "P1";
