@@ -194,7 +194,8 @@ for mode in $MODES; do
   URL[minimal]=$SERVER_URL
   start_server gateway "$SERVER_CPUS" "$GATEWAY" -Dgateway.http.host="$HOST" \
     -Dgateway.http.port=0 -Dgateway.mllp.port=0 -Dgateway.store.url="sqlite:$WORK/gateway.db" \
-    -Dgateway.log.requests=false -Dgateway.auth.mode=none -Dgateway.http.tls=false -Dgateway.mllp.tls=false
+    -Dgateway.log.requests=false -Dgateway.auth.mode=none -Dgateway.http.tls=false -Dgateway.mllp.tls=false \
+    ${BENCH_GATEWAY_ARGS:-}
   URL[gateway]=$SERVER_URL
   check "${URL[gateway]}" "/Patient/$FIRST_ID" "\"id\":\"$FIRST_ID\""
   check "${URL[gateway]}" "$SEARCH_PATH" '"resourceType":"CarePlan"'

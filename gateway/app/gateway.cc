@@ -217,7 +217,10 @@ Status Gateway::start() {
   ho.host = options_.httpHost;
   ho.port = options_.httpPort;
   ho.baseUrl = options_.baseUrl;
-  ho.workers = options_.workers > 0 ? options_.workers : availableCpus();
+  // Every read waits for its AuditEvent to be durable (audit/audit_trail.h: group-committed),
+  // so the read workers spend most of a request waiting on the disk: many more than the cores,
+  // or the group commits stay small (docs/performance.md).
+  ho.workers = options_.workers > 0 ? options_.workers : std::max(32, availableCpus());
   ho.writeWorkers = options_.writeWorkers;
   ho.maxConnections = options_.maxConnections;
   ho.timeoutSeconds = options_.timeoutSeconds;

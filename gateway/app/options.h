@@ -32,7 +32,8 @@ struct Options {
   int mllpIdleTimeoutSeconds = 600;
   int mllpFrameTimeoutSeconds = 30;
   // gateway.http.workers — threads that serve reads (connections are multiplexed on them; an
-  // idle or slow client holds none). Default 0 = the number of CPUs the process may use.
+  // idle or slow client holds none). Default 0 = 32 (or the CPUs, if more): each read waits
+  // for its AuditEvent's group commit.
   int workers = 0;
   // gateway.http.writeWorkers — threads of the write lane (POST, PUT, DELETE...). Default 2.
   int writeWorkers = 2;
