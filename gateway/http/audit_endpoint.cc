@@ -8,23 +8,11 @@ namespace acp::http {
 
 namespace {
 
-std::vector<std::string> segmentsOf(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 bool isGet(const std::string& m) { return m == "GET" || m == "HEAD"; }
 
 // The restful interaction (and operation) a request is, from its method and path.
 void classify(const FhirRequest& rq, audit::AuditRecord& r) {
-  const std::vector<std::string> seg = segmentsOf(rq.path);
+  const std::vector<std::string> seg = pathSegments(rq.path);
   const std::string& m = rq.method;
   auto operation = [&](const std::string& name) {
     r.interaction = "operation";

@@ -20,18 +20,6 @@ namespace acp::http {
 
 namespace {
 
-std::vector<std::string> pathSegments(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 const char* interactionName(auth::Interaction i) {
   switch (i) {
     case auth::Interaction::kCreate: return "create";

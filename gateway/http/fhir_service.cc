@@ -281,26 +281,11 @@ FhirResponse FhirService::handle(const FhirRequest& request) const {
   return r;
 }
 
-namespace {
-
-std::vector<std::string> splitPath(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
-}  // namespace
 
 FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
   Negotiated want = responseFormat(rq);
   if (!want.ok) return fail(want.status, "not-supported", want.message, "http.not-acceptable");
-  std::vector<std::string> seg = splitPath(rq.path);
+  std::vector<std::string> seg = pathSegments(rq.path);
   const std::string& m = rq.method;
   auto notAllowed = [](const std::string& allow) {
     Outcome o = fail(405, "not-supported", "method not allowed here; allowed: " + allow,

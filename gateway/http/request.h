@@ -63,6 +63,11 @@ struct FhirResponse {
   std::string body;
 };
 
+// "/Patient/123/_history/2" → {"Patient", "123", "_history", "2"}; empty segments (a doubled
+// or trailing slash) are dropped. The one path splitter of the routes, the access checks and
+// the audit, so they always agree on what a path names.
+std::vector<std::string> pathSegments(const std::string& path);
+
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space, per form encoding).
 std::vector<std::pair<std::string, std::string>> parseQueryString(const std::string& q);
 std::string percentDecode(const std::string& s, bool plusIsSpace);
