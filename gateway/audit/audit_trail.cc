@@ -99,7 +99,9 @@ json::Value parameter(const char* name, const char* valueKey, json::Value value)
 struct AuditTrail::Pending {
   store::AuditRow row;
   Status status;
-  bool done = false;
+  bool done = false;  // its group committed (status says how)
+  bool lead = false;  // it is to lead the next group
+  std::condition_variable wake;  // only this caller is woken: no herd at every commit
 };
 
 AuditTrail::AuditTrail(std::shared_ptr<store::AuditLog> log, AuditTrailOptions options)
@@ -122,44 +124,53 @@ Status AuditTrail::recordWithin(store::Transaction& tx, const AuditRecord& recor
 Status AuditTrail::record(const AuditRecord& record) const {
   auto row = auditRow(record, record.recordedMs ? record.recordedMs : now(), options_.source);
   if (!row.isOk()) return row.status();
-  // Leader/follower: the first caller to find no commit running takes every waiting event
-  // (its own among them, up to maxBatch) and appends them in one transaction while later
-  // callers queue; then it wakes them and the next one leads.
+  // Leader/follower: the first caller to find no commit running leads: it takes every waiting
+  // event (its own among them, up to maxBatch), appends them in one transaction while later
+  // callers queue, answers each of its group (waking only them), and hands the lead to the
+  // first caller still queued. Each caller waits on its own condition variable, so a commit
+  // wakes the callers it answered and the next leader — not every waiting thread.
   Pending self;
   self.row = row.take();
   std::unique_lock<std::mutex> lock(groupMutex_);
   groupQueue_.push_back(&self);
-  while (!self.done) {
-    if (groupLeader_) {
-      groupCv_.wait(lock);
-      continue;
-    }
+  if (!groupLeader_) {
     groupLeader_ = true;
-    std::vector<Pending*> group;
-    while (!groupQueue_.empty() && group.size() < options_.maxBatch) {
-      group.push_back(groupQueue_.front());
-      groupQueue_.pop_front();
-    }
-    lock.unlock();
-    Status s;
-    // Whatever happens, the group is answered and the next leader can run.
-    try {
-      std::vector<store::AuditRow> rows;
-      rows.reserve(group.size());
-      for (Pending* p : group) rows.push_back(std::move(p->row));
-      s = log_->appendAudit(rows);
-    } catch (const std::exception& e) {
-      s = Status::internal(std::string("audit.internal: ") + e.what());
-    } catch (...) {
-      s = Status::internal("audit.internal");
-    }
-    lock.lock();
-    for (Pending* p : group) {
-      p->status = s;
-      p->done = true;
-    }
+    self.lead = true;
+  }
+  while (!self.done && !self.lead) self.wake.wait(lock);
+  if (self.done) return self.status;
+  std::vector<Pending*> group;
+  while (!groupQueue_.empty() && group.size() < options_.maxBatch) {
+    group.push_back(groupQueue_.front());
+    groupQueue_.pop_front();
+  }
+  lock.unlock();
+  Status s;
+  // Whatever happens, the group is answered and the next leader can run.
+  try {
+    std::vector<store::AuditRow> rows;
+    rows.reserve(group.size());
+    for (Pending* p : group) rows.push_back(std::move(p->row));
+    s = log_->appendAudit(rows);
+  } catch (const std::exception& e) {
+    s = Status::internal(std::string("audit.internal: ") + e.what());
+  } catch (...) {
+    s = Status::internal("audit.internal");
+  }
+  lock.lock();
+  // Notified under the lock: a woken caller cannot return (and take its Pending with it)
+  // before the lock is released, and nothing here touches a Pending after that.
+  for (Pending* p : group) {
+    p->status = s;
+    p->done = true;
+    if (p != &self) p->wake.notify_one();
+  }
+  if (!groupQueue_.empty()) {
+    Pending* next = groupQueue_.front();
+    next->lead = true;
+    next->wake.notify_one();
+  } else {
     groupLeader_ = false;
-    groupCv_.notify_all();
   }
   return self.status;
 }

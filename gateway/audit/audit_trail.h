@@ -106,7 +106,6 @@ class AuditTrail {
   // Group commit (leader/follower, as ingest's commitGrouped): waiting calls, and whether
   // one of them is committing.
   mutable std::mutex groupMutex_;
-  mutable std::condition_variable groupCv_;
   mutable std::deque<Pending*> groupQueue_;
   mutable bool groupLeader_ = false;
 };
