@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "gateway/access/plan_sharing.h"
 #include "gateway/access/subscription_owner.h"
 #include "gateway/core/ids.h"
 #include "gateway/http/fhir_service.h"
@@ -124,12 +125,23 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
   if (!r.isOk()) return fromStatus(r.status(), "store.read");
   // Whether the client may see it is decided on the stored resource, before a 304 or the
   // shaping of _summary/_elements could hide whose it is.
+  // Decided once here (the answer is marked checked, so it is not parsed and decided again).
   std::optional<json::Value> visible;
+  bool outline = false;  // withheld: the outline is served
   if (rq.context.access && !rq.context.principal.superuser()) {
-    visible = visibleForm(rq, parseStored(r->json));
-    if (!visible)
-      return fail(403, "forbidden", "not allowed to see this: no relationship with the patient",
-                  "auth.no-relationship");
+    json::Value stored = parseStored(r->json);
+    switch (rq.context.access->mayRead(stored)) {
+      case access::AccessPolicy::Verdict::kDeny:
+        return fail(403, "forbidden", "not allowed to see this: no relationship with the patient",
+                    "auth.no-relationship");
+      case access::AccessPolicy::Verdict::kWithhold:
+        visible = access::withheldView(stored);
+        outline = true;
+        break;
+      case access::AccessPolicy::Verdict::kAllow:
+        visible = std::move(stored);
+        break;
+    }
   }
   Outcome o;
   addVersionHeaders(o, r.value());
@@ -149,8 +161,12 @@ FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string&
   } else if (!elements.empty()) {
     o.body = model::applyElements(*model_, visible ? *visible : parseStored(r->json), elements);
     o.accessChecked = true;
+  } else if (outline) {
+    o.body = std::move(*visible);
+    o.accessChecked = true;
   } else {
     o.rawBody = std::move(r->json);
+    o.accessChecked = visible.has_value();
   }
   return o;
 }
