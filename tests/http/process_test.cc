@@ -15,33 +15,15 @@
 
 #include <chrono>
 #include <fstream>
-#include <future>
 #include <thread>
+
+#include "tests/support/process_run.h"
 
 namespace {
 
-struct ProcessRun {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
+using acp::testing::ProcessRun;
+using acp::testing::runToExit;
 
-// Runs the binary to completion (for configuration errors).
-ProcessRun runToExit(const std::vector<std::string>& args) {
-  Poco::Pipe outPipe, errPipe;
-  Poco::ProcessHandle h = Poco::Process::launch(ACP_BINARY, args, nullptr, &outPipe, &errPipe);
-  // A configuration error must end the process at once; one still running after 20 s is
-  // killed (and the test then fails on its exit code) rather than hanging the suite.
-  auto exited = std::async(std::launch::async, [&h] { return h.wait(); });
-  if (exited.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
-    Poco::Process::kill(h);
-  ProcessRun r;
-  r.exitCode = exited.get();
-  Poco::PipeInputStream out(outPipe), err(errPipe);
-  Poco::StreamCopier::copyToString(out, r.out);
-  Poco::StreamCopier::copyToString(err, r.err);
-  return r;
-}
 
 std::string tempDb() {
   return Poco::TemporaryFile::tempName() + ".db";

@@ -14,30 +14,12 @@
 #include <chrono>
 #include <future>
 
+#include "tests/support/process_run.h"
 #include "tests/security/security_fixture.h"
 
 namespace acp::testing::security {
 namespace {
 
-struct ProcessRun {
-  int exitCode = -1;
-  std::string err;
-};
-
-// Runs the binary to completion; one still running after 20 s is killed (the test then fails
-// on its exit code) rather than hanging the suite.
-ProcessRun runToExit(const std::vector<std::string>& args) {
-  Poco::Pipe outPipe, errPipe;
-  Poco::ProcessHandle h = Poco::Process::launch(ACP_BINARY, args, nullptr, &outPipe, &errPipe);
-  auto exited = std::async(std::launch::async, [&h] { return h.wait(); });
-  if (exited.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
-    Poco::Process::kill(h);
-  ProcessRun r;
-  r.exitCode = exited.get();
-  Poco::PipeInputStream err(errPipe);
-  Poco::StreamCopier::copyToString(err, r.err);
-  return r;
-}
 
 class SmartStartup : public ::testing::Test {
  protected:

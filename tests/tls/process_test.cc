@@ -15,28 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/process_run.h"
 #include "tests/tls/tls_client.h"
 
 namespace acp::testing {
 namespace {
 
-struct ProcessRun {
-  int exitCode = -1;
-  std::string err;
-};
-
-ProcessRun runToExit(const std::vector<std::string>& args) {
-  Poco::Pipe outPipe, errPipe;
-  Poco::ProcessHandle h = Poco::Process::launch(ACP_BINARY, args, nullptr, &outPipe, &errPipe);
-  auto exited = std::async(std::launch::async, [&h] { return h.wait(); });
-  if (exited.wait_for(std::chrono::seconds(20)) != std::future_status::ready)
-    Poco::Process::kill(h);
-  ProcessRun r;
-  r.exitCode = exited.get();
-  Poco::PipeInputStream err(errPipe);
-  Poco::StreamCopier::copyToString(err, r.err);
-  return r;
-}
 
 std::vector<std::string> base(const std::string& db) {
   return {"-Dgateway.http.port=0", "-Dgateway.mllp.port=0", "-Dgateway.store.url=sqlite:" + db,
