@@ -17,6 +17,7 @@
 #include "gateway/ingest/person_index.h"
 #include "gateway/ingest/source_ids.h"
 #include "tests/ingest/hl7_messages.h"
+#include "tests/support/acp_summary_reading.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/test_server.h"
 
@@ -113,24 +114,7 @@ struct Practice {
                     size_t index = 0) {
     HttpResult s = server.get("/Patient/$acp-summary?identifier=" + kByNhs);
     EXPECT_EQ(s.status, 200) << s.body;
-    for (const json::Value& p : s.json.find("parameter")->items()) {
-      if (p.getString("name") != "item") continue;
-      const auto& parts = p.find("part")->items();
-      if (parts[0].find("valueCoding")->getString("code") != item) continue;
-      size_t seen = 0;
-      for (const json::Value& part : parts) {
-        if (part.getString("name") != which || seen++ != index) continue;
-        for (const json::Value& f : part.find("part")->items()) {
-          if (f.getString("name") != name) continue;
-          if (const json::Value* cc = f.find("valueCodeableConcept"))
-            return cc->find("coding")->items()[0].getString("code");
-          if (const json::Value* id = f.find("valueIdentifier")) return id->getString("value");
-          for (const char* k : {"valueString", "valueDate", "valueCode"})
-            if (const json::Value* v = f.find(k)) return v->text();
-        }
-      }
-    }
-    return "";
+    return summaryField(s.json, item, which, name, index);
   }
   // The live Patients carrying the child's NHS number.
   std::vector<json::Value> patients() {
@@ -142,25 +126,7 @@ struct Practice {
   }
 
   // The summary's current value (a code or text) of an item; "" when none.
-  std::string current(const std::string& item) {
-    HttpResult s = server.get("/Patient/$acp-summary?identifier=" + kByNhs);
-    EXPECT_EQ(s.status, 200) << s.body;
-    for (const json::Value& p : s.json.find("parameter")->items()) {
-      if (p.getString("name") != "item") continue;
-      const auto& parts = p.find("part")->items();
-      if (parts[0].find("valueCoding")->getString("code") != item) continue;
-      for (const json::Value& part : parts)
-        if (part.getString("name") == "current")
-          for (const json::Value& f : part.find("part")->items())
-            if (f.getString("name") == "value") {
-              if (const json::Value* cc = f.find("valueCodeableConcept"))
-                return cc->find("coding")->items()[0].getString("code");
-              for (const char* k : {"valueString", "valueDate", "valueCode"})
-                if (const json::Value* v = f.find(k)) return v->text();
-            }
-    }
-    return "";
-  }
+  std::string current(const std::string& item) { return field(item, "current", "value"); }
   std::string flag(const std::string& kind) {
     HttpResult r = server.get("/Flag?patient.identifier=" + kByNhs);
     if (const json::Value* e = r.json.find("entry"))

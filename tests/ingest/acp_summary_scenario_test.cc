@@ -10,6 +10,7 @@
 #include "gateway/ingest/source_ids.h"
 #include "tests/ingest/fhir_reading.h"
 #include "tests/ingest/hl7_messages.h"
+#include "tests/support/acp_summary_reading.h"
 
 namespace acp::testing {
 namespace {
@@ -43,28 +44,9 @@ HttpResult summaryByNhs(TestServer& server) {
                     "|" + kNhs);
 }
 
-// A part of the item `code`: "current", "differs" or "draft" (index i), field `name`.
 std::string itemField(const json::Value& summary, const std::string& code, const std::string& which,
                       const std::string& name, size_t index = 0) {
-  for (const json::Value& p : summary.find("parameter")->items()) {
-    if (p.getString("name") != "item") continue;
-    const auto& parts = p.find("part")->items();
-    if (parts[0].find("valueCoding")->getString("code") != code) continue;
-    size_t seen = 0;
-    for (const json::Value& part : parts) {
-      if (part.getString("name") != which || seen++ != index) continue;
-      for (const json::Value& f : part.find("part")->items()) {
-        if (f.getString("name") != name) continue;
-        if (const json::Value* cc = f.find("valueCodeableConcept"))
-          return cc->find("coding")->items()[0].getString("code");
-        if (const json::Value* id = f.find("valueIdentifier")) return id->getString("value");
-        if (const json::Value* ref = f.find("valueReference")) return ref->getString("reference");
-        for (const char* k : {"valueString", "valueDate", "valueDateTime", "valueCode"})
-          if (const json::Value* v = f.find(k)) return v->text();
-      }
-    }
-  }
-  return "";
+  return summaryField(summary, code, which, name, index);
 }
 
 TEST(AcpSummaryScenario, AHospiceModifiedCprAgainstALaterHospitalReSpectForm) {
