@@ -86,7 +86,7 @@ bool isKeyWorker(const json::Value& participant) {
 
 }  // namespace
 
-const AccessPolicy::Session::Facts& AccessPolicy::Session::facts(const std::string& patientId) {
+AccessPolicy::Session::Facts& AccessPolicy::Session::facts(const std::string& patientId) {
   auto it = facts_.find(patientId);
   if (it != facts_.end()) return it->second;
   Facts& f = facts_[patientId];
@@ -107,19 +107,31 @@ const AccessPolicy::Session::Facts& AccessPolicy::Session::facts(const std::stri
         f.holders.insert(system.substr(localPrefix.size(), system.find('/', localPrefix.size()) -
                                                                localPrefix.size()));
     }
-  const model::Model& model = policy_.compartment_->model();
-  for (const json::Value& team :
-       matches(model, *policy_.store_, "CareTeam", {{"patient", "Patient/" + patientId}})) {
+  return f;
+}
+
+const std::set<std::string>& AccessPolicy::Session::keyWorkers(const std::string& patientId) {
+  Facts& f = facts(patientId);
+  if (f.keyWorkers) return *f.keyWorkers;
+  f.keyWorkers.emplace();
+  for (const json::Value& team : matches(policy_.compartment_->model(), *policy_.store_,
+                                         "CareTeam", {{"patient", "Patient/" + patientId}})) {
     if (team.getString("status") != "active" && !team.getString("status").empty()) continue;
     if (const json::Value* ps = team.find("participant"); ps && ps->isArray())
       for (const json::Value& p : ps->items())
         if (isKeyWorker(p))
           for (const char* key : {"onBehalfOf", "member"})
-            if (std::string ods = odsOf(p.find(key)); !ods.empty()) f.keyWorkers.insert(ods);
+            if (std::string ods = odsOf(p.find(key)); !ods.empty()) f.keyWorkers->insert(ods);
   }
-  f.sharing = planSharing(
-      matches(model, *policy_.store_, "Consent", {{"patient", "Patient/" + patientId}}));
-  return f;
+  return *f.keyWorkers;
+}
+
+const std::map<std::string, bool>& AccessPolicy::Session::sharing(const std::string& patientId) {
+  Facts& f = facts(patientId);
+  if (!f.sharing)
+    f.sharing = planSharing(matches(policy_.compartment_->model(), *policy_.store_, "Consent",
+                                    {{"patient", "Patient/" + patientId}}));
+  return *f.sharing;
 }
 
 Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
@@ -133,7 +145,7 @@ Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
     const std::string& ods = principal_.organisation;
     if (!f.found) r = Relationship::kNone;
     else if (f.practices.count(ods)) r = Relationship::kRegisteredPractice;
-    else if (f.keyWorkers.count(ods)) r = Relationship::kKeyWorker;
+    else if (keyWorkers(patientId).count(ods)) r = Relationship::kKeyWorker;
     else if (f.holders.count(ods)) r = Relationship::kRecordHolder;
     else if (policy_.breakGlass_) {
       std::string heldFor;
@@ -165,9 +177,9 @@ bool AccessPolicy::Session::withheld(const json::Value& carePlan) {
   std::string author = authorOrganisation(carePlan);
   if (!author.empty() && author == principal_.organisation) return false;
   for (const std::string& patient : policy_.compartment_->patientsOf(carePlan)) {
-    const Facts& f = facts(patient);
-    auto it = f.sharing.find(carePlan.getString("id") + "|" + author);
-    if (it != f.sharing.end() && !it->second) return true;
+    const std::map<std::string, bool>& shared = sharing(patient);
+    auto it = shared.find(carePlan.getString("id") + "|" + author);
+    if (it != shared.end() && !it->second) return true;
   }
   return false;
 }

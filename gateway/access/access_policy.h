@@ -18,8 +18,9 @@
 // the superuser (gateway.auth.mode=none) may do anything.
 //
 // A Session holds what one request looked up (patient facts are read from the store once per
-// request and never cached across requests, so a withdrawal or a change of GP applies to the
-// next request). Sessions are not thread-safe; the policy is.
+// request, each part — the Patient, its CareTeams, its Consents — only when a decision needs
+// it, and never cached across requests, so a withdrawal or a change of GP applies to the next
+// request). Sessions are not thread-safe; the policy is.
 #pragma once
 
 #include <map>
@@ -91,12 +92,16 @@ class AccessPolicy {
     bool withheld(const json::Value& carePlan);
 
    private:
+    // What the store says about one patient, each part read only when a decision needs it.
     struct Facts {
       bool found = false;
-      std::set<std::string> practices, keyWorkers, holders;
-      std::map<std::string, bool> sharing;  // CarePlan id → shared
+      std::set<std::string> practices, holders;               // from the Patient
+      std::optional<std::set<std::string>> keyWorkers;        // from its CareTeams
+      std::optional<std::map<std::string, bool>> sharing;     // from its Consents
     };
-    const Facts& facts(const std::string& patientId);
+    Facts& facts(const std::string& patientId);               // the Patient part
+    const std::set<std::string>& keyWorkers(const std::string& patientId);
+    const std::map<std::string, bool>& sharing(const std::string& patientId);
 
     const AccessPolicy& policy_;
     const auth::Principal& principal_;
