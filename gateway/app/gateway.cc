@@ -217,10 +217,9 @@ Status Gateway::start() {
   ho.host = options_.httpHost;
   ho.port = options_.httpPort;
   ho.baseUrl = options_.baseUrl;
-  // Every read waits for its AuditEvent to be durable (audit/audit_trail.h: group-committed),
-  // so the read workers spend most of a request waiting on the disk: many more than the cores,
-  // or the group commits stay small (docs/performance.md).
-  ho.workers = options_.workers > 0 ? options_.workers : std::max(32, availableCpus());
+  // A read's response is parked while its AuditEvent is group-committed (http_server.h), so
+  // the read workers never wait on the disk: about as many as cores (docs/performance.md).
+  ho.workers = options_.workers > 0 ? options_.workers : std::max(2, availableCpus());
   ho.writeWorkers = options_.writeWorkers;
   ho.maxConnections = options_.maxConnections;
   ho.timeoutSeconds = options_.timeoutSeconds;

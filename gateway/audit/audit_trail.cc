@@ -96,14 +96,6 @@ json::Value parameter(const char* name, const char* valueKey, json::Value value)
 
 }  // namespace
 
-struct AuditTrail::Pending {
-  store::AuditRow row;
-  Status status;
-  bool done = false;  // its group committed (status says how)
-  bool lead = false;  // it is to lead the next group
-  std::condition_variable wake;  // only this caller is woken: no herd at every commit
-};
-
 AuditTrail::AuditTrail(std::shared_ptr<store::AuditLog> log, AuditTrailOptions options)
     : log_(std::move(log)), options_(std::move(options)) {
   if (options_.maxBatch < 1) options_.maxBatch = 1;
@@ -121,58 +113,86 @@ Status AuditTrail::recordWithin(store::Transaction& tx, const AuditRecord& recor
   return tx.appendAudit(rows);
 }
 
-Status AuditTrail::record(const AuditRecord& record) const {
+AuditTrail::~AuditTrail() {
+  {
+    std::lock_guard<std::mutex> lock(groupMutex_);
+    stopping_ = true;
+  }
+  groupWake_.notify_all();
+  if (committer_.joinable()) committer_.join();  // after it drained the queue
+}
+
+void AuditTrail::submit(const AuditRecord& record, std::function<void(Status)> done) const {
   auto row = auditRow(record, record.recordedMs ? record.recordedMs : now(), options_.source);
-  if (!row.isOk()) return row.status();
-  // Leader/follower: the first caller to find no commit running leads: it takes every waiting
-  // event (its own among them, up to maxBatch), appends them in one transaction while later
-  // callers queue, answers each of its group (waking only them), and hands the lead to the
-  // first caller still queued. Each caller waits on its own condition variable, so a commit
-  // wakes the callers it answered and the next leader — not every waiting thread.
-  Pending self;
-  self.row = row.take();
-  std::unique_lock<std::mutex> lock(groupMutex_);
-  groupQueue_.push_back(&self);
-  if (!groupLeader_) {
-    groupLeader_ = true;
-    self.lead = true;
+  if (!row.isOk()) return done(row.status());
+  {
+    std::lock_guard<std::mutex> lock(groupMutex_);
+    if (stopping_) {
+      Status closing = Status::internal("store.busy: the audit trail is closing");
+      return done(closing);
+    }
+    groupQueue_.push_back(Pending{row.take(), std::move(done)});
+    if (!committer_.joinable()) committer_ = std::thread([this] { commitLoop(); });
   }
-  while (!self.done && !self.lead) self.wake.wait(lock);
-  if (self.done) return self.status;
-  std::vector<Pending*> group;
-  while (!groupQueue_.empty() && group.size() < options_.maxBatch) {
-    group.push_back(groupQueue_.front());
-    groupQueue_.pop_front();
+  groupWake_.notify_one();
+}
+
+Status AuditTrail::record(const AuditRecord& record) const {
+  if (log_->writerHeldByThisThread())
+    return Status::internal(
+        "store.nested-transaction: this thread holds the write transaction; record the event "
+        "within it");
+  struct Waiter {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    Status status;
+  } w;
+  submit(record, [&w](Status s) {
+    // Notified under the lock: the waiter cannot return (and destroy `w`) before it is
+    // released, and nothing here touches `w` after that.
+    std::lock_guard<std::mutex> lock(w.m);
+    w.status = std::move(s);
+    w.done = true;
+    w.cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(w.m);
+  w.cv.wait(lock, [&w] { return w.done; });
+  return w.status;
+}
+
+void AuditTrail::commitLoop() const {
+  std::vector<Pending> group;
+  std::vector<store::AuditRow> rows;
+  for (;;) {
+    group.clear();
+    rows.clear();
+    {
+      std::unique_lock<std::mutex> lock(groupMutex_);
+      groupWake_.wait(lock, [this] { return stopping_ || !groupQueue_.empty(); });
+      if (groupQueue_.empty()) return;  // stopping, and nothing left
+      while (!groupQueue_.empty() && group.size() < options_.maxBatch) {
+        group.push_back(std::move(groupQueue_.front()));
+        groupQueue_.pop_front();
+      }
+    }
+    Status s;
+    try {
+      for (Pending& p : group) rows.push_back(std::move(p.row));
+      s = log_->appendAudit(rows);
+    } catch (const std::exception& e) {
+      s = Status::internal(std::string("audit.internal: ") + e.what());
+    } catch (...) {
+      s = Status::internal("audit.internal");
+    }
+    // Every caller hears, whatever happened; a callback that throws costs only its own.
+    for (Pending& p : group) {
+      try {
+        p.done(s);
+      } catch (...) {
+      }
+    }
   }
-  lock.unlock();
-  Status s;
-  // Whatever happens, the group is answered and the next leader can run.
-  try {
-    std::vector<store::AuditRow> rows;
-    rows.reserve(group.size());
-    for (Pending* p : group) rows.push_back(std::move(p->row));
-    s = log_->appendAudit(rows);
-  } catch (const std::exception& e) {
-    s = Status::internal(std::string("audit.internal: ") + e.what());
-  } catch (...) {
-    s = Status::internal("audit.internal");
-  }
-  lock.lock();
-  // Notified under the lock: a woken caller cannot return (and take its Pending with it)
-  // before the lock is released, and nothing here touches a Pending after that.
-  for (Pending* p : group) {
-    p->status = s;
-    p->done = true;
-    if (p != &self) p->wake.notify_one();
-  }
-  if (!groupQueue_.empty()) {
-    Pending* next = groupQueue_.front();
-    next->lead = true;
-    next->wake.notify_one();
-  } else {
-    groupLeader_ = false;
-  }
-  return self.status;
 }
 
 Result<json::Value> AuditTrail::search(const QueryParams& params,

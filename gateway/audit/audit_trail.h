@@ -4,13 +4,21 @@
 // Recording:
 // - A write records inside its own Transaction (recordWithin) before committing it: the
 //   write and its AuditEvent are durable together or not at all.
-// - A read, search, operation or denial records with record(), which returns once the event
-//   is durable (group commit: the events of concurrent callers share one store transaction
-//   and one fsync; a lone caller commits at once; no thread of its own). The caller sends
-//   its response only after record() returned ok; when it fails, the caller answers with an
-//   error (503 for store.busy) instead of the data — an unaudited read is never served.
-// - Never call record() on a thread that holds a write Transaction (it would wait for the
-//   writer that thread holds, until the store's busy timeout): use recordWithin there.
+// - A read, search, operation or denial records with submit() or record(). Both hand the
+//   event to the trail's committer, one thread of the trail's own (started at the first
+//   event, joined by the destructor after the queue is empty), which appends every waiting
+//   event (up to maxBatch) in one store transaction and one fsync — a group commit — and
+//   then reports to each event's caller, in order. submit() returns at once and reports
+//   through its callback (called on the committer thread, or at once on the calling thread
+//   when the record is invalid or the trail is stopping); record() waits for that report.
+//   The caller sends its response only after the report was ok; when it failed, it answers
+//   with an error (503 for store.busy) instead of the data — an unaudited read is never
+//   served. The HTTP server parks a read's response until then (http_server.h), so its
+//   workers go on serving while the commit runs.
+// - Never call record() on a thread that holds a write Transaction: it is refused at once
+//   (store.nested-transaction) rather than waiting for the writer that thread holds; use
+//   recordWithin there. A submit() callback must not block on the trail (it runs on the
+//   committer).
 // The events are IHE BALP style (audit_event.h); the trail is the store's hash-chained,
 // append-only audit log (store/audit_log.h).
 //
@@ -48,6 +56,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -87,6 +96,14 @@ class AuditTrail {
   // store.busy, store.nested-transaction, store.sqlite.
   Status record(const AuditRecord& record) const;
 
+  // Queues the event for the next group commit and returns; `done` is called once with the
+  // outcome (the errors of record()). `done` must be cheap and must not wait on the trail.
+  void submit(const AuditRecord& record, std::function<void(Status)> done) const;
+
+  ~AuditTrail();
+  AuditTrail(const AuditTrail&) = delete;
+  AuditTrail& operator=(const AuditTrail&) = delete;
+
   // GET [base]/AuditEvent?… → a searchset Bundle; `baseUrl` has no trailing slash.
   Result<json::Value> search(const QueryParams& params, const std::string& baseUrl) const;
 
@@ -97,17 +114,22 @@ class AuditTrail {
   Result<json::Value> verifyChain(const QueryParams& params = {}) const;
 
  private:
-  struct Pending;  // a record() call waiting for its group's commit
+  struct Pending {  // an event waiting for its group's commit
+    store::AuditRow row;
+    std::function<void(Status)> done;
+  };
   int64_t now() const;
+  void commitLoop() const;
 
   std::shared_ptr<store::AuditLog> log_;
   AuditTrailOptions options_;
 
-  // Group commit (leader/follower, as ingest's commitGrouped): waiting calls, and whether
-  // one of them is committing.
+  // Group commit: the queue of events not yet committed, and the committer that drains it.
   mutable std::mutex groupMutex_;
-  mutable std::deque<Pending*> groupQueue_;
-  mutable bool groupLeader_ = false;
+  mutable std::condition_variable groupWake_;
+  mutable std::deque<Pending> groupQueue_;
+  mutable std::thread committer_;
+  mutable bool stopping_ = false;
 };
 
 }  // namespace acp::audit

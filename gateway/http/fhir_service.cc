@@ -233,18 +233,48 @@ std::string FhirService::criteriaKey(const std::string& type,
 }
 
 FhirResponse FhirService::handle(const FhirRequest& request) const {
+  return serve(request, /*deferAudit=*/false);
+}
+
+FhirResponse FhirService::handleDeferred(const FhirRequest& request) const {
+  return serve(request, /*deferAudit=*/true);
+}
+
+void FhirService::commitAudit(const DeferredAudit& deferred,
+                              std::function<void(Status)> done) const {
+  if (!audit_) return done(Status::ok());
+  audit_->submit(deferred.record, std::move(done));
+}
+
+FhirResponse FhirService::unauditedResponse(const FhirRequest& request) const {
+  Outcome o = fail(503, "transient", "the request could not be audited; retry shortly",
+                   "audit.unavailable");
+  o.headers.emplace_back("Retry-After", "1");
+  return render(request, std::move(o));
+}
+
+bool FhirService::auditBeforeAnswer(const FhirRequest& request, audit::AuditRecord record,
+                                    bool defer, FhirResponse& response) const {
+  if (!defer) return audit_->record(record).isOk();
+  auto deferred = std::make_shared<DeferredAudit>();
+  deferred->record = std::move(record);
+  deferred->unaudited = unauditedResponse(request);
+  response.audit = std::move(deferred);
+  return true;
+}
+
+FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
   try {
     if (smart_) request.context.principal = auth::Principal{};  // nobody, until proved
     if (auto smart = smartRoute(request)) return std::move(*smart);
     if (auto refused = authenticate(request)) {
       // A denial is audited too (the client as far as it is known: nobody, when no token).
-      if (audit_) {
-        std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
-        if (!audit_->record(auditRecord(request, refused->status, why)).isOk())
-          return render(request, fail(503, "transient", "the request could not be audited; retry "
-                                      "shortly", "audit.unavailable"));
-      }
-      return render(request, std::move(*refused));
+      int status = refused->status;
+      std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
+      FhirResponse response = render(request, std::move(*refused));
+      if (audit_ && !auditBeforeAnswer(request, auditRecord(request, status, why), defer, response))
+        return unauditedResponse(request);
+      return response;
     }
     std::optional<access::AccessPolicy::Session> session;
     if (access_) {
@@ -255,18 +285,17 @@ FhirResponse FhirService::handle(const FhirRequest& request) const {
     }
     Outcome outcome = guarded(request);
     // Every access leaves an AuditEvent, durable before the answer goes out (writes wrote
-    // theirs in their own transaction). No audit, no answer.
+    // theirs in their own transaction). No audit, no answer. The record is taken while the
+    // session still says which patients were seen.
+    std::optional<audit::AuditRecord> record;
     if (audit_ && !request.context.audited) {
       std::string why = outcome.issues.empty() ? "" : outcome.issues.issues().front().code;
-      Status audited = audit_->record(auditRecord(request, outcome.status, why));
-      if (!audited.isOk()) {
-        outcome = fail(503, "transient", "the request could not be audited; retry shortly",
-                       "audit.unavailable");
-        outcome.headers.emplace_back("Retry-After", "1");
-      }
+      record = auditRecord(request, outcome.status, why);
     }
     FhirResponse response = render(request, std::move(outcome));
     request.context.access = nullptr;
+    if (record && !auditBeforeAnswer(request, std::move(*record), defer, response))
+      return unauditedResponse(request);
     return response;
   } catch (const std::exception&) {
     // Never leak internals: the log has the detail (no patient data), the client a 500.

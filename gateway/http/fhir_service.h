@@ -46,7 +46,21 @@ class FhirService {
   FhirService(std::shared_ptr<const model::Model> model,
               std::shared_ptr<store::ResourceStore> store, ServiceOptions options);
 
+  // Serves one request; returns once its AuditEvent is durable (or the answer is the 503
+  // that says it could not be recorded).
   FhirResponse handle(const FhirRequest& request) const;
+
+  // As handle(), but a request audited outside a write transaction (reads, searches,
+  // operations, denials) returns at once with its event in FhirResponse::audit, not yet
+  // recorded: the caller passes it to commitAudit() and sends the response only when that
+  // reports ok, else response.audit->unaudited. A response without `audit` may go at once.
+  // The HTTP server uses this to keep its workers serving while the group commit runs.
+  FhirResponse handleDeferred(const FhirRequest& request) const;
+
+  // Queues a deferred event for the audit trail's next group commit; `done` is called once,
+  // on the trail's committer thread, with its outcome (audit/audit_trail.h submit()). It
+  // must be cheap and must not wait on the trail.
+  void commitAudit(const DeferredAudit& deferred, std::function<void(Status)> done) const;
 
   // The CapabilityStatement generated from what is registered.
   json::Value capabilityStatement(const std::string& baseUrl) const;
@@ -93,6 +107,13 @@ class FhirService {
     IssueList issues;                 // the body when status >= 400
   };
 
+  FhirResponse serve(const FhirRequest& request, bool deferAudit) const;
+  // The request's event recorded now (blocking), or attached to `response` when deferred;
+  // false when recording now failed (the caller answers 503 audit.unavailable).
+  bool auditBeforeAnswer(const FhirRequest& request, audit::AuditRecord record, bool defer,
+                         FhirResponse& response) const;
+  // 503 audit.unavailable: the answer when a request's event could not be recorded.
+  FhirResponse unauditedResponse(const FhirRequest& request) const;
   Outcome dispatch(const FhirRequest& request) const;
   // Authorisation around dispatch (authorization.cc): the route's scopes and role are checked
   // before the handler runs (403), and what it is about to return is checked resource by

@@ -216,7 +216,13 @@ class HttpServer::Engine {
   // Processes every complete request in the buffer; returns when the connection waits for
   // bytes or a writable socket, or is closed.
   void process(Connection* c);
-  void serveRequest(Connection* c);
+  // Serves the parsed request into c->out. True when the connection was parked: its
+  // response waits for its AuditEvent's group commit, and the audit trail's committer hands
+  // the connection back (resume()): the caller must not touch it any more.
+  bool serveRequest(Connection* c);
+  // On the audit committer: the parked connection's answer is settled (the response, or 503
+  // when its event could not be recorded); it is armed for writing and a worker sends it.
+  void resume(Connection* c, bool audited, std::string unaudited);
   void answerError(Connection* c, int status, const std::string& code, const std::string& msg);
   // 408 for a request whose head or body did not arrive within timeoutSeconds.
   void answerTimeout(Connection* c);
@@ -261,6 +267,10 @@ class HttpServer::Engine {
   // closes, so the housekeeper never touches a descriptor that was reused.
   std::mutex connectionsMutex_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  // Connections parked until their AuditEvent is durable; shutdownNow() waits for none.
+  std::mutex parkedMutex_;
+  std::condition_variable parkedCv_;
+  int parked_ = 0;
 };
 
 Status HttpServer::Engine::start(int& port) {
@@ -692,7 +702,7 @@ void HttpServer::Engine::process(Connection* c) {
           writeCv_.notify_one();
           return;
         }
-        serveRequest(c);
+        if (serveRequest(c)) return;  // parked: resume() hands it back once audited
         ++served;
         if (!flush(c)) return;  // waiting to write, or closed
         continue;               // a pipelined request may already be buffered
@@ -701,7 +711,7 @@ void HttpServer::Engine::process(Connection* c) {
   }
 }
 
-void HttpServer::Engine::serveRequest(Connection* c) {
+bool HttpServer::Engine::serveRequest(Connection* c) {
   auto started = Clock::now();
   ParsedRequest& pr = c->parser.request();
   FhirRequest fr;
@@ -759,7 +769,7 @@ void HttpServer::Engine::serveRequest(Connection* c) {
   if (fr.baseUrl.size()) {
     try {
       // gateway.auth.mode=none: the local superuser (RequestContext defaults).
-      r = service_->handle(fr);
+      r = service_->handleDeferred(fr);
     } catch (...) {
       // handle() answers every expected failure; this is the last line of defence. The log
       // gets the route template only (no values from the request).
@@ -768,21 +778,56 @@ void HttpServer::Engine::serveRequest(Connection* c) {
       keepAlive = false;
     }
   }
-  c->out = renderResponse(r, fr.method == "HEAD", keepAlive, http10);
+  const bool head = fr.method == "HEAD";
+  c->out = renderResponse(r, head, keepAlive, http10);
   c->outPos = 0;
   c->closeAfterWrite = !keepAlive;
   c->parser.reset();
   c->continueSent = false;
   c->headSeen = false;
   c->requestStart = 0;
-  if (options_.logRequests && log_.information()) {
+  std::shared_ptr<DeferredAudit> deferred = std::move(r.audit);
+  // The access log line: method, route template, status, time, organisation — no values.
+  auto logLine = [this, method = fr.method, route, started,
+                  org = fr.context.certificateOrganisation](int status) {
+    if (!options_.logRequests || !log_.information()) return;
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    if (!fr.context.certificateOrganisation.empty())
-      log_.information("%s %s %d %.1fms org=%s", fr.method, route, r.status, ms,
-                       fr.context.certificateOrganisation);
+    if (!org.empty())
+      log_.information("%s %s %d %.1fms org=%s", method, route, status, ms, org);
     else
-      log_.information("%s %s %d %.1fms", fr.method, route, r.status, ms);
+      log_.information("%s %s %d %.1fms", method, route, status, ms);
+  };
+  if (!deferred) {
+    logLine(r.status);
+    return false;
   }
+  // Parked: the answer goes once the request's AuditEvent is durable (the trail commits the
+  // events of every parked request together). Nothing below touches the connection: the
+  // callback may already have run, and a worker may own it again.
+  std::string unaudited = renderResponse(deferred->unaudited, head, keepAlive, http10);
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    ++parked_;
+  }
+  service_->commitAudit(
+      *deferred, [this, c, unaudited = std::move(unaudited), logLine, okStatus = r.status,
+                  failStatus = deferred->unaudited.status](Status s) mutable {
+        logLine(s.isOk() ? okStatus : failStatus);
+        resume(c, s.isOk(), std::move(unaudited));
+      });
+  return true;
+}
+
+void HttpServer::Engine::resume(Connection* c, bool audited, std::string unaudited) {
+  if (!audited) {
+    c->out = std::move(unaudited);
+    c->outPos = 0;
+  }
+  // Writable at once: the next event hands it to a worker, which sends it and goes on with
+  // any pipelined request (onEvent, kWriting).
+  wait(c, kWriting, EPOLLOUT, nowMs() + options_.timeoutSeconds * 1000LL);
+  std::lock_guard<std::mutex> lock(parkedMutex_);
+  if (--parked_ == 0) parkedCv_.notify_all();
 }
 
 void HttpServer::Engine::answerTimeout(Connection* c) {
@@ -926,6 +971,12 @@ void HttpServer::Engine::shutdownNow() {
   writeWorkers_.clear();
   writeQueue_.clear();  // their connections close with the others below
   if (housekeeper_.joinable()) housekeeper_.join();
+  {
+    // A parked connection is still the audit committer's: its answer is settled within the
+    // store's busy timeout; the connection (and the event loop it is armed on) outlive that.
+    std::unique_lock<std::mutex> lock(parkedMutex_);
+    parkedCv_.wait(lock, [this] { return parked_ == 0; });
+  }
   {
     std::lock_guard<std::mutex> lock(connectionsMutex_);
     for (auto& [raw, c] : connections_) ::close(c->fd);

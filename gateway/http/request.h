@@ -6,11 +6,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gateway/access/access_policy.h"
+#include "gateway/audit/audit_record.h"
 #include "gateway/auth/principal.h"
 
 namespace acp::http {
@@ -56,11 +58,23 @@ struct FhirRequest {
   const std::string& header(const std::string& name) const;
 };
 
+struct DeferredAudit;
+
 struct FhirResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // ETag, Location, ...
   std::string contentType;  // "" when there is no body
   std::string body;
+  // Set only by FhirService::handleDeferred(): this response may be sent only once the
+  // request's AuditEvent is durable (FhirService::commitAudit), else `unaudited` instead.
+  std::shared_ptr<DeferredAudit> audit;
+};
+
+// A request's AuditEvent not yet committed, and the answer to send if it cannot be
+// (503 audit.unavailable, already in the request's negotiated format).
+struct DeferredAudit {
+  audit::AuditRecord record;
+  FhirResponse unaudited;
 };
 
 // "/Patient/123/_history/2" → {"Patient", "123", "_history", "2"}; empty segments (a doubled

@@ -606,12 +606,15 @@ Result<int> IngestService::refreshTimedFlags() const {
   int written = 0;
   FlagContext ctx{*model_, validator_, profiles_.get()};
   std::vector<std::string> batch(persons.begin(), persons.end());
-  for (size_t from = 0; from < batch.size(); from += 100) {
+  // Short writer turns: every audited read waits for the writer (its group commit), and the
+  // store hands the writer over in arrival order, so one turn is what a read may wait.
+  constexpr size_t kPersonsPerTurn = 20;
+  for (size_t from = 0; from < batch.size(); from += kPersonsPerTurn) {
     auto tx = store_->begin();
     if (!tx.isOk()) return tx.status();
     std::vector<std::string> refs;
     IssueList issues;
-    for (size_t i = from; i < batch.size() && i < from + 100; ++i) {
+    for (size_t i = from; i < batch.size() && i < from + kPersonsPerTurn; ++i) {
       Status f = refreshPlanFlags(ctx, *tx.value(), batch[i], now(), refs, issues);
       if (!f.isOk()) return f;
     }

@@ -95,6 +95,11 @@ class AuditLog {
   // Errors: store.busy (the writer stayed busy), store.sqlite.
   virtual Status appendAudit(std::vector<AuditRow>& rows) = 0;
 
+  // True when the calling thread holds the store's write Transaction (appendAudit from it
+  // is refused with store.nested-transaction): lets a caller that would hand the rows to
+  // another thread refuse at once instead of waiting for a writer it holds itself.
+  virtual bool writerHeldByThisThread() = 0;
+
   // Rows matching `query`, newest (highest seq) first. Errors: store.busy, store.sqlite.
   virtual Result<AuditPage> auditPage(const AuditQuery& query) = 0;
 

@@ -1,5 +1,6 @@
 #include "gateway/store/sqlite_store.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -497,9 +498,16 @@ Result<std::string> SqliteStore::pragma(std::string_view name, bool reader) {
 
 bool SqliteStore::acquireWriter() {
   std::unique_lock<std::mutex> lock(writerMutex_);
-  if (!writerCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
-                          [this] { return !writerBusy_; }))
-    return false;
+  if (writerBusy_ || !writerQueue_.empty()) {
+    WriterWaiter me;
+    writerQueue_.push_back(&me);
+    if (!me.cv.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
+                        [&me] { return me.granted; })) {
+      writerQueue_.erase(std::find(writerQueue_.begin(), writerQueue_.end(), &me));
+      return false;
+    }
+    // Handed over by releaseWriter(): writerBusy_ stayed set.
+  }
   writerBusy_ = true;
   writerOwner_ = std::this_thread::get_id();
   lock.unlock();
@@ -508,12 +516,17 @@ bool SqliteStore::acquireWriter() {
 }
 
 void SqliteStore::releaseWriter() {
-  {
-    std::lock_guard<std::mutex> lock(writerMutex_);
+  std::lock_guard<std::mutex> lock(writerMutex_);
+  writerOwner_ = std::thread::id();
+  if (writerQueue_.empty()) {
     writerBusy_ = false;
-    writerOwner_ = std::thread::id();
+    return;
   }
-  writerCv_.notify_one();
+  // Notified under the lock: the waiter cannot leave (taking `me` with it) before it is free.
+  WriterWaiter* next = writerQueue_.front();
+  writerQueue_.pop_front();
+  next->granted = true;
+  next->cv.notify_one();
 }
 
 bool SqliteStore::writerHeldByThisThread() {

@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -121,6 +122,7 @@ class SqliteStore : public ResourceStore,
 
   // AuditLog (sqlite_audit.cc): the audit_log and audit_patient tables.
   Status appendAudit(std::vector<AuditRow>& rows) override;
+  bool writerHeldByThisThread() override;
   Result<AuditPage> auditPage(const AuditQuery& query) override;
   Result<std::optional<AuditRow>> auditRow(int64_t seq) override;
   Result<AuditChainCheck> verifyAuditChain(int64_t anchorSeq = 0,
@@ -167,12 +169,18 @@ class SqliteStore : public ResourceStore,
   std::shared_ptr<WriteObserver> observer_;
   // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).
   // A flag under a mutex rather than a held mutex, so waiting can time out and the holder
-  // may be released from another thread.
+  // may be released from another thread. First come, first served: a release hands the
+  // writer straight to the longest waiter, so a thread that writes in many short turns (the
+  // timed Flag sweep, a bulk ingest) cannot take it back ahead of the audit's group commit
+  // and starve the reads that wait on it.
   bool acquireWriter();  // false after busyTimeoutMs
   void releaseWriter();
-  bool writerHeldByThisThread();
+  struct WriterWaiter {
+    std::condition_variable cv;
+    bool granted = false;
+  };
   std::mutex writerMutex_;
-  std::condition_variable writerCv_;
+  std::deque<WriterWaiter*> writerQueue_;
   bool writerBusy_ = false;
   std::thread::id writerOwner_;
   int64_t lastTimestamp_ = 0;  // only touched by the writer holder

@@ -206,6 +206,55 @@ TEST_F(AuditTrailTest, RecordOnAThreadHoldingTheWriterIsRefusedNotDeadlocked) {
   EXPECT_EQ(s.message().rfind("store.nested-transaction", 0), 0u) << s.message();
 }
 
+// submit(): each event's callback is called once, after the event is in the store, with the
+// group's outcome; events queued when the trail is destroyed are committed first.
+TEST_F(AuditTrailTest, SubmittedEventsAreReportedOnceEachAfterTheyAreDurable) {
+  constexpr int kThreads = 4, kEach = 50;
+  std::atomic<int> reported{0}, notThereYet{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string patient = "s" + std::to_string(t) + "-" + std::to_string(i);
+        trail_->submit(readRecord(patient), [&, patient](Status s) {
+          if (!s.isOk()) ++failed;
+          // Durable means readable by another connection now.
+          store::AuditQuery q;
+          q.patient = patient;
+          q.count = 5;
+          auto page = store_->auditPage(q);
+          if (!page.isOk() || page.value().rows.size() != 1) ++notThereYet;
+          ++reported;
+        });
+      }
+    });
+  for (auto& t : threads) t.join();
+  // Destroying the trail drains its queue: every callback has run when it returns.
+  trail_.reset();
+  EXPECT_EQ(reported.load(), kThreads * kEach);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(notThereYet.load(), 0);
+  auto check = store_->verifyAuditChain(0, "");
+  ASSERT_TRUE(check.isOk());
+  EXPECT_TRUE(check.value().intact);
+  EXPECT_EQ(check.value().checked, kThreads * kEach);
+}
+
+// An invalid record never reaches the queue: its callback hears at once, on the caller.
+TEST_F(AuditTrailTest, AnInvalidSubmittedRecordIsReportedAtOnce) {
+  AuditRecord r = readRecord("p1");
+  r.interaction = "";
+  bool heard = false;
+  std::thread::id on;
+  trail_->submit(r, [&](Status s) {
+    heard = true;
+    on = std::this_thread::get_id();
+    EXPECT_FALSE(s.isOk());
+  });
+  EXPECT_TRUE(heard);
+  EXPECT_EQ(on, std::this_thread::get_id());
+}
+
 TEST_F(AuditTrailTest, AnInvalidRecordIsRefusedAndWritesNothing) {
   AuditRecord r = readRecord("p1");
   r.interaction = "";

@@ -3,7 +3,10 @@
 // own transaction; /AuditEvent serves the trail (append-only) and $verify-chain checks it.
 // Here with gateway.auth.mode=none (the local superuser); who may search the trail with tokens
 // is tested in tests/security.
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
@@ -98,6 +101,97 @@ TEST(AuditTrailHttp, TheTrailIsAppendOnlyAndItsChainVerifies) {
   EXPECT_EQ(server.get("/AuditEvent/" + all[0].getString("id")).status, 200);
   // Unknown search parameters are refused, not ignored.
   EXPECT_EQ(server.get("/AuditEvent?nonsense=1").status, 400);
+}
+
+// Reads from `s` until `count` complete responses (by Content-Length) arrived or it closes.
+std::string readResponses(Poco::Net::StreamSocket& s, int count) {
+  std::string out;
+  char buf[8192];
+  auto complete = [&]() {
+    size_t at = 0;
+    for (int seen = 0; seen < count; ++seen) {
+      size_t head = out.find("\r\n\r\n", at);
+      if (head == std::string::npos) return false;
+      size_t cl = out.find("Content-Length: ", at);
+      size_t len = cl != std::string::npos && cl < head ? std::stoul(out.substr(cl + 16)) : 0;
+      if (out.size() < head + 4 + len) return false;
+      at = head + 4 + len;
+    }
+    return true;
+  };
+  while (!complete()) {
+    int n = 0;
+    try {
+      n = s.receiveBytes(buf, sizeof buf);
+    } catch (...) {
+      break;
+    }
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+size_t countOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A read's answer waits for its AuditEvent (the server parks it while the trail's group
+// commit runs): when the event cannot be recorded the client gets 503 audit.unavailable and
+// never the data; once it can, parked answers come back in order on the same connection,
+// pipelined requests included.
+TEST(AuditTrailHttp, AReadIsAnsweredOnlyWithItsEventRecordedElse503) {
+  TestServer server;
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", sample(), {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  const std::string child = ingest::personIdForNhsNumber("9992530820");
+  Poco::Net::StreamSocket socket(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  auto send = [&socket](const std::string& bytes) {
+    socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  };
+  const std::string read = "GET /Patient/" + child + " HTTP/1.1\r\nHost: gw\r\n\r\n";
+  const std::string summary =
+      "GET /Patient/" + child + "/$acp-summary HTTP/1.1\r\nHost: gw\r\n\r\n";
+
+  // Another writer holds the database: the audit commit fails after the busy timeout.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  send(read);
+  std::string refused = readResponses(socket, 1);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503 ", 0), 0u) << refused.substr(0, 300);
+  EXPECT_NE(refused.find("audit.unavailable"), std::string::npos);
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos);
+  EXPECT_EQ(refused.find("\"resourceType\":\"Patient\""), std::string::npos)
+      << "the data of an unaudited read never leaves";
+
+  // The same connection goes on; two pipelined requests come back in order.
+  send(read + summary);
+  std::string answers = readResponses(socket, 2);
+  EXPECT_EQ(countOf(answers, "HTTP/1.1 200 "), 2u) << answers.substr(0, 300);
+  size_t patient = answers.find("\"resourceType\":\"Patient\"");
+  size_t parameters = answers.find("\"resourceType\":\"Parameters\"");
+  ASSERT_NE(patient, std::string::npos);
+  ASSERT_NE(parameters, std::string::npos);
+  EXPECT_LT(patient, parameters);
+
+  // Both answered reads are in the trail; the refused one could not be written.
+  auto aboutChild = events(server, "?patient=Patient/" + child);
+  size_t reads = 0, summaries = 0;
+  for (const json::Value& e : aboutChild) {
+    EXPECT_EQ(e.getString("outcome"), "0");
+    reads += subtypeOf(e) == "read";
+    summaries += subtypeOf(e) == "$acp-summary";
+  }
+  EXPECT_EQ(reads, 1u);
+  EXPECT_EQ(summaries, 1u);
 }
 
 }  // namespace
