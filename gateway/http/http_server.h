@@ -5,9 +5,16 @@
 // worker is busy only while a complete request is processed: a slow or idle client holds no
 // thread (no thread-per-connection). Requests that write (anything but GET, HEAD, OPTIONS)
 // are handed to a separate write lane, whose threads mostly wait for the store's single
-// writer and the disk, so reads never queue behind writes. Read workers are best kept near
-// the number of cores: more only time-slice requests and lengthen the latency tail. A
-// housekeeping thread enforces the deadlines.
+// writer and the disk, so reads never queue behind writes. A response whose AuditEvent is
+// not yet durable (FhirService::handleDeferred: reads, searches, operations, denials) is
+// parked: the connection is handed to the audit trail's group commit and the worker moves
+// on; when the commit reports, the connection is armed for writing and a worker sends the
+// response — or, when the event could not be recorded, the 503 audit.unavailable instead —
+// then goes on with any pipelined request. So read workers never wait on the disk and are
+// best kept near the number of cores: more only time-slice requests and lengthen the latency
+// tail. A parked connection has no deadline (the commit is bounded by the store's busy
+// timeout); stop() waits for every parked answer. A housekeeping thread enforces the
+// deadlines.
 //
 // Transport rules, before a FhirRequest exists (../shared/reference/security.md; framing in
 // request_parser.h): body size cap (413), POST/PUT without Content-Length or chunked (411),
