@@ -7,7 +7,8 @@
 //   - AuditEvent is never written through the API (the trail is the gateway's: 405 before).
 //   - Every patient the new content belongs to (its Patient-compartment references) must be one
 //     the client has a relationship with (access_policy.h): nobody writes into the record of a
-//     child they do not care for. A new Patient is the writer's own record.
+//     child they do not care for. A new Patient is the writer's own record — also within the
+//     transaction that creates it (a Bundle with the child and its plan, by placeholder).
 //   - An existing resource is changed or deleted only by an organisation that wrote it: one its
 //     Provenance names as agent. A Patient is shared: any organisation that holds a record of
 //     the child may update it (the write is kept as that organisation's own view of the child,
@@ -41,6 +42,15 @@ std::set<std::string> agentsOf(const json::Value& provenance) {
               id && id->getString("system") == ingest::kOdsSystem)
             out.insert(id->getString("value"));
   return out;
+}
+
+// Whether Patient/`id` was created by this request: in its transaction, and not (yet) in the
+// committed store. Only the request holding the transaction can have written it there.
+bool createdByThisRequest(store::Transaction& tx, store::ResourceStore& committed,
+                          const std::string& id) {
+  if (!tx.read("Patient", id).isOk()) return false;
+  auto stored = committed.read("Patient", id);
+  return !stored.isOk() && stored.status().code() == Status::Code::kNotFound;
 }
 
 }  // namespace
@@ -85,7 +95,8 @@ std::optional<FhirService::Outcome> FhirService::refuseWrite(const FhirRequest& 
   if (incoming) {
     for (const std::string& patient : access_->compartment().patientsOf(*incoming)) {
       if (type == "Patient" && patient == id) continue;  // checked below as an existing one
-      if (session->relationship(patient) == access::Relationship::kNone)
+      if (session->relationship(patient) == access::Relationship::kNone &&
+          !createdByThisRequest(tx, *store_, patient))
         return forbid("not allowed to write into this patient's record: no relationship",
                       "auth.no-relationship");
     }

@@ -1,19 +1,24 @@
-// End to end over MLLP: a real HL7 v2 MLLP client (@medplum/hl7's Hl7Client, from npm) sends
-// the hospital's example messages (../shared/partners/acute-hl7v2.md) to the running gateway's
-// MLLP port; every ACK is checked (MSA-1, MSA-2 = the message's MSH-10), and what was stored
-// is read back through FHIR search over HTTP and checked by the independent R4 validator.
-// The last test adds the community trust's export (HTTP) and the hospice export for the same
-// child and reads the three sources back by NHS number. (The hospice export's own outcome and
-// read-back are covered by ingest.test.mjs.)
+// End to end over MLLP with TLS: a real HL7 v2 MLLP client (@medplum/hl7's Hl7Connection,
+// from npm) sends the hospital's example messages (../shared/partners/acute-hl7v2.md) to the
+// running gateway's MLLP port over a TLS connection made with the hospital's client
+// certificate (RX8: the gateway requires MSH-4 to be the certificate's organisation). The
+// library's Hl7Client dials plain TCP only (net.connect), so the connection is opened with
+// tls.connect and handed to Hl7Connection, which frames MLLP over any socket. Every ACK is
+// checked (MSA-1, MSA-2 = the message's MSH-10), and what was stored is read back through FHIR
+// search over HTTPS — by the hospital, which holds the record — and checked by the
+// independent R4 validator. The last test adds the community trust's export and the hospice
+// export for the same child (each pushed with its own certificate and token) and reads the
+// three sources back by NHS number as the child's GP practice does. (The hospice export's own
+// outcome and read-back are covered by ingest.test.mjs.)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repo, startGateway, validate, validateDeep } from './support.mjs';
+import { connectMllp, issueCodes, repo, startGateway, validate, validateDeep } from './support.mjs';
 
 // Imported after support.mjs, which gives Node 20 the global WebSocket @medplum/core expects.
 const { Hl7Message } = await import('@medplum/core');
-const { Hl7Client } = await import('@medplum/hl7');
+const { Hl7Connection } = await import('@medplum/hl7');
 
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const NHS_NUMBER = '9992530820';
@@ -60,25 +65,36 @@ const MALFORMED = hl7(
 );
 
 let gw;
-let client;
+let hospital;    // the hospital's integration engine: MLLP sender, FHIR reader of its records
+let gp;          // Castle Street Surgery, the child's practice (PD1-3)
+let client;      // the hospital's MLLP connection
+const connections = [];
 before(async () => {
-  gw = await startGateway();
-  client = new Hl7Client({ host: gw.mllp.host, port: gw.mllp.port });
+  gw = await startGateway({ parties: ['hospital', 'community', 'hospice', 'castleStreet', 'serviceOperator'] });
+  hospital = gw.as('hospital');
+  gp = gw.as('castleStreet');
+  client = await mllpConnection(hospital);
 });
 after(async () => {
-  await client?.close();
+  for (const c of connections) await c.close();
   assert.equal(await gw.stop(), 0, 'the gateway stops cleanly on SIGTERM');
 });
 
-// Sends one message on the client's connection and waits for its ACK (10 s at most). The
-// deadline is ours, not sendAndWait's timeoutMs: @medplum/hl7 5.0.10 leaves that timer running
-// after the ACK arrives, which keeps the test process alive for the rest of it.
-async function send(text) {
+async function mllpConnection(party) {
+  const connection = new Hl7Connection(await connectMllp(party));
+  connections.push(connection);
+  return connection;
+}
+
+// Sends one message on a connection (the hospital's unless given) and waits for its ACK (10 s
+// at most). The deadline is ours, not sendAndWait's timeoutMs: @medplum/hl7 5.0.10 leaves that
+// timer running after the ACK arrives, which keeps the test process alive for the rest of it.
+async function send(text, connection = client) {
   let timer;
   const deadline = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no ACK for ${controlIdOf(text)} within 10 s`)), 10000);
   });
-  const ack = await Promise.race([client.sendAndWait(Hl7Message.parse(text)), deadline])
+  const ack = await Promise.race([connection.sendAndWait(Hl7Message.parse(text)), deadline])
     .finally(() => clearTimeout(timer));
   const msa = ack.getSegment('MSA');
   assert.ok(msa, `an ACK with an MSA segment: ${ack.toString()}`);
@@ -94,19 +110,29 @@ function controlIdOf(text) {
   return text.split('\r')[0].split('|')[9];
 }
 
-async function expectAck(text, code) {
-  const ack = await send(text);
+async function expectAck(text, code, connection = client) {
+  const ack = await send(text, connection);
   assert.equal(ack.code, code, `MSA-1 for ${controlIdOf(text)}`);
   assert.equal(ack.controlId, controlIdOf(text), 'MSA-2 is the MSH-10 of the message');
   return ack;
 }
 
-async function getJson(pathAndQuery) {
-  const res = await fetch(`${gw.base}/${pathAndQuery}`);
+// GET as `party` (the hospital unless given): 200, and valid R4 throughout.
+async function getJson(pathAndQuery, party = hospital) {
+  const res = await party.fetch(pathAndQuery);
   assert.equal(res.status, 200, `GET ${pathAndQuery}`);
   const body = await res.json();
   validateDeep(body);
   return body;
+}
+
+// The record ids of the open ingest failures — the service operator's to review and replay.
+async function openFailures() {
+  const res = await gw.as('serviceOperator').fetch('$ingest/failures?status=open');
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  validate(body);
+  return (body.parameter ?? []).map((f) => f.part.find((p) => p.name === 'recordId')?.valueString);
 }
 
 const resources = (bundle) => (bundle.entry ?? []).map((e) => e.resource);
@@ -174,9 +200,7 @@ test('an A01 without a hospital number is answered AE with an ERR segment and st
   const ack = await expectAck(A01_NO_MRN, 'AE');
   assert.ok(ack.err.length >= 1 && ack.err[0].includes('PID^1^3'), `ERR at PID-3: ${ack.err}`);
   assert.equal(resources(await getJson('Encounter')).length, before);
-  const failures = await (await fetch(`${gw.base}/$ingest/failures?status=open`)).json();
-  const kept = failures.parameter.map((f) => f.part.find((p) => p.name === 'recordId')?.valueString);
-  assert.ok(kept.includes('PAS0009001'), 'kept as a failure for replay');
+  assert.ok((await openFailures()).includes('PAS0009001'), 'kept as a failure for replay');
 });
 
 test('a malformed message is answered AR, and the connection stays usable', async () => {
@@ -188,7 +212,8 @@ test('a malformed message is answered AR, and the connection stays usable', asyn
 });
 
 test('hospital, community and hospice records of the same child: one Patient with each source\'s number, found by NHS number', async () => {
-  const post = (partner, type, file) => fetch(`${gw.base}/$ingest/${partner}`, {
+  // Each source pushes its own export with its own certificate and token.
+  const post = (partner, type, file) => gw.as(partner).fetch(`$ingest/${partner}`, {
     method: 'POST', headers: { 'Content-Type': type }, body: readFileSync(path.join(repo, file)),
   });
   const outcome = async (res) => {
@@ -204,7 +229,7 @@ test('hospital, community and hospice records of the same child: one Patient wit
   const community = await outcome(await post('community', 'application/xml', 'mappings/community/samples/example.xml'));
   assert.equal(community.result, 'stored');
   for (const ref of community.refs) {
-    const res = await fetch(`${gw.base}/${ref}`);
+    const res = await gw.as('community').fetch(ref);
     assert.equal(res.status, 200, ref);
     validate(await res.json());
   }
@@ -213,20 +238,21 @@ test('hospital, community and hospice records of the same child: one Patient wit
   assert.equal((await outcome(await post('hospice', 'application/json', 'mappings/hospice/samples/example-1.2.json'))).result,
     'stored');
 
-  const patients = resources(await getJson(`Patient?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`));
+  // From here on the child's GP practice reads, as its GP system does.
+  const patients = resources(await getJson(`Patient?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`, gp));
   // One child, one Patient: it carries each source's local number under …/Id/local/<ODS code>.
   assert.equal(patients.length, 1);
   const sources = patients[0].identifier.filter((i) => i.system !== NHS).map((i) => i.system.split('/').pop());
   assert.deepEqual(sources.sort(), ['8WB01', 'RX8', 'RX9']);
 
   // The community plan and contact, through the chained search a GP system uses.
-  const plans = resources(await getJson(byNhs('CarePlan')));
+  const plans = resources(await getJson(byNhs('CarePlan'), gp));
   assert.equal(plans.length, 3, 'hospital ReSPECT form, hospice plan and community plan');
   const communityPlan = plans.find((p) => p.identifier?.[0]?.value === 'CP-5512');
   assert.ok(communityPlan, 'the community CarePlan CP-5512');
   const cpr = communityPlan.activity.find((a) => a.detail.code.coding.some((c) => c.code === 'resuscitation'));
   assert.equal(cpr.detail.extension[0].valueCodeableConcept.coding[0].code, 'modified-cpr');
-  const encounters = resources(await getJson(byNhs('Encounter')));
+  const encounters = resources(await getJson(byNhs('Encounter'), gp));
   const contact = encounters.find((e) => e.identifier?.[0]?.value === 'V-300145');
   assert.ok(contact, 'the community contact V-300145');
   assert.equal(contact.status, 'finished');
@@ -234,7 +260,7 @@ test('hospital, community and hospice records of the same child: one Patient wit
   assert.equal(contact.class.code, 'HH');
 
   // The consolidated plan a GP system asks for: one answer per decision, across the three.
-  const summary = await getJson(`Patient/$acp-summary?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`);
+  const summary = await getJson(`Patient/$acp-summary?identifier=${encodeURIComponent(`${NHS}|${NHS_NUMBER}`)}`, gp);
   assert.equal(summary.resourceType, 'Parameters');
   assert.equal(summary.parameter[0].valueReference.reference, `Patient/${patients[0].id}`);
   const items = summary.parameter.filter((p) => p.name === 'item');
@@ -247,8 +273,34 @@ test('hospital, community and hospice records of the same child: one Patient wit
   // Every differing value is counted, and a CPR disagreement is a Flag on the child.
   const differing = items.filter((p) => p.part.some((x) => x.name === 'differs')).length;
   assert.equal(summary.parameter.find((p) => p.name === 'disagreements').valueInteger, differing);
-  const flags = resources(await getJson(`Flag?patient=Patient/${patients[0].id}`));
+  const flags = resources(await getJson(`Flag?patient=Patient/${patients[0].id}`, gp));
   const cprFlag = flags.find((f) => f.code.coding[0].code === 'resuscitation-disagreement' && f.status === 'active');
   const cprDiffers = item('resuscitation').part.some((p) => p.name === 'differs');
   assert.equal(Boolean(cprFlag), cprDiffers, 'a CPR Flag exactly when the sources disagree on CPR');
+});
+
+test('a sender writes only as its own organisation: MSH-4 must be its certificate\'s', async () => {
+  const encountersBefore = resources(await getJson('Encounter')).length;
+  const failuresBefore = await openFailures();
+  assert.ok(failuresBefore.length >= 1, 'the failures of the earlier tests are listed');
+  // The hospital's connection, a message claiming to come from the community trust (RX9).
+  const claimed = A01.replace('|PAS|RX8|', '|PAS|RX9|').replace('PAS0001234', 'PAS0009101')
+    .replace('S0098877', 'S0098101');
+  const wrongFacility = await expectAck(claimed, 'AR');
+  assert.ok(wrongFacility.err.some((s) => s.includes('MSH^1^4')), `ERR at MSH-4: ${wrongFacility.err}`);
+  // A GP practice's certificate sending the hospital's messages.
+  const gpConnection = await mllpConnection(gp);
+  const fromGp = await expectAck(A01.replace('PAS0001234', 'PAS0009102').replace('S0098877', 'S0098102'), 'AR', gpConnection);
+  assert.ok(fromGp.err.some((s) => s.includes('MSH^1^4')), `ERR at MSH-4: ${fromGp.err}`);
+  // Nothing stored, nothing kept for replay.
+  assert.equal(resources(await getJson('Encounter')).length, encountersBefore);
+  assert.deepEqual(await openFailures(), failuresBefore);
+});
+
+test('the ingest failures are the service operator\'s: a GP practice is refused', async () => {
+  const byGp = await gp.fetch('$ingest/failures');
+  assert.equal(byGp.status, 403);
+  const outcome = await byGp.json();
+  validate(outcome);
+  assert.deepEqual(issueCodes(outcome), ['auth.role']);
 });

@@ -100,5 +100,50 @@ TEST(Writes, AWriteAboutAPatientWithoutRelationshipIsRefusedBeforeItRuns) {
   EXPECT_EQ(plans.body.find("planted"), std::string::npos);
 }
 
+// A new Patient is the writer's own record, also inside the transaction that creates it: the
+// child and its plan in one Bundle (the plan's subject a placeholder) go through. Creating a
+// child does not open anyone else's record: the same Bundle with a plan for a child the client
+// has no relationship with is refused whole.
+TEST(Writes, ATransactionMayCreateAChildAndWriteIntoItsRecord) {
+  SecureGateway g;
+  World w = loadWorld(g);
+  const std::string local = "https://acp-gateway.nhs.uk/Id/local/";
+  // The writer's own child (its local number `number` under `ods`) and a plan for `planSubject`.
+  auto bundle = [&](const std::string& ods, const std::string& number,
+                    const std::string& planSubject) {
+    return transaction(
+        R"({"fullUrl":"urn:uuid:2f6c9a10-5d1e-4c3b-9a57-0c1d2e3f4a5b","resource":)"
+        R"({"resourceType":"Patient","identifier":[{"system":")" + local + ods +
+        R"(","value":")" + number + R"("}]},)"
+        R"("request":{"method":"POST","url":"Patient"}},)"
+        R"({"resource":{"resourceType":"CarePlan","status":"active","intent":"plan",)"
+        R"("title":"new child's plan","subject":{"reference":")" + planSubject + R"("}},)"
+        R"("request":{"method":"POST","url":"CarePlan"}})");
+  };
+  HttpResult made =
+      g.client("hospital", "POST", "/",
+               bundle("RX8", "M-TX-1", "urn:uuid:2f6c9a10-5d1e-4c3b-9a57-0c1d2e3f4a5b"));
+  ASSERT_EQ(made.status, 200) << made.body;
+  size_t created = 0;
+  for (size_t at = made.body.find("201 Created"); at != std::string::npos;
+       at = made.body.find("201 Created", at + 1))
+    ++created;
+  EXPECT_EQ(created, 2u) << made.body;
+  HttpResult child = g.get("hospital", "/Patient?identifier=" + local + "RX8|M-TX-1");
+  std::vector<json::Value> children = resourcesOf(child);
+  ASSERT_EQ(children.size(), 1u) << child.body;
+  HttpResult plans =
+      g.get("hospital", "/CarePlan?subject=Patient/" + children[0].getString("id"));
+  EXPECT_EQ(resourcesOf(plans).size(), 1u) << plans.body;
+
+  expectForbidden(
+      g.client("hospice", "POST", "/", bundle("8WB01", "WB-TX-2", "Patient/" + w.otherChild)),
+      "auth.no-relationship");
+  HttpResult none = g.get("hospice", "/Patient?identifier=" + local + "8WB01|WB-TX-2");
+  EXPECT_TRUE(resourcesOf(none).empty()) << none.body;
+  HttpResult otherPlans = g.get("hospital", "/CarePlan?subject=Patient/" + w.otherChild);
+  EXPECT_EQ(resourcesOf(otherPlans).size(), 1u) << otherPlans.body;
+}
+
 }  // namespace
 }  // namespace acp::testing::security
