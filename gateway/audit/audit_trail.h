@@ -87,6 +87,11 @@ class AuditTrail {
   // store.busy, store.nested-transaction, store.sqlite.
   Status record(const AuditRecord& record) const;
 
+  // Appends several events (in order) in one transaction of their own and returns once they
+  // are durable: for a writer with many events at once (http/refusal_audit.h). None is
+  // appended when one is invalid. Errors as record(); the same thread rule.
+  Status recordAll(const std::vector<AuditRecord>& records) const;
+
   // GET [base]/AuditEvent?… → a searchset Bundle; `baseUrl` has no trailing slash.
   Result<json::Value> search(const QueryParams& params, const std::string& baseUrl) const;
 

@@ -134,6 +134,14 @@ class FhirService {
   std::optional<Outcome> authenticate(const FhirRequest& request) const;
   // POST /$ingest/<partner> (ingest_endpoint.cc).
   Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
+  // IngestService::commit with the request's AuditEvents in the records' transactions
+  // (ingest/push_audit.h); `audited` says whether every record is reported by a durable
+  // event (then the request is marked audited).
+  std::vector<ingest::RecordOutcome> commitAudited(const FhirRequest& rq,
+                                                   const ingest::MappedPush& push,
+                                                   bool keepFailures, bool& audited) const;
+  // 503 audit.unavailable for a push whose events could not all be made durable.
+  static Outcome unaudited();
   // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
   Outcome ingestFailures(const FhirRequest& rq, const std::string& id) const;
   Outcome ingestReplay(const FhirRequest& rq, const std::string& id) const;
