@@ -6,7 +6,8 @@
 // (Transaction::beginUnit: its resources and a Provenance are written together or not at
 // all) → a RecordOutcome per record. Several records share one durable commit: the records
 // of one push (in groups of up to kRecordsPerCommit), and with commitGrouped() the pushes
-// that arrive while a commit is running (group commit, for the MLLP feed).
+// that arrive while a commit is running (group commit, for the MLLP feed). Given a PushAudit
+// (push_audit.h), each push's AuditEvents are committed in those same transactions.
 // Idempotent: resource ids derive from the source (source_ids.h) and an update whose content
 // equals the current version writes nothing, so a re-sent unchanged record is "unchanged",
 // creates no version and no Provenance; a record with a delivery key already applied (HL7
