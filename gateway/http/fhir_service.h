@@ -70,9 +70,10 @@ class FhirService {
   // Unset: every request is the local superuser (gateway.auth.mode=none, loopback only).
   void setSmartAuth(std::shared_ptr<auth::SmartAuth> smart) { smart_ = std::move(smart); }
   // The audit trail (audit/audit_trail.h): every request leaves an AuditEvent — written in the
-  // write's own transaction for REST writes, committed before the response for everything
-  // else (reads, searches, operations, denials). /AuditEvent is served from it (privacy
-  // officer only; append-only: no writes). Unset: nothing is audited (unit tests only).
+  // write's own transaction for REST writes, in the records' transactions for partner pushes
+  // (ingest/push_audit.h), committed before the response for everything else (reads,
+  // searches, operations, denials). /AuditEvent is served from it (privacy officer only;
+  // append-only: no writes). Unset: nothing is audited (unit tests only).
   void setAudit(std::shared_ptr<const audit::AuditTrail> trail) { audit_ = std::move(trail); }
   // Who may see what (access/access_policy.h). Unset: nothing is filtered (mode none only).
   void setAccessPolicy(std::shared_ptr<const access::AccessPolicy> policy) {
