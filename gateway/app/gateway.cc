@@ -22,6 +22,7 @@
 #include "gateway/core/xml.h"
 #include "gateway/http/fhir_service.h"
 #include "gateway/http/http_server.h"
+#include "gateway/http/refusal_audit.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/notify/notifier.h"
@@ -229,6 +230,12 @@ Status Gateway::start() {
   ho.maxIngestBodyBytes = options_.maxIngestBodyBytes;
   ho.logRequests = options_.logRequests;
   if (options_.httpTls) ho.tls = tlsContext;
+  // The listener's own refusals: audited, rate-limited per client address.
+  http::RefusalAuditOptions ro;
+  ro.perAddress = options_.auditRefusalsPerMinute;
+  ro.nowMs = options_.clock;
+  refusals_ = std::make_shared<http::RefusalAudit>(audit_, ro);
+  ho.refusals = refusals_;
   http_ = std::make_unique<http::HttpServer>(service_, ho);
   Status s = http_->start();
   if (!s.isOk()) return s;
@@ -253,7 +260,7 @@ Status Gateway::start() {
   // With tokens and mutual TLS, a message is accepted only from its own organisation's
   // certificate (MSH-4 = the certificate's ODS code).
   bool certified = options_.authMode == "smart" && options_.mllpTls;
-  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified);
+  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified, audit_);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
   Status m = mllp_->start();
   if (!m.isOk()) return m;
@@ -326,6 +333,10 @@ void Gateway::stop() {
   if (http_) {
     http_->stop();
     http_.reset();
+  }
+  if (refusals_) {
+    refusals_->stop();  // its last events, before the store closes
+    refusals_.reset();
   }
   service_.reset();
   store_.reset();  // closes the database cleanly (WAL checkpoint on last close)

@@ -23,6 +23,7 @@ class ResourceStore;
 namespace acp::http {
 class FhirService;
 class HttpServer;
+class RefusalAudit;
 }
 namespace acp::ingest {
 class IngestService;
@@ -66,6 +67,8 @@ class Gateway {
   std::shared_ptr<const access::AccessPolicy> access() const { return access_; }
   std::shared_ptr<store::ResourceStore> store() const { return store_; }
   std::shared_ptr<const audit::AuditTrail> audit() const { return audit_; }
+  // The audit of the HTTP listener's own refusals (http/refusal_audit.h).
+  std::shared_ptr<http::RefusalAudit> refusals() const { return refusals_; }
 
  private:
   Status loadDemo();
@@ -79,6 +82,7 @@ class Gateway {
   std::shared_ptr<ingest::IngestService> ingest_;
   std::shared_ptr<const access::AccessPolicy> access_;
   std::shared_ptr<const audit::AuditTrail> audit_;
+  std::shared_ptr<http::RefusalAudit> refusals_;
   std::unique_ptr<mllp::MllpListener> mllp_;
   // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then
   // every interval, until stop().

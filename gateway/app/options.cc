@@ -25,6 +25,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.store.url",          "gateway.store.readers",
       "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
       "gateway.auth.tokenLifetimeSeconds", "gateway.auth.breakGlassMinutes",
+      "gateway.audit.refusalsPerMinute",
       "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
@@ -128,6 +129,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
         !s.isOk())
       return s;
     if (Status s = intKey("gateway.auth.breakGlassMinutes", o.authBreakGlassMinutes, 5, 1440);
+        !s.isOk())
+      return s;
+    if (Status s = intKey("gateway.audit.refusalsPerMinute", o.auditRefusalsPerMinute, 0, 10000);
         !s.isOk())
       return s;
     if (o.authMode == "smart" && o.authClients.empty())

@@ -91,6 +91,11 @@ struct Options {
   // gateway.auth.breakGlassMinutes — how long an emergency (break-glass) grant to one patient
   // lasts, 5..1440. Default 60.
   int authBreakGlassMinutes = 60;
+  // gateway.audit.refusalsPerMinute — requests the HTTP listener refuses (malformed, too
+  // large, too slow, over the connection cap …) recorded one by one in the audit trail per
+  // client address and minute; more are summarised in one event per address and minute
+  // (http/refusal_audit.h). 0..10000, 0 = summaries only. Default 10.
+  int auditRefusalsPerMinute = 10;
   // gateway.conformance.dir — folder holding types.json etc. Default: the installed
   // conformance/r4 found next to the binary or in the source tree.
   std::string conformanceDir;

@@ -131,6 +131,17 @@ Result<json::Value> auditEvent(const AuditRecord& r, int64_t recordedMs,
   if (login) {
     e.set("type", coding(kDicom, "110114", "User Authentication"));
     e.set("subtype", array(coding(kDicom, "110122", "Login")));
+  } else if (r.interaction == "hl7v2") {
+    // As IHE ATNA audits an HL7 v2 patient feed: a Patient Record event, created or updated.
+    e.set("type", coding(kDicom, "110110", "Patient Record"));
+    json::Value subtypes = array(coding(kAuditSubtypeSystem, "hl7v2", "HL7 v2 message (MLLP)"));
+    if (action == 'C') subtypes.push(coding(kRestfulInteraction, "create", "create"));
+    if (action == 'U') subtypes.push(coding(kRestfulInteraction, "update", "update"));
+    e.set("subtype", std::move(subtypes));
+  } else if (r.interaction == "refused") {
+    e.set("type", coding(kAuditEventType, "rest", "Restful Operation"));
+    e.set("subtype",
+          array(coding(kAuditSubtypeSystem, "refused", "Refused by the HTTP listener")));
   } else {
     e.set("type", coding(kAuditEventType, "rest", "Restful Operation"));
     json::Value subtypes = array(coding(kRestfulInteraction, r.interaction, r.interaction));
@@ -224,6 +235,27 @@ Result<json::Value> auditEvent(const AuditRecord& r, int64_t recordedMs,
   if (!r.query.empty()) {
     json::Value en = entity("2", "System Object", "24", "Query");
     en.set("query", str(base64Encode(r.query)));
+    entities.push(std::move(en));
+  }
+  if (!r.message.id.empty()) {
+    json::Value en = entity("2", "System Object", "20", "Job");
+    json::Value what = json::Value::makeObject();
+    json::Value id = json::Value::makeObject();
+    if (!r.message.system.empty()) id.set("system", str(r.message.system));
+    id.set("value", str(r.message.id));
+    what.set("identifier", std::move(id));
+    en.set("what", std::move(what));
+    if (!r.message.name.empty()) en.set("name", str(r.message.name));
+    if (!r.message.details.empty()) {
+      json::Value details = json::Value::makeArray();
+      for (const auto& [type, value] : r.message.details) {
+        json::Value d = json::Value::makeObject();
+        d.set("type", str(type));
+        d.set("valueString", str(value));
+        details.push(std::move(d));
+      }
+      en.set("detail", std::move(details));
+    }
     entities.push(std::move(en));
   }
   if (!r.requestId.empty()) {

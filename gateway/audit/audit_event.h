@@ -3,10 +3,13 @@
 //
 // The event (element by element):
 //   type         audit-event-type#rest "Restful Operation"; for "login" DCM#110114 "User
-//                Authentication"
+//                Authentication"; for "hl7v2" DCM#110110 "Patient Record" (as IHE ATNA
+//                audits an HL7 v2 feed)
 //   subtype      restful-interaction#<interaction>; for operations also
 //                https://acp-gateway.nhs.uk/CodeSystem/operation#<name, e.g. $acp-summary>;
-//                for "login" DCM#110122 "Login"
+//                for "login" DCM#110122 "Login"; for "hl7v2" kAuditSubtypeSystem#hl7v2 and,
+//                when the message wrote, restful-interaction#create or #update (action C / U);
+//                for "refused" kAuditSubtypeSystem#refused (type rest)
 //   action       C R U D E (AuditRecord::action, or derived from the interaction)
 //   recorded     the instant, millisecond precision, UTC
 //   outcome      0 4 8 12; outcomeDesc the outcome text
@@ -22,7 +25,10 @@
 //   entity       each patient (what Patient/<id>, type audit-entity-type#1 Person, role
 //                object-role#1 Patient); each resource (what its reference, type #2 System
 //                Object, role #4 Domain Resource); the query (type #2, role #24 Query, query =
-//                the request base64); the X-Request-Id (BALP BasicAuditEntityType#XrequestId)
+//                the request base64); the partner document or HL7 v2 message
+//                (AuditRecord::message: type #2, role #20 Job, what.identifier, name, and
+//                detail type/valueString, e.g. MSH-10); the X-Request-Id (BALP
+//                BasicAuditEntityType#XrequestId)
 // One event may name several patients (a search across patients); BALP would write one
 // event per patient. The trail indexes every patient of an event, so a search by patient
 // finds it either way.
@@ -51,6 +57,9 @@ inline constexpr const char* kAuditChainExtension =
 inline constexpr const char* kOperationCodeSystem =
     "https://acp-gateway.nhs.uk/CodeSystem/operation";
 inline constexpr const char* kOdsSystem = "https://fhir.nhs.uk/Id/ods-organization-code";
+// The gateway's own event subtypes: hl7v2 (a message over MLLP), refused (by the listener).
+inline constexpr const char* kAuditSubtypeSystem =
+    "https://acp-gateway.nhs.uk/CodeSystem/audit-subtype";
 
 // C R U D E for an interaction code (AuditRecord::action).
 char actionOf(const std::string& interaction);

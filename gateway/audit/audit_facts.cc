@@ -80,6 +80,25 @@ std::string writeFacts(const AuditRecord& r, int64_t recordedMs, const AuditSour
   list(out, "patients", r.patients);
   list(out, "entities", r.entities);
   member(out, "query", r.query);
+  if (!r.message.id.empty()) {
+    out += ",\"message\":{\"id\":";
+    out += json::quote(r.message.id);
+    member(out, "system", r.message.system);
+    member(out, "name", r.message.name);
+    if (!r.message.details.empty()) {
+      out += ",\"details\":[";
+      for (size_t i = 0; i < r.message.details.size(); ++i) {
+        if (i) out += ',';
+        out += '[';
+        out += json::quote(r.message.details[i].first);
+        out += ',';
+        out += json::quote(r.message.details[i].second);
+        out += ']';
+      }
+      out += ']';
+    }
+    out += '}';
+  }
   out += ",\"recorded\":";
   out += json::quote(store::formatInstant(recordedMs));
   out += ",\"observer\":{\"name\":";
@@ -115,6 +134,20 @@ Result<AuditFacts> readFacts(const std::string& textIn) {
   if (!outcome || !outcome->isNumber() || outcome->text().size() > 2)
     return unreadable("have no outcome");
   r.outcome = std::stoi(outcome->text());
+  if (const json::Value* m = o.find("message")) {
+    if (!m->isObject() || !text(*m, "id", r.message.id) ||
+        !text(*m, "system", r.message.system) || !text(*m, "name", r.message.name))
+      return unreadable("have a malformed message");
+    if (const json::Value* details = m->find("details")) {
+      if (!details->isArray()) return unreadable("have malformed message details");
+      for (const json::Value& d : details->items()) {
+        if (!d.isArray() || d.items().size() != 2 || !d.items()[0].isString() ||
+            !d.items()[1].isString())
+          return unreadable("have malformed message details");
+        r.message.details.emplace_back(d.items()[0].text(), d.items()[1].text());
+      }
+    }
+  }
   int64_t low = 0, high = 0;
   if (!search::dateRange(recorded, low, high)) return unreadable("have no recorded instant");
   r.recordedMs = low;

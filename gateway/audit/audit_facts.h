@@ -9,8 +9,10 @@
 //   {"v":1,"interaction":"read","operation":"$acp-summary","action":"R","outcome":0,
 //    "outcomeText":"…","client":"…","organisation":"…","role":"…","token":"…","user":"…",
 //    "userName":"…","address":"…","requestId":"…","purpose":"TREAT","reason":"…",
-//    "patients":["…"],"entities":["…"],"query":"…","recorded":"2024-01-01T00:00:00.000Z",
-//    "observer":{"name":"…","site":"…","address":"…"}}
+//    "patients":["…"],"entities":["…"],"query":"…",
+//    "message":{"system":"…","id":"…","name":"…","details":[["MSH-10","…"],…]},
+//    "recorded":"2024-01-01T00:00:00.000Z","observer":{"name":"…","site":"…","address":"…"}}
+// (message, added for partner ingest, appears only when its id is set; older facts lack it.)
 // patients are sorted and unique; strings are JSON-escaped (json::quote).
 // Thread-safety: pure functions.
 #pragma once

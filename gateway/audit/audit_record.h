@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acp::audit {
@@ -23,14 +24,18 @@ struct AuditRecord {
   // --- What happened.
   // The FHIR restful-interaction code (http://hl7.org/fhir/restful-interaction): read, vread,
   // update, patch, delete, history-instance, history-type, history-system, create,
-  // search-type, search-system, capabilities, transaction, batch, operation; or "login" (a
-  // token request, POST /token). Required.
+  // search-type, search-system, capabilities, transaction, batch, operation; or one of the
+  // gateway's own kinds: "login" (a token request, POST /token), "hl7v2" (an HL7 v2 message
+  // received over MLLP), "refused" (a request the HTTP listener refused before it became a
+  // FHIR interaction: malformed, too large, too slow, over the connection cap, a bad Host, a
+  // refused TLS handshake). Required.
   std::string interaction;
   // With interaction "operation": its name as called, e.g. "$acp-summary", "$ingest",
   // "$verify-chain". Required then, ignored otherwise.
   std::string operation;
   // C R U D E; 0 derives it from the interaction: create C; read, vread, history-* R; update,
-  // patch U; delete D; everything else (searches, operations, transaction, batch, login) E.
+  // patch U; delete D; everything else (searches, operations, transaction, batch, login,
+  // hl7v2, refused) E. Partner ingest sets it from what was written (C or U).
   char action = 0;
   int outcome = kOutcomeSuccess;  // kOutcome*
   std::string outcomeText;        // why it failed or was denied (no patient data); "" on success
@@ -61,6 +66,18 @@ struct AuditRecord {
   // string, e.g. "GET /CarePlan?patient=123&status=active" (stored base64, as BALP's
   // entity.query). "" for none.
   std::string query;
+
+  // The partner document or HL7 v2 message the event is about (ingest, push_audit.h); none
+  // while id is "". An entity of type #2 System Object, role object-role#20 Job, what.identifier
+  // {system, id}, with `details` as entity.detail (type → valueString), e.g. {"MSH-10",
+  // "PAS0001234"}, {"records", "1 of 1: 1 stored"}. Never patient identifiers or names.
+  struct Message {
+    std::string system;  // the identifier system of id
+    std::string id;      // the push id (exportId, batchId) or the HL7 message control id
+    std::string name;    // what it is, e.g. "hospice push", "HL7 v2 message"
+    std::vector<std::pair<std::string, std::string>> details;
+  };
+  Message message;
 
   // When it happened, ms since the epoch; 0 = now (AuditTrail's clock).
   int64_t recordedMs = 0;

@@ -195,6 +195,23 @@ void AuditTrail::commitLoop() const {
   }
 }
 
+Status AuditTrail::recordAll(const std::vector<AuditRecord>& records) const {
+  if (records.empty()) return Status::ok();
+  std::vector<store::AuditRow> rows;
+  rows.reserve(records.size());
+  int64_t at = now();
+  for (const AuditRecord& r : records) {
+    auto row = auditRow(r, r.recordedMs ? r.recordedMs : at, options_.source);
+    if (!row.isOk()) return row.status();
+    rows.push_back(row.take());
+  }
+  try {
+    return log_->appendAudit(rows);
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("audit.internal: ") + e.what());
+  }
+}
+
 Result<json::Value> AuditTrail::search(const QueryParams& params,
                                        const std::string& baseUrl) const {
   store::AuditQuery q;

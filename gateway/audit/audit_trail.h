@@ -104,6 +104,11 @@ class AuditTrail {
   AuditTrail(const AuditTrail&) = delete;
   AuditTrail& operator=(const AuditTrail&) = delete;
 
+  // Appends several events (in order) in one transaction of their own and returns once they
+  // are durable: for a writer with many events at once (http/refusal_audit.h). None is
+  // appended when one is invalid. Errors as record(); the same thread rule.
+  Status recordAll(const std::vector<AuditRecord>& records) const;
+
   // GET [base]/AuditEvent?… → a searchset Bundle; `baseUrl` has no trailing slash.
   Result<json::Value> search(const QueryParams& params, const std::string& baseUrl) const;
 

@@ -84,10 +84,11 @@ class FhirService {
   // Unset: every request is the local superuser (gateway.auth.mode=none, loopback only).
   void setSmartAuth(std::shared_ptr<auth::SmartAuth> smart) { smart_ = std::move(smart); }
   // The audit trail (audit/audit_trail.h): every request leaves an AuditEvent — written in the
-  // write's own transaction for REST writes, committed before the response for everything
-  // else (reads, searches, operations, denials; handleDeferred() leaves the wait to the
-  // transport). /AuditEvent is served from it (privacy
-  // officer only; append-only: no writes). Unset: nothing is audited (unit tests only).
+  // write's own transaction for REST writes, in the records' transactions for partner pushes
+  // (ingest/push_audit.h), committed before the response for everything else (reads,
+  // searches, operations, denials; handleDeferred() leaves the wait to the transport).
+  // /AuditEvent is served from it (privacy officer only; append-only: no writes). Unset:
+  // nothing is audited (unit tests only).
   void setAudit(std::shared_ptr<const audit::AuditTrail> trail) { audit_ = std::move(trail); }
   // Who may see what (access/access_policy.h). Unset: nothing is filtered (mode none only).
   void setAccessPolicy(std::shared_ptr<const access::AccessPolicy> policy) {
@@ -156,6 +157,14 @@ class FhirService {
   std::optional<Outcome> authenticate(const FhirRequest& request) const;
   // POST /$ingest/<partner> (ingest_endpoint.cc).
   Outcome ingestPush(const FhirRequest& rq, const std::string& partner) const;
+  // IngestService::commit with the request's AuditEvents in the records' transactions
+  // (ingest/push_audit.h); `audited` says whether every record is reported by a durable
+  // event (then the request is marked audited).
+  std::vector<ingest::RecordOutcome> commitAudited(const FhirRequest& rq,
+                                                   const ingest::MappedPush& push,
+                                                   bool keepFailures, bool& audited) const;
+  // 503 audit.unavailable for a push whose events could not all be made durable.
+  static Outcome unaudited();
   // GET /$ingest/failures[/{id}], POST /$ingest/failures/{id}/$replay.
   Outcome ingestFailures(const FhirRequest& rq, const std::string& id) const;
   Outcome ingestReplay(const FhirRequest& rq, const std::string& id) const;

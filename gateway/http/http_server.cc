@@ -224,6 +224,11 @@ class HttpServer::Engine {
   // when its event could not be recorded); it is armed for writing and a worker sends it.
   void resume(Connection* c, bool audited, std::string unaudited);
   void answerError(Connection* c, int status, const std::string& code, const std::string& msg);
+  // Notes a refusal for the audit (options_.refusals); the method and route template only when
+  // the request's head was read (`headRead`).
+  void noteRefusal(Connection* c, int status, const std::string& code, bool headRead);
+  // The route template of a request target (path only, ids replaced).
+  std::string routeOf(const std::string& target) const;
   // 408 for a request whose head or body did not arrive within timeoutSeconds.
   void answerTimeout(Connection* c);
   // The body cap of a request target: partner pushes (/$ingest/...) have their own.
@@ -419,6 +424,13 @@ void HttpServer::Engine::acceptAll() {
         connections_.emplace(raw, std::move(c));
       }
     }
+    if (c && options_.refusals) {
+      Refusal r;
+      r.address = c->peerAddress;
+      r.status = 503;  // over TLS the connection closes without it (below)
+      r.code = "http.too-many-connections";
+      options_.refusals->note(r);
+    }
     if (c && options_.tls) {
       ::close(fd);  // over the cap: a 503 would need a handshake first
       continue;
@@ -569,6 +581,12 @@ void HttpServer::Engine::endTls(Connection* c) {
                 std::string(c->tls->established() ? "TLS error" : "TLS handshake refused"),
                 std::string(ip), c->tls->error());
   }
+  if (options_.refusals) {
+    Refusal r;
+    r.address = c->peerAddress;
+    r.code = c->tls->established() ? "tls.error" : "tls.handshake-refused";
+    options_.refusals->note(r);
+  }
   startLingering(c);
 }
 
@@ -711,6 +729,40 @@ void HttpServer::Engine::process(Connection* c) {
   }
 }
 
+namespace {
+
+// The path of a request target: decoded, without the query, absolute form reduced.
+std::string targetPath(const std::string& target) {
+  std::string path = percentDecode(target.substr(0, target.find('?')), false);
+  // Absolute-form request targets ("http://host/Patient") are reduced to the path.
+  if (path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
+    size_t slash = path.find('/', path.find("//") + 2);
+    path = slash == std::string::npos ? "/" : path.substr(slash);
+  }
+  return path;
+}
+
+}  // namespace
+
+std::string HttpServer::Engine::routeOf(const std::string& target) const {
+  return routeTemplate(targetPath(target),
+                       [this](const std::string& t) { return service_->serves(t); });
+}
+
+void HttpServer::Engine::noteRefusal(Connection* c, int status, const std::string& code,
+                                     bool headRead) {
+  if (!options_.refusals) return;
+  Refusal r;
+  r.address = c->peerAddress;
+  r.status = status;
+  r.code = code;
+  if (headRead) {
+    r.method = c->parser.request().method;
+    r.route = routeOf(c->parser.request().target);
+  }
+  options_.refusals->note(r);
+}
+
 bool HttpServer::Engine::serveRequest(Connection* c) {
   auto started = Clock::now();
   ParsedRequest& pr = c->parser.request();
@@ -718,12 +770,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   fr.method = pr.method;
   const std::string& target = pr.target;
   size_t q = target.find('?');
-  fr.path = percentDecode(target.substr(0, q), false);
-  // Absolute-form request targets ("http://host/Patient") are reduced to the path.
-  if (fr.path.rfind("http://", 0) == 0 || fr.path.rfind("https://", 0) == 0) {
-    size_t slash = fr.path.find('/', fr.path.find("//") + 2);
-    fr.path = slash == std::string::npos ? "/" : fr.path.substr(slash);
-  }
+  fr.path = targetPath(target);
   std::string route =
       routeTemplate(fr.path, [this](const std::string& t) { return service_->serves(t); });
   if (q != std::string::npos) fr.query = parseQueryString(target.substr(q + 1));
@@ -737,6 +784,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     keepAlive = false;
 
   FhirResponse r;
+  std::string refused;  // the code of a refusal by the listener itself, audited below
   const std::string* host = pr.header("Host");
   int hosts = 0;
   for (const auto& h : pr.headers)
@@ -744,18 +792,19 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   if (hosts > 1) {
     // RFC 9112 section 3.2: more than one Host is a 400.
     r = outcomeResponse(400, "structure", "a request must carry one Host header",
-                        "http.bad-host");
+                        refused = "http.bad-host");
     keepAlive = false;
   } else if (hasEncodedSlash(target.substr(0, q))) {
     // Paths are decoded before routing: an encoded "/" would change which route is taken.
     r = outcomeResponse(400, "structure", "an encoded '/' is not allowed in the path",
-                        "http.invalid-path");
+                        refused = "http.invalid-path");
   } else if (!options_.baseUrl.empty()) {
     fr.baseUrl = options_.baseUrl;
   } else if (host && validHost(*host)) {
     fr.baseUrl = (c->tls ? "https://" : "http://") + *host;
   } else if (!http10 || host) {
-    r = outcomeResponse(400, "structure", "a valid Host header is required", "http.bad-host");
+    r = outcomeResponse(400, "structure", "a valid Host header is required",
+                        refused = "http.bad-host");
     keepAlive = false;
   } else {
     fr.baseUrl = (c->tls ? "https://" : "http://") + c->localAddress;
@@ -774,11 +823,13 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
       // handle() answers every expected failure; this is the last line of defence. The log
       // gets the route template only (no values from the request).
       log_.error("unexpected failure serving %s %s", fr.method, route);
-      r = outcomeResponse(500, "exception", "the request could not be processed", "http.internal");
+      r = outcomeResponse(500, "exception", "the request could not be processed",
+                          refused = "http.internal");
       keepAlive = false;
     }
   }
   const bool head = fr.method == "HEAD";
+  if (!refused.empty()) noteRefusal(c, r.status, refused, /*headRead=*/true);
   c->out = renderResponse(r, head, keepAlive, http10);
   c->outPos = 0;
   c->closeAfterWrite = !keepAlive;
@@ -839,6 +890,8 @@ void HttpServer::Engine::answerTimeout(Connection* c) {
 
 void HttpServer::Engine::answerError(Connection* c, int status, const std::string& code,
                                      const std::string& message) {
+  // Before the answer: once the client has read it, the refusal is noted.
+  noteRefusal(c, status, code, c->headSeen);
   FhirResponse r = outcomeResponse(status, issueTypeFor(status), message, code);
   bool head = c->parser.request().method == "HEAD";
   c->out = renderResponse(r, head, /*keepAlive=*/false, false);

@@ -23,7 +23,11 @@
 // writes cut, a connection cap (503), Host rules (400 http.bad-host), `Expect: 100-continue`.
 // Every answer is an OperationOutcome; no stack trace ever leaves. After an error the
 // connection closes with a bounded "lingering close" so that a client still sending receives
-// the answer instead of a reset. Access log lines carry the method, the route with ids
+// the answer instead of a reset. Each of these refusals (and a refused TLS handshake, a
+// connection over the cap, a failure of the listener itself) is noted to options.refusals
+// before the answer goes out — the client's address, the status and code, and the method and
+// route template when the head was read — which audits them rate-limited per address
+// (refusal_audit.h); requests that reach FhirService are audited there. Access log lines carry the method, the route with ids
 // replaced by {id}, the status and the time taken — never query values or bodies (they may
 // hold patient identifiers).
 //
@@ -48,6 +52,7 @@
 
 #include "gateway/core/status.h"
 #include "gateway/http/fhir_service.h"
+#include "gateway/http/refusal_audit.h"
 
 namespace acp::tls {
 class TlsContext;
@@ -69,6 +74,8 @@ struct HttpServerOptions {
   size_t maxIngestBodyBytes = 64 * 1024 * 1024;  // bodies of POST /$ingest/... (partner pushes)
   bool logRequests = true;
   std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain HTTP; else HTTPS only
+  // Where the listener's own refusals are audited (refusal_audit.h); nullptr: not audited.
+  std::shared_ptr<RefusalAudit> refusals;
 };
 
 class HttpServer {

@@ -2,12 +2,43 @@
 // 200 with a Parameters resource listing every record's outcome (IngestService), even when
 // some records were rejected; 400 with an OperationOutcome when the document as a whole
 // cannot be read (nothing stored); 415 when the Content-Type is not the partner's.
+// The audit: a push's AuditEvents are written by IngestService in the transactions of its
+// records, naming their patients and what they wrote (ingest/push_audit.h); a push refused
+// as a whole (400, 403, 415) is audited by handle() like any failed request. A push whose
+// events could not all be made durable is answered 503 (audit.unavailable), even though
+// what was committed stays (with its events): resending it is harmless (idempotent).
 #include <algorithm>
 #include <cctype>
 
 #include "gateway/http/fhir_service.h"
+#include "gateway/ingest/push_audit.h"
 
 namespace acp::http {
+
+std::vector<ingest::RecordOutcome> FhirService::commitAudited(const FhirRequest& rq,
+                                                              const ingest::MappedPush& push,
+                                                              bool keepFailures,
+                                                              bool& audited) const {
+  if (!audit_) {
+    audited = true;
+    return ingest_->commit(push, keepFailures);
+  }
+  ingest::PushAudit pa;
+  pa.trail = audit_.get();
+  pa.requester = auditRecord(rq, 200, "");
+  std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push, keepFailures, &pa);
+  audited = pa.complete;
+  if (audited) rq.context.audited = true;  // handle() records nothing more
+  return outcomes;
+}
+
+FhirService::Outcome FhirService::unaudited() {
+  Outcome o = fail(503, "transient", "the push could not be audited; retry shortly (what was "
+                                     "stored is kept: a resend is harmless)",
+                   "audit.unavailable");
+  o.headers.emplace_back("Retry-After", "1");
+  return o;
+}
 
 FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
                                              const std::string& name) const {
@@ -37,7 +68,9 @@ FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
                 "this push is from organisation " + push.sourceOds + "; the client sends for " +
                     (who.organisation.empty() ? std::string("no organisation") : who.organisation),
                 "auth.wrong-organisation");
-  std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push);
+  bool audited = false;
+  std::vector<ingest::RecordOutcome> outcomes = commitAudited(rq, push, true, audited);
+  if (!audited) return unaudited();
   Outcome o;
   json::Value params = ingest::IngestService::outcomeParameters(push, outcomes);
   if (!issues.empty()) {
@@ -167,7 +200,9 @@ FhirService::Outcome FhirService::ingestReplay(const FhirRequest& rq,
     o.issues = std::move(issues);
     return o;
   }
-  std::vector<ingest::RecordOutcome> outcomes = ingest_->commit(push, /*keepFailures=*/false);
+  bool audited = false;
+  std::vector<ingest::RecordOutcome> outcomes =
+      commitAudited(rq, push, /*keepFailures=*/false, audited);
   // A kept record is judged by its own outcome: its content may be the whole document (the
   // community export keeps the document for each rejected Patient), whose other records
   // have failures of their own. A kept document (no record id) by all of them.
@@ -181,6 +216,7 @@ FhirService::Outcome FhirService::ingestReplay(const FhirRequest& rq,
     for (const Issue& i : r.issues.issues()) latest.add(i);
   }
   log->update(id, allIn ? "replayed" : "open", json::write(latest.toOperationOutcome()));
+  if (!audited) return unaudited();
   Outcome o;
   o.body = ingest::IngestService::outcomeParameters(push, outcomes);
   return o;

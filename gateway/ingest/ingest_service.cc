@@ -10,6 +10,7 @@
 #include "gateway/ingest/person_resolver.h"
 #include "gateway/ingest/plan_flag_refresh.h"
 #include "gateway/ingest/profiles.h"
+#include "gateway/ingest/push_audit.h"
 #include "gateway/ingest/source_ids.h"
 #include "gateway/search/query.h"
 
@@ -48,6 +49,28 @@ RecordOutcome& storeFailed(RecordOutcome& o, const Status& s) {
 }
 
 bool rejectedByMapper(const MappedRecord& r) { return r.rejected || r.issues.hasErrors(); }
+
+// The Patient ids a resource is (a Patient) or refers to (subject, patient, a merge's link,
+// a possible-duplicate Flag's other child: any Reference to Patient/<id>, versioned or not).
+void patientsReferred(const json::Value& v, std::set<std::string>& out, bool top = true) {
+  if (top && v.getString("resourceType") == "Patient" && !v.getString("id").empty())
+    out.insert(v.getString("id"));
+  if (v.isObject()) {
+    for (const auto& [name, member] : v.members()) {
+      if (name == "reference" && member.isString()) {
+        const std::string& ref = member.text();
+        if (ref.rfind("Patient/", 0) == 0) {
+          std::string id = ref.substr(8, ref.find('/', 8) - 8);
+          if (!id.empty()) out.insert(id);
+        }
+      } else if (member.isObject() || member.isArray()) {
+        patientsReferred(member, out, false);
+      }
+    }
+  } else if (v.isArray()) {
+    for (const json::Value& item : v.items()) patientsReferred(item, out, false);
+  }
+}
 
 // The outcome of a record before (or without) the store: its id and the mapper's issues.
 RecordOutcome mapperOutcome(const MappedRecord& r) {
@@ -154,31 +177,55 @@ std::vector<std::string> IngestService::partnerNames() const {
   return out;
 }
 
-std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool keepFailures) const {
+std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool keepFailures,
+                                                 PushAudit* audit) const {
   std::vector<RecordOutcome> out(push.records.size());
   for (size_t from = 0; from < push.records.size(); from += kRecordsPerCommit) {
     std::vector<Item> items;
     for (size_t i = from; i < push.records.size() && i < from + kRecordsPerCommit; ++i)
-      items.push_back({&push, &push.records[i], &out[i]});
+      items.push_back({&push, &push.records[i], &out[i], audit});
     commitItems(items);
   }
   if (keepFailures) keepRejected(push, out);
+  auditRemaining(push, out, audit);
   return out;
+}
+
+void IngestService::auditRemaining(const MappedPush& push, std::vector<RecordOutcome>& outcomes,
+                                   PushAudit* audit) {
+  if (!audit) return;
+  audit->complete = false;
+  if (!audit->trail) return;
+  std::vector<const RecordOutcome*> rest;
+  for (const RecordOutcome& o : outcomes)
+    if (!o.audited) rest.push_back(&o);
+  if (rest.empty() && !outcomes.empty()) {
+    audit->complete = true;
+    return;
+  }
+  // Nothing of these records is stored (rejected, unchanged without writes, or their
+  // transaction failed): their event stands on its own.
+  Status s = audit->trail->record(pushEvent(*audit, push, rest));
+  if (!s.isOk()) return;
+  for (RecordOutcome& o : outcomes) o.audited = true;
+  audit->complete = true;
 }
 
 // One commitGrouped() call: its push, and its outcomes once its group has committed.
 struct IngestService::Waiter {
   const MappedPush* push;
+  PushAudit* audit;
   std::vector<RecordOutcome> outcomes;
   bool done = false;
 };
 
-std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) const {
+std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push,
+                                                        PushAudit* audit) const {
   // Leader/follower: the first caller to find no commit running becomes the leader, takes
   // every waiting push (its own among them) and commits them in one transaction while later
   // callers queue; when it is done it wakes them and the next one leads. No thread of its
   // own, and a lone caller commits at once.
-  Waiter self{&push, {}, false};
+  Waiter self{&push, audit, {}, false};
   std::unique_lock<std::mutex> lock(groupMutex_);
   groupQueue_.push_back(&self);
   while (!self.done) {
@@ -200,7 +247,7 @@ std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) 
     for (Waiter* w : group) {
       w->outcomes.resize(w->push->records.size());
       for (size_t i = 0; i < w->push->records.size(); ++i)
-        items.push_back({w->push, &w->push->records[i], &w->outcomes[i]});
+        items.push_back({w->push, &w->push->records[i], &w->outcomes[i], w->audit});
     }
     // Whatever happens, the group is answered and the next leader can run: an exception
     // (out of memory, ...) fails the group's records as a store failure would (no ACK: the
@@ -219,6 +266,8 @@ std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push) 
     groupLeader_ = false;
     groupCv_.notify_all();
   }
+  lock.unlock();
+  auditRemaining(push, self.outcomes, audit);  // on this caller's thread, no transaction held
   return std::move(self.outcomes);
 }
 
@@ -244,8 +293,26 @@ void IngestService::commitItems(const std::vector<Item>& items) const {
     stored = stored || it.outcome->wrote;
   }
   if (!tx.isOk() || !stored) return;  // nothing written: the transaction rolls back empty
-  Status s = tx.value()->commit();
-  if (s.isOk()) return;
+  // Each audited push's AuditEvent for its records in this transaction (push_audit.h): the
+  // items of one push are consecutive. An event that cannot be appended fails the whole
+  // transaction: nothing is stored unaudited.
+  Status s;
+  for (size_t from = 0; from < items.size() && s.isOk();) {
+    size_t to = from;
+    std::vector<const RecordOutcome*> reported;
+    while (to < items.size() && items[to].push == items[from].push)
+      reported.push_back(items[to++].outcome);
+    PushAudit* audit = items[from].audit;
+    if (audit && audit->trail)
+      s = audit->trail->recordWithin(*tx.value(), pushEvent(*audit, *items[from].push, reported));
+    from = to;
+  }
+  if (s.isOk()) s = tx.value()->commit();
+  if (s.isOk()) {
+    for (const Item& it : items)
+      if (it.audit && it.audit->trail) it.outcome->audited = true;
+    return;
+  }
   // Nothing of this transaction is durable, and an "unchanged" answer may rest on it too (a
   // resend recognised by the delivery claim of its original earlier in the same group, a
   // record equal to what an earlier one wrote): every record answered stored or unchanged
@@ -433,6 +500,12 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
     o.result = RecordOutcome::Result::kRejected;
     return finish(o);
   }
+  // The persons the record concerns, for its AuditEvent (push_audit.h).
+  {
+    std::set<std::string> patients;
+    for (const json::Value& res : finals) patientsReferred(res, patients);
+    o.patients.assign(patients.begin(), patients.end());
+  }
   // What the record's source patient's records wrote: it follows that record if it turns out
   // to be another child (person_resolver.h).
   if (!sourcePatients.empty()) {
@@ -491,6 +564,8 @@ RecordOutcome IngestService::applyRecord(store::Transaction& tx, const MappedPus
   if (!p.isOk()) return finish(storeFailed(o, p.status()));
   o.references.push_back("Provenance/" + p->resource.id + "/_history/" +
                          std::to_string(p->resource.versionId));
+  o.written = changed;
+  o.written.push_back(o.references.back());
   o.result = RecordOutcome::Result::kStored;
   o.wrote = true;
   return finish(o);

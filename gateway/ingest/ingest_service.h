@@ -6,7 +6,8 @@
 // (Transaction::beginUnit: its resources and a Provenance are written together or not at
 // all) → a RecordOutcome per record. Several records share one durable commit: the records
 // of one push (in groups of up to kRecordsPerCommit), and with commitGrouped() the pushes
-// that arrive while a commit is running (group commit, for the MLLP feed).
+// that arrive while a commit is running (group commit, for the MLLP feed). Given a PushAudit
+// (push_audit.h), each push's AuditEvents are committed in those same transactions.
 // Idempotent: resource ids derive from the source (source_ids.h) and an update whose content
 // equals the current version writes nothing, so a re-sent unchanged record is "unchanged",
 // creates no version and no Provenance; a record with a delivery key already applied (HL7
@@ -36,6 +37,8 @@
 
 namespace acp::ingest {
 
+struct PushAudit;  // push_audit.h
+
 // One partner's format: parse and map a whole push.
 class PartnerMapper {
  public:
@@ -54,6 +57,14 @@ struct RecordOutcome {
   Result result = Result::kRejected;
   std::vector<std::string> references;  // versioned references of what the record holds
   IssueList issues;
+  // For the audit (push_audit.h). The gateway's Patient ids the record concerns (the persons
+  // its resources are about or are; set once the record got that far, kept for stored and
+  // unchanged records), and the versions it wrote (new versions and its Provenance; empty
+  // unless stored).
+  std::vector<std::string> patients;
+  std::vector<std::string> written;
+  // Its outcome is reported by a durable AuditEvent (push_audit.h); false when not audited.
+  bool audited = false;
   // The record's store unit holds writes to commit: resources (stored), or only newer
   // source orders (unchanged). Internal to IngestService.
   bool wrote = false;
@@ -96,13 +107,21 @@ class IngestService {
   // Validates and stores every record of the push. Rejected records are kept in the failure
   // log (with their content) unless `keepFailures` is false (a replay of a kept failure).
   // Returns when every stored record is durable.
-  std::vector<RecordOutcome> commit(const MappedPush& push, bool keepFailures = true) const;
+  // With `audit` (push_audit.h), the push's AuditEvents are written with its records: one in
+  // each transaction that commits some of them, one more (recorded after) for the records no
+  // committed transaction reported; audit->complete then says whether every record is
+  // reported. An event that cannot be appended fails its transaction (its records are
+  // answered as a store failure: nothing is stored unaudited).
+  std::vector<RecordOutcome> commit(const MappedPush& push, bool keepFailures = true,
+                                    PushAudit* audit = nullptr) const;
 
   // The same, for pushes that arrive concurrently (one HL7 message per call from the MLLP
   // workers): the calls made while a commit is running share the next one, so N messages
   // cost one durable commit instead of N. Blocks until this push's records are durable or
-  // failed; each caller then answers its own sender (an ACK only after its commit).
-  std::vector<RecordOutcome> commitGrouped(const MappedPush& push) const;
+  // failed; each caller then answers its own sender (an ACK only after its commit). With
+  // `audit` as commit(): each push's event is in the shared transaction.
+  std::vector<RecordOutcome> commitGrouped(const MappedPush& push,
+                                           PushAudit* audit = nullptr) const;
 
   // The clock (ms since the epoch) that dates Flags and decides when a review date has
   // passed; the system clock unless set (tests inject one). Set before use.
@@ -135,11 +154,17 @@ class IngestService {
     const MappedPush* push;
     const MappedRecord* record;
     RecordOutcome* outcome;
+    PushAudit* audit;  // the push's audit, or null
   };
   struct Waiter;  // a commitGrouped() call waiting for its group's commit
 
-  // Applies the items in one transaction (each record in a unit) and commits it.
+  // Applies the items in one transaction (each record in a unit) and commits it, with each
+  // audited push's AuditEvent for its items when the transaction commits writes.
   void commitItems(const std::vector<Item>& items) const;
+  // After a push's transactions: the event for its records not yet reported (recorded on its
+  // own), and audit->complete. Must not run on a thread holding a write transaction.
+  static void auditRemaining(const MappedPush& push, std::vector<RecordOutcome>& outcomes,
+                             PushAudit* audit);
   RecordOutcome applyRecord(store::Transaction& tx, const MappedPush& push,
                             const MappedRecord& record) const;
   // Lays a merge (MappedRecord::merges) into `finals`; false (with errors) when it must not

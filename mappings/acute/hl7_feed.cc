@@ -4,6 +4,8 @@
 
 #include "gateway/hl7v2/ack.h"
 #include "gateway/hl7v2/parser.h"
+#include "gateway/ingest/push_audit.h"
+#include "gateway/ingest/source_ids.h"
 
 namespace acp::mappings::acute {
 
@@ -38,12 +40,57 @@ hl7v2::ErrorList errorsOf(const IssueList& issues) {
   return out;
 }
 
+// The sender and the message as far as they can be read, for the message's AuditEvent
+// (hl7_feed.h). MSH values are decoded, sanitised and capped by the parser (header.h).
+audit::AuditRecord requesterOf(const hl7v2::ParseResult& parsed, const mllp::PeerInfo& peer) {
+  audit::AuditRecord r;
+  r.interaction = "hl7v2";
+  r.sourceAddress = peer.address;
+  const bool read = parsed.headerRead || parsed.ok();
+  const hl7v2::Header& h = parsed.header;
+  const std::string facility = read ? h.sendingFacility.namespaceId : "";
+  r.organisation = !peer.certificateOrganisation.empty() ? peer.certificateOrganisation : facility;
+  if (read) r.clientId = h.sendingApplication.namespaceId;
+  r.message.system = std::string(ingest::kAcpBase) + "/Id/push/" + facility;
+  r.message.id = read && !h.controlId.empty() ? h.controlId : "(unreadable)";
+  r.message.name = "HL7 v2 message";
+  if (read) {
+    if (!facility.empty()) r.message.details.emplace_back("MSH-4", facility);
+    std::string type = h.messageType + (h.triggerEvent.empty() ? "" : "^" + h.triggerEvent);
+    if (!type.empty()) r.message.details.emplace_back("MSH-9", type);
+    if (!h.controlId.empty()) r.message.details.emplace_back("MSH-10", h.controlId);
+  }
+  return r;
+}
+
+// The gateway's error codes of a list of issues, for an event's outcome text.
+std::string codesOf(const IssueList& issues) {
+  std::string out;
+  for (const Issue& i : issues.issues())
+    if (i.severity == Severity::kError && !i.code.empty() &&
+        out.find(i.code) == std::string::npos && out.size() < 200)
+      out += (out.empty() ? ": " : ", ") + i.code;
+  return out;
+}
+
 }  // namespace
+
+std::string Hl7Feed::refused(const audit::AuditRecord& requester, int outcome,
+                             const std::string& why, std::string ack) const {
+  if (!trail_) return ack;
+  audit::AuditRecord r = requester;
+  r.outcome = outcome;
+  r.outcomeText = why;
+  if (!trail_->record(r).isOk())
+    throw std::runtime_error("audit unavailable: no ACK, the sender resends");
+  return ack;
+}
 
 std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer) {
   // Resends are recognised by sender + MSH-10 (MappedRecord::deliveryKey).
   hl7v2::AckOptions options;
   hl7v2::ParseResult parsed = hl7v2::parse(message);
+  const audit::AuditRecord requester = requesterOf(parsed, peer);
   if (certifiedSenders_ && parsed.ok() &&
       (peer.certificateOrganisation.empty() ||
        parsed.header.sendingFacility.namespaceId != peer.certificateOrganisation)) {
@@ -59,7 +106,10 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
                                                       : peer.certificateOrganisation) +
                 "): a sender writes only as its own organisation";
     errors.add(std::move(e));
-    return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errors, options);
+    return refused(requester, audit::kOutcomeMinorFailure,
+                   "AR: the sending facility (MSH-4) is not the organisation of the connection's "
+                   "client certificate: auth.wrong-organisation",
+                   hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errors, options));
   }
   if (!parsed.ok()) {
     IssueList issues;
@@ -69,23 +119,34 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
     ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
                                  issues, parsed.headerRead ? parsed.header.controlId : "",
                                  parsed.headerRead ? parsed.header.sendingFacility.namespaceId : "");
-    return hl7v2::buildParseFailureAck(parsed, options);
+    return refused(requester, audit::kOutcomeSeriousFailure,
+                   "AR: the message cannot be parsed" + codesOf(issues),
+                   hl7v2::buildParseFailureAck(parsed, options));
   }
   MappedPush push;
   IssueList issues;
   if (!partner_->pushFor(parsed.message, push, issues)) {
     ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
                                  issues);
-    return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errorsOf(issues), options);
+    return refused(requester, audit::kOutcomeSeriousFailure,
+                   "AR: the message cannot be processed" + codesOf(issues),
+                   hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errorsOf(issues),
+                                   options));
   }
-  std::vector<RecordOutcome> outcomes = ingest_->commitGrouped(push);
-  for (const RecordOutcome& o : outcomes) {
-    if (o.result != RecordOutcome::Result::kRejected) continue;
+  // The message's event is written with its records (ingest/push_audit.h).
+  ingest::PushAudit audit;
+  audit.trail = trail_.get();
+  audit.requester = requester;
+  std::vector<RecordOutcome> outcomes = ingest_->commitGrouped(push, trail_ ? &audit : nullptr);
+  for (const RecordOutcome& o : outcomes)
     for (const Issue& i : o.issues.issues())
-      if (i.code == "ingest.store-failed")
+      if (o.result == RecordOutcome::Result::kRejected && i.code == "ingest.store-failed")
         throw std::runtime_error("store unavailable: no ACK, the sender resends");
-    return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kError, errorsOf(o.issues), options);
-  }
+  if (trail_ && !audit.complete)
+    throw std::runtime_error("audit unavailable: no ACK, the sender resends");
+  for (const RecordOutcome& o : outcomes)
+    if (o.result == RecordOutcome::Result::kRejected)
+      return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kError, errorsOf(o.issues), options);
   return hl7v2::buildAck(parsed.message, hl7v2::AckCode::kAccept, hl7v2::ErrorList(), options);
 }
 

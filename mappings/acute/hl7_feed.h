@@ -12,12 +12,29 @@
 //   MSH-4 not the organisation of the connection's client certificate (when the feed
 //   requires one: MLLP over mutual TLS, gateway.auth.mode=smart) → AR with an ERR saying so;
 //   nothing stored, nothing kept — a sender writes only as its own organisation
+//
+// The audit (with a trail; docs/security.md "Partner ingest and HL7 v2"): every message
+// leaves an AuditEvent of interaction "hl7v2" (type DICOM 110110 Patient Record, subtype
+// hl7v2, and create / update when it wrote), the sender as its agent — organisation the
+// certificate's ODS code when the connection has one, else MSH-4; name MSH-3; network the
+// peer's address — and the message as an entity (what.identifier the MSH-10 under
+// https://acp-gateway.nhs.uk/Id/push/<MSH-4>; details MSH-4, MSH-9 and MSH-10).
+//   - A message that reaches the store: its event is written by IngestService in the same
+//     transaction as its records, naming its patients and the versions written
+//     (ingest/push_audit.h), so it is durable before the AA (or AE) is sent.
+//   - A message refused before the store (AR: unreadable, not mappable, the wrong sender):
+//     an event with a failure outcome (8; 4 for the wrong sender, a denial), recorded
+//     before the AR is sent.
+//   - When the event cannot be made durable, no ACK is sent (as for a store failure): the
+//     sender resends. No answer goes out unaudited.
+// Free text in the events holds counts and error codes only: never NHS numbers or names.
 // Thread-safety: handle() may run on many threads (messages of one connection in order).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "gateway/audit/audit_trail.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/message_handler.h"
 #include "mappings/acute/acute_mapper.h"
@@ -28,17 +45,26 @@ class Hl7Feed : public mllp::MessageHandler {
  public:
   // `certifiedSenders`: every message's sending facility (MSH-4) must be the ODS code of the
   // connection's verified client certificate (mllp::PeerInfo::certificateOrganisation).
+  // `trail`: where the messages' AuditEvents go (null: not audited; unit tests only).
   Hl7Feed(std::shared_ptr<const ingest::IngestService> ingest,
-          std::shared_ptr<const AcutePartner> partner, bool certifiedSenders = false)
+          std::shared_ptr<const AcutePartner> partner, bool certifiedSenders = false,
+          std::shared_ptr<const audit::AuditTrail> trail = nullptr)
       : ingest_(std::move(ingest)),
         partner_(std::move(partner)),
-        certifiedSenders_(certifiedSenders) {}
+        certifiedSenders_(certifiedSenders),
+        trail_(std::move(trail)) {}
   std::string handle(std::string_view message, const mllp::PeerInfo& peer) override;
 
  private:
+  // Records a refused message's event (outcome, why) and returns `ack`; throws (no ACK) when
+  // the event cannot be made durable.
+  std::string refused(const audit::AuditRecord& requester, int outcome, const std::string& why,
+                      std::string ack) const;
+
   std::shared_ptr<const ingest::IngestService> ingest_;
   std::shared_ptr<const AcutePartner> partner_;
   bool certifiedSenders_ = false;
+  std::shared_ptr<const audit::AuditTrail> trail_;
 };
 
 }  // namespace acp::mappings::acute

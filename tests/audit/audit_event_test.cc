@@ -218,6 +218,60 @@ TEST(AuditEventTest, TokenRequestIsALogin) {
   EXPECT_EQ(text(e, {"action"}), "E");
 }
 
+TEST(AuditEventTest, AnHl7MessageIsAPatientRecordEventNamingTheMessage) {
+  AuditRecord r;
+  r.interaction = "hl7v2";
+  r.action = 'C';
+  r.clientId = "PAS";
+  r.organisation = "RX8";
+  r.sourceAddress = "10.1.2.3";
+  r.patients = {"p1"};
+  r.entities = {"Encounter/e1/_history/1", "Provenance/v1/_history/1"};
+  r.message.system = "https://acp-gateway.nhs.uk/Id/push/RX8";
+  r.message.id = "PAS0001234";
+  r.message.name = "HL7 v2 message";
+  r.message.details = {{"MSH-9", "ADT^A01"}, {"MSH-10", "PAS0001234"}};
+  json::Value e = event(r);
+  EXPECT_TRUE(validAuditEvent(e));
+  EXPECT_EQ(text(e, {"type", "system"}), "http://dicom.nema.org/resources/ontology/DCM");
+  EXPECT_EQ(text(e, {"type", "code"}), "110110");
+  EXPECT_EQ(text(e, {"subtype", "0", "system"}), kAuditSubtypeSystem);
+  EXPECT_EQ(text(e, {"subtype", "0", "code"}), "hl7v2");
+  EXPECT_EQ(text(e, {"subtype", "1", "code"}), "create");
+  EXPECT_EQ(text(e, {"action"}), "C");
+  // Patient, two resources, then the message with its details.
+  EXPECT_EQ(text(e, {"entity", "3", "role", "code"}), "20");
+  EXPECT_EQ(text(e, {"entity", "3", "what", "identifier", "value"}), "PAS0001234");
+  EXPECT_EQ(text(e, {"entity", "3", "name"}), "HL7 v2 message");
+  EXPECT_EQ(text(e, {"entity", "3", "detail", "0", "type"}), "MSH-9");
+  EXPECT_EQ(text(e, {"entity", "3", "detail", "0", "valueString"}), "ADT^A01");
+  auto row = auditRow(r, kWhen, source());
+  ASSERT_TRUE(row.isOk());
+  EXPECT_EQ(row.value().subtype, "hl7v2");
+  // The message survives the stored facts.
+  auto facts = readFacts(row.value().json);
+  ASSERT_TRUE(facts.isOk()) << facts.status().message();
+  EXPECT_EQ(json::write(event(facts.value().record)), json::write(e));
+  EXPECT_EQ(facts.value().record.message.details, r.message.details);
+}
+
+TEST(AuditEventTest, AListenerRefusalNamesNobodyAndValidates) {
+  AuditRecord r;
+  r.interaction = "refused";
+  r.purpose = "";
+  r.outcome = kOutcomeSeriousFailure;
+  r.outcomeText = "413 http.body-too-large";
+  r.sourceAddress = "192.0.2.7";
+  r.query = "POST /Patient";
+  json::Value e = event(r);
+  EXPECT_TRUE(validAuditEvent(e));
+  EXPECT_EQ(text(e, {"type", "code"}), "rest");
+  EXPECT_EQ(text(e, {"subtype", "0", "code"}), "refused");
+  EXPECT_EQ(text(e, {"action"}), "E");
+  EXPECT_EQ(text(e, {"agent", "0", "who", "display"}), "unidentified client");
+  EXPECT_EQ(auditRow(r, kWhen, source()).value().subtype, "refused");
+}
+
 TEST(AuditEventTest, TheRowCarriesTheSearchableFactsAndRendersAsTheEvent) {
   AuditRecord r = readRecord("p9");
   r.interaction = "update";
@@ -321,7 +375,8 @@ TEST(AuditEventTest, Base64IsStandardWithPadding) {
 // The definitions published for the trail: the chain extension and $verify-chain.
 TEST(AuditEventTest, PublishedDefinitionsAreValidR4) {
   for (const char* file :
-       {"StructureDefinition-audit-chain.json", "OperationDefinition-verify-chain.json"}) {
+       {"StructureDefinition-audit-chain.json", "OperationDefinition-verify-chain.json",
+        "CodeSystem-audit-subtype.json"}) {
     std::ifstream in(std::string(ACP_SOURCE_DIR) + "/conformance/acp/" + file);
     std::stringstream ss;
     ss << in.rdbuf();

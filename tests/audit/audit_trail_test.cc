@@ -262,6 +262,23 @@ TEST_F(AuditTrailTest, AnInvalidRecordIsRefusedAndWritesNothing) {
   EXPECT_TRUE(allRows().empty());
 }
 
+TEST_F(AuditTrailTest, SeveralEventsAtOnceAreAppendedInOrderOrNotAtAll) {
+  std::vector<AuditRecord> batch = {readRecord("p1"), readRecord("p2"), readRecord("p3")};
+  ASSERT_TRUE(trail_->recordAll(batch).isOk());
+  ASSERT_EQ(allRows().size(), 3u);
+  for (int64_t seq = 1; seq <= 3; ++seq) {  // in the order given
+    auto row = store_->auditRow(seq);
+    ASSERT_TRUE(row.isOk() && row.value());
+    EXPECT_EQ(row.value()->patients, std::vector<std::string>{"p" + std::to_string(seq)});
+  }
+  EXPECT_TRUE(verify().intact);
+  // One invalid record: none of the batch is appended.
+  batch[1].interaction = "";
+  EXPECT_EQ(trail_->recordAll(batch).code(), Status::Code::kInvalid);
+  EXPECT_EQ(allRows().size(), 3u);
+  EXPECT_TRUE(trail_->recordAll({}).isOk());
+}
+
 // 24 events, one hour apart from 2024-01-01T00:00Z: clients a/b/c in turn, patients p0..p3 in
 // turn, every 6th break-glass (ETREAT), every 8th a denial, every 5th a create.
 class AuditSearchTest : public AuditTrailTest {

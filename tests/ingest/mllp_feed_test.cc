@@ -9,49 +9,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/mllp_client.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
 namespace {
 
-std::string sample(const std::string& name) {
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string sample(const std::string& name) { return acuteSample(name); }
 
-class MllpClient {
- public:
-  explicit MllpClient(int port)
-      : s_(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))) {
-    s_.setReceiveTimeout(Poco::Timespan(20, 0));
-  }
-  // Sends one framed message and returns the ACK (framing removed), "" when the connection
-  // closed without one.
-  std::string exchange(const std::string& message) {
-    std::string frame = "\x0b" + message + "\x1c\x0d";
-    s_.sendBytes(frame.data(), static_cast<int>(frame.size()));
-    std::string in;
-    char buf[4096];
-    while (in.find("\x1c\x0d") == std::string::npos) {
-      int n = s_.receiveBytes(buf, sizeof buf);
-      if (n <= 0) return "";
-      in.append(buf, static_cast<size_t>(n));
-    }
-    size_t start = in.find('\x0b');
-    return in.substr(start + 1, in.find("\x1c\x0d") - start - 1);
-  }
-
- private:
-  Poco::Net::StreamSocket s_;
-};
-
-std::string segment(const std::string& ack, const std::string& id) {
-  size_t at = ack.find(id + "|");
-  if (at == std::string::npos) return "";
-  return ack.substr(at, ack.find('\r', at) - at);
-}
+std::string segment(const std::string& ack, const std::string& id) { return ackSegment(ack, id); }
 
 TEST(MllpFeed, AdmissionAndDischargeAreAcknowledgedAfterTheCommit) {
   TestServer server;

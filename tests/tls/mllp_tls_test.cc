@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/audit/audit_trail.h"
 #include "gateway/mllp/frame_reader.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/tls/tls_context.h"
@@ -273,6 +274,24 @@ TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertifica
   EXPECT_EQ(msa(ack).rfind("MSA|AR|PAS0009999", 0), 0u) << ack;
   EXPECT_NE(ack.find("ERR|"), std::string::npos);
   EXPECT_NE(ack.find("client certificate"), std::string::npos) << ack;
+  // Both are audited, the sender named by its certificate (read from the trail in-process:
+  // its HTTP route needs a privacy officer's token).
+  auto events = server.gateway().audit()->search({{"subtype", "hl7v2"}}, "https://x");
+  ASSERT_TRUE(events.isOk()) << events.status().message();
+  const json::Value* entries = events.value().find("entry");
+  ASSERT_NE(entries, nullptr);
+  ASSERT_EQ(entries->items().size(), 2u);
+  auto organisationOf = [](const json::Value& event) {
+    return event.find("agent")->items()[0].find("who")->find("identifier")->getString("value");
+  };
+  const json::Value& refused = *entries->items()[0].find("resource");  // newest first
+  const json::Value& accepted = *entries->items()[1].find("resource");
+  EXPECT_EQ(refused.getString("outcome"), "4") << "a denial: the wrong organisation";
+  EXPECT_EQ(organisationOf(refused), "RX9") << "the certificate's, not MSH-4's";
+  EXPECT_NE(json::write(refused).find("\"MSH-4\",\"valueString\":\"RX8\""), std::string::npos)
+      << json::write(refused);
+  EXPECT_EQ(accepted.getString("outcome"), "0");
+  EXPECT_EQ(organisationOf(accepted), "RX8");
   Poco::File(registry).remove();
 }
 
