@@ -113,7 +113,43 @@ Result<IssuedToken> TokenService::issue(const Client& client, const ScopeSet& gr
   return t;
 }
 
+BearerCheck TokenService::fromCache(const Principal& principal, int64_t now) const {
+  BearerCheck c;
+  if (principal.expiresAtMs + options_.clockSkewMs <= now) {
+    c.failure = BearerFailure::kExpired;
+    c.reason = "The access token has expired.";
+    return c;
+  }
+  c.ok = true;
+  c.failure = BearerFailure::kNone;
+  c.principal = principal;
+  return c;
+}
+
 BearerCheck TokenService::verify(std::string_view token) const {
+  if (options_.maxCachedTokens == 0 || token.size() > kMaxTokenBytes) return verifyUncached(token);
+  const std::string key(token);
+  {
+    std::shared_lock<std::shared_mutex> lock(cacheMutex_);
+    auto it = verified_.find(key);
+    if (it != verified_.end()) return fromCache(it->second, options_.nowMs());
+  }
+  BearerCheck check = verifyUncached(token);
+  if (!check.ok) return check;
+  std::unique_lock<std::shared_mutex> lock(cacheMutex_);
+  if (verified_.size() >= options_.maxCachedTokens) {
+    // Full: forget the expired ones; if that frees nothing, start again (a flood of valid
+    // tokens costs only their verification, never memory without bound).
+    const int64_t now = options_.nowMs();
+    for (auto it = verified_.begin(); it != verified_.end();)
+      it = it->second.expiresAtMs + options_.clockSkewMs <= now ? verified_.erase(it) : ++it;
+    if (verified_.size() >= options_.maxCachedTokens) verified_.clear();
+  }
+  verified_.emplace(key, check.principal);
+  return check;
+}
+
+BearerCheck TokenService::verifyUncached(std::string_view token) const {
   if (token.size() > kMaxTokenBytes) return invalid("The access token is too large.");
   JwsLimits limits;
   limits.maxCompactBytes = kMaxTokenBytes;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "gateway/auth/token_service.h"
 #include "tests/auth/smart_fixture.h"
@@ -137,6 +138,49 @@ TEST(TokenService, RefusesForgedTamperedAndForeignTokens) {
   refused("");
   refused("abc");
   refused(std::string(9000, 'a'));
+}
+
+// Verified tokens are remembered: a token seen before is the same bytes, so only its expiry
+// is checked again; a near copy of a remembered token is verified as any other.
+TEST(TokenService, ARememberedTokenStillExpiresAndItsNearCopiesAreStillRefused) {
+  Clock clock;
+  auto tokens = service(ecKey(), clock, kBase, 60);
+  std::string token = tokens->issue(gpClient(), gpClient().scopes).value().accessToken;
+  ASSERT_TRUE(tokens->verify(token).ok);
+  BearerCheck again = tokens->verify(token);
+  ASSERT_TRUE(again.ok);
+  EXPECT_EQ(again.principal.clientId, "gp-rs");
+  EXPECT_EQ(again.principal.scopes.toString(), gpClient().scopes.toString());
+  // One character changed in the signature, the payload or the header; one added; a prefix.
+  for (size_t at : {token.size() - 2, token.find('.') + 3, size_t{2}}) {
+    std::string near = token;
+    near[at] = near[at] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(tokens->verify(near).ok) << at;
+  }
+  EXPECT_FALSE(tokens->verify(token + "A").ok);
+  EXPECT_FALSE(tokens->verify(token.substr(0, token.size() - 1)).ok);
+  clock.advanceMs(60000 + 30000);
+  BearerCheck late = tokens->verify(token);
+  EXPECT_FALSE(late.ok);
+  EXPECT_EQ(late.failure, BearerFailure::kExpired);
+}
+
+TEST(TokenService, MoreTokensThanItRemembersAllStillVerify) {
+  Clock clock;
+  TokenServiceOptions o;
+  o.issuer = kBase;
+  o.nowMs = clock.fn();
+  o.maxCachedTokens = 2;
+  auto tokens = TokenService::create(ecKey(), o).take();
+  std::vector<std::string> issued;
+  for (int i = 0; i < 5; ++i)
+    issued.push_back(tokens->issue(gpClient(), gpClient().scopes).value().accessToken);
+  for (int round = 0; round < 2; ++round)
+    for (const std::string& t : issued) {
+      BearerCheck c = tokens->verify(t);
+      EXPECT_TRUE(c.ok) << c.reason;
+      EXPECT_EQ(c.principal.clientId, "gp-rs");
+    }
 }
 
 TEST(TokenService, ASharedRsaKeyFileWorksAcrossInstances) {
