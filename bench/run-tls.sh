@@ -369,13 +369,15 @@ stat() { rows "$1" "$2" "$3" | field "$4" | median; }       # stat PART A B FIEL
 sum() { rows "$1" "$2" "$3" | field "$4" | awk '{s += $1} END {print s + 0}'; }
 
 # read_table PART AUTH_MODES TRANSPORTS — rows per auth mode; the first transport is the
-# reference of the others (ratio of the medians, and the ratio within each repetition).
+# reference of the others: the ratio of the medians, the ratio within each repetition (the two
+# runs next to each other) and their median. The verdict takes the lower of the two medians:
+# on a busy machine the load drifts between repetitions, and either can flatter.
 read_table() {
   local part=$1 auths=$2 transports=$3 auth transport plain r pairs errors ref
   ref=${transports%% *}
   echo "| auth | transport | req/s (median) | p50 ms | p99 ms | errors + non-2xx |" \
-       "vs $ref (ratio of medians) | per repetition | target | verdict |"
-  echo "|---|---|---:|---:|---:|---:|---:|---|---|---|"
+       "vs $ref (ratio of medians) | per repetition | median of those | target | verdict |"
+  echo "|---|---|---:|---:|---:|---:|---:|---|---:|---|---|"
   for auth in $auths; do
     plain=$(stat "$part" "$auth" "$ref" rps)
     for transport in $transports; do
@@ -392,12 +394,17 @@ read_table() {
           -v b="$(stat "$part" "$auth" "$transport" p99_ms)" -v e="$errors" \
           -v p="$plain" -v pr="$pairs" -v tr="$READ_TARGET" 'BEGIN {
         if (t == ref) {
-          printf "| %s | %s | %.0f | %.2f | %.2f | %d | 1.00 (reference) | — | — | — |\n", au, t, r, a, b, e
+          printf "| %s | %s | %.0f | %.2f | %.2f | %d | 1.00 (reference) | — | — | — | — |\n", au, t, r, a, b, e
         } else {
           ratio = p > 0 ? r / p : 0
           sub(/ $/, "", pr)
-          printf "| %s | %s | %.0f | %.2f | %.2f | %d | %.2f | %s | ≥ %.2f | %s |\n", au, t, r,
-                 a, b, e, ratio, pr, tr, (ratio >= tr ? "pass" : "FAIL")
+          n = split(pr, v, " ")
+          for (i = 1; i <= n; i++)  # sort the ratios (few: insertion sort)
+            for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+          m = n == 0 ? 0 : (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
+          low = m < ratio ? m : ratio
+          printf "| %s | %s | %.0f | %.2f | %.2f | %d | %.2f | %s | %.2f | ≥ %.2f | %s |\n", au, t, r,
+                 a, b, e, ratio, pr, m, tr, (low >= tr ? "pass" : "FAIL")
         }
       }'
     done
