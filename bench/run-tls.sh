@@ -259,7 +259,8 @@ stop_gateway
   echo "- $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2), $(openssl version | cut -d' ' -f1-2);" \
        "unpinned; $REPS × ${DURATION} s per row after ${WARMUP} s warm-up, the two transports" \
        "alternately first; medians; the gateway restarted for every run"
-  echo "- TLS as wrk and curl negotiate it with the gateway: ${TLS_LINE:-unknown}; server key" \
+  echo "- TLS as an OpenSSL client (openssl s_client) negotiates it with the gateway:" \
+       "${TLS_LINE:-unknown}; server key" \
        "RSA 2048 (certs/make-dev-certs.sh); client certificates optional (none presented)"
   echo "- data: $PATIENTS patients registered with $GP + 1 Encounter + 1 CarePlan each; load: $LOAD_LINE"
   echo "- smart: gp-practice client $CLIENT_ID ($GP); access tokens ES384 (gateway key EC P-384)," \
