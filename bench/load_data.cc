@@ -16,8 +16,11 @@
 // identifier; no encounter reference), and every tenth child has a later plan from a second
 // source that disagrees on CPR and place of death — the data $acp-summary reads
 // (bench/run-summary.sh).
+// With --gp=ODS every Patient names that GP practice (generalPractitioner by ODS code), so a
+// gp-practice client of that organisation may read every patient (bench/run-tls.sh reads
+// with gateway.auth.mode=smart). Without it the data is as before, byte for byte.
 // Usage: acp-bench-load-data --db=PATH --ids=PATH [--patients=100000] [--batch=500] [--acp-items]
-//                            [--conformance=DIR]
+//                            [--gp=ODS] [--conformance=DIR]
 // The database must not exist yet (a benchmark never appends to an unknown state). The ids
 // file gets one line per patient: "<patient id>\t<NHS number>\n" (read by bench/*.lua).
 // Prints the load time and rate on stdout. Exit codes: 0 ok, 64 bad arguments, 65 the
@@ -58,6 +61,7 @@ struct Args {
   long patients = 100000;
   long batch = 500;
   bool acpItems = false;  // --acp-items: plans with decisions (bench/run-summary.sh)
+  std::string gp;         // --gp=ODS: every Patient's registered GP practice (run-tls.sh)
 };
 
 bool parseCount(const std::string& text, long min, long max, long& out) {
@@ -85,6 +89,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
     if (value("--db=", a.db) || value("--ids=", a.ids) ||
         value("--conformance=", a.conformance)) {
       continue;
+    } else if (value("--gp=", a.gp)) {
+      if (a.gp.empty() || a.gp.size() > 10) return false;
+      for (char c : a.gp)
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
     } else if (value("--patients=", v)) {
       if (!parseCount(v, 1, 10000000, a.patients)) return false;
     } else if (arg == "--acp-items") {
@@ -158,7 +166,9 @@ acp::Result<acp::json::Value> parse(const std::string& text) {
   return v;
 }
 
-std::string patientJson(const std::string& nhs, long index, std::mt19937& rng) {
+// `gp`: the registered practice's ODS code, "" for none.
+std::string patientJson(const std::string& nhs, long index, const std::string& gp,
+                        std::mt19937& rng) {
   int year = std::uniform_int_distribution<int>(1930, 2022)(rng);
   int month = std::uniform_int_distribution<int>(1, 12)(rng);
   int day = std::uniform_int_distribution<int>(1, 28)(rng);
@@ -175,7 +185,12 @@ std::string patientJson(const std::string& nhs, long index, std::mt19937& rng) {
          (female ? "female" : "male") + R"(","birthDate":")" + std::to_string(year) + "-" +
          twoDigits(month) + "-" + twoDigits(day) + R"(","address":[{"use":"home","line":[")" +
          std::to_string(house) + " " + pick(kStreets, rng) + R"("],"city":")" +
-         pick(kCities, rng) + R"(","postalCode":")" + postcode + R"("}]})";
+         pick(kCities, rng) + R"(","postalCode":")" + postcode + R"("}])" +
+         (gp.empty() ? std::string()
+                     : R"(,"generalPractitioner":[{"identifier":{"system":)"
+                       R"("https://fhir.nhs.uk/Id/ods-organization-code","value":")" +
+                           gp + R"("}}])") +
+         "}";
 }
 
 std::string encounterJson(const std::string& patientId, const std::string& start,
@@ -244,7 +259,7 @@ int main(int argc, char** argv) {
   Args args;
   if (!parseArgs(argc, argv, args)) {
     std::cerr << "usage: acp-bench-load-data --db=PATH --ids=PATH [--patients=100000] "
-                 "[--batch=500] [--conformance=DIR]"
+                 "[--batch=500] [--acp-items] [--gp=ODS] [--conformance=DIR]"
               << std::endl;
     return kExitUsage;
   }
@@ -278,7 +293,7 @@ int main(int argc, char** argv) {
     long last = std::min(args.patients, first + patientsPerTx);
     for (long i = first; i < last; ++i) {
       std::string nhs = nhsNumbers.next();
-      auto patient = parse(patientJson(nhs, i, rng));
+      auto patient = parse(patientJson(nhs, i, args.gp, rng));
       if (!patient.isOk()) return fail(patient.status());
       auto p = tx.value()->create("Patient", patient.take());
       if (!p.isOk()) return fail(p.status());
