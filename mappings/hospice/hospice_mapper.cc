@@ -418,6 +418,21 @@ class Mapper {
     out_.resources.push_back(consent(plan, id));
   }
 
+  // An organisation's name as the organisation map keys it: lower case, runs of white space
+  // made one space, trimmed.
+  static std::string organisationKey(const std::string& name) {
+    std::string key;
+    for (unsigned char c : name) {
+      if (std::isspace(c)) {
+        if (!key.empty() && key.back() != ' ') key.push_back(' ');
+      } else {
+        key.push_back(static_cast<char>(std::tolower(c)));
+      }
+    }
+    if (!key.empty() && key.back() == ' ') key.pop_back();
+    return key;
+  }
+
   Value keyWorkerTeam(const std::string& id, const Person& kw) {
     Value t = O();
     t.set("resourceType", S("CareTeam"));
@@ -435,7 +450,21 @@ class Mapper {
     member.set("display", S(kw.name + (kw.role.empty() ? "" : " (" + kw.role + ")")));
     part.set("member", std::move(member));
     if (!kw.organisation.empty()) {
+      // The organisation by name, resolved to its ODS code only through the organisation map
+      // (exact names): the code is what gives that organisation a key worker's access.
       Value org = O();
+      if (auto ods = maps_.translate("hospice-organisation", organisationKey(kw.organisation))) {
+        Value id = O();
+        id.set("system", S(ingest::kOdsSystem));
+        id.set("value", S(ods->code));
+        org.set("identifier", std::move(id));
+      } else {
+        out_.issues.warning("code-unknown", base_ + ".keyWorker.organisation",
+                            "the key worker's organisation is not in the organisation map "
+                            "(hospice-organisation): it is kept by name and gets no access to "
+                            "the child's record as key worker",
+                            "hospice.unknown-organisation");
+      }
       org.set("display", S(kw.organisation));
       part.set("onBehalfOf", std::move(org));
     }

@@ -166,6 +166,32 @@ TEST_F(Relationships, EachRecordHolderReadsTheChild) {
   EXPECT_EQ(g().get("hospital", "/Patient/" + w().otherChild).status, 200);
 }
 
+// The hospice names the child's key worker and the key worker's organisation by name; the
+// organisation map (mappings/hospice/conceptmaps/hospice-organisation.json) resolves an
+// exact name to its ODS code, and that organisation then reads the child as key worker —
+// here the community trust, which holds no record of the child itself. A name the map does
+// not know gives no access, and the push says so.
+TEST(KeyWorker, TheKeyWorkersOrganisationNamedByTheHospiceReadsTheChild) {
+  SecureGateway g;
+  HttpResult push = g.pushHospice(hospiceSample());
+  ASSERT_EQ(push.status, 200) << push.body;
+  const std::string child = pushedId(push, "Patient");
+  EXPECT_EQ(g.get("community", "/Patient/" + child).status, 200);
+  EXPECT_EQ(g.get("community", "/Patient/" + child + "/$acp-summary").status, 200);
+  EXPECT_EQ(g.get("hospital", "/Patient/" + child).status, 403) << "not named, holds nothing";
+}
+
+TEST(KeyWorker, AnOrganisationNameTheMapDoesNotKnowGivesNoAccess) {
+  SecureGateway g;
+  std::string sample = hospiceSample();
+  replaceOnce(sample, "Northshire Community Health NHS Trust", "Northshire Community Health");
+  HttpResult push = g.pushHospice(sample);
+  ASSERT_EQ(push.status, 200) << push.body;
+  EXPECT_NE(push.body.find("hospice.unknown-organisation"), std::string::npos) << push.body;
+  const std::string child = pushedId(push, "Patient");
+  EXPECT_EQ(g.get("community", "/Patient/" + child).status, 403);
+}
+
 // --- Leaks found by these tests (production bugs; disabled until fixed) -------------------
 
 TEST_F(Relationships, ACountOnlySearchDoesNotCountWhatTheClientMayNotSee) {
