@@ -683,7 +683,7 @@ Result<int> IngestService::refreshTimedFlags() const {
   std::vector<std::string> batch(persons.begin(), persons.end());
   // Short writer turns: every audited read waits for the writer (its group commit), and the
   // store hands the writer over in arrival order, so one turn is what a read may wait.
-  constexpr size_t kPersonsPerTurn = 20;
+  constexpr size_t kPersonsPerTurn = 2;
   for (size_t from = 0; from < batch.size(); from += kPersonsPerTurn) {
     auto tx = store_->begin();
     if (!tx.isOk()) return tx.status();
