@@ -72,7 +72,8 @@ std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const
       return r;
     }
     auth::TokenResult t =
-        smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization")});
+        smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization"),
+                       rq.context.certificateOrganisation, rq.context.certificateSubject});
     if (audit_) {  // every token request, granted or refused, is audited ("login")
       // The client is named only when the assertion proved it; a refused request's claim is
       // the requester's word, kept in the outcome text.
