@@ -10,7 +10,9 @@
 //   - /$ingest/failures and /$candidate-links need the service-operator role.
 //   - Whole-system history needs read on every type (system/*.read).
 //   - A Bundle at the base is checked entry by entry, each entry as its own request.
-// Read rules (on what the handler is about to return): access/access_policy.h.
+// Read rules (on what the handler is about to return): access/access_policy.h. Existence is
+// not told: what the client may not read is answered as not there (concealedNotFound), and
+// pages and their links hold only what it may see (visible_pages.cc).
 #include <algorithm>
 
 #include "gateway/access/plan_sharing.h"

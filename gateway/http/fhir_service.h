@@ -121,8 +121,10 @@ class FhirService {
   Outcome dispatch(const FhirRequest& request) const;
   // Authorisation around dispatch (authorization.cc): the route's scopes and role are checked
   // before the handler runs (403), and what it is about to return is checked resource by
-  // resource (access/access_policy.h): a single resource the client may not see is a 403,
-  // search and history entries it may not see are left out, withheld plans are redacted.
+  // resource (access/access_policy.h): a resource the client may not see, read by id, is
+  // answered as one that is not there (the handlers decide it: read, vread, history-instance,
+  // $acp-summary); search and history entries it may not see are left out; withheld plans are
+  // redacted; anything else it may not see (a write's representation) is a 403.
   // Bundle entries go through here one by one.
   Outcome guarded(const FhirRequest& request) const;
   // The route check of guarded(); an Outcome with status 403 when refused.
