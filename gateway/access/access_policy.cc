@@ -1,8 +1,11 @@
 #include "gateway/access/access_policy.h"
 
+#include <algorithm>
+
 #include "gateway/access/plan_sharing.h"
 #include "gateway/access/subscription_owner.h"
 #include "gateway/ingest/source_ids.h"
+#include "gateway/search/fhirpath.h"
 #include "gateway/search/query.h"
 
 namespace acp::access {
@@ -135,6 +138,24 @@ const std::map<std::string, bool>& AccessPolicy::Session::sharing(const std::str
 }
 
 Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
+  return decide(patientId, /*mayGrant=*/true);
+}
+
+Relationship AccessPolicy::Session::standing(const std::string& patientId) {
+  return decide(patientId, /*mayGrant=*/false);
+}
+
+bool AccessPolicy::Session::mayBreakGlass() const {
+  return policy_.breakGlass_ && !requestReason_.empty() &&
+         principal_.role == auth::Role::kUrgentCare && grantedPatient_.empty();
+}
+
+void AccessPolicy::Session::refresh() {
+  facts_.clear();
+  relationships_.clear();
+}
+
+Relationship AccessPolicy::Session::decide(const std::string& patientId, bool mayGrant) {
   seen_.insert(patientId);
   if (principal_.superuser()) return Relationship::kSuperuser;
   auto known = relationships_.find(patientId);
@@ -152,8 +173,7 @@ Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
       if (policy_.breakGlass_->holds(principal_, patientId, &heldFor)) {
         r = Relationship::kBreakGlass;
         if (breakGlassReason_.empty()) breakGlassReason_ = heldFor;
-      } else if (!requestReason_.empty() && principal_.role == auth::Role::kUrgentCare &&
-                 grantedPatient_.empty() &&
+      } else if (mayGrant && mayBreakGlass() &&
                  policy_.breakGlass_->grant(principal_, patientId, requestReason_).isOk()) {
         grantedPatient_ = patientId;
         breakGlassReason_ = requestReason_;
@@ -162,8 +182,59 @@ Relationship AccessPolicy::Session::relationship(const std::string& patientId) {
       if (r == Relationship::kBreakGlass) usedBreakGlass_ = true;
     }
   }
-  relationships_[patientId] = r;
+  // A kNone that a grant could still change is not kept.
+  if (r != Relationship::kNone || mayGrant || !mayBreakGlass()) relationships_[patientId] = r;
   return r;
+}
+
+std::vector<std::string> AccessPolicy::Session::targetPatients(const json::Value& provenance) {
+  std::vector<std::string> out;
+  const json::Value* targets = provenance.find("target");
+  if (!targets || !targets->isArray()) return out;
+  store::ResourceStore& store = *policy_.store_;
+  for (const json::Value& target : targets->items()) {
+    const std::string& text = target.getString("reference");
+    search::ParsedReference ref;
+    if (!search::parseReference(policy_.compartment_->model(), text, ref) || ref.absolute ||
+        ref.type.empty())
+      continue;
+    const std::string type(ref.type), id(ref.id);
+    // The version targeted, or the one before it when that is a delete; the current content
+    // (or the last before a delete) for an unversioned reference.
+    std::string content;
+    int64_t version = 0;
+    if (!ref.version.empty() && ref.version.size() < 19 &&
+        std::all_of(ref.version.begin(), ref.version.end(),
+                    [](char c) { return c >= '0' && c <= '9'; }))
+      version = std::stoll(std::string(ref.version));
+    if (version > 0) {
+      for (int64_t v = version; v >= 1 && v >= version - 2 && content.empty(); --v) {
+        auto stored = store.vread(type, id, v);
+        if (stored.isOk()) content = stored->json;
+        else if (stored.status().code() != Status::Code::kGone) break;
+      }
+    } else if (auto current = store.read(type, id); current.isOk()) {
+      content = current->json;
+    } else {
+      store::HistoryQuery hq;
+      hq.type = type;
+      hq.id = id;
+      hq.count = 3;
+      if (auto versions = store.history(hq); versions.isOk())
+        for (const store::StoredResource& v : versions->entries)
+          if (!v.deleted) {
+            content = v.json;
+            break;
+          }
+    }
+    json::Value resource;
+    json::ParseError err;
+    if (content.empty() || !json::parse(content, resource, err)) continue;
+    for (const std::string& patient : policy_.compartment_->patientsOf(resource))
+      if (std::find(out.begin(), out.end(), patient) == out.end()) out.push_back(patient);
+  }
+  seen_.insert(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> AccessPolicy::Session::patientsOf(const json::Value& resource) {
@@ -189,6 +260,7 @@ AccessPolicy::Verdict AccessPolicy::Session::mayRead(const json::Value& resource
   const std::string type = resource.getString("resourceType");
   std::vector<std::string> patients = patientsOf(resource);  // noted for the audit
   if (principal_.superuser()) return Verdict::kAllow;
+  if (patients.empty() && type == "Provenance") patients = targetPatients(resource);
   if (type == "Subscription") {  // its owner's organisation's only
     auto owner = ownerOf(resource);
     if (!owner || owner->organisation != principal_.organisation) {

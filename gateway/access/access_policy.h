@@ -11,8 +11,10 @@
 //     local identifier, current or old);
 //   - a break-glass grant of the client for that patient (access/break_glass.h): held from an
 //     earlier request, or made by this one when it states an emergency (urgent care only).
-// Resources in no patient's compartment (Organization, Practitioner, ...) are readable with
-// the scope alone. Advance care plans the patient has not consented to share are shown to
+// A Provenance that names no patient itself (the gateway's own, over a REST write, targets
+// the versions written) belongs to the patients of its targets (a delete marker's: those of the
+// version it deleted), so it tells nobody else of them. Resources in no patient's compartment
+// (Organization, Practitioner, ...) are readable with the scope alone. Advance care plans the patient has not consented to share are shown to
 // organisations other than their author as withheldView() (access/plan_sharing.h).
 // Roles: the privacy officer and the service operator read no patient data through FHIR REST;
 // the superuser (gateway.auth.mode=none) may do anything.
@@ -20,7 +22,9 @@
 // A Session holds what one request looked up (patient facts are read from the store once per
 // request, each part — the Patient, its CareTeams, its Consents — only when a decision needs
 // it, and never cached across requests, so a withdrawal or a change of GP applies to the next
-// request). Sessions are not thread-safe; the policy is.
+// request). What the request itself writes is seen by the decisions after its commit: the
+// caller calls refresh() then (a transaction that creates a child and its plan answers with
+// both). Sessions are not thread-safe; the policy is.
 #pragma once
 
 #include <map>
@@ -73,8 +77,20 @@ class AccessPolicy {
     const std::string& breakGlassReason() const { return breakGlassReason_; }
 
     // The relationship with one patient (looked up once per session). Deleted or unknown
-    // patients have none (except for the superuser).
+    // patients have none (except for the superuser). When the request states an emergency
+    // this may grant break-glass for the patient (see breakGlass()).
     Relationship relationship(const std::string& patientId);
+    // As relationship(), but never grants break-glass (a grant held already counts): for
+    // choosing among patients before deciding on one.
+    Relationship standing(const std::string& patientId);
+    // Whether relationship() could still grant break-glass in this request: it states an
+    // emergency, the principal is urgent care, and no patient was granted yet.
+    bool mayBreakGlass() const;
+    // Drops every fact and relationship looked up so far: the next decision reads the store
+    // afresh. Called once a write made by this request has committed, so that what it answers
+    // is decided on the committed state (a Patient it created, a CareTeam or Consent it
+    // changed). Break-glass grants stay as made; patientsSeen() is kept.
+    void refresh();
     // Whether the principal may see patient data at all (its role reads clinical records).
     bool readsPatientData() const;
 
@@ -100,6 +116,9 @@ class AccessPolicy {
       std::optional<std::map<std::string, bool>> sharing;     // from its Consents
     };
     Facts& facts(const std::string& patientId);               // the Patient part
+    Relationship decide(const std::string& patientId, bool mayGrant);
+    // The patients of what a Provenance targets (local references resolved in the store).
+    std::vector<std::string> targetPatients(const json::Value& provenance);
     const std::set<std::string>& keyWorkers(const std::string& patientId);
     const std::map<std::string, bool>& sharing(const std::string& patientId);
 

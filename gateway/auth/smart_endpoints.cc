@@ -109,6 +109,22 @@ TokenResult handleTokenRequest(const TokenRequest& request, const TokenEndpoint&
                            endpoint.policy, endpoint.tokens.now());
   if (!check.ok) return fail(check.error, check.claimedClientId);
   const Client& client = *check.client;
+  // Over mutual TLS the connection is an organisation's: its token is for that organisation's
+  // clients only (a token would be refused on this connection anyway; refused here, none is
+  // issued).
+  if (!request.certificateOrganisation.empty() || !request.certificateSubject.empty()) {
+    if (request.certificateOrganisation.empty()) {
+      return fail({400, "invalid_client",
+                   "The client certificate names no organisation (its OU is the ODS code)."},
+                  client.clientId);
+    }
+    if (request.certificateOrganisation != client.organisation) {
+      return fail({400, "invalid_client",
+                   "The client is registered to another organisation than the client "
+                   "certificate's."},
+                  client.clientId);
+    }
+  }
 
   const std::string& scope = form.get("scope");
   if (scope.empty()) return fail({400, "invalid_scope", "scope is missing."}, client.clientId);

@@ -19,6 +19,8 @@
 //   client_assertion missing                                  400 invalid_request
 //   the assertion refused (client_assertion.h: alg, iss/sub, unknown client, kid, signature,
 //     aud, exp, nbf/iat, jti missing or replayed)             400 invalid_client
+//   over mutual TLS: the connection's client certificate names no organisation, or another
+//     than the client's registered one (its jti is then used) 400 invalid_client
 //   the replay guard failed                                   500 server_error
 //   scope missing (RFC 6749 §3.3: no default scope here)      400 invalid_scope
 //   a requested scope that is not a valid system scope        400 invalid_scope
@@ -59,6 +61,10 @@ struct TokenRequest {
   std::string_view body;
   std::string contentType;    // the Content-Type header value
   std::string authorization;  // the Authorization header value, "" when absent
+  // The connection's verified client certificate (mutual TLS): the organisation (ODS code) it
+  // names and its subject; both "" when the request came without one.
+  std::string certificateOrganisation;
+  std::string certificateSubject;
 };
 
 struct TokenResult {

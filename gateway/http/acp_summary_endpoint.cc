@@ -3,7 +3,9 @@
 // OperationDefinition-acp-summary.json). 200 with a Parameters resource; 404 when no Patient
 // (or none with that identifier), 410 when it was deleted, 412 when the identifier names more
 // than one child, 400 without an identifier. A Patient merged into another (link replaced-by)
-// is answered for the one it was merged into.
+// is answered for the one it was merged into. A client with no relationship with the child gets
+// exactly the 404 it would get if there were no such child (docs/security.md), and by
+// identifier chooses only among the children it has a relationship with.
 #include "gateway/http/fhir_service.h"
 #include "gateway/ingest/person_index.h"
 #include "gateway/plan/acp_summary.h"
@@ -11,6 +13,11 @@
 
 namespace acp::http {
 
+namespace {
+
+constexpr const char* kNoSuchIdentifier = "no Patient has this identifier";
+
+}  // namespace
 
 Result<std::vector<json::Value>> FhirService::allMatches(
     const std::string& type, std::vector<std::pair<std::string, std::string>> params) const {
@@ -54,20 +61,45 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     std::vector<std::string> current;
     for (const json::Value& p : found.value())
       if (ingest::replacedByOf(p).empty()) current.push_back(p.getString("id"));
-    if (current.empty())
-      return fail(404, "not-found", "no Patient has this identifier", "acp.patient-not-found",
-                  "identifier");
+    // A filtered client chooses among the children it has a relationship with (urgent care
+    // stating an emergency: among all, as it may break glass for the one it finds).
+    bool hidden = false;
+    if (restricted(rq) && !rq.context.access->mayBreakGlass()) {
+      std::vector<std::string> related;
+      for (const std::string& p : current)
+        if (rq.context.access->standing(p) != access::Relationship::kNone) related.push_back(p);
+      hidden = related.size() < current.size();
+      current = std::move(related);
+    }
+    if (current.empty()) {
+      Outcome o = fail(404, "not-found", kNoSuchIdentifier, "acp.patient-not-found",
+                       "identifier");
+      if (hidden) o.concealed = "auth.no-relationship";
+      return o;
+    }
     if (current.size() > 1)
       return fail(412, "multiple-matches",
                   "more than one Patient has this identifier; ask by Patient id",
                   "acp.multiple-patients", "identifier");
     patientId = current[0];
   }
+  // What a client that may not see the child gets: what it gets when there is none.
+  auto notFound = [&]() -> Outcome {
+    if (!id.empty()) return concealedNotFound("Patient/" + id, "auth.no-relationship");
+    Outcome o = fail(404, "not-found", kNoSuchIdentifier, "acp.patient-not-found", "identifier");
+    o.concealed = "auth.no-relationship";
+    return o;
+  };
   // A Patient merged into another answers for that one (a few hops at most).
   json::Value patient;
   for (int hops = 0; hops < 5; ++hops) {
     auto stored = store_->read("Patient", patientId);
-    if (!stored.isOk()) return fromStatus(stored.status(), "store.read");
+    if (!stored.isOk()) {
+      // A deleted child, or one merged into a child since deleted: nobody's to see.
+      if (restricted(rq) && (hops > 0 || stored.status().code() == Status::Code::kGone))
+        return notFound();
+      return fromStatus(stored.status(), "store.read");
+    }
     json::ParseError err;
     if (!json::parse(stored->json, patient, err))
       return fromStatus(Status::internal("store: stored Patient unreadable"), "store.read");
@@ -78,12 +110,10 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
 
   // Who may see it (access/access_policy.h): a relationship with the child, and the plans
   // the child has not consented to share only for their own organisation.
+  // Without one, the answer is the one for a child that is not there.
   access::AccessPolicy::Session* session = rq.context.access;
   if (session && session->relationship(patientId) == access::Relationship::kNone)
-    return fail(403, "forbidden",
-                session->readsPatientData() ? "not allowed to see this: no relationship with the patient"
-                                            : "not allowed to see this: role reads no patient data",
-                "auth.no-relationship");
+    return notFound();
 
   plan::SummaryInput in;
   in.patientId = patientId;

@@ -10,7 +10,9 @@
 //   - /$ingest/failures and /$candidate-links need the service-operator role.
 //   - Whole-system history needs read on every type (system/*.read).
 //   - A Bundle at the base is checked entry by entry, each entry as its own request.
-// Read rules (on what the handler is about to return): access/access_policy.h.
+// Read rules (on what the handler is about to return): access/access_policy.h. Existence is
+// not told: what the client may not read is answered as not there (concealedNotFound), and
+// pages and their links hold only what it may see (visible_pages.cc).
 #include <algorithm>
 
 #include "gateway/access/plan_sharing.h"
@@ -72,7 +74,8 @@ std::optional<FhirResponse> FhirService::smartRoute(const FhirRequest& rq) const
       return r;
     }
     auth::TokenResult t =
-        smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization")});
+        smart_->token({rq.body, rq.header("Content-Type"), rq.header("Authorization"),
+                       rq.context.certificateOrganisation, rq.context.certificateSubject});
     if (audit_) {  // every token request, granted or refused, is audited ("login")
       // The client is named only when the assertion proved it; a refused request's claim is
       // the requester's word, kept in the outcome text.
@@ -230,6 +233,67 @@ std::optional<json::Value> FhirService::visibleForm(const FhirRequest& rq,
     case access::AccessPolicy::Verdict::kWithhold: return access::withheldView(stored);
   }
   return std::nullopt;
+}
+
+bool FhirService::restricted(const FhirRequest& rq) {
+  return rq.context.access && !rq.context.principal.superuser();
+}
+
+bool FhirService::mayKnow(const FhirRequest& rq, const json::Value& content) const {
+  if (!restricted(rq)) return true;
+  return rq.context.access->mayRead(content) != access::AccessPolicy::Verdict::kDeny;
+}
+
+std::optional<json::Value> FhirService::contentBefore(const std::string& type,
+                                                      const std::string& id,
+                                                      int64_t version) const {
+  if (version <= 0) {
+    // The newest content: the current version, or the one before the delete that ended it.
+    auto current = store_->read(type, id);
+    if (current.isOk()) return parseStored(current->json);
+    store::HistoryQuery hq;
+    hq.type = type;
+    hq.id = id;
+    hq.count = 3;  // a delete of a deleted resource writes nothing: one marker at most
+    auto versions = store_->history(hq);
+    if (!versions.isOk()) return std::nullopt;
+    for (const store::StoredResource& v : versions->entries)
+      if (!v.deleted) return parseStored(v.json);
+    return std::nullopt;
+  }
+  for (int64_t v = version - 1; v >= 1 && v >= version - 3; --v) {
+    auto stored = store_->vread(type, id, v);
+    if (stored.isOk()) return parseStored(stored->json);
+    if (stored.status().code() != Status::Code::kGone) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+FhirService::Outcome FhirService::concealedNotFound(const std::string& what,
+                                                    const std::string& code) {
+  // As fromStatus() renders the store's "store.not-found: <what>".
+  Outcome o = fail(404, issueTypeOf(Status::Code::kNotFound), what, "store.not-found");
+  o.concealed = code;
+  return o;
+}
+
+bool FhirService::hiddenPatientData(const FhirRequest& rq, store::Transaction& tx,
+                                    const std::string& type, const std::string& id) const {
+  if (!restricted(rq) || !access_) return false;
+  // A delete its scopes do not allow is refused for that, which tells nothing.
+  if (!rq.context.principal.scopes.allows(type, auth::Interaction::kDelete)) return false;
+  auto current = tx.read(type, id);
+  if (!current.isOk()) return false;
+  json::Value content;
+  json::ParseError err;
+  if (!json::parse(current->json, content, err)) return false;
+  for (const std::string& patient : access_->compartment().patientsOf(content))
+    if (rq.context.access->standing(patient) == access::Relationship::kNone) return true;
+  return false;
+}
+
+void FhirService::afterCommit(const FhirRequest& rq) {
+  if (rq.context.access) rq.context.access->refresh();
 }
 
 void FhirService::filterReads(const FhirRequest& rq, Outcome& o) const {

@@ -290,6 +290,21 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
       if (!parseIfMatch(op.ifMatch, ifMatch))
         return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",
                     loc(op.index) + ".request.ifMatch");
+      if (method == "DELETE" && hiddenPatientData(rq, tx, op.type, op.id)) {
+        // Another patient's record: a delete of nothing, as if it were not there.
+        if (ifMatch) {
+          Outcome o = fromStatus(Status::precondition("store.version-mismatch: " + op.type + "/" +
+                                                      op.id + " is at version none, not " +
+                                                      std::to_string(*ifMatch)),
+                                 "store.write");
+          o.issues.locateAll(loc(op.index));
+          o.concealed = "auth.no-relationship";
+          return o;
+        }
+        op.result.noop = true;
+        op.done = true;
+        continue;
+      }
       if (auto refused = refuseWrite(rq, tx, op.type, method == "POST" ? "" : op.id,
                                      method == "DELETE" ? nullptr : &*op.resource)) {
         refused->issues.locateAll(loc(op.index));
@@ -331,6 +346,9 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
   if (Status a = beforeCommit(rq, tx, written); !a.isOk()) return fromStatus(a, "audit.write");
   Status c = tx.commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
+  // The answer is decided on what was committed: the child this transaction created is the
+  // writer's to see, with its plan.
+  afterCommit(rq);
 
   json::Value out = json::Value::makeObject();
   out.set("resourceType", str("Bundle"));

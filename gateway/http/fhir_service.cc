@@ -290,7 +290,12 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
     std::optional<audit::AuditRecord> record;
     if (audit_ && !request.context.audited) {
       std::string why = outcome.issues.empty() ? "" : outcome.issues.issues().front().code;
-      record = auditRecord(request, outcome.status, why);
+      // A refusal answered as "not found" (or as a delete of nothing) is a refusal all the same.
+      record = outcome.concealed.empty()
+                   ? auditRecord(request, outcome.status, why)
+                   : auditRecord(request, 403,
+                                 outcome.concealed + " (answered " +
+                                     std::to_string(outcome.status) + ")");
     }
     FhirResponse response = render(request, std::move(outcome));
     request.context.access = nullptr;

@@ -106,6 +106,9 @@ class FhirService {
     // The body's resources were checked against the access policy on their stored form
     // (before _elements/_summary shaped them): filterReads leaves them alone.
     bool accessChecked = false;
+    // Set when the answer hides a refusal (a 404 for a resource the client may not know
+    // exists): the refusal's code, which the audit trail records as a 403 instead.
+    std::string concealed;
     IssueList issues;                 // the body when status >= 400
   };
 
@@ -119,8 +122,10 @@ class FhirService {
   Outcome dispatch(const FhirRequest& request) const;
   // Authorisation around dispatch (authorization.cc): the route's scopes and role are checked
   // before the handler runs (403), and what it is about to return is checked resource by
-  // resource (access/access_policy.h): a single resource the client may not see is a 403,
-  // search and history entries it may not see are left out, withheld plans are redacted.
+  // resource (access/access_policy.h): a resource the client may not see, read by id, is
+  // answered as one that is not there (the handlers decide it: read, vread, history-instance,
+  // $acp-summary); search and history entries it may not see are left out; withheld plans are
+  // redacted; anything else it may not see (a write's representation) is a 403.
   // Bundle entries go through here one by one.
   Outcome guarded(const FhirRequest& request) const;
   // The route check of guarded(); an Outcome with status 403 when refused.
@@ -131,6 +136,41 @@ class FhirService {
   std::optional<json::Value> visibleForm(const FhirRequest& rq, json::Value stored) const;
   // The read check of guarded(), applied to a handler's successful Outcome.
   void filterReads(const FhirRequest& request, Outcome& outcome) const;
+  // Existence (authorization.cc). A client whose view is filtered learns of a resource only
+  // when it may read it: reads by id, vread, history-instance and $acp-summary answer one it
+  // may not see exactly as one that does not exist (docs/security.md).
+  // Whether the request's view is filtered (a session, not the superuser).
+  static bool restricted(const FhirRequest& request);
+  // Whether the client may learn that a resource with this content exists or existed (it may
+  // read it, in full or withheld). True when not restricted.
+  bool mayKnow(const FhirRequest& request, const json::Value& content) const;
+  // The content type/id last had before `version` (0: the newest content), skipping delete
+  // markers; nullopt when it never had any.
+  std::optional<json::Value> contentBefore(const std::string& type, const std::string& id,
+                                           int64_t version) const;
+  // The store's own 404 for `what` ("Patient/1", "Patient/1/_history/2"), word for word,
+  // hiding the refusal `code` (Outcome::concealed).
+  static Outcome concealedNotFound(const std::string& what, const std::string& code);
+  // Whether the current type/id (in `tx`) is in the record of a patient the client has no
+  // relationship with: a delete of it is then answered as a delete of nothing. False when the
+  // client's scopes do not allow the delete (refused for that first).
+  bool hiddenPatientData(const FhirRequest& request, store::Transaction& tx,
+                         const std::string& type, const std::string& id) const;
+  // Paging a client's filtered view (visible_pages.cc). A source gives one store page of at
+  // most `count` entries from `cursor` (search or history).
+  using PageSource = std::function<Result<store::Page>(const std::string& cursor, int count)>;
+  // One page of what the client may see from `cursor`: up to `count` entries it may see (each
+  // decided by keepVisible, withheld plans as their outline), the visible included resources,
+  // and a next cursor only when a further visible entry exists (or the scan stopped at its
+  // bound) — so neither the entries, the total (dropped) nor the links tell of what was left
+  // out. Not restricted: source(cursor, count) as it is.
+  Result<store::Page> visiblePage(const FhirRequest& request, const PageSource& source,
+                                  const std::string& cursor, int count) const;
+  // The read check of one stored version in a page: false to leave it out; a withheld plan's
+  // JSON becomes its outline; a delete marker is decided on the content it ended.
+  bool keepVisible(const FhirRequest& request, store::StoredResource& version) const;
+  // After a write of this request committed: the access session decides afresh from here.
+  static void afterCommit(const FhirRequest& request);
   // 401 with WWW-Authenticate (RFC 6750) when the request carries no valid token.
   static Outcome unauthenticated(const auth::BearerCheck& check);
   // The audit (audit_endpoint.cc): the record of this request as far as it is known.

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <set>
 #include <vector>
 
 #include "gateway/http/request_parser.h"
@@ -37,10 +38,16 @@ namespace acp::http {
 
 std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType) {
-  // Only fixed tokens reach the log: a served type name, "metadata", "_history", "_search";
-  // everything else (ids, unknown names that might be identifiers or injected text) becomes
-  // a placeholder.
+  // Only fixed tokens reach the log: the names of the routes (a served type name, metadata,
+  // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent), _history,
+  // _search and the operations' names; everything else (ids, partners, unknown names that
+  // might be identifiers or injected text) becomes a placeholder.
+  static const std::set<std::string> kRoots = {"metadata", "token", ".well-known", "_history",
+                                               "$ingest", "$candidate-links", "AuditEvent"};
+  static const std::set<std::string> kAnywhere = {
+      "_history", "_search", "$acp-summary", "$verify-chain", "$replay", "$confirm", "$reject"};
   std::string out;
+  std::string root;  // the first segment, when it is fixed
   size_t start = 0;
   int index = 0;
   while (start < path.size()) {
@@ -49,12 +56,20 @@ std::string routeTemplate(const std::string& path,
     std::string seg = path.substr(start, slash - start);
     if (!seg.empty()) {
       ++index;
-      bool fixed = seg == "_history" || seg == "_search" || (index == 1 && seg == "metadata") ||
-                   (index == 1 && isServedType(seg));
-      out += "/" + (fixed ? seg
-                          : index == 1 ? std::string("{unknown}")
-                          : index == 4 ? std::string("{vid}")
-                                       : std::string("{id}"));
+      std::string shown;
+      if (index == 1) {
+        shown = kRoots.count(seg) || isServedType(seg) ? seg : "{unknown}";
+        if (shown == seg) root = seg;
+      } else if (kAnywhere.count(seg) ||
+                 (index == 2 && root == ".well-known" && seg == "smart-configuration") ||
+                 (index == 2 && root == "$ingest" && seg == "failures")) {
+        shown = seg;
+      } else if (index == 2 && root == "$ingest") {
+        shown = "{partner}";
+      } else {
+        shown = index == 4 ? "{vid}" : "{id}";
+      }
+      out += "/" + shown;
     }
     start = slash + 1;
   }

@@ -122,18 +122,25 @@ static bool shapeOptions(const FhirRequest& rq, search::SummaryMode& mode,
 FhirService::Outcome FhirService::read(const FhirRequest& rq, const std::string& type,
                                        const std::string& id) const {
   auto r = store_->read(type, id);
-  if (!r.isOk()) return fromStatus(r.status(), "store.read");
+  if (!r.isOk()) {
+    // Deleted: 410 only to a client that could have read what was deleted.
+    if (r.status().code() == Status::Code::kGone && restricted(rq)) {
+      std::optional<json::Value> last = contentBefore(type, id, 0);
+      if (!last || !mayKnow(rq, *last))
+        return concealedNotFound(type + "/" + id, "auth.no-relationship");
+    }
+    return fromStatus(r.status(), "store.read");
+  }
   // Whether the client may see it is decided on the stored resource, before a 304 or the
   // shaping of _summary/_elements could hide whose it is.
   // Decided once here (the answer is marked checked, so it is not parsed and decided again).
   std::optional<json::Value> visible;
   bool outline = false;  // withheld: the outline is served
-  if (rq.context.access && !rq.context.principal.superuser()) {
+  if (restricted(rq)) {
     json::Value stored = parseStored(r->json);
     switch (rq.context.access->mayRead(stored)) {
-      case access::AccessPolicy::Verdict::kDeny:
-        return fail(403, "forbidden", "not allowed to see this: no relationship with the patient",
-                    "auth.no-relationship");
+      case access::AccessPolicy::Verdict::kDeny:  // as if it did not exist
+        return concealedNotFound(type + "/" + id, "auth.no-relationship");
       case access::AccessPolicy::Verdict::kWithhold:
         visible = access::withheldView(stored);
         outline = true;
@@ -176,11 +183,35 @@ FhirService::Outcome FhirService::vread(const FhirRequest& rq, const std::string
   if (version.empty() || version.size() > 18 ||
       !std::all_of(version.begin(), version.end(), isDigit))
     return fail(400, "value", "invalid version id \"" + version + "\"", "http.invalid-version");
-  auto r = store_->vread(type, id, std::stoll(version));
-  if (!r.isOk()) return fromStatus(r.status(), "store.vread");
+  const int64_t v = std::stoll(version);
+  const std::string what = type + "/" + id + "/_history/" + version;
+  auto r = store_->vread(type, id, v);
+  if (!r.isOk()) {
+    // A delete marker: 410 only to a client that could have read what it deleted.
+    if (r.status().code() == Status::Code::kGone && restricted(rq)) {
+      std::optional<json::Value> last = contentBefore(type, id, v);
+      if (!last || !mayKnow(rq, *last)) return concealedNotFound(what, "auth.no-relationship");
+    }
+    return fromStatus(r.status(), "store.vread");
+  }
   Outcome o;
+  if (restricted(rq)) {  // decided here, so that a refusal reads as a version that is not there
+    json::Value stored = parseStored(r->json);
+    switch (rq.context.access->mayRead(stored)) {
+      case access::AccessPolicy::Verdict::kDeny:
+        return concealedNotFound(what, "auth.no-relationship");
+      case access::AccessPolicy::Verdict::kWithhold:
+        o.body = access::withheldView(stored);
+        break;
+      case access::AccessPolicy::Verdict::kAllow:
+        o.rawBody = std::move(r->json);
+        break;
+    }
+    o.accessChecked = true;
+  } else {
+    o.rawBody = std::move(r->json);
+  }
   addVersionHeaders(o, r.value());
-  o.rawBody = std::move(r->json);
   return o;
 }
 
@@ -236,6 +267,7 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
+  afterCommit(rq);
   if (w->noop) w->created = false;
   return writeOutcome(rq, w.value());
 }
@@ -272,6 +304,7 @@ FhirService::Outcome FhirService::update(const FhirRequest& rq, const std::strin
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
+  afterCommit(rq);
   return writeOutcome(rq, w.value());
 }
 
@@ -328,6 +361,7 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
+  afterCommit(rq);
   return writeOutcome(rq, w.value());
 }
 
@@ -338,6 +372,22 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
     return fail(400, "value", "malformed If-Match", "http.invalid-if-match");
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
+  if (hiddenPatientData(rq, *tx.value(), type, id)) {
+    // Another patient's record: answered as the delete of a resource that is not there.
+    Outcome o = ifMatch ? fromStatus(Status::precondition("store.version-mismatch: " + type + "/" +
+                                                          id + " is at version none, not " +
+                                                          std::to_string(*ifMatch)),
+                                     "store.delete")
+                        : Outcome{};
+    if (!ifMatch) {
+      IssueList info;
+      info.information("informational", "", "nothing to delete: " + type + "/" + id +
+                       " is not current", "http.delete-noop");
+      o.body = info.toOperationOutcome();
+    }
+    o.concealed = "auth.no-relationship";
+    return o;
+  }
   if (auto refused = refuseWrite(rq, *tx.value(), type, id, nullptr)) return std::move(*refused);
   auto w = tx.value()->remove(type, id, ifMatch);
   if (!w.isOk()) return fromStatus(w.status(), "store.delete");
@@ -345,6 +395,7 @@ FhirService::Outcome FhirService::remove(const FhirRequest& rq, const std::strin
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
   if (!c.isOk()) return fromStatus(c, "store.commit");
+  afterCommit(rq);
   Outcome o;
   if (!w->noop) addVersionHeaders(o, w->resource);
   IssueList info;
@@ -369,12 +420,23 @@ FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
   }
   auto tx = store_->begin();
   if (!tx.isOk()) return fromStatus(tx.status(), "store.begin");
-  auto ids = tx.value()->match(criteria, 2);
+  auto ids = tx.value()->match(criteria, restricted(rq) ? 100 : 2);
   if (!ids.isOk()) return fromStatus(ids.status(), "store.match");
+  // What is in the record of a patient the client has no relationship with is not counted:
+  // answered as if it had not matched.
+  Outcome o;
+  if (restricted(rq) && ids->size() < 100) {
+    size_t matched = ids->size();
+    ids->erase(std::remove_if(ids->begin(), ids->end(),
+                              [&](const std::string& id) {
+                                return hiddenPatientData(rq, *tx.value(), type, id);
+                              }),
+               ids->end());
+    if (ids->size() < matched) o.concealed = "auth.no-relationship";
+  }
   if (ids->size() > 1)
     return fail(412, "multiple-matches", "the criteria match more than one resource",
                 "http.multiple-matches");
-  Outcome o;
   IssueList info;
   if (ids->empty()) {
     info.information("informational", "", "no resource matched the criteria", "http.delete-noop");
@@ -387,6 +449,7 @@ FhirService::Outcome FhirService::conditionalRemove(const FhirRequest& rq,
       return fromStatus(a, "audit.write");
     Status c = tx.value()->commit();
     if (!c.isOk()) return fromStatus(c, "store.commit");
+    afterCommit(rq);
     info.information("informational", "", "deleted " + type + "/" + ids->front(), "http.deleted");
   }
   o.body = info.toOperationOutcome();
@@ -449,8 +512,26 @@ FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::stri
     auto current = store_->read(type, id);
     if (!current.isOk() && current.status().code() == Status::Code::kNotFound)
       return fromStatus(current.status(), "store.read");
+    // A resource the client may not see has no history to it either: as if it never existed.
+    if (restricted(rq)) {
+      std::optional<json::Value> last =
+          current.isOk() ? std::optional<json::Value>(parseStored(current->json))
+                         : contentBefore(type, id, 0);
+      if (!last || !mayKnow(rq, *last))
+        return concealedNotFound(type + "/" + id, "auth.no-relationship");
+    }
   }
-  auto page = store_->history(hq);
+  // Entries the client may not see (a delete included: decided on what it deleted) are left
+  // out, and the links page through what it may see (visible_pages.cc).
+  auto page = visiblePage(
+      rq,
+      [&](const std::string& cursor, int count) {
+        store::HistoryQuery q = hq;
+        q.cursor = cursor;
+        q.count = count;
+        return store_->history(q);
+      },
+      hq.cursor, hq.count);
   if (!page.isOk()) return fromStatus(page.status(), "store.history");
   json::Value b = bundleShell("history");
   if (page->total) b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
@@ -485,6 +566,7 @@ FhirService::Outcome FhirService::history(const FhirRequest& rq, const std::stri
   if (!entries.items().empty()) b.set("entry", std::move(entries));
   Outcome o;
   o.body = std::move(b);
+  o.accessChecked = restricted(rq);
   return o;
 }
 
@@ -507,14 +589,34 @@ FhirService::Outcome FhirService::search(
   // A client whose view is filtered (access/access_policy.h) is never given a count of what it
   // may not see: its count is of the visible matches (up to one page of maxCount), and other
   // searches carry no total.
-  const bool restricted = rq.context.access && !rq.context.principal.superuser();
-  if (countOnly && restricted) {
+  const bool filtered = restricted(rq);
+  if (countOnly && filtered) {
     query.count = options_.maxCount;
   } else if (countOnly) {
     query.totalAccurate = true;
     query.count = 0;
   }
-  auto page = store_->search(query);
+  // A filtered client's page holds only what it may see, and its links tell of nothing else
+  // (visible_pages.cc); a count is of what it may see.
+  Result<store::Page> page = Status::internal("unreached");
+  if (countOnly) {
+    page = store_->search(query);
+  } else {
+    // (A SearchQuery is not copied: the source moves its cursor and count, restored after.)
+    const std::string firstCursor = query.cursor;
+    const int pageCount = query.count;
+    if (filtered) query.totalAccurate = false;  // never shown to it
+    page = visiblePage(
+        rq,
+        [&](const std::string& cursor, int count) {
+          query.cursor = cursor;
+          query.count = count;
+          return store_->search(query);
+        },
+        firstCursor, pageCount);
+    query.cursor = firstCursor;
+    query.count = pageCount;
+  }
   if (!page.isOk()) {
     if (page.status().code() == Status::Code::kInvalid ||
         page.status().code() == Status::Code::kNotSupported)
@@ -523,9 +625,9 @@ FhirService::Outcome FhirService::search(
     return fromStatus(page.status(), "store.search");
   }
   json::Value b = bundleShell("searchset");
-  if (page->total && !restricted)
+  if (page->total && !filtered)
     b.set("total", json::Value::makeNumber(std::to_string(*page->total)));
-  if (countOnly && restricted) {
+  if (countOnly && filtered) {
     int64_t visible = 0;
     for (store::StoredResource& r : page->entries)
       if (visibleForm(rq, parseStored(r.json))) ++visible;
@@ -550,30 +652,17 @@ FhirService::Outcome FhirService::search(
                                 percentEncode(page->nextCursor)));
   b.set("link", std::move(links));
   json::Value entries = json::Value::makeArray();
-  const bool shaped = (query.summary != search::SummaryMode::kNone &&
-                       query.summary != search::SummaryMode::kFalse) ||
-                      !query.elements.empty();
-  // Shaping may drop what says whose a resource is: then each is checked here, on its stored
-  // form, and the Bundle is not checked again (filterReads).
-  const bool checkHere =
-      shaped && rq.context.access && !rq.context.principal.superuser();
-  bool leftOut = false;
+  // For a filtered client the page's entries were checked on their stored form (before
+  // shaping could drop what says whose a resource is; withheld plans are their outline), and
+  // the Bundle is not checked again (filterReads).
   auto addEntry = [&](store::StoredResource& r, const char* mode) {
     json::Value e = json::Value::makeObject();
     e.set("fullUrl", str(rq.baseUrl + "/" + r.type + "/" + r.id));
-    std::optional<json::Value> full;
-    if (checkHere) {
-      full = visibleForm(rq, parseStored(r.json));
-      if (!full) {
-        leftOut = true;
-        return;
-      }
-    }
     if (query.summary != search::SummaryMode::kNone &&
         query.summary != search::SummaryMode::kFalse)
-      e.set("resource", model::applySummary(*model_, full ? *full : parseStored(r.json), query.summary));
+      e.set("resource", model::applySummary(*model_, parseStored(r.json), query.summary));
     else if (!query.elements.empty())
-      e.set("resource", model::applyElements(*model_, full ? *full : parseStored(r.json), query.elements));
+      e.set("resource", model::applyElements(*model_, parseStored(r.json), query.elements));
     else
       e.set("resource", json::Value::makeRaw(std::move(r.json)));
     json::Value s = json::Value::makeObject();
@@ -602,7 +691,7 @@ FhirService::Outcome FhirService::search(
   if (!entries.items().empty()) b.set("entry", std::move(entries));
   Outcome o;
   o.body = std::move(b);
-  o.accessChecked = checkHere || countOnly;
+  o.accessChecked = filtered || countOnly;
   return o;
 }
 

@@ -91,6 +91,33 @@ TEST(AccessPolicy, TheRegisteredPracticeAndTheRecordHoldersHaveARelationshipOthe
             Relationship::kNone);
 }
 
+// A session looks each patient up once; refresh() (called after the request's own write has
+// committed) makes the next decision read the store afresh.
+TEST(AccessPolicy, ASessionDecidesAfreshAfterRefresh) {
+  Store store;
+  auto community = principal(auth::Role::kSourceSystem, "RX9");
+  AccessPolicy::Session s(store.policy(), community);
+  EXPECT_EQ(s.relationship(kChild), Relationship::kNone);
+  const std::string unborn = "patient-written-later";
+  EXPECT_EQ(s.relationship(unborn), Relationship::kNone);
+  ASSERT_EQ(store.server.request("POST", "/$ingest/community", sample("community/samples/example.xml"),
+                                 {{"Content-Type", "application/xml"}})
+                .status,
+            200);
+  ASSERT_EQ(store.server
+                .put("/Patient/" + unborn,
+                     R"({"resourceType":"Patient","id":")" + unborn +
+                         R"(","identifier":[{"system":"https://acp-gateway.nhs.uk/Id/local/RX9",)"
+                         R"("value":"C-LATER"}]})")
+                .status,
+            201);
+  EXPECT_EQ(s.relationship(kChild), Relationship::kNone) << "looked up once per session";
+  s.refresh();
+  EXPECT_EQ(s.relationship(kChild), Relationship::kRecordHolder);
+  EXPECT_EQ(s.relationship(unborn), Relationship::kRecordHolder);
+  EXPECT_TRUE(s.patientsSeen().count(unborn));
+}
+
 TEST(AccessPolicy, EveryResourceOfTheChildIsDecidedByItsPatient) {
   Store store;
   auto gp = principal(auth::Role::kGpPractice, "X81001");
@@ -255,6 +282,23 @@ TEST(BreakGlass, UrgentCareStatingAnEmergencyGetsTimeLimitedAccessToThatOnePatie
     EXPECT_EQ(s.relationship(kChild), Relationship::kBreakGlass);
     EXPECT_TRUE(s.usedBreakGlass());
     EXPECT_EQ(s.relationship(otherChild), Relationship::kNone);
+  }
+  // standing() looks without granting: the request may still break glass afterwards.
+  {
+    AccessPolicy::Session s(store.policy(), urgent);
+    s.breakGlass("Ambulance crew at the home: child in respiratory arrest");
+    EXPECT_TRUE(s.mayBreakGlass());
+    EXPECT_EQ(s.standing(otherChild), Relationship::kNone);
+    EXPECT_EQ(s.standing(kChild), Relationship::kBreakGlass) << "the grant made above counts";
+    EXPECT_TRUE(s.mayBreakGlass());
+    EXPECT_EQ(store.search("/Flag?patient=Patient/" + otherChild +
+                           "&identifier=https://acp-gateway.nhs.uk/Id/break-glass-client|"
+                           "client-X82001")
+                  .size(),
+              0u)
+        << "no grant made";
+    EXPECT_FALSE(AccessPolicy::Session(store.policy(), urgent).mayBreakGlass())
+        << "no emergency stated";
   }
   // The grant is a Flag on the child, naming the client, the organisation and the reason.
   auto flags = store.search("/Flag?patient=Patient/" + kChild +

@@ -67,8 +67,9 @@ test('create, read, update, vread, history, delete', async () => {
   const history = await client.history({ resourceType: 'Patient', id: created.id });
   validateDeep(history);
   assert.equal(history.entry.length, 2);
-  // The child is not registered with a practice here: no GP practice may read it.
-  await refused(gp.read({ resourceType: 'Patient', id: created.id }), 403, 'auth.no-relationship');
+  // The child is not registered with a practice here: no GP practice may read it — to it
+  // the child is not there at all.
+  await refused(gp.read({ resourceType: 'Patient', id: created.id }), 404, 'store.not-found');
   // A Patient is never deleted through the API, not even by an organisation that holds it.
   await refused(client.delete({ resourceType: 'Patient', id: created.id }), 403, 'auth.not-owner');
 

@@ -127,6 +127,33 @@ TEST(Transport, LogRoutesCarryNoValuesFromTheRequest) {
   EXPECT_EQ(http::routeTemplate("/metadata", served), "/metadata");
 }
 
+TEST(Transport, LogRoutesKeepTheNamesOfTheFixedRoutes) {
+  auto served = [](const std::string& t) { return t == "Patient"; };
+  auto route = [&](const std::string& path) { return http::routeTemplate(path, served); };
+  EXPECT_EQ(route("/token"), "/token");
+  EXPECT_EQ(route("/.well-known/smart-configuration"), "/.well-known/smart-configuration");
+  EXPECT_EQ(route("/.well-known/9434765919"), "/.well-known/{id}");
+  EXPECT_EQ(route("/$ingest/hospice"), "/$ingest/{partner}");
+  EXPECT_EQ(route("/$ingest/Smith"), "/$ingest/{partner}");
+  EXPECT_EQ(route("/$ingest/failures"), "/$ingest/failures");
+  EXPECT_EQ(route("/$ingest/failures/17/$replay"), "/$ingest/failures/{id}/$replay");
+  EXPECT_EQ(route("/$candidate-links"), "/$candidate-links");
+  EXPECT_EQ(route("/$candidate-links/3/$confirm"), "/$candidate-links/{id}/$confirm");
+  EXPECT_EQ(route("/$candidate-links/3/$reject"), "/$candidate-links/{id}/$reject");
+  EXPECT_EQ(route("/AuditEvent"), "/AuditEvent");
+  EXPECT_EQ(route("/AuditEvent/$verify-chain"), "/AuditEvent/$verify-chain");
+  EXPECT_EQ(route("/AuditEvent/42"), "/AuditEvent/{id}");
+  EXPECT_EQ(route("/Patient/$acp-summary"), "/Patient/$acp-summary");
+  EXPECT_EQ(route("/Patient/p1/$acp-summary"), "/Patient/{id}/$acp-summary");
+  EXPECT_EQ(route("/_history"), "/_history");
+  EXPECT_EQ(route("/Patient/_search"), "/Patient/_search");
+  // Only the exact names: anything near them is still a placeholder.
+  EXPECT_EQ(route("/tokens"), "/{unknown}");
+  EXPECT_EQ(route("/$acp-summary9434765919"), "/{unknown}");
+  EXPECT_EQ(route("/Patient/$acp-summary9434765919"), "/Patient/{id}");
+  EXPECT_EQ(route("/token/9434765919"), "/token/{id}");
+}
+
 TEST(Transport, LoopbackMeansLoopback) {
   EXPECT_TRUE(app::isLoopback("127.0.0.1"));
   EXPECT_TRUE(app::isLoopback("127.1.2.3"));

@@ -14,8 +14,8 @@ TEST(BreakGlass, UrgentCareReachesTheOneChildItNamesAndThePrivacyOfficerSeesWhy)
   const std::string token = g.token("urgent");
   Headers emergency = {{"X-Purpose-Of-Use", "ETREAT"}, {"X-Break-Glass-Reason", kReason}};
 
-  // Without the emergency stated: refused.
-  EXPECT_EQ(g.get("urgent", "/Patient/" + w.child).status, 403);
+  // Without the emergency stated: refused (as if there were no such child).
+  EXPECT_EQ(g.get("urgent", "/Patient/" + w.child).status, 404);
   // With it: the child's plan summary, in full.
   HttpResult summary =
       g.as(token, "GET", "/Patient/" + w.child + "/$acp-summary", "", emergency);
@@ -24,7 +24,7 @@ TEST(BreakGlass, UrgentCareReachesTheOneChildItNamesAndThePrivacyOfficerSeesWhy)
   // For the grant's time, later requests reach the child too (still audited as break-glass);
   // the grant is for this child only.
   EXPECT_EQ(g.get("urgent", "/CarePlan/" + w.hospicePlan).status, 200);
-  EXPECT_EQ(g.get("urgent", "/Patient/" + w.otherChild).status, 403);
+  EXPECT_EQ(g.get("urgent", "/Patient/" + w.otherChild).status, 404);
 
   // The child's GP practice sees the grant on the record.
   HttpResult flags = g.get("gp1", "/Flag?patient=Patient/" + w.child);
@@ -63,7 +63,7 @@ TEST(BreakGlass, OnlyUrgentCareWithAReasonMayBreakGlass) {
       g.as(g.token("urgent"), "GET", "/Patient/" + w.child, "", {{"X-Purpose-Of-Use", "HMARKT"}});
   EXPECT_EQ(oddPurpose.status, 400);
   // None of these made a grant.
-  EXPECT_EQ(g.get("urgent", "/Patient/" + w.child).status, 403);
+  EXPECT_EQ(g.get("urgent", "/Patient/" + w.child).status, 404);
 }
 
 }  // namespace

@@ -140,6 +140,49 @@ TEST_F(MutualTls, ATokenIsAcceptedOnlyWithItsOrganisationsCertificate) {
   EXPECT_EQ(https(port(), "X81002", "GET", "/metadata").status, 200);
 }
 
+// The token endpoint refuses a client of another organisation than the connection's
+// certificate at once (RFC 6749 invalid_client), rather than issuing a token no request on
+// that connection could use; the refusal is audited as a refused login.
+TEST_F(MutualTls, NoTokenIsIssuedForAnotherOrganisationThanTheCertificates) {
+  auto ask = [&](const std::string& client, const std::string& certificate) {
+    Form f = {{"grant_type", "client_credentials"},
+              {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+              {"client_assertion", gateway_->assertion(client)},
+              {"scope", specOf(client).scopes}};
+    return https(port(), certificate, "POST", "/token", formEncode(f),
+                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  for (const auto& [client, certificate] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"gp2", "X81001"}, {"gp1", "X81002"}, {"hospice", "RX8"}, {"privacy", "8WB01"}}) {
+    SCOPED_TRACE(client + " over " + certificate);
+    Answer refused = ask(client, certificate);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(refused.json.getString("error"), "invalid_client") << refused.body;
+    EXPECT_NE(refused.json.getString("error_description").find("certificate"), std::string::npos)
+        << refused.body;
+    EXPECT_EQ(refused.json.find("access_token"), nullptr) << refused.body;
+    EXPECT_EQ(refused.header("cache-control"), "no-store");
+  }
+  // Its own organisation's connection, and one without a certificate, get their tokens.
+  EXPECT_EQ(ask("gp2", "X81002").status, 200);
+  EXPECT_EQ(ask("gp2", "").status, 200);
+
+  // The privacy officer finds the refusals among the refused logins.
+  Answer logins = as("", token("privacy", ""), "GET", "/AuditEvent?subtype=login&_count=200");
+  ASSERT_EQ(logins.status, 200) << logins.body;
+  HttpResult parsed;
+  parsed.json = logins.json;
+  size_t refusals = 0;
+  for (const json::Value& e : resourcesOf(parsed)) {
+    std::string text = json::write(e);
+    if (text.find("invalid_client") != std::string::npos &&
+        text.find("claimed client: gp2") != std::string::npos)
+      ++refusals;
+  }
+  EXPECT_GE(refusals, 1u) << logins.body;
+}
+
 TEST_F(MutualTls, WithoutAClientCertificateTheTokenAloneDecides) {
   // gateway.tls.clientCertificates=optional: no certificate, nothing to bind to.
   std::string gp1 = token("gp1", "");

@@ -9,12 +9,24 @@
 namespace acp::testing::security {
 namespace {
 
+// A read of what the client may not see is answered as if there were nothing there (the
+// refusal itself is in the audit trail).
 void expectNoRelationship(const HttpResult& r) {
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.issueCode(), "not-found") << r.body;
+  EXPECT_TRUE(r.errorCode() == "store.not-found" || r.errorCode() == "acp.patient-not-found")
+      << r.body;
+  EXPECT_EQ(r.body.find("auth."), std::string::npos) << "nothing tells of a refusal";
+  EXPECT_EQ(r.body.find(kChildNhs), std::string::npos) << "no patient data in a refusal";
+  EXPECT_EQ(r.body.find("Hartley"), std::string::npos);
+}
+
+// A write the client may not make (the resource it names is one it may see the patient of).
+void expectWriteRefused(const HttpResult& r) {
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(r.issueCode(), "forbidden") << r.body;
   EXPECT_EQ(r.errorCode(), "auth.no-relationship") << r.body;
   EXPECT_EQ(r.body.find(kChildNhs), std::string::npos) << "no patient data in a refusal";
-  EXPECT_EQ(r.body.find("Hartley"), std::string::npos);
 }
 
 // A search answer with nothing in it, and no total that would count what was left out.
@@ -80,10 +92,11 @@ TEST_F(Relationships, AnotherPracticeSeesNothingOfTheChild) {
   expectEmptySearch(g().get("gp2", "/CarePlan?_summary=true"));
   expectEmptySearch(g().get("gp2", "/CarePlan?_elements=status,title"));
   expectEmptySearch(g().get("gp2", "/Patient?_elements=birthDate,gender"));
-  // History: no version of the child's records.
+  // History: no version of the child's records — an instance's history is as of nothing.
+  expectNoRelationship(g().get("gp2", "/Patient/" + w().child + "/_history"));
+  expectNoRelationship(g().get("gp2", "/CarePlan/" + w().hospicePlan + "/_history"));
   for (const std::string& path :
-       {"/Patient/" + w().child + "/_history", "/CarePlan/" + w().hospicePlan + "/_history",
-        std::string("/CarePlan/_history"), std::string("/Patient/_history")}) {
+       {std::string("/CarePlan/_history"), std::string("/Patient/_history")}) {
     HttpResult h = g().get("gp2", path);
     EXPECT_EQ(h.status, 200) << path << ": " << h.body;
     EXPECT_TRUE(resourcesOf(h).empty()) << path << ": " << h.body;
@@ -211,7 +224,7 @@ TEST_F(Relationships, ElementsDoNotHideWhoseDataItIs) {
   EXPECT_EQ(search.status, 200);
   EXPECT_TRUE(resourcesOf(search).empty()) << search.body;
   HttpResult read = g().get("gp2", "/Encounter/" + w().hospiceEncounter + "?_elements=status");
-  EXPECT_EQ(read.status, 403) << read.body;
+  EXPECT_EQ(read.status, 404) << read.body;
   HttpResult consent = g().get("gp2", "/Consent?_elements=status,dateTime");
   EXPECT_TRUE(resourcesOf(consent).empty()) << consent.body;
 }
@@ -229,7 +242,7 @@ TEST_F(Relationships, ATransactionAnswersOnlyWhatTheClientMaySee) {
                                  R"({"resourceType":"CarePlan","status":"active","intent":"plan",)"
                                  R"("subject":{"reference":"Patient/)" + w().otherChild + R"("}})",
                                  {{"If-None-Exist", "_id=" + w().otherPlan}});
-  expectNoRelationship(single);
+  expectWriteRefused(single);
 }
 
 }  // namespace

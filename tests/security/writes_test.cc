@@ -13,6 +13,12 @@ void expectForbidden(const HttpResult& r, const std::string& code) {
   EXPECT_EQ(r.errorCode(), code) << r.body;
 }
 
+void expectDeleteOfNothing(const HttpResult& r, const std::string& text) {
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(diagnostics(r), text) << r.body;
+  EXPECT_EQ(r.body.find("auth."), std::string::npos) << r.body;
+}
+
 std::string transaction(const std::string& entries) {
   return R"({"resourceType":"Bundle","type":"transaction","entry":[)" + entries + "]}";
 }
@@ -81,15 +87,20 @@ TEST(Writes, AWriteAboutAPatientWithoutRelationshipIsRefusedBeforeItRuns) {
 
   expectForbidden(g.client("hospice", "PUT", "/Patient/" + w.otherChild, changed),
                   "auth.no-relationship");
-  expectForbidden(g.client("hospice", "DELETE", "/CarePlan/" + w.otherPlan),
-                  "auth.no-relationship");
+  // A delete of what is in the record of a child the client has no relationship with is a
+  // delete of nothing: answered as for a resource that is not there, and nothing is deleted.
+  expectDeleteOfNothing(g.client("hospice", "DELETE", "/CarePlan/" + w.otherPlan),
+                        "nothing to delete: CarePlan/" + w.otherPlan + " is not current");
   expectForbidden(g.client("hospice", "POST", "/CarePlan",
                            R"({"resourceType":"CarePlan","status":"active","intent":"plan",)"
                            R"("title":"planted","subject":{"reference":"Patient/)" +
                                w.otherChild + R"("}})"),
                   "auth.no-relationship");
-  expectForbidden(g.client("community", "DELETE", "/Patient?_id=" + w.otherChild),
-                  "auth.no-relationship");
+  expectDeleteOfNothing(g.client("community", "DELETE", "/Patient?_id=" + w.otherChild),
+                        "no resource matched the criteria");
+  expectDeleteOfNothing(g.client("community", "DELETE",
+                                 "/Patient?identifier=" + kNhsSystem + "|" + kOtherNhs),
+                        "no resource matched the criteria");
 
   HttpResult after = g.get("hospital", "/Patient/" + w.otherChild);
   EXPECT_EQ(after.status, 200);
@@ -143,6 +154,71 @@ TEST(Writes, ATransactionMayCreateAChildAndWriteIntoItsRecord) {
   EXPECT_TRUE(resourcesOf(none).empty()) << none.body;
   HttpResult otherPlans = g.get("hospital", "/CarePlan?subject=Patient/" + w.otherChild);
   EXPECT_EQ(resourcesOf(otherPlans).size(), 1u) << otherPlans.body;
+}
+
+// What a request wrote is what its answer is decided on: a transaction that creates a child
+// (the writer's own record, by its local identifier) and the child's plan answers the writer
+// with both when it asks for them (Prefer: return=representation) — facts looked up before the
+// commit ("no such child") do not stand after it. Likewise a batch, entry after entry.
+TEST(Writes, TheAnswerToAWriteIsDecidedOnWhatItCommitted) {
+  SecureGateway g;
+  loadWorld(g);
+  const std::string local = "https://acp-gateway.nhs.uk/Id/local/8WB01";
+  const std::string placeholder = "urn:uuid:7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+  HttpResult made = g.client(
+      "hospice", "POST", "/",
+      transaction(R"({"fullUrl":")" + placeholder + R"(","resource":{"resourceType":"Patient",)"
+                  R"("identifier":[{"system":")" + local + R"(","value":"WB-NEW-1"}],)"
+                  R"("birthDate":"2019-04-02"},"request":{"method":"POST","url":"Patient"}},)"
+                  R"({"resource":{"resourceType":"CarePlan","status":"active","intent":"plan",)"
+                  R"("title":"new child's plan","subject":{"reference":")" + placeholder +
+                  R"("}},"request":{"method":"POST","url":"CarePlan"}})"),
+      {{"Prefer", "return=representation"}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  const json::Value* entries = made.json.find("entry");
+  ASSERT_NE(entries, nullptr) << made.body;
+  ASSERT_EQ(entries->items().size(), 2u);
+  const json::Value* patient = entries->items()[0].find("resource");
+  const json::Value* plan = entries->items()[1].find("resource");
+  ASSERT_NE(patient, nullptr) << "the writer's new child: " << made.body;
+  ASSERT_NE(plan, nullptr) << "the new child's plan: " << made.body;
+  EXPECT_NE(json::write(*patient).find("2019-04-02"), std::string::npos);
+  EXPECT_NE(json::write(*plan).find("new child's plan"), std::string::npos);
+  // Nobody else sees them in the answer to their own request: another practice's read of them
+  // is as of nothing.
+  const std::string childId = entries->items()[0].getString("fullUrl").substr(
+      entries->items()[0].getString("fullUrl").rfind('/') + 1);
+  EXPECT_EQ(g.get("gp2", "/Patient/" + childId).status, 404);
+
+  // A batch: a plan for a child that is not there yet is refused; the child is then written
+  // (update as create, under the writer's local identifier) and shown to the writer; then a
+  // plan for it goes through and is shown too.
+  const std::string id = "wb-new-2";
+  auto entry = [](const std::string& resource, const std::string& method,
+                  const std::string& url) {
+    return R"({"resource":)" + resource + R"(,"request":{"method":")" + method +
+           R"(","url":")" + url + R"("}})";
+  };
+  const std::string planFor =
+      R"({"resourceType":"CarePlan","status":"active","intent":"plan","title":"batch plan",)"
+      R"("subject":{"reference":"Patient/)" + id + R"("}})";
+  const std::string child = R"({"resourceType":"Patient","id":")" + id +
+                            R"(","identifier":[{"system":")" + local +
+                            R"(","value":"WB-NEW-2"}],"birthDate":"2020-06-01"})";
+  HttpResult batch = g.client(
+      "hospice", "POST", "/",
+      R"({"resourceType":"Bundle","type":"batch","entry":[)" + entry(planFor, "POST", "CarePlan") +
+          "," + entry(child, "PUT", "Patient/" + id) + "," + entry(planFor, "POST", "CarePlan") +
+          "]}",
+      {{"Prefer", "return=representation"}});
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  const auto& answers = batch.json.find("entry")->items();
+  ASSERT_EQ(answers.size(), 3u) << batch.body;
+  EXPECT_EQ(answers[0].find("response")->getString("status"), "403") << batch.body;
+  EXPECT_EQ(answers[1].find("response")->getString("status"), "201") << batch.body;
+  ASSERT_NE(answers[1].find("resource"), nullptr) << "the writer's new child: " << batch.body;
+  EXPECT_EQ(answers[2].find("response")->getString("status"), "201") << batch.body;
+  ASSERT_NE(answers[2].find("resource"), nullptr) << "its plan: " << batch.body;
 }
 
 }  // namespace
