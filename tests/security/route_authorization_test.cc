@@ -157,8 +157,9 @@ TEST(PushOrganisation, ASourceWritesOnlyAsItsOwnOrganisation) {
     // Nothing the community trust holds or wrote (the hospice's own key-worker CareTeam
     // names the trust, RX9, as the key worker's organisation: that is the hospice's data).
     EXPECT_EQ(text.find("Id/local/RX9"), std::string::npos) << text;
-    if (r.getString("resourceType") == "Provenance")
+    if (r.getString("resourceType") == "Provenance") {
       EXPECT_EQ(text.find("RX9"), std::string::npos) << text;
+    }
     EXPECT_EQ(text.find("DNACPR"), std::string::npos) << text;
   }
   HttpResult byLocal =
