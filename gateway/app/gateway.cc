@@ -178,7 +178,8 @@ Status Gateway::start() {
     };
     auto smart = auth::SmartAuth::create(so, guard);
     if (!smart.isOk()) return Status::invalid("gateway.auth: " + smart.status().message());
-    service_->setSmartAuth(std::shared_ptr<auth::SmartAuth>(std::move(smart.value())));
+    smart_ = std::shared_ptr<auth::SmartAuth>(std::move(smart.value()));
+    service_->setSmartAuth(smart_);
   }
 
   // Partner ingest: one mapper per partner format (mappings/<partner>/).
@@ -260,7 +261,19 @@ Status Gateway::start() {
   // With tokens and mutual TLS, a message is accepted only from its own organisation's
   // certificate (MSH-4 = the certificate's ODS code).
   bool certified = options_.authMode == "smart" && options_.mllpTls;
-  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified, audit_);
+  // ... and only from an organisation the client registry lists as a source system (now:
+  // the registry reloads), so that no other certificate holder can write or fill the feed's
+  // failure list.
+  mappings::acute::Hl7Feed::SenderCheck sourceSystem;
+  if (smart_)
+    sourceSystem = [smart = smart_](const std::string& ods) {
+      for (const auth::Client& c : smart->clients()->clients())
+        if (c.enabled && c.organisation == ods && c.role == auth::Role::kSourceSystem)
+          return true;
+      return false;
+    };
+  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified, audit_,
+                                                         sourceSystem);
   mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
   Status m = mllp_->start();
   if (!m.isOk()) return m;

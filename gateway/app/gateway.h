@@ -25,6 +25,9 @@ class FhirService;
 class HttpServer;
 class RefusalAudit;
 }
+namespace acp::auth {
+class SmartAuth;
+}
 namespace acp::ingest {
 class IngestService;
 }
@@ -82,6 +85,7 @@ class Gateway {
   std::shared_ptr<ingest::IngestService> ingest_;
   std::shared_ptr<const access::AccessPolicy> access_;
   std::shared_ptr<const audit::AuditTrail> audit_;
+  std::shared_ptr<auth::SmartAuth> smart_;  // gateway.auth.mode=smart only
   std::shared_ptr<http::RefusalAudit> refusals_;
   std::unique_ptr<mllp::MllpListener> mllp_;
   // The timed Flags (Options::flagsIntervalSeconds): a thread that wakes at start and then

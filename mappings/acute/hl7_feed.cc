@@ -91,9 +91,36 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
   hl7v2::AckOptions options;
   hl7v2::ParseResult parsed = hl7v2::parse(message);
   const audit::AuditRecord requester = requesterOf(parsed, peer);
+  const std::string& certified = peer.certificateOrganisation;
+  if (certifiedSenders_ && (certified.empty() || (mayWrite_ && !mayWrite_(certified)))) {
+    hl7v2::ErrorList errors;
+    hl7v2::Error e;
+    e.code = hl7v2::ErrorCode::kApplicationInternalError;
+    e.segmentId = "MSH";
+    e.segmentSequence = 1;
+    e.field = 4;
+    e.message = "this connection's client certificate names no organisation that sends records "
+                "to the gateway (" + (certified.empty() ? std::string("none") : certified) + ")";
+    errors.add(std::move(e));
+    std::string ack = parsed.ok()
+                          ? hl7v2::buildAck(parsed.message, hl7v2::AckCode::kReject, errors, options)
+                          : hl7v2::buildParseFailureAck(parsed, options);
+    return refused(requester, audit::kOutcomeMinorFailure,
+                   "AR: the client certificate's organisation is not a registered source "
+                   "system: auth.role",
+                   std::move(ack));
+  }
+  if (certifiedSenders_ && !parsed.ok() &&
+      (!parsed.headerRead || parsed.header.sendingFacility.namespaceId != certified)) {
+    // Unreadable, and not even its header says it comes from the certified sender: refused,
+    // not kept (the failure list is for a sender's own messages).
+    return refused(requester, audit::kOutcomeMinorFailure,
+                   "AR: the message cannot be parsed and does not name the connection's "
+                   "organisation as its sending facility: auth.wrong-organisation",
+                   hl7v2::buildParseFailureAck(parsed, options));
+  }
   if (certifiedSenders_ && parsed.ok() &&
-      (peer.certificateOrganisation.empty() ||
-       parsed.header.sendingFacility.namespaceId != peer.certificateOrganisation)) {
+      parsed.header.sendingFacility.namespaceId != certified) {
     hl7v2::ErrorList errors;
     hl7v2::Error e;
     e.code = hl7v2::ErrorCode::kApplicationInternalError;

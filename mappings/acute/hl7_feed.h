@@ -31,6 +31,7 @@
 // Thread-safety: handle() may run on many threads (messages of one connection in order).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,16 +44,24 @@ namespace acp::mappings::acute {
 
 class Hl7Feed : public mllp::MessageHandler {
  public:
-  // `certifiedSenders`: every message's sending facility (MSH-4) must be the ODS code of the
-  // connection's verified client certificate (mllp::PeerInfo::certificateOrganisation).
+  // Whether an organisation (ODS code) may send records over the feed.
+  using SenderCheck = std::function<bool(const std::string& ods)>;
+
+  // `certifiedSenders`: the connection's verified client certificate must name an
+  // organisation (mllp::PeerInfo::certificateOrganisation) that `mayWrite` accepts (when
+  // set), and every message's sending facility (MSH-4) must be that organisation. Anything
+  // else is AR and nothing of it is kept — not even in the failure list, which a stranger
+  // could otherwise fill: only a message that cannot be read but names its certified sender
+  // is kept for the integration team.
   // `trail`: where the messages' AuditEvents go (null: not audited; unit tests only).
   Hl7Feed(std::shared_ptr<const ingest::IngestService> ingest,
           std::shared_ptr<const AcutePartner> partner, bool certifiedSenders = false,
-          std::shared_ptr<const audit::AuditTrail> trail = nullptr)
+          std::shared_ptr<const audit::AuditTrail> trail = nullptr, SenderCheck mayWrite = nullptr)
       : ingest_(std::move(ingest)),
         partner_(std::move(partner)),
         certifiedSenders_(certifiedSenders),
-        trail_(std::move(trail)) {}
+        trail_(std::move(trail)),
+        mayWrite_(std::move(mayWrite)) {}
   std::string handle(std::string_view message, const mllp::PeerInfo& peer) override;
 
  private:
@@ -65,6 +74,7 @@ class Hl7Feed : public mllp::MessageHandler {
   std::shared_ptr<const AcutePartner> partner_;
   bool certifiedSenders_ = false;
   std::shared_ptr<const audit::AuditTrail> trail_;
+  SenderCheck mayWrite_;
 };
 
 }  // namespace acp::mappings::acute

@@ -42,9 +42,21 @@ auth::Principal principal(auth::Role role, const std::string& ods) {
 
 const std::string kChild = ingest::personIdForNhsNumber("9992530820");
 
+// The hospice's sample record of the child. Its key worker works for the community trust;
+// with `keyWorkerKnown` false the organisation is renamed to one the organisation map does
+// not know, so that the trust has no key-worker relationship and only the others apply.
+std::string hospiceRecord(bool keyWorkerKnown) {
+  std::string record = sample("hospice/samples/example-1.2.json");
+  if (!keyWorkerKnown)
+    replace(record, "\"organisation\": \"Northshire Community Health NHS Trust\"",
+            "\"organisation\": \"Another Provider\"");
+  return record;
+}
+
 struct Store {
-  explicit Store(app::Options options = {}) : server(std::move(options)) {
-    EXPECT_EQ(server.request("POST", "/$ingest/hospice", sample("hospice/samples/example-1.2.json"),
+  explicit Store(app::Options options = {}, bool keyWorkerKnown = false)
+      : server(std::move(options)) {
+    EXPECT_EQ(server.request("POST", "/$ingest/hospice", hospiceRecord(keyWorkerKnown),
                              {{"Content-Type", "application/json"}})
                   .status,
               200);
@@ -88,6 +100,17 @@ TEST(AccessPolicy, TheRegisteredPracticeAndTheRecordHoldersHaveARelationshipOthe
   EXPECT_EQ(AccessPolicy::Session(store.policy(), community).relationship(kChild),
             Relationship::kRecordHolder);
   EXPECT_EQ(AccessPolicy::Session(store.policy(), gp).relationship("no-such-patient"),
+            Relationship::kNone);
+}
+
+// The organisation the hospice names as the key worker's reads the child as key worker.
+TEST(AccessPolicy, TheKeyWorkersOrganisationHasARelationship) {
+  Store store({}, /*keyWorkerKnown=*/true);
+  auto community = principal(auth::Role::kSourceSystem, "RX9");
+  auto hospital = principal(auth::Role::kSourceSystem, "RX8");
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), community).relationship(kChild),
+            Relationship::kKeyWorker);
+  EXPECT_EQ(AccessPolicy::Session(store.policy(), hospital).relationship(kChild),
             Relationship::kNone);
 }
 

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "gateway/audit/audit_trail.h"
+#include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/frame_reader.h"
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/tls/tls_context.h"
+#include "tests/auth/auth_fixture.h"
 #include "tests/support/test_server.h"
 #include "tests/tls/tls_client.h"
 
@@ -241,14 +243,26 @@ TEST(MllpTls, TheHospitalFeedThroughTheGatewayAcknowledgesAfterTheCommit) {
   EXPECT_EQ(sendMessage(anonymous, sample.str()), "");
 }
 
-TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertificate) {
-  // gateway.auth.mode=smart (a registry, even an empty one, and a base URL): MSH-4 must be the
-  // ODS code of the connection's client certificate.
+// A registry whose source systems are the hospital (RX8) and the community trust (RX9); the
+// GP practice X81001 is a client too, but not a source.
+std::string writeRegistry() {
   std::string registry = Poco::TemporaryFile::tempName() + ".json";
-  {
-    std::ofstream f(registry);
-    f << R"({"clients": []})";
-  }
+  std::string jwks = auth::testing::jwksText({auth::testing::jwkWithKid(auth::testing::ecKey(), "k1")});
+  auto client = [&](const char* id, const char* org, const char* role) {
+    return std::string(R"({"clientId":")") + id + R"(","organisation":")" + org +
+           R"(","role":")" + role + R"(","scopes":"system/*.cruds","jwks":)" + jwks + "}";
+  };
+  std::ofstream f(registry);
+  f << R"({"clients": [)" << client("hospital", "RX8", "source-system") << ","
+    << client("community", "RX9", "source-system") << ","
+    << client("castle-street", "X81001", "gp-practice") << "]}";
+  return registry;
+}
+
+TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertificate) {
+  // gateway.auth.mode=smart (a registry and a base URL): MSH-4 must be the ODS code of the
+  // connection's client certificate.
+  std::string registry = writeRegistry();
   app::Options o;
   o.tlsCertificate = certFile("server.crt");
   o.tlsPrivateKey = certFile("server.key");
@@ -292,6 +306,53 @@ TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertifica
       << json::write(refused);
   EXPECT_EQ(accepted.getString("outcome"), "0");
   EXPECT_EQ(organisationOf(accepted), "RX8");
+  Poco::File(registry).remove();
+}
+
+// Only a registered source system may use the feed, and what a stranger sends is not kept:
+// a GP practice's certificate (even with MSH-4 its own) and an unreadable message that does
+// not name the certificate's organisation are refused, and the failure list stays empty.
+TEST(MllpTls, WithTokensOnlyASourceSystemsCertificateMayUseTheFeedOrFillItsFailures) {
+  std::string registry = writeRegistry();
+  app::Options o;
+  o.tlsCertificate = certFile("server.crt");
+  o.tlsPrivateKey = certFile("server.key");
+  o.tlsCaCertificates = certFile("ca.crt");
+  o.flagsIntervalSeconds = 0;
+  o.authClients = registry;
+  o.baseUrl = "https://127.0.0.1:8443";
+  TestServer server(o);
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
+  std::stringstream sample;
+  sample << in.rdbuf();
+  std::string asGp = sample.str();
+  size_t at = asGp.find("|RX8|");
+  ASSERT_NE(at, std::string::npos);
+  asGp.replace(at, 5, "|X81001|");
+  TlsClient gp(server.mllpPort(), asClient("X81001"));
+  std::string ack = sendMessage(gp, asGp);
+  EXPECT_EQ(msa(ack).rfind("MSA|AR|", 0), 0u) << ack;
+  EXPECT_NE(ack.find("ERR|"), std::string::npos) << ack;
+  // Garbage from a GP, and garbage from the community trust naming no sender.
+  TlsClient gp2(server.mllpPort(), asClient("X81001"));
+  EXPECT_NE(sendMessage(gp2, "MSH|^~\\&|X|X81001|||x\rPID|1||x\r").find("|AR|"), std::string::npos);
+  TlsClient community(server.mllpPort(), asClient("RX9"));
+  EXPECT_NE(sendMessage(community, "PID|1||x\r").find("|AR|"), std::string::npos);
+  // Nothing stored, nothing kept; each refusal audited.
+  auto failures = server.gateway().ingest()->failures()->list("", 10, 0);
+  ASSERT_TRUE(failures.isOk()) << failures.status().message();
+  EXPECT_TRUE(failures.value().empty());
+  auto events = server.gateway().audit()->search({{"subtype", "hl7v2"}}, "https://x");
+  ASSERT_TRUE(events.isOk());
+  ASSERT_NE(events.value().find("entry"), nullptr);
+  EXPECT_EQ(events.value().find("entry")->items().size(), 3u);
+  // The community trust's own unreadable message that names it is kept for its team.
+  TlsClient community2(server.mllpPort(), asClient("RX9"));
+  EXPECT_NE(sendMessage(community2, "MSH|^~\\&|CIS|RX9|||x\rPID|1||x\r").find("|AR|"),
+            std::string::npos);
+  auto kept = server.gateway().ingest()->failures()->list("", 10, 0);
+  ASSERT_TRUE(kept.isOk());
+  EXPECT_EQ(kept.value().size(), 1u);
   Poco::File(registry).remove();
 }
 
