@@ -6,6 +6,7 @@
 #include "gateway/auth/smart_auth.h"
 
 #include <Poco/File.h>
+#include <Poco/Format.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -314,12 +315,17 @@ void Gateway::flagsLoop() {
   std::unique_lock<std::mutex> lock(flagsMutex_);
   while (!flagsStop_) {
     lock.unlock();
+    auto started = std::chrono::steady_clock::now();
     auto written = ingest_->refreshTimedFlags();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // One line per sweep (counts only): operators see how long a sweep holds writer turns.
     if (!written.isOk())
       Poco::Logger::get("acp.flags").warning("timed Flags not refreshed: " + written.status().message());
-    else if (written.value() > 0)
-      Poco::Logger::get("acp.flags").information(std::to_string(written.value()) +
-                                                 " Flag(s) raised or closed by the clock");
+    else
+      Poco::Logger::get("acp.flags").notice(
+          Poco::format("timed Flags re-evaluated in %.1f s: %d raised or closed", seconds,
+                       written.value()));
     lock.lock();
     flagsCv_.wait_for(lock, std::chrono::seconds(options_.flagsIntervalSeconds),
                       [this] { return flagsStop_; });
