@@ -2,6 +2,9 @@
 # Development certificates for ACP Gateway's TLS listeners (docs/security.md, "Transport"):
 #   OUTDIR/ca.crt, ca.key            a development CA (it issues everything below)
 #   OUTDIR/server.crt, server.key    the gateway's server certificate: localhost, 127.0.0.1, ::1
+#   OUTDIR/elsewhere.crt, .key       a server certificate for another host (subjectAltName
+#                                    IP:192.0.2.10 only, though its CN says localhost): what
+#                                    a client must refuse from 127.0.0.1 or localhost
 #   OUTDIR/clients/NAME.crt, .key    one client certificate per organisation of
 #                                    ../shared/partners/organisations.md (NAME = its ODS code),
 #                                    plus privacy-officer and service-operator
@@ -38,6 +41,13 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[elsewhere_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:192.0.2.10
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [client_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -68,6 +78,8 @@ issue() {
 }
 
 issue "$out/server" server_ext "/C=GB/O=Northshire ICS (development only)/CN=localhost" rsa:2048
+issue "$out/elsewhere" elsewhere_ext "/C=GB/O=Northshire ICS (development only)/CN=localhost" \
+  rsa:2048
 
 # NAME | ODS code (OU) | organisation (O) | system (CN)
 while IFS='|' read -r name ods org system; do

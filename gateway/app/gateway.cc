@@ -26,6 +26,7 @@
 #include "gateway/http/refusal_audit.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/mllp/mllp_listener.h"
+#include "gateway/notify/delivery_tls.h"
 #include "gateway/notify/notifier.h"
 #include "gateway/notify/subscription_matcher.h"
 #include "gateway/profile/profile_validator.h"
@@ -35,6 +36,7 @@
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
 #include "gateway/store/sqlite_store.h"
+#include "gateway/tls/client_policy.h"
 #include "gateway/tls/tls_context.h"
 
 #ifndef ACP_DEFAULT_MAPPINGS_DIR
@@ -112,6 +114,20 @@ Status Gateway::start() {
                                                          : "mllp"),
         tlsContext->describe());
   }
+  // Outgoing TLS (Subscription deliveries to https:// endpoints): made once, here, so a bad
+  // file stops the start as well.
+  tls::ClientTlsOptions co;
+  co.caCertificates = options_.notifyCaCertificates;
+  co.certificate = options_.notifyCertificate;
+  co.privateKey = options_.notifyPrivateKey;
+  auto delivery = notify::makeDeliveryContext(co);
+  if (!delivery.isOk()) {
+    const Status& s = delivery.status();
+    if (s.code() != Status::Code::kInvalid) return s;
+    return Status::invalid("gateway.notify." + s.message());
+  }
+  Poco::Logger::get("acp.app").information("TLS to Subscription endpoints: %s",
+                                           tls::describeClientPolicy(co));
   std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
                                                     : options_.conformanceDir;
   auto model = model::Model::load(dir);
@@ -135,6 +151,7 @@ Status Gateway::start() {
   so.maxCount = options_.maxCount;
   so.maxBundleEntries = options_.maxBundleEntries;
   so.maxJsonDepth = static_cast<size_t>(options_.maxJsonDepth);
+  so.allowPlainHttpEndpoints = options_.notifyAllowPlainHttp;
   service_ = std::make_shared<http::FhirService>(model_, store_, so);
   // Who may see what: decided per patient, from the R4 Patient compartment (access/).
   std::string compartmentFile = dir;
@@ -282,6 +299,8 @@ Status Gateway::start() {
   notify::NotifierOptions no;
   no.clock = options_.clock;
   no.access = access_;
+  no.tls = delivery.value();
+  no.allowPlainHttp = options_.notifyAllowPlainHttp;
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
   notifier_->start();
   return Status::ok();

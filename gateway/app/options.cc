@@ -32,6 +32,8 @@ const std::set<std::string>& knownKeys() {
       "gateway.http.tls",           "gateway.mllp.tls",
       "gateway.tls.certificate",    "gateway.tls.privateKey",     "gateway.tls.caCertificates",
       "gateway.tls.clientCertificates", "gateway.tls.ticketKeyRotationSeconds",
+      "gateway.notify.caCertificates", "gateway.notify.certificate",
+      "gateway.notify.privateKey",  "gateway.notify.allowPlainHttp",
   };
   return keys;
 }
@@ -195,6 +197,15 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
             "gateway.tls.caCertificates must name the CAs of client certificates (or set "
             "gateway.tls.clientCertificates=none)");
     }
+    // Outgoing TLS (Subscription deliveries); its files are checked when the gateway starts.
+    o.notifyCaCertificates = c.getString("gateway.notify.caCertificates", o.notifyCaCertificates);
+    o.notifyCertificate = c.getString("gateway.notify.certificate", o.notifyCertificate);
+    o.notifyPrivateKey = c.getString("gateway.notify.privateKey", o.notifyPrivateKey);
+    if (o.notifyCertificate.empty() != o.notifyPrivateKey.empty())
+      return Status::invalid(
+          "gateway.notify.certificate and gateway.notify.privateKey go together: set both "
+          "(a client certificate for endpoints that ask for one) or neither");
+    o.notifyAllowPlainHttp = c.getBool("gateway.notify.allowPlainHttp", o.notifyAllowPlainHttp);
   } catch (const Poco::Exception& e) {
     return Status::invalid("configuration: " + e.displayText());
   } catch (const std::exception& e) {

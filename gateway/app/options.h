@@ -76,6 +76,20 @@ struct Options {
   // gateway.tls.ticketKeyRotationSeconds — session ticket keys change this often (0 = no
   // tickets, no resumption). Default 3600.
   int tlsTicketKeyRotationSeconds = 3600;
+  // gateway.notify.* — the client side of TLS for Subscription deliveries
+  // (notify/delivery_tls.h, tls/client_policy.h).
+  // gateway.notify.caCertificates: PEM, the CAs endpoints' certificates must chain to (only
+  // these). Default "": the system's trusted CAs.
+  std::string notifyCaCertificates;
+  // gateway.notify.certificate / gateway.notify.privateKey: PEM, the client certificate (then
+  // its chain) and its unencrypted key, presented to endpoints that ask for one. Both or
+  // neither. Default: none.
+  std::string notifyCertificate;
+  std::string notifyPrivateKey;
+  // gateway.notify.allowPlainHttp — plain http:// endpoints on hosts other than this machine
+  // (localhost, 127.0.0.0/8, ::1). Default false: refused when the Subscription is written
+  // and never delivered to.
+  bool notifyAllowPlainHttp = false;
   // gateway.auth.mode — "smart" (default): every request but /metadata,
   // /.well-known/smart-configuration and POST /token needs a SMART Backend Services access
   // token (auth/smart_auth.h; docs/security.md). "none": every request is the local superuser

@@ -37,6 +37,9 @@ struct ServiceOptions {
   int maxCount = 1000;
   int maxBundleEntries = 1000;
   size_t maxJsonDepth = 64;
+  // A Subscription's plain http:// endpoint may name a host other than this machine
+  // (gateway.notify.allowPlainHttp; notify/subscription_rules.h endpointRefusal()).
+  bool allowPlainHttpEndpoints = false;
   std::string softwareName = "ACP Gateway";
   std::string softwareVersion = "0.1.0";
 };

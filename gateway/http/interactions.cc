@@ -712,7 +712,8 @@ bool FhirService::acceptSubscription(const FhirRequest& rq, const std::string& t
       }
   }
   IssueList issues;
-  if (!notify::prepareSubscription(resource, *model_, options_.servedTypes, issues)) {
+  if (!notify::prepareSubscription(resource, *model_, options_.servedTypes, issues,
+                                   options_.allowPlainHttpEndpoints)) {
     failure = fromIssues(issues);
     failure.status = 422;
     return false;

@@ -16,21 +16,36 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/core/json.h"
+#include "gateway/notify/subscription_rules.h"
+#include "gateway/tls/client_policy.h"
 
 namespace acp::notify {
 
 namespace {
 
+// Why a failed attempt failed: the certificate's refusal when the handshake refused it
+// (tls/client_policy.h), else what the connection reported.
+std::string unreachable(const std::string& detail) {
+  std::string refusal = tls::takeRefusal();
+  if (!refusal.empty()) return "the endpoint's certificate was refused: " + refusal;
+  return "the endpoint could not be reached: " + detail;
+}
+
 // POSTs `body` to `endpoint`; "" on a 2xx answer, else why not.
 std::string post(const std::string& endpoint, const std::string& body, bool withBody,
-                 const json::Value* headers, int timeoutSeconds) {
+                 const json::Value* headers, int timeoutSeconds,
+                 const Poco::Net::Context::Ptr& context) {
+  tls::takeRefusal();  // a stale record must not explain this attempt
   try {
     Poco::URI uri(endpoint);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https")
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
-    else
+    if (uri.getScheme() == "https") {
+      if (!context) return "outgoing TLS is not configured";
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                context);
+    } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
     session->setTimeout(Poco::Timespan(timeoutSeconds, 0));
     std::string path = uri.getPathAndQuery();
     Poco::Net::HTTPRequest rq(Poco::Net::HTTPRequest::HTTP_POST, path.empty() ? "/" : path,
@@ -56,9 +71,9 @@ std::string post(const std::string& endpoint, const std::string& body, bool with
     if (status >= 200 && status < 300) return "";
     return "the endpoint answered HTTP " + std::to_string(status);
   } catch (const Poco::Exception& e) {
-    return "the endpoint could not be reached: " + e.displayText();
+    return unreachable(e.displayText());
   } catch (const std::exception& e) {
-    return std::string("the endpoint could not be reached: ") + e.what();
+    return unreachable(e.what());
   }
 }
 
@@ -132,6 +147,13 @@ int Notifier::deliverDue() {
     }
     const json::Value* channel = sub.find("channel");
     std::string endpoint = channel ? channel->getString("endpoint") : "";
+    // Written before the rule, or under another configuration: never sent where not allowed.
+    if (std::string refused = endpointRefusal(endpoint, options_.allowPlainHttp);
+        !refused.empty()) {
+      outbox_->notificationFailed(n.id, refused);
+      setStatus(n.subscriptionId, "error", refused);
+      continue;
+    }
     bool withBody = channel && !channel->getString("payload").empty();
     std::string body;
     if (withBody || options_.access) {
@@ -162,7 +184,7 @@ int Notifier::deliverDue() {
     }
     if (!withBody) body.clear();
     std::string why = post(endpoint, body, withBody, channel ? channel->find("header") : nullptr,
-                           options_.timeoutSeconds);
+                           options_.timeoutSeconds, options_.tls);
     if (why.empty()) {
       outbox_->notificationDelivered(n.id, formatInstant(now()));
       if (sub.getString("status") == "error") setStatus(n.subscriptionId, "active", "");

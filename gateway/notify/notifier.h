@@ -2,7 +2,12 @@
 // Subscriptions' rest-hook endpoints, on a thread of its own: ingest and REST writes only add
 // outbox rows inside their transactions and never wait for an endpoint.
 //
-// Each notification is a POST to channel.endpoint with the channel's headers: with
+// Each notification is a POST to channel.endpoint with the channel's headers: an https://
+// endpoint over TLS with options.tls (delivery_tls.h: its certificate must chain to the
+// configured CAs and name the URL's host — else the attempt fails with the reason, and
+// nothing is sent); a plain http:// one only where subscription_rules.h endpointRefusal()
+// allows it (checked again at delivery: a refused endpoint fails the notification at once and
+// sets the Subscription to `error`). With
 // channel.payload the body is the resource version that matched (application/fhir+json),
 // without it the body is empty. 2xx = delivered. Anything else (a status, a refused
 // connection, a timeout of `timeoutSeconds`) is retried with back-off (1, 2, 4 … s, at most
@@ -27,6 +32,8 @@
 #include <string>
 #include <thread>
 
+#include <Poco/Net/Context.h>
+
 #include "gateway/access/access_policy.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/resource_store.h"
@@ -41,6 +48,11 @@ struct NotifierOptions {
   std::function<int64_t()> clock;  // ms since the epoch; the system clock when empty
   // Who may see what; unset: every notification is delivered (tests of delivery alone).
   std::shared_ptr<const access::AccessPolicy> access;
+  // The TLS client context of https:// deliveries (delivery_tls.h). Unset: no https://
+  // endpoint is delivered to (each attempt fails, "outgoing TLS is not configured").
+  Poco::Net::Context::Ptr tls;
+  // gateway.notify.allowPlainHttp: plain http:// to hosts other than this machine.
+  bool allowPlainHttp = false;
 };
 
 class Notifier {

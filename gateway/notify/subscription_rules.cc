@@ -1,5 +1,9 @@
 #include "gateway/notify/subscription_rules.h"
 
+#include <Poco/Exception.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/URI.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -25,7 +29,33 @@ std::string decode(const std::string& s) {
   return out;
 }
 
+bool isLoopbackHost(std::string host) {
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  Poco::Net::IPAddress address;
+  return Poco::Net::IPAddress::tryParse(host, address) && address.isLoopback();
+}
+
 }  // namespace
+
+std::string endpointRefusal(const std::string& endpoint, bool allowPlainHttp) {
+  const char* kScheme = "a rest-hook needs an https:// (or http://) endpoint";
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(endpoint);
+  } catch (const Poco::Exception&) {
+    return kScheme;
+  }
+  const std::string& scheme = uri.getScheme();  // lower case
+  if (scheme != "https" && scheme != "http") return kScheme;
+  if (uri.getHost().empty()) return "the endpoint names no host";
+  if (scheme == "http" && !allowPlainHttp && !isLoopbackHost(uri.getHost()))
+    return "the endpoint must be https://: plain http:// is sent only to this machine "
+           "(localhost, 127.0.0.1, ::1) unless gateway.notify.allowPlainHttp is set";
+  return "";
+}
 
 bool splitCriteria(const std::string& criteria, std::string& type,
                    std::vector<std::pair<std::string, std::string>>& params) {
@@ -51,7 +81,8 @@ bool splitCriteria(const std::string& criteria, std::string& type,
 }
 
 bool prepareSubscription(json::Value& subscription, const model::Model& model,
-                         const std::vector<std::string>& servedTypes, IssueList& issues) {
+                         const std::vector<std::string>& servedTypes, IssueList& issues,
+                         bool allowPlainHttp) {
   bool ok = true;
   const json::Value* channel = subscription.find("channel");
   const std::string type = channel ? channel->getString("type") : "";
@@ -62,9 +93,8 @@ bool prepareSubscription(json::Value& subscription, const model::Model& model,
     ok = false;
   }
   const std::string endpoint = channel ? channel->getString("endpoint") : "";
-  if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
-    issues.error("value", "Subscription.channel.endpoint",
-                 "a rest-hook needs an http:// or https:// endpoint", "subscription.bad-endpoint");
+  if (std::string why = endpointRefusal(endpoint, allowPlainHttp); !why.empty()) {
+    issues.error("value", "Subscription.channel.endpoint", why, "subscription.bad-endpoint");
     ok = false;
   }
   const std::string payload = channel ? channel->getString("payload") : "";

@@ -146,6 +146,70 @@ TEST(Subscriptions, ASubscriptionTheServerCannotServeIsRefused) {
   EXPECT_EQ(r.status, 422);
 }
 
+// Notifications about children's plans are not sent across a network unencrypted: a plain
+// http:// endpoint must be on this machine unless gateway.notify.allowPlainHttp is set.
+TEST(Subscriptions, PlainHttpEndpointsElsewhereAreRefusedUnlessAllowed) {
+  TestServer server;
+  for (const char* elsewhere : {"http://192.0.2.10/hook", "http://practice.example/acp-hook",
+                                "HTTP://192.0.2.10:8080/hook", "http://127.0.0.1.example/hook"}) {
+    HttpResult r = server.post("/Subscription", subscription(elsewhere, ""));
+    EXPECT_EQ(r.status, 422) << elsewhere;
+    EXPECT_EQ(r.errorCode(), "subscription.bad-endpoint") << r.body;
+    EXPECT_NE(r.body.find("gateway.notify.allowPlainHttp"), std::string::npos) << r.body;
+  }
+  for (const char* local : {"http://127.0.0.1:9/hook", "http://localhost:9/hook",
+                            "http://[::1]:9/hook", "https://practice.example/acp-hook",
+                            "https://192.0.2.10:8443/hook"})
+    EXPECT_EQ(server.post("/Subscription", subscription(local, "")).status, 201) << local;
+  for (const char* bad : {"https:///hook", "mailto:gp@practice.example", "practice.example/hook"}) {
+    HttpResult r = server.post("/Subscription", subscription(bad, ""));
+    EXPECT_EQ(r.status, 422) << bad;
+    EXPECT_EQ(r.errorCode(), "subscription.bad-endpoint") << bad << ": " << r.body;
+  }
+  // An update is held to the same rule.
+  HttpResult created = server.post("/Subscription", subscription("http://localhost:9/hook", ""));
+  ASSERT_EQ(created.status, 201);
+  json::Value sub = created.json;
+  sub.find("channel")->set("endpoint", json::Value::makeString("http://192.0.2.10/hook"));
+  HttpResult updated = server.put("/Subscription/" + sub.getString("id"), json::write(sub));
+  EXPECT_EQ(updated.status, 422) << updated.body;
+  EXPECT_EQ(updated.errorCode(), "subscription.bad-endpoint");
+
+  app::Options allowing;
+  allowing.notifyAllowPlainHttp = true;
+  TestServer permissive(allowing);
+  EXPECT_EQ(permissive.post("/Subscription", subscription("http://192.0.2.10/hook", "")).status,
+            201);
+}
+
+// A Subscription written while plain http:// was allowed is not delivered to once it is not:
+// the notification fails at once (nothing is sent) and the Subscription says why.
+TEST(Subscriptions, APlainHttpEndpointNoLongerAllowedIsNotSentAnything) {
+  std::string dir = Poco::TemporaryFile::tempName();
+  Poco::File(dir).createDirectories();
+  app::Options options;
+  options.storeUrl = "sqlite:" + dir + "/policy.db";
+  std::string id;
+  {
+    app::Options allowing = options;
+    allowing.notifyAllowPlainHttp = true;
+    TestServer before(allowing);
+    HttpResult created =
+        before.post("/Subscription", subscription("http://192.0.2.10/hook", "application/fhir+json"));
+    ASSERT_EQ(created.status, 201) << created.body;
+    id = created.json.getString("id");
+  }
+  TestServer server(options);
+  ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
+                           {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  ASSERT_TRUE(waitForStatus(server, id, "error"));
+  EXPECT_NE(server.get("/Subscription/" + id).json.getString("error").find("must be https://"),
+            std::string::npos);
+  Poco::File(dir).remove(true);
+}
+
 TEST(Subscriptions, AFailingEndpointPutsTheSubscriptionInErrorAndRecoveryClearsIt) {
   Receiver receiver(500);
   TestServer server;

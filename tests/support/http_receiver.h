@@ -1,5 +1,6 @@
 // Receiver — a real HTTP endpoint for tests (a Subscription's rest-hook): records every
 // request and answers with the status it is told. Poco's HTTPServer on 127.0.0.1, any port.
+// https_receiver.h makes the same over TLS.
 #pragma once
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,19 +28,20 @@ class Receiver {
  public:
   struct Received {
     std::string method, path, contentType, body, header;
+    std::string clientCertificate;  // over TLS: the client certificate's CN, "" without one
   };
+  // What the connection says of the client's certificate (https_receiver.h).
+  using PeerReader = std::function<std::string(Poco::Net::HTTPServerRequest&)>;
 
-  explicit Receiver(int status = 200) : status_(std::make_shared<std::atomic<int>>(status)) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-    port_ = socket.address().port();
-    auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(2);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket, params);
-    server_->start();
-  }
+  explicit Receiver(int status = 200)
+      : Receiver(Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)), "http",
+                 status, nullptr) {}
   ~Receiver() { server_->stopAll(true); }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  // The hook's URL, naming the receiver by `host` (it listens on 127.0.0.1).
+  std::string url(const std::string& host = "127.0.0.1") const {
+    return scheme_ + "://" + host + ":" + std::to_string(port_) + "/hook";
+  }
   void answer(int status) { status_->store(status); }
   std::vector<Received> received() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -53,6 +56,19 @@ class Receiver {
     return false;
   }
 
+ protected:
+  // Serves on `socket` (a Poco::Net::SecureServerSocket for HTTPS).
+  Receiver(Poco::Net::ServerSocket socket, std::string scheme, int status, PeerReader peer)
+      : status_(std::make_shared<std::atomic<int>>(status)),
+        scheme_(std::move(scheme)),
+        peer_(std::move(peer)) {
+    port_ = socket.address().port();
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(2);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket, params);
+    server_->start();
+  }
+
  private:
   class Handler : public Poco::Net::HTTPRequestHandler {
    public:
@@ -63,6 +79,7 @@ class Receiver {
       got.path = rq.getURI();
       got.contentType = rq.getContentType();
       got.header = rq.get("Authorization", "");
+      if (r_->peer_) got.clientCertificate = r_->peer_(rq);
       Poco::StreamCopier::copyToString(rq.stream(), got.body);
       {
         std::lock_guard<std::mutex> lock(r_->mutex_);
@@ -88,6 +105,8 @@ class Receiver {
   };
 
   std::shared_ptr<std::atomic<int>> status_;
+  std::string scheme_;
+  PeerReader peer_;
   int port_ = 0;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::mutex mutex_;

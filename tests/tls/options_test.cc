@@ -78,5 +78,48 @@ TEST(TlsOptions, InvalidValuesAreRefused) {
   EXPECT_FALSE(read(files).isOk());
 }
 
+// gateway.notify.*: the client side of TLS for Subscription deliveries.
+const std::map<std::string, std::string> kPlain = {{"gateway.http.tls", "false"},
+                                                   {"gateway.mllp.tls", "false"}};
+
+TEST(NotifyOptions, DeliveriesTrustTheSystemsCasAndRefusePlainHttpElsewhereByDefault) {
+  auto o = read(kPlain);
+  ASSERT_TRUE(o.isOk()) << o.status().message();
+  EXPECT_EQ(o->notifyCaCertificates, "");
+  EXPECT_EQ(o->notifyCertificate, "");
+  EXPECT_EQ(o->notifyPrivateKey, "");
+  EXPECT_FALSE(o->notifyAllowPlainHttp);
+  auto keys = kPlain;
+  keys["gateway.notify.caCertificates"] = "endpoint-cas.pem";
+  keys["gateway.notify.certificate"] = "notify.crt";
+  keys["gateway.notify.privateKey"] = "notify.key";
+  keys["gateway.notify.allowPlainHttp"] = "true";
+  o = read(keys);
+  ASSERT_TRUE(o.isOk()) << o.status().message();
+  EXPECT_EQ(o->notifyCaCertificates, "endpoint-cas.pem");
+  EXPECT_EQ(o->notifyCertificate, "notify.crt");
+  EXPECT_EQ(o->notifyPrivateKey, "notify.key");
+  EXPECT_TRUE(o->notifyAllowPlainHttp);
+}
+
+TEST(NotifyOptions, AClientCertificateGoesWithItsKey) {
+  auto keys = kPlain;
+  keys["gateway.notify.certificate"] = "notify.crt";
+  auto o = read(keys);
+  ASSERT_FALSE(o.isOk());
+  EXPECT_EQ(o.status().message().rfind("gateway.notify.certificate and gateway.notify.privateKey", 0),
+            0u)
+      << o.status().message();
+  keys = kPlain;
+  keys["gateway.notify.privateKey"] = "notify.key";
+  EXPECT_FALSE(read(keys).isOk());
+  keys = kPlain;
+  keys["gateway.notify.allowPlainHttp"] = "perhaps";
+  EXPECT_FALSE(read(keys).isOk());
+  keys = kPlain;
+  keys["gateway.notify.verify"] = "false";  // not a key: verification cannot be turned off
+  EXPECT_FALSE(read(keys).isOk());
+}
+
 }  // namespace
 }  // namespace acp::app

@@ -68,6 +68,30 @@ TEST(TlsProcess, MissingOrBadCertificateFilesStopTheStart) {
   if (Poco::File(db).exists()) Poco::File(db).remove();
 }
 
+TEST(TlsProcess, UnusableDeliveryTlsFilesStopTheStart) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  std::vector<std::string> plain = with(base(db), {"-Dgateway.http.tls=false",
+                                                   "-Dgateway.mllp.tls=false"});
+  ProcessRun noCas = runToExit(with(plain, {"-Dgateway.notify.caCertificates=/nonexistent/cas.pem"}));
+  EXPECT_EQ(noCas.exitCode, 78) << noCas.err;
+  EXPECT_NE(noCas.err.find("gateway.notify.caCertificates: cannot read /nonexistent/cas.pem"),
+            std::string::npos)
+      << noCas.err;
+  EXPECT_FALSE(Poco::File(db).exists());  // stopped before the store was opened
+
+  ProcessRun wrongKey =
+      runToExit(with(plain, {"-Dgateway.notify.certificate=" + certFile("clients/RX8.crt"),
+                             "-Dgateway.notify.privateKey=" + certFile("clients/X81001.key")}));
+  EXPECT_EQ(wrongKey.exitCode, 78) << wrongKey.err;
+  EXPECT_NE(wrongKey.err.find("gateway.notify.privateKey: "), std::string::npos) << wrongKey.err;
+
+  ProcessRun keyless =
+      runToExit(with(plain, {"-Dgateway.notify.certificate=" + certFile("clients/RX8.crt")}));
+  EXPECT_EQ(keyless.exitCode, 78) << keyless.err;
+  EXPECT_NE(keyless.err.find("gateway.notify.privateKey"), std::string::npos) << keyless.err;
+  if (Poco::File(db).exists()) Poco::File(db).remove();
+}
+
 TEST(TlsProcess, ServesHttpsAndMllpOverTlsWithTheDevelopmentCertificates) {
   std::string db = Poco::TemporaryFile::tempName() + ".db";
   Poco::Pipe outPipe;
