@@ -7,10 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "gateway/store/notification_outbox.h"
+#include "gateway/store/resource_store.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/test_server.h"
 
@@ -48,6 +51,21 @@ bool waitForStatus(TestServer& server, const std::string& id, const std::string&
   return false;
 }
 
+// Waits (at most 20 s) until the outbox holds nothing left to deliver. A write's
+// notifications are put in the outbox in the write's own transaction, so once this is true
+// every notification the writes so far produced has been delivered (or given up on): what a
+// receiver has by then is all it will get.
+bool waitForOutboxDrained(TestServer& server) {
+  auto outbox = std::dynamic_pointer_cast<store::NotificationOutbox>(server.gateway().store());
+  if (!outbox) return false;
+  for (int i = 0; i < 200; ++i) {
+    auto due = outbox->dueNotifications(std::numeric_limits<int64_t>::max(), 1);
+    if (due.isOk() && due.value().empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 TEST(Subscriptions, ThePracticeIsSentTheChildsNewPlan) {
   Receiver receiver;
   TestServer server;
@@ -70,14 +88,14 @@ TEST(Subscriptions, ThePracticeIsSentTheChildsNewPlan) {
   ASSERT_TRUE(json::parse(got[0].body, plan, err)) << got[0].body;
   EXPECT_EQ(plan.getString("resourceType"), "CarePlan");
   // Only what matches: the child's Patient, Encounters and Consent were not sent.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(waitForOutboxDrained(server));
   EXPECT_EQ(receiver.received().size(), 1u);
   // The same export again changes nothing: nothing is sent.
   ASSERT_EQ(server.request("POST", "/$ingest/hospice", hospiceSample(),
                            {{"Content-Type", "application/json"}})
                 .status,
             200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(waitForOutboxDrained(server));
   EXPECT_EQ(receiver.received().size(), 1u);
 }
 
