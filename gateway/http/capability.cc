@@ -78,8 +78,8 @@ json::Value FhirService::capabilityStatement(const std::string& baseUrl) const {
                  str("SMART Backend Services: client_credentials with a private_key_jwt "
                      "assertion (RS384 or ES384) at the token endpoint; system scopes (v1 and "
                      "v2); mutual TLS where the connection carries a client certificate. Each "
-                     "organisation sees the patients it has a relationship with; every access is "
-                     "audited."));
+                     "organisation sees the patients it has a relationship with (anything else "
+                     "is answered as not found); every access is audited."));
   } else {
     security.set("description",
                  str("gateway.auth.mode=none: every request is the local superuser (loopback "
