@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "gateway/tls/openssl_errors.h"
 #include "gateway/tls/tls_context.h"
 
 namespace acp::tls {
@@ -16,28 +17,6 @@ namespace acp::tls {
 namespace {
 
 thread_local std::string tRefusal;  // takeRefusal()'s record, per handshaking thread
-
-std::string opensslError() {
-  unsigned long e = ERR_peek_last_error();
-  std::string out;
-  if (e != 0) {
-    const char* reason = ERR_reason_error_string(e);
-    out = reason ? reason : "error " + std::to_string(ERR_GET_REASON(e));
-  } else {
-    out = "unknown error";
-  }
-  ERR_clear_error();
-  return out;
-}
-
-Status readable(const char* field, const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return Status::invalid(std::string(field) + ": cannot read " + path + " (" +
-                           std::strerror(errno) + ")");
-  std::fclose(f);
-  return Status::ok();
-}
 
 int noPassphrase(char*, int, int, void*) { return 0; }
 
@@ -94,10 +73,10 @@ Status applyClientPolicy(ssl_ctx_st* ctx, const ClientTlsOptions& options) {
                                ? "certificate: a privateKey is configured without its certificate"
                                : "privateKey: a certificate is configured without its key");
   if (!options.caCertificates.empty())
-    if (Status s = readable("caCertificates", options.caCertificates); !s.isOk()) return s;
+    if (Status s = readableFile("caCertificates", options.caCertificates); !s.isOk()) return s;
   if (!options.certificate.empty()) {
-    for (Status s : {readable("certificate", options.certificate),
-                     readable("privateKey", options.privateKey)})
+    for (Status s : {readableFile("certificate", options.certificate),
+                     readableFile("privateKey", options.privateKey)})
       if (!s.isOk()) return s;
   }
 

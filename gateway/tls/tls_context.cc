@@ -16,6 +16,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "gateway/tls/openssl_errors.h"
+
 namespace acp::tls {
 
 bool parseClientCertificates(const std::string& text, ClientCertificates& out) {
@@ -44,32 +46,6 @@ const char* clientCertificatesName(ClientCertificates mode) {
 }
 
 namespace {
-
-// OpenSSL's last queued error as text ("no certificate or crl found"), and the queue emptied.
-std::string opensslError() {
-  unsigned long e = ERR_peek_last_error();
-  std::string out;
-  if (e != 0) {
-    const char* reason = ERR_reason_error_string(e);
-    out = reason ? reason : "error " + std::to_string(ERR_GET_REASON(e));
-  } else {
-    out = "unknown error";
-  }
-  ERR_clear_error();
-  return out;
-}
-
-// A file that cannot be opened is reported with the system's reason, before OpenSSL's less
-// helpful one.
-Status readable(const char* field, const std::string& path) {
-  if (path.empty()) return Status::invalid(std::string(field) + ": no file is configured");
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return Status::invalid(std::string(field) + ": cannot read " + path + " (" +
-                           std::strerror(errno) + ")");
-  std::fclose(f);
-  return Status::ok();
-}
 
 // A key that asks for a passphrase is refused instead of prompting on the terminal.
 int noPassphrase(char*, int, int, void*) { return 0; }
@@ -180,10 +156,10 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& options
   ERR_clear_error();
   std::shared_ptr<TlsContext> self(new TlsContext(options));
   for (Status s :
-       {readable("certificate", options.certificate), readable("privateKey", options.privateKey),
+       {readableFile("certificate", options.certificate), readableFile("privateKey", options.privateKey),
         options.clientCertificates == ClientCertificates::kNone
             ? Status::ok()
-            : readable("caCertificates", options.caCertificates)})
+            : readableFile("caCertificates", options.caCertificates)})
     if (!s.isOk()) return s;
   if (options.ticketKeyRotationSeconds < 0)
     return Status::invalid("ticketKeyRotationSeconds: must not be negative");

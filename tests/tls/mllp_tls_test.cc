@@ -226,6 +226,14 @@ TEST(MllpTls, SessionsResumeWithTheirIdentityUntilTheirTicketKeyIsTwoRotationsOl
   EXPECT_EQ(l.handler->peers().back().certificateOrganisation, "RX8");
 }
 
+// The hospital's sample ADT^A01.
+std::string adtA01() {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
+  std::stringstream sample;
+  sample << in.rdbuf();
+  return sample.str();
+}
+
 TEST(MllpTls, TheHospitalFeedThroughTheGatewayAcknowledgesAfterTheCommit) {
   app::Options o;
   o.tlsCertificate = certFile("server.crt");
@@ -233,14 +241,12 @@ TEST(MllpTls, TheHospitalFeedThroughTheGatewayAcknowledgesAfterTheCommit) {
   o.tlsCaCertificates = certFile("ca.crt");
   o.flagsIntervalSeconds = 0;
   TestServer server(o);
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
-  std::stringstream sample;
-  sample << in.rdbuf();
+  const std::string sample = adtA01();
   TlsClient client(server.mllpPort(), asClient("RX8"));
-  EXPECT_EQ(msa(sendMessage(client, sample.str())), "MSA|AA|PAS0001234") << client.error();
+  EXPECT_EQ(msa(sendMessage(client, sample)), "MSA|AA|PAS0001234") << client.error();
   // A sender without a certificate gets nothing.
   TlsClient anonymous(server.mllpPort(), ClientOptions{});
-  EXPECT_EQ(sendMessage(anonymous, sample.str()), "");
+  EXPECT_EQ(sendMessage(anonymous, sample), "");
 }
 
 // A registry whose source systems are the hospital (RX8) and the community trust (RX9); the
@@ -259,10 +265,8 @@ std::string writeRegistry() {
   return registry;
 }
 
-TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertificate) {
-  // gateway.auth.mode=smart (a registry and a base URL): MSH-4 must be the ODS code of the
-  // connection's client certificate.
-  std::string registry = writeRegistry();
+// The gateway as deployed (tokens, both listeners over mutual TLS) with `registry`.
+app::Options smartOptions(const std::string& registry) {
   app::Options o;
   o.tlsCertificate = certFile("server.crt");
   o.tlsPrivateKey = certFile("server.key");
@@ -270,16 +274,21 @@ TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertifica
   o.flagsIntervalSeconds = 0;
   o.authClients = registry;
   o.baseUrl = "https://127.0.0.1:8443";
-  TestServer server(o);
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
-  std::stringstream sample;
-  sample << in.rdbuf();
+  return o;
+}
+
+TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertificate) {
+  // gateway.auth.mode=smart (a registry and a base URL): MSH-4 must be the ODS code of the
+  // connection's client certificate.
+  std::string registry = writeRegistry();
+  TestServer server(smartOptions(registry));
+  const std::string sample = adtA01();
   // The hospital's own certificate: accepted.
   TlsClient hospital(server.mllpPort(), asClient("RX8"));
-  EXPECT_EQ(msa(sendMessage(hospital, sample.str())), "MSA|AA|PAS0001234") << hospital.error();
+  EXPECT_EQ(msa(sendMessage(hospital, sample)), "MSA|AA|PAS0001234") << hospital.error();
   // The community trust's certificate sending as the hospital (MSH-4 RX8): refused before
   // anything is applied, with an ERR on MSH-4 saying why.
-  std::string forged = sample.str();
+  std::string forged = sample;
   size_t at = forged.find("PAS0001234");
   ASSERT_NE(at, std::string::npos);
   forged.replace(at, 10, "PAS0009999");
@@ -314,18 +323,9 @@ TEST(MllpTls, WithTokensOnAMessageIsAcceptedOnlyFromItsOwnOrganisationsCertifica
 // not name the certificate's organisation are refused, and the failure list stays empty.
 TEST(MllpTls, WithTokensOnlyASourceSystemsCertificateMayUseTheFeedOrFillItsFailures) {
   std::string registry = writeRegistry();
-  app::Options o;
-  o.tlsCertificate = certFile("server.crt");
-  o.tlsPrivateKey = certFile("server.key");
-  o.tlsCaCertificates = certFile("ca.crt");
-  o.flagsIntervalSeconds = 0;
-  o.authClients = registry;
-  o.baseUrl = "https://127.0.0.1:8443";
-  TestServer server(o);
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/acute/samples/adt-a01.hl7");
-  std::stringstream sample;
-  sample << in.rdbuf();
-  std::string asGp = sample.str();
+  TestServer server(smartOptions(registry));
+  const std::string sample = adtA01();
+  std::string asGp = sample;
   size_t at = asGp.find("|RX8|");
   ASSERT_NE(at, std::string::npos);
   asGp.replace(at, 5, "|X81001|");
