@@ -16,8 +16,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "gateway/app/mllp_refusals.h"
 #include "gateway/app/served_types.h"
 #include "gateway/core/ids.h"
 #include "gateway/core/xml.h"
@@ -269,12 +271,15 @@ Status Gateway::start() {
   mo.idleTimeoutSeconds = options_.mllpIdleTimeoutSeconds;
   mo.frameTimeoutSeconds = options_.mllpFrameTimeoutSeconds;
   if (options_.mllpTls) mo.tls = tlsContext;
-  mo.onEvent = [](const mllp::Event& e) {
+  // Its refusals (mllp_refusals.h) are audited with the HTTP listener's: one rate limit per
+  // address across both listeners. Never a byte of the messages.
+  mo.onEvent = [refusals = refusals_](const mllp::Event& e) {
     if (e.kind == mllp::Event::Kind::kClosed && mllp::isFailure(e.reason))
       Poco::Logger::get("acp.mllp").warning(
           "connection %s closed: %s%s", e.peer.endpoint(),
           std::string(mllp::closeReasonName(e.reason)),
           e.detail.empty() ? std::string() : " (" + e.detail + ")");
+    if (std::optional<http::Refusal> r = mllpRefusal(e)) refusals->note(*r);
   };
   // With tokens and mutual TLS, a message is accepted only from its own organisation's
   // certificate (MSH-4 = the certificate's ODS code).

@@ -28,6 +28,7 @@ std::string plain(const std::string& s, size_t max) {
 }
 
 int outcomeOf(const Refusal& r) {
+  if (r.outcome != 0) return r.outcome;
   if (r.status == 0) return audit::kOutcomeMinorFailure;  // a refused handshake: a denial
   if (r.status == 500) return audit::kOutcomeMajorFailure;  // the listener itself failed
   return audit::kOutcomeSeriousFailure;

@@ -4,7 +4,9 @@
 // cap (503), a refused TLS handshake, a failure of the listener itself (500). Such a request
 // has not been authenticated: the event holds what the listener knows — the client's address,
 // the method and route template when the head was read (never the query string or the body),
-// the status and error code — and no identity.
+// the status and error code — and no identity. The MLLP listener's refusals (an oversized or
+// too slow frame, over its connection cap, a refused handshake) are noted here too, sharing
+// the per-address budget (app/mllp_refusals.h says which and how).
 //
 // Why rate-limited, and how: those requests cost the sender nothing, so recording each one
 // would let an unauthenticated flood fill the trail (and hold the listener's threads on the
@@ -45,13 +47,17 @@
 
 namespace acp::http {
 
-// One refused request, as the listener knows it.
+// One refused request (or connection), as the listener knows it. The MLLP listener's refusals
+// are noted here too (app/mllp_refusals.h): status 0, method "MLLP", its own codes.
 struct Refusal {
   std::string address;  // the client's IP address
   int status = 0;       // the HTTP status answered; 0 when none could be (a TLS handshake)
   std::string code;     // the error code answered, e.g. "http.body-too-large"
   std::string method;   // "" when the request head was not read
   std::string route;    // the route template (routeTemplate()), "" when unknown
+  // The event's outcome (audit::kOutcome*); 0: from the status — 8, 4 for 0 (a refused
+  // handshake), 12 for 500. Other listeners (MLLP: no status) say it here.
+  int outcome = 0;
 };
 
 struct RefusalAuditOptions {
