@@ -244,6 +244,18 @@ bool FhirService::mayKnow(const FhirRequest& rq, const json::Value& content) con
   return rq.context.access->mayRead(content) != access::AccessPolicy::Verdict::kDeny;
 }
 
+std::optional<FhirService::Outcome> FhirService::refuseHiddenMatch(
+    const FhirRequest& rq, const store::StoredResource& stored) const {
+  if (!restricted(rq)) return std::nullopt;
+  std::string why = "unreadable";
+  json::Value content;
+  json::ParseError err;
+  if (json::parse(stored.json, content, err) &&
+      rq.context.access->mayRead(content, &why) != access::AccessPolicy::Verdict::kDeny)
+    return std::nullopt;
+  return fail(403, "forbidden", "not allowed to see this: " + why, "auth.no-relationship");
+}
+
 std::optional<json::Value> FhirService::contentBefore(const std::string& type,
                                                       const std::string& id,
                                                       int64_t version) const {

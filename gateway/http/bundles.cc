@@ -31,6 +31,7 @@ struct EntryOp {
   // records the conditional key like a plain conditional create does.
   std::shared_ptr<search::SearchQuery> criteria;
   std::string conditionalKey;
+  bool matched = false;  // id found by the criteria (not named by the client)
   store::WriteResult result;
   bool done = false;
 };
@@ -223,6 +224,17 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
                     "http.multiple-matches", loc(op.index) + ".request");
       if (ids->size() == 1) {
         op.id = ids->front();
+        op.matched = true;
+        if (op.method != "DELETE") {
+          // A match the client may not see refuses the whole transaction as the single
+          // interaction is refused: nothing of it (id, location, version) in the answer.
+          auto current = tx.read(op.type, op.id);
+          if (!current.isOk()) return fromStatus(current.status(), "store.read");
+          if (auto refused = refuseHiddenMatch(rq, current.value())) {
+            refused->issues.locateAll(loc(op.index) + ".request");
+            return std::move(*refused);
+          }
+        }
         if (op.method == "PUT" && op.resource && !op.resource->getString("id").empty() &&
             op.resource->getString("id") != op.id)
           return fail(400, "invalid",
@@ -251,8 +263,11 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
     if (!op.fullUrl.empty() && (op.method == "POST" || op.method == "PUT"))
       placeholders[op.fullUrl] = op.type + "/" + op.id;
     // R4: no two entries may act on the same resource, however it was identified.
+    // An id found by criteria is not named: it may be one the client may not see.
     if (op.method != "GET" && !op.id.empty() && !targets.insert(op.type + "/" + op.id).second)
-      return fail(400, "invalid", "two entries in one transaction act on " + op.type + "/" + op.id,
+      return fail(400, "invalid",
+                  "two entries in one transaction act on " +
+                      (op.matched ? "the same " + op.type : op.type + "/" + op.id),
                   "bundle.duplicate-target", loc(op.index));
   }
   for (EntryOp& op : ops) {
@@ -280,12 +295,29 @@ FhirService::Outcome FhirService::transaction(const FhirRequest& rq, json::Value
                     "conditional reference \"" + text + "\" matches " +
                         (ids->empty() ? "no resource" : "more than one resource"),
                     "bundle.conditional-reference-unmatched", loc(op.index) + ".resource");
+      // One the client may not see would put its id into what the answer returns.
+      auto target = tx.read(refType, ids->front());
+      if (!target.isOk()) return fromStatus(target.status(), "store.read");
+      if (auto refused = refuseHiddenMatch(rq, target.value())) {
+        refused->issues.locateAll(loc(op.index) + ".resource");
+        return std::move(*refused);
+      }
       *ref = json::Value::makeString(refType + "/" + ids->front());
     }
   }
   auto runPhase = [&](const std::string& method) -> std::optional<Outcome> {
     for (EntryOp& op : ops) {
-      if (op.method != method || op.done) continue;
+      if (op.method != method) continue;
+      if (op.done) {
+        // A conditional create that matched: its content passes the write rules all the same,
+        // as outside a transaction.
+        if (method == "POST" && op.matched && op.resource)
+          if (auto refused = refuseWrite(rq, tx, op.type, "", &*op.resource)) {
+            refused->issues.locateAll(loc(op.index));
+            return std::move(*refused);
+          }
+        continue;
+      }
       std::optional<int64_t> ifMatch;
       if (!parseIfMatch(op.ifMatch, ifMatch))
         return fail(400, "value", "malformed ifMatch", "http.invalid-if-match",

@@ -147,6 +147,11 @@ class FhirService {
   // Whether the client may learn that a resource with this content exists or existed (it may
   // read it, in full or withheld). True when not restricted.
   bool mayKnow(const FhirRequest& request, const json::Value& content) const;
+  // A conditional create's or update's match (`stored`) that the client may not see: the 403
+  // `auth.no-relationship` the single interaction answers with, naming neither the resource
+  // nor its id (a transaction, a batch entry and any Prefer alike). nullopt when it may see it.
+  std::optional<Outcome> refuseHiddenMatch(const FhirRequest& request,
+                                           const store::StoredResource& stored) const;
   // The content type/id last had before `version` (0: the newest content), skipping delete
   // markers; nullopt when it never had any.
   std::optional<json::Value> contentBefore(const std::string& type, const std::string& id,

@@ -263,6 +263,10 @@ FhirService::Outcome FhirService::create(const FhirRequest& rq, const std::strin
   if (auto refused = refuseWrite(rq, *tx.value(), type, "", &resource)) return std::move(*refused);
   auto w = tx.value()->create(type, std::move(resource), key.empty() ? nullptr : &criteria, key);
   if (!w.isOk()) return fromStatus(w.status(), "store.create");
+  // Matched a resource the client may not see: refused whatever the Prefer (a minimal answer
+  // would still carry its id in Content-Location).
+  if (w->noop)
+    if (auto refused = refuseHiddenMatch(rq, w->resource)) return std::move(*refused);
   if (Status a = beforeCommit(rq, *tx.value(), {w->resource}); !a.isOk())
     return fromStatus(a, "audit.write");
   Status c = tx.value()->commit();
@@ -341,6 +345,9 @@ FhirService::Outcome FhirService::conditionalUpdate(const FhirRequest& rq,
                 "http.multiple-matches");
   if (ids->size() == 1) {
     id = ids->front();
+    auto current = tx.value()->read(type, id);
+    if (!current.isOk()) return fromStatus(current.status(), "store.read");
+    if (auto refused = refuseHiddenMatch(rq, current.value())) return std::move(*refused);
     if (!bodyId.empty() && bodyId != id)
       return fail(400, "invalid", "resource id does not match the resource found by the criteria",
                   "http.id-mismatch", type + ".id");
