@@ -43,19 +43,6 @@ std::string queryOf(const json::Value& event) {
   return "";
 }
 
-// The refused events once `count` are in the trail. The listener reports a connection's end
-// just after closing its socket, so the client can see the close before the refusal is
-// noted: flush until it is (bounded; a missing event fails the test).
-std::vector<json::Value> refusedEvents(TestServer& server, size_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    EXPECT_TRUE(server.gateway().refusals()->flush().isOk());
-    std::vector<json::Value> refused = auditEvents(server, "?subtype=refused");
-    if (refused.size() >= count || std::chrono::steady_clock::now() > deadline) return refused;
-    std::this_thread::yield();
-  }
-}
-
 TEST(MllpRefusalAudit, AnOversizedFrameLeavesARefusalEvent) {
   app::Options o;
   o.mllpMaxFrameBytes = 1024;
@@ -64,7 +51,7 @@ TEST(MllpRefusalAudit, AnOversizedFrameLeavesARefusalEvent) {
   while (message.size() <= 4096) message += "NTE|1||Hartley Amelia 9992530820\r";
   EXPECT_EQ(rawMllp(server.mllpPort(), "\x0b" + message + "\x1c\x0d"), "") << "no ACK";
 
-  auto refused = refusedEvents(server, 1);
+  auto refused = refusalsOnceRecorded(server, 1);
   ASSERT_EQ(refused.size(), 1u);
   const json::Value& e = refused[0];
   EXPECT_EQ(e.getString("outcome"), "8");
@@ -88,7 +75,7 @@ TEST(MllpRefusalAudit, AConnectionOverTheCapLeavesARefusalEvent) {
   ASSERT_EQ(ackSegment(held.exchange(acuteSample("adt-a01.hl7")), "MSA"), "MSA|AA|PAS0001234");
   EXPECT_EQ(rawMllp(server.mllpPort(), ""), "") << "closed at once";
 
-  auto refused = refusedEvents(server, 1);
+  auto refused = refusalsOnceRecorded(server, 1);
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].getString("outcome"), "8");
   EXPECT_EQ(refused[0].getString("outcomeDesc"), "mllp.too-many-connections");

@@ -5,13 +5,37 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "gateway/audit/audit_trail.h"
+#include "gateway/http/refusal_audit.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
+
+// The listener's refusal events (subtype refused), newest first, once at least `count` are in
+// the trail — read in-process, so over any transport. A listener notes a refusal just after
+// the client can see it (a handshake alert, a closed MLLP connection), so this flushes the
+// refusal writer until they are there (bounded: 20 s; fewer then fails the caller's check).
+inline std::vector<json::Value> refusalsOnceRecorded(TestServer& server, size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    EXPECT_TRUE(server.gateway().refusals()->flush().isOk());
+    std::vector<json::Value> out;
+    auto found = server.gateway().audit()->search({{"subtype", "refused"}, {"_count", "1000"}},
+                                                  "https://x");
+    EXPECT_TRUE(found.isOk()) << found.status().message();
+    if (found.isOk())
+      if (const json::Value* entries = found.value().find("entry"))
+        for (const json::Value& e : entries->items()) out.push_back(*e.find("resource"));
+    if (out.size() >= count || std::chrono::steady_clock::now() > deadline) return out;
+    std::this_thread::yield();
+  }
+}
 
 // The events a search of the trail returns, newest first ("" for all, else "?…").
 inline std::vector<json::Value> auditEvents(TestServer& server, const std::string& query) {
