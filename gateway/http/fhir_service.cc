@@ -246,11 +246,20 @@ void FhirService::commitAudit(const DeferredAudit& deferred,
   audit_->submit(deferred.record, std::move(done));
 }
 
-FhirResponse FhirService::unauditedResponse(const FhirRequest& request) const {
+FhirResponse FhirService::unauditedIn(Format format, bool pretty) const {
   Outcome o = fail(503, "transient", "the request could not be audited; retry shortly",
                    "audit.unavailable");
   o.headers.emplace_back("Retry-After", "1");
-  return render(request, std::move(o));
+  return renderAs(std::move(o), format, pretty);
+}
+
+FhirResponse FhirService::unauditedResponse(const FhirRequest& request) const {
+  Negotiated want = responseFormat(request);
+  return unauditedIn(want.ok ? want.format : Format::kJson, wantsPretty(request));
+}
+
+FhirResponse FhirService::unauditedAnswer(const DeferredAudit& deferred) const {
+  return unauditedIn(deferred.xml ? Format::kXml : Format::kJson, deferred.pretty);
 }
 
 bool FhirService::auditBeforeAnswer(const FhirRequest& request, audit::AuditRecord record,
@@ -258,7 +267,9 @@ bool FhirService::auditBeforeAnswer(const FhirRequest& request, audit::AuditReco
   if (!defer) return audit_->record(record).isOk();
   auto deferred = std::make_shared<DeferredAudit>();
   deferred->record = std::move(record);
-  deferred->unaudited = unauditedResponse(request);
+  Negotiated want = responseFormat(request);
+  deferred->xml = want.ok && want.format == Format::kXml;
+  deferred->pretty = wantsPretty(request);
   response.audit = std::move(deferred);
   return true;
 }
@@ -462,6 +473,11 @@ void materialize(json::Value& v) {
 }  // namespace
 
 FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
+  Negotiated want = responseFormat(rq);
+  return renderAs(std::move(o), want.ok ? want.format : Format::kJson, wantsPretty(rq));
+}
+
+FhirResponse FhirService::renderAs(Outcome o, Format format, bool pretty) const {
   FhirResponse r;
   r.status = o.status;
   r.headers = std::move(o.headers);
@@ -470,9 +486,6 @@ FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
     o.rawBody.clear();
   }
   if (o.status == 304 || o.status == 204 || (!o.body && o.rawBody.empty())) return r;
-  Negotiated want = responseFormat(rq);
-  Format format = want.ok ? want.format : Format::kJson;
-  bool pretty = wantsPretty(rq);
   r.contentType = contentTypeOf(format);
   if (!o.rawBody.empty() && format == Format::kJson && !pretty) {
     r.body = std::move(o.rawBody);

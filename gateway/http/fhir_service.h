@@ -56,7 +56,8 @@ class FhirService {
   // As handle(), but a request audited outside a write transaction (reads, searches,
   // operations, denials) returns at once with its event in FhirResponse::audit, not yet
   // recorded: the caller passes it to commitAudit() and sends the response only when that
-  // reports ok, else response.audit->unaudited. A response without `audit` may go at once.
+  // reports ok, else unauditedAnswer(*response.audit). A response without `audit` may go at
+  // once.
   // The HTTP server uses this to keep its workers serving while the group commit runs.
   FhirResponse handleDeferred(const FhirRequest& request) const;
 
@@ -64,6 +65,9 @@ class FhirService {
   // on the trail's committer thread, with its outcome (audit/audit_trail.h submit()). It
   // must be cheap and must not wait on the trail.
   void commitAudit(const DeferredAudit& deferred, std::function<void(Status)> done) const;
+  // The answer when commitAudit() reported a failure: 503 audit.unavailable with
+  // Retry-After, in the request's format.
+  FhirResponse unauditedAnswer(const DeferredAudit& deferred) const;
 
   // The CapabilityStatement generated from what is registered.
   json::Value capabilityStatement(const std::string& baseUrl) const;
@@ -122,6 +126,7 @@ class FhirService {
                          FhirResponse& response) const;
   // 503 audit.unavailable: the answer when a request's event could not be recorded.
   FhirResponse unauditedResponse(const FhirRequest& request) const;
+  FhirResponse unauditedIn(Format format, bool pretty) const;
   Outcome dispatch(const FhirRequest& request) const;
   // Authorisation around dispatch (authorization.cc): the route's scopes and role are checked
   // before the handler runs (403), and what it is about to return is checked resource by
@@ -234,6 +239,8 @@ class FhirService {
   Result<std::vector<json::Value>> allMatches(
       const std::string& type, std::vector<std::pair<std::string, std::string>> params) const;
   FhirResponse render(const FhirRequest& request, Outcome outcome) const;
+  // render() in a format already negotiated.
+  FhirResponse renderAs(Outcome outcome, Format format, bool pretty) const;
 
   // Interactions (interactions.cc).
   Outcome read(const FhirRequest& rq, const std::string& type, const std::string& id) const;

@@ -870,16 +870,22 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   // Parked: the answer goes once the request's AuditEvent is durable (the trail commits the
   // events of every parked request together). Nothing below touches the connection: the
   // callback may already have run, and a worker may own it again.
-  std::string unaudited = renderResponse(deferred->unaudited, head, keepAlive, http10);
   {
     std::lock_guard<std::mutex> lock(parkedMutex_);
     ++parked_;
   }
   service_->commitAudit(
-      *deferred, [this, c, unaudited = std::move(unaudited), logLine, okStatus = r.status,
-                  failStatus = deferred->unaudited.status](Status s) mutable {
-        logLine(s.isOk() ? okStatus : failStatus);
-        resume(c, s.isOk(), std::move(unaudited));
+      *deferred, [this, c, deferred, logLine, okStatus = r.status, head, keepAlive,
+                  http10](Status s) {
+        if (s.isOk()) {
+          logLine(okStatus);
+          resume(c, true, "");
+          return;
+        }
+        // Rendered only now: almost every commit succeeds.
+        FhirResponse unaudited = service_->unauditedAnswer(*deferred);
+        logLine(unaudited.status);
+        resume(c, false, renderResponse(unaudited, head, keepAlive, http10));
       });
   return true;
 }

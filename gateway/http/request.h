@@ -66,15 +66,17 @@ struct FhirResponse {
   std::string contentType;  // "" when there is no body
   std::string body;
   // Set only by FhirService::handleDeferred(): this response may be sent only once the
-  // request's AuditEvent is durable (FhirService::commitAudit), else `unaudited` instead.
+  // request's AuditEvent is durable (FhirService::commitAudit), else
+  // FhirService::unauditedAnswer(*audit) instead.
   std::shared_ptr<DeferredAudit> audit;
 };
 
-// A request's AuditEvent not yet committed, and the answer to send if it cannot be
-// (503 audit.unavailable, already in the request's negotiated format).
+// A request's AuditEvent not yet committed, and the format its 503 audit.unavailable would be
+// answered in if it cannot be (rendered only then: almost every commit succeeds).
 struct DeferredAudit {
   audit::AuditRecord record;
-  FhirResponse unaudited;
+  bool xml = false;     // the request negotiated XML
+  bool pretty = false;  // _pretty=true
 };
 
 // "/Patient/123/_history/2" → {"Patient", "123", "_history", "2"}; empty segments (a doubled
