@@ -1,5 +1,5 @@
 // acp-bench-load-data — builds the benchmark database directly through the store API
-// (acp::store::SqliteStore with the R4 model), bypassing HTTP and validation, and reports the
+// (acp::store::SqlStore with the R4 model), bypassing HTTP and validation, and reports the
 // bulk-load rate.
 //
 // For each of N patients it writes, in transactions of about --batch resources:
@@ -42,7 +42,7 @@
 
 #include "gateway/core/json.h"
 #include "gateway/model/model.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 
 #ifndef ACP_BENCH_CONFORMANCE_DIR
 #define ACP_BENCH_CONFORMANCE_DIR "conformance/r4"
@@ -270,9 +270,9 @@ int main(int argc, char** argv) {
 
   auto model = acp::model::Model::load(args.conformance);
   if (!model.isOk()) return fail(model.status());
-  auto opened = acp::store::SqliteStore::open(args.db, model.value());
+  auto opened = acp::store::SqlStore::open(args.db, model.value());
   if (!opened.isOk()) return fail(opened.status());
-  std::unique_ptr<acp::store::SqliteStore> store = opened.take();
+  std::unique_ptr<acp::store::SqlStore> store = opened.take();
 
   std::ofstream ids(args.ids, std::ios::binary | std::ios::trunc);
   if (!ids) {

@@ -37,7 +37,7 @@
 #include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
 #include "gateway/model/model.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "gateway/tls/client_policy.h"
 #include "gateway/tls/tls_context.h"
 
@@ -137,12 +137,12 @@ Status Gateway::start() {
   model_ = model.value();
 
   std::string path = options_.storeUrl.substr(std::string("sqlite:").size());
-  store::SqliteOptions storeOptions;
+  store::StoreOptions storeOptions;
   storeOptions.poolSize = options_.storeReaders;
   storeOptions.baseUrl = options_.baseUrl;
-  auto store = store::SqliteStore::open(path, model_, storeOptions);
+  auto store = store::SqlStore::open(path, model_, storeOptions);
   if (!store.isOk()) return store.status();
-  std::shared_ptr<store::SqliteStore> sqlite(store.take());
+  std::shared_ptr<store::SqlStore> sqlite(store.take());
   // R4 Subscriptions: every write is matched in its own transaction (notify/).
   sqlite->setWriteObserver(std::make_shared<notify::SubscriptionMatcher>(model_, options_.clock));
   store_ = sqlite;
@@ -179,7 +179,7 @@ Status Gateway::start() {
   // across a restart.
   if (options_.authMode == "smart") {
     auto clock = options_.clock;
-    std::shared_ptr<store::SqliteStore> ledger = sqlite;
+    std::shared_ptr<store::SqlStore> ledger = sqlite;
     auto guard = std::make_shared<auth::FunctionReplayGuard>(
         [ledger, clock](const std::string& client, const std::string& jti, int64_t until) {
           int64_t now = clock ? clock() : nowMillis();

@@ -85,7 +85,7 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 class AuditTrail {
  public:
-  // `log` is the store's audit log (SqliteStore is one); it must outlive the trail.
+  // `log` is the store's audit log (SqlStore is one); it must outlive the trail.
   explicit AuditTrail(std::shared_ptr<store::AuditLog> log, AuditTrailOptions options = {});
 
   // Appends the event to `tx` (a write's own transaction, not yet committed); it commits with

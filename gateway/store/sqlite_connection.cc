@@ -7,55 +7,21 @@
 
 namespace acp::store::sqlite {
 
-Statement& Statement::operator=(Statement&& o) noexcept {
-  if (this != &o) {
-    release();
-    conn_ = o.conn_;
-    stmt_ = o.stmt_;
-    inUse_ = o.inUse_;
-    o.conn_ = nullptr;
-    o.stmt_ = nullptr;
-    o.inUse_ = nullptr;
+SqliteStatement::~SqliteStatement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+void SqliteStatement::release() {
+  if (!cached_) {
+    delete this;
+    return;
   }
-  return *this;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  inUse_ = false;
 }
 
-void Statement::release() {
-  if (!stmt_) return;
-  if (inUse_) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    *inUse_ = false;
-  } else {
-    sqlite3_finalize(stmt_);
-  }
-  stmt_ = nullptr;
-  inUse_ = nullptr;
-  conn_ = nullptr;
-}
-
-void Statement::bind(int index, const SqlArg& a) {
-  switch (a.kind) {
-    case SqlArg::Kind::kNull:
-      bindNull(index);
-      break;
-    case SqlArg::Kind::kInt:
-      bind(index, a.i);
-      break;
-    case SqlArg::Kind::kReal:
-      bind(index, a.d);
-      break;
-    case SqlArg::Kind::kText:
-      bind(index, std::string_view(a.s), /*stable=*/true);
-      break;
-  }
-}
-
-void Statement::bindAll(const std::vector<SqlArg>& args) {
-  for (size_t i = 0; i < args.size(); ++i) bind(static_cast<int>(i + 1), args[i]);
-}
-
-StepResult Statement::step() {
+StepResult SqliteStatement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return StepResult::kRow;
   if (rc == SQLITE_DONE) return StepResult::kDone;
@@ -63,29 +29,20 @@ StepResult Statement::step() {
   return StepResult::kError;
 }
 
-StepResult Statement::run() {
-  StepResult r;
-  do {
-    r = step();
-  } while (r == StepResult::kRow);
-  return r;
-}
-
-SqlArg Statement::columnArg(int i) const {
+SqlArg::Kind SqliteStatement::columnKind(int i) const {
   switch (sqlite3_column_type(stmt_, i)) {
     case SQLITE_INTEGER:
-      return SqlArg::integer(columnInt(i));
+      return SqlArg::Kind::kInt;
     case SQLITE_FLOAT:
-      return SqlArg::real(columnReal(i));
+      return SqlArg::Kind::kReal;
     case SQLITE_NULL:
-      return SqlArg::null();
+      return SqlArg::Kind::kNull;
     default:
-      return SqlArg::text(columnString(i));
+      return SqlArg::Kind::kText;
   }
 }
 
-Status Statement::error(std::string_view what) const {
-  if (!conn_) return Status::internal("store.sqlite: " + std::string(what));
+Status SqliteStatement::error(std::string_view what) const {
   return conn_->lastError(what);
 }
 
@@ -101,10 +58,10 @@ void configureLibraryOnce() {
 
 }  // namespace
 
-Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
-                                                     const Settings& settings) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path,
+                                                                 const Settings& settings) {
   configureLibraryOnce();
-  std::unique_ptr<Connection> c(new Connection());
+  std::unique_ptr<SqliteConnection> c(new SqliteConnection());
   c->settings_ = settings;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &c->db_, flags,
@@ -137,17 +94,16 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
   return c;
 }
 
-Connection::~Connection() {
-  for (auto& entry : cache_) sqlite3_finalize(entry.second.stmt);
-  cache_.clear();
+SqliteConnection::~SqliteConnection() {
+  cache_.clear();  // finalises the cached statements
   if (db_) sqlite3_close_v2(db_);
 }
 
-Result<Statement> Connection::prepare(const std::string& sql) {
+Result<Statement> SqliteConnection::prepare(const std::string& sql) {
   auto it = cache_.find(sql);
-  if (it != cache_.end() && !it->second.inUse) {
-    it->second.inUse = true;
-    return Statement(this, it->second.stmt, &it->second.inUse);
+  if (it != cache_.end() && !it->second.inUse_) {
+    it->second.inUse_ = true;
+    return Statement(&it->second);
   }
   bool cache = it == cache_.end() && cache_.size() < settings_.statementCacheSize;
   sqlite3_stmt* stmt = nullptr;
@@ -157,14 +113,13 @@ Result<Statement> Connection::prepare(const std::string& sql) {
     if (stmt) sqlite3_finalize(stmt);
     return lastError("prepare");
   }
-  if (!cache) return Statement(this, stmt, nullptr);
-  Cached& slot = cache_[sql];
-  slot.stmt = stmt;
-  slot.inUse = true;
-  return Statement(this, stmt, &slot.inUse);
+  if (!cache) return Statement(new SqliteStatement(this, stmt, false));
+  auto slot = cache_.try_emplace(sql, this, stmt, true).first;
+  slot->second.inUse_ = true;
+  return Statement(&slot->second);
 }
 
-Status Connection::exec(const char* sql) {
+Status SqliteConnection::exec(const char* sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return Status::ok();
@@ -173,27 +128,14 @@ Status Connection::exec(const char* sql) {
   return Status::internal("store.sqlite: " + msg + " (in " + std::string(sql).substr(0, 80) + ")");
 }
 
-Result<int64_t> Connection::queryInt(const std::string& sql) {
+Status SqliteConnection::runCached(const char* sql) {
   auto st = prepare(sql);
   if (!st.isOk()) return st.status();
-  Statement& s = st.value();
-  StepResult r = s.step();
-  if (r == StepResult::kRow) return s.columnInt(0);
-  if (r == StepResult::kDone) return int64_t{0};
-  return s.error("query");
+  if (st.value().run() != StepResult::kDone) return st.value().error(sql);
+  return Status::ok();
 }
 
-Result<std::string> Connection::queryText(const std::string& sql) {
-  auto st = prepare(sql);
-  if (!st.isOk()) return st.status();
-  Statement& s = st.value();
-  StepResult r = s.step();
-  if (r == StepResult::kRow) return s.columnString(0);
-  if (r == StepResult::kDone) return std::string();
-  return s.error("query");
-}
-
-Status Connection::lastError(std::string_view what) const {
+Status SqliteConnection::lastError(std::string_view what) const {
   return Status::internal("store.sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db_) + " (" +
                           std::to_string(sqlite3_extended_errcode(db_)) + ")");
 }

@@ -1,15 +1,12 @@
-// SQLite RAII helpers for the store: one Connection (a sqlite3 handle with its own cache of
-// prepared statements) and Statement (a borrowed, reset-on-release prepared statement).
+// The SQLite driver of the store's connection (sql_connection.h): one sqlite3 handle with its
+// own cache of prepared statements.
 //
-// Every value reaches SQLite through sqlite3_bind_*: SQL text is only ever built from fixed
-// fragments, never from data. Statements are cached by their SQL text (search SQL varies only
-// in shape, so the cache stays small); when the cache is full, or the cached statement is
-// already in use by an enclosing loop, a private statement is prepared and finalised on release.
-// Thread-safety: a Connection is used by one thread at a time (the store's pool and writer
-// mutex ensure it); the handle is opened with SQLITE_OPEN_NOMUTEX.
-// Errors: failures come back as Status::internal with a "store.sqlite: ..." message; the one
-// expected failure, a unique-constraint violation, is reported by Statement::step() as
-// StepResult::kConstraint so callers can turn it into a value.
+// Statements are cached by their SQL text (search SQL varies only in shape, so the cache
+// stays small); when the cache is full, or the cached statement is already in use by an
+// enclosing loop, a private statement is prepared and finalised on release.
+// Thread-safety: used by one thread at a time (the store's pool and writer gate ensure it);
+// the handle is opened with SQLITE_OPEN_NOMUTEX.
+// Errors: Status::internal "store.sqlite: …"; constraint violations step() as kConstraint.
 #pragma once
 
 #include <sqlite3.h>
@@ -19,106 +16,67 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
-#include <vector>
 
 #include "gateway/core/status.h"
+#include "gateway/store/sql_connection.h"
 
 namespace acp::store::sqlite {
 
-// A value bound to a placeholder; the search planner collects these beside its SQL text.
-struct SqlArg {
-  enum class Kind : unsigned char { kNull, kInt, kReal, kText };
-  Kind kind = Kind::kNull;
-  int64_t i = 0;
-  double d = 0;
-  std::string s;
+using sql::SqlArg;
+using sql::Statement;
+using sql::StepResult;
 
-  static SqlArg null() { return SqlArg(); }
-  static SqlArg integer(int64_t v) {
-    SqlArg a;
-    a.kind = Kind::kInt;
-    a.i = v;
-    return a;
-  }
-  static SqlArg real(double v) {
-    SqlArg a;
-    a.kind = Kind::kReal;
-    a.d = v;
-    return a;
-  }
-  static SqlArg text(std::string v) {
-    SqlArg a;
-    a.kind = Kind::kText;
-    a.s = std::move(v);
-    return a;
-  }
-};
+class SqliteConnection;
 
-enum class StepResult { kRow, kDone, kConstraint, kError };
-
-class Connection;
-
-// A prepared statement on loan from a Connection. Bind indexes are 1-based as in SQLite.
-// Destruction resets the statement and clears its bindings (cached) or finalises it.
-class Statement {
+// A prepared sqlite3_stmt; cached ones live in their connection's cache, private ones delete
+// themselves on release.
+class SqliteStatement final : public sql::StatementImpl {
  public:
-  Statement() = default;
-  Statement(Statement&& o) noexcept { *this = std::move(o); }
-  Statement& operator=(Statement&& o) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { release(); }
+  SqliteStatement(SqliteConnection* conn, sqlite3_stmt* stmt, bool cached)
+      : conn_(conn), stmt_(stmt), cached_(cached) {}
+  ~SqliteStatement() override;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-  bool valid() const { return stmt_ != nullptr; }
-
-  void bind(int index, int64_t v) { sqlite3_bind_int64(stmt_, index, v); }
-  void bind(int index, int v) { sqlite3_bind_int64(stmt_, index, v); }
-  void bind(int index, double v) { sqlite3_bind_double(stmt_, index, v); }
-  // Text is copied by SQLite (SQLITE_TRANSIENT) unless `stable` promises it outlives the step.
-  void bind(int index, std::string_view v, bool stable = false) {
+  void bindInt(int index, int64_t v) override { sqlite3_bind_int64(stmt_, index, v); }
+  void bindReal(int index, double v) override { sqlite3_bind_double(stmt_, index, v); }
+  void bindText(int index, std::string_view v, bool stable) override {
     sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()),
                       stable ? SQLITE_STATIC : SQLITE_TRANSIENT);
   }
-  void bindNull(int index) { sqlite3_bind_null(stmt_, index); }
-  void bind(int index, const SqlArg& a);
-  // Binds args[0..] to placeholders 1..n (the planner's arguments stay alive meanwhile).
-  void bindAll(const std::vector<SqlArg>& args);
-
-  StepResult step();
-  // Makes the statement runnable again with the same bindings (for loops of inserts).
-  void reset() { sqlite3_reset(stmt_); }
-  // Steps to completion (for INSERT/UPDATE/DELETE); kDone, kConstraint or kError.
-  StepResult run();
-
-  int64_t columnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
-  double columnReal(int i) const { return sqlite3_column_double(stmt_, i); }
-  bool columnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-  int columnType(int i) const { return sqlite3_column_type(stmt_, i); }
-  std::string_view columnText(int i) const {
+  void bindBlob(int index, std::string_view v) override {
+    sqlite3_bind_blob(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void bindNull(int index) override { sqlite3_bind_null(stmt_, index); }
+  StepResult step() override;
+  void reset() override { sqlite3_reset(stmt_); }
+  int64_t columnInt(int i) const override { return sqlite3_column_int64(stmt_, i); }
+  double columnReal(int i) const override { return sqlite3_column_double(stmt_, i); }
+  bool columnIsNull(int i) const override { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::string_view columnText(int i) const override {
     const unsigned char* p = sqlite3_column_text(stmt_, i);
     int n = sqlite3_column_bytes(stmt_, i);
     return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
              : std::string_view();
   }
-  std::string columnString(int i) const { return std::string(columnText(i)); }
-  SqlArg columnArg(int i) const;
-
-  // The last error of the owning connection, as a Status::internal.
-  Status error(std::string_view what) const;
+  std::string columnBlob(int i) const override {
+    const void* p = sqlite3_column_blob(stmt_, i);
+    int n = sqlite3_column_bytes(stmt_, i);
+    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+  }
+  SqlArg::Kind columnKind(int i) const override;
+  Status error(std::string_view what) const override;
+  void release() override;
 
  private:
-  friend class Connection;
-  Statement(Connection* conn, sqlite3_stmt* stmt, bool* inUse)
-      : conn_(conn), stmt_(stmt), inUse_(inUse) {}
-  void release();
-
-  Connection* conn_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool* inUse_ = nullptr;  // the cache slot's flag; nullptr for a private statement
+  friend class SqliteConnection;
+  SqliteConnection* conn_;
+  sqlite3_stmt* stmt_;
+  bool cached_;
+  bool inUse_ = false;
 };
 
-class Connection {
+class SqliteConnection final : public sql::Connection {
  public:
   struct Settings {
     int busyTimeoutMs = 5000;
@@ -130,37 +88,32 @@ class Connection {
 
   // Opens (creating when absent) and applies the PRAGMAs: journal_mode=WAL, synchronous=FULL,
   // foreign_keys=ON, busy_timeout, and query_only for readers.
-  static Result<std::unique_ptr<Connection>> open(const std::string& path,
-                                                  const Settings& settings);
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
+                                                        const Settings& settings);
+  ~SqliteConnection() override;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-  // A cached prepared statement for `sql` (prepared on first use).
-  Result<Statement> prepare(const std::string& sql);
-  // Runs SQL text without parameters (BEGIN, COMMIT, DDL). Never pass data here.
-  Status exec(const char* sql);
-  // Runs one statement returning a single integer (PRAGMA user_version, COUNT...).
-  Result<int64_t> queryInt(const std::string& sql);
-  Result<std::string> queryText(const std::string& sql);
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  Result<Statement> prepare(const std::string& sql) override;
+  Status exec(const char* sql) override;
+  Status beginWrite() override { return exec("BEGIN IMMEDIATE"); }
+  // Cached prepared statements: a read snapshot is taken for every search.
+  Status beginRead() override { return runCached("BEGIN"); }
+  Status endRead() override { return runCached("COMMIT"); }
+  bool inTransaction() const override { return sqlite3_get_autocommit(db_) == 0; }
+  Status lastError(std::string_view what) const override;
 
   sqlite3* handle() const { return db_; }
-  Status lastError(std::string_view what) const;
-  bool inTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-  // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
-  int changes() const { return sqlite3_changes(db_); }
 
  private:
-  friend class Statement;
-  struct Cached {
-    sqlite3_stmt* stmt = nullptr;
-    bool inUse = false;
-  };
-  Connection() = default;
+  SqliteConnection() = default;
+  Status runCached(const char* sql);
 
   sqlite3* db_ = nullptr;
   Settings settings_;
-  std::unordered_map<std::string, Cached> cache_;  // node-based: slot addresses are stable
+  // Node-based: the statements' addresses are stable.
+  std::unordered_map<std::string, SqliteStatement> cache_;
 };
 
 }  // namespace acp::store::sqlite

@@ -286,9 +286,9 @@ Status failed(const Status& s, int step) {
 
 int currentSchemaVersion() { return kStepCount; }
 
-Status migrate(Connection& writer) {
+Status migrate(sql::Connection& writer) {
   for (;;) {
-    Status s = writer.exec("BEGIN IMMEDIATE");
+    Status s = writer.beginWrite();
     if (!s.isOk()) return failed(s, 0);
     s = writer.exec(
         "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
@@ -315,7 +315,7 @@ Status migrate(Connection& writer) {
         s = st.status();
       } else {
         st.value().bind(1, int64_t{step});
-        if (st.value().run() != StepResult::kDone) s = st.value().error("schema_version");
+        if (st.value().run() != sql::StepResult::kDone) s = st.value().error("schema_version");
       }
     }
     if (s.isOk()) s = writer.exec("COMMIT");

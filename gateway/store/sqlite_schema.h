@@ -26,7 +26,7 @@
 #pragma once
 
 #include "gateway/core/status.h"
-#include "gateway/store/sqlite_connection.h"
+#include "gateway/store/sql_connection.h"
 
 namespace acp::store::sqlite {
 
@@ -34,6 +34,6 @@ namespace acp::store::sqlite {
 int currentSchemaVersion();
 
 // Brings the database up to currentSchemaVersion().
-Status migrate(Connection& writer);
+Status migrate(sql::Connection& writer);
 
 }  // namespace acp::store::sqlite

@@ -1,4 +1,4 @@
-// Shared fixture for the audit tests: a SqliteStore on a fresh file (tests/store's StoreTest:
+// Shared fixture for the audit tests: a SqlStore on a fresh file (tests/store's StoreTest:
 // temp directory, injectable clock), an AuditTrail on it, records to fill in, a second SQLite
 // connection to the same file for tampering, and the R4 validator.
 #pragma once

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gateway/store/sqlite_schema.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/auth/smart_fixture.h"
 #include "tests/support/model_fixture.h"
 
@@ -38,9 +38,9 @@ class StoreLedger : public ::testing::Test {
   void SetUp() override { open(); }
   void open() {
     store_.reset();
-    auto s = store::SqliteStore::open(dir_.file("store.db"), acp::testing::r4Shared());
+    auto s = store::SqlStore::open(dir_.file("store.db"), acp::testing::r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
-    store_ = std::shared_ptr<store::SqliteStore>(s.take());
+    store_ = std::shared_ptr<store::SqlStore>(s.take());
   }
   // The adaptor exactly as app/ builds it (auth/replay_guard.h).
   std::shared_ptr<ReplayGuard> guard() {
@@ -53,7 +53,7 @@ class StoreLedger : public ::testing::Test {
   }
   TempDir dir_;
   Clock clock_;
-  std::shared_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::SqlStore> store_;
 };
 
 TEST_F(StoreLedger, AJtiStaysUsedAcrossARestart) {

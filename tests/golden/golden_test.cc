@@ -1,7 +1,7 @@
 // Golden tests for the partner mappings (tests/golden/README.md): every case directory
 // tests/golden/<partner>/<case>/ holds the inputs in the order they are sent (01-*, 02-*, ...)
 // and expected.json. Each input goes through the real path — PartnerMapper::map, then
-// IngestService::commit against a fresh SqliteStore (with its failure log) — and the test
+// IngestService::commit against a fresh SqlStore (with its failure log) — and the test
 // compares, after normalisation, the per-push outcomes and every current resource the pushes
 // produced with expected.json. Every produced resource (and every outcome) must pass the R4
 // model validator. With ACP_GOLDEN_UPDATE=1 the test writes expected.json instead of comparing.
@@ -21,7 +21,7 @@
 #include "gateway/core/json.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/model/validator.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "mappings/acute/acute_mapper.h"
 #include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
@@ -247,11 +247,11 @@ TEST_P(GoldenCase, Matches) {
       fs::remove_all(dir, ec);
     }
   } cleanup{tmp};
-  std::shared_ptr<store::SqliteStore> sqlite;
+  std::shared_ptr<store::SqlStore> sqlite;
   {
-    auto opened = store::SqliteStore::open((tmp / "golden.db").string(), model);
+    auto opened = store::SqlStore::open((tmp / "golden.db").string(), model);
     ASSERT_TRUE(opened.isOk()) << opened.status().message();
-    sqlite = std::shared_ptr<store::SqliteStore>(opened.take());
+    sqlite = std::shared_ptr<store::SqlStore>(opened.take());
   }
   ingest::IngestService service(model, sqlite, sqlite);
   service.addPartner(partner);

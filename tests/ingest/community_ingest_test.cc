@@ -6,7 +6,7 @@
 
 #include "gateway/ingest/london_time.h"
 #include "gateway/model/model.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/ingest/fhir_reading.h"
 #include "tests/support/test_server.h"
 
@@ -97,7 +97,7 @@ TEST(CommunityIngest, AReplayIsJudgedByItsOwnPatientNotTheWholeDocument) {
   {
     auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
     ASSERT_TRUE(model.isOk());
-    auto direct = store::SqliteStore::open(server.databasePath(), model.value());
+    auto direct = store::SqlStore::open(server.databasePath(), model.value());
     ASSERT_TRUE(direct.isOk());
     store::KeptFailure f;
     f.partner = "community";

@@ -9,7 +9,7 @@
 
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/profile/profile_validator.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
 
 namespace acp::testing {
@@ -24,9 +24,9 @@ class GroupCommit : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-group-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqliteStore::open(dir_ + "/g.db", r4Shared());
+    auto s = store::SqlStore::open(dir_ + "/g.db", r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
-    store_ = std::shared_ptr<store::SqliteStore>(std::move(s.value()));
+    store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_unique<ingest::IngestService>(r4Shared(), store_, store_);
   }
   void TearDown() override {
@@ -70,7 +70,7 @@ class GroupCommit : public ::testing::Test {
   }
 
   std::string dir_;
-  std::shared_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::SqlStore> store_;
   std::unique_ptr<ingest::IngestService> ingest_;
 };
 

@@ -9,7 +9,7 @@
 
 #include "gateway/app/options.h"
 #include "gateway/model/model.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "mappings/hospice/hospice_parser.h"
 #include "tests/ingest/fhir_reading.h"
 #include "tests/support/test_server.h"
@@ -203,7 +203,7 @@ TEST(HospiceIngest, AReplayThatSucceedsClosesTheFailure) {
   {
     auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
     ASSERT_TRUE(model.isOk());
-    auto second = store::SqliteStore::open(server.databasePath(), model.value());
+    auto second = store::SqlStore::open(server.databasePath(), model.value());
     ASSERT_TRUE(second.isOk());
     store::KeptFailure f;
     f.partner = "hospice";

@@ -12,7 +12,7 @@
 #include "gateway/audit/audit_trail.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/ingest/push_audit.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
 
 namespace acp::testing {
@@ -27,9 +27,9 @@ class PushAuditUnits : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-pushaudit-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqliteStore::open(dir_ + "/p.db", r4Shared());
+    auto s = store::SqlStore::open(dir_ + "/p.db", r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
-    store_ = std::shared_ptr<store::SqliteStore>(std::move(s.value()));
+    store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_unique<ingest::IngestService>(r4Shared(), store_, store_);
     trail_ = std::make_unique<audit::AuditTrail>(
         std::shared_ptr<store::AuditLog>(store_, store_.get()));
@@ -99,7 +99,7 @@ class PushAuditUnits : public ::testing::Test {
   }
 
   std::string dir_;
-  std::shared_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::SqlStore> store_;
   std::unique_ptr<ingest::IngestService> ingest_;
   std::unique_ptr<audit::AuditTrail> trail_;
 };

@@ -1,5 +1,5 @@
 // Review of this session's IngestService group commit (commitItems / commitGrouped) and
-// delivery keys, against a real SqliteStore. Each test guards a defect found in review (since
+// delivery keys, against a real SqlStore. Each test guards a defect found in review (since
 // fixed); the comment above it says what was wrong and why it mattered.
 //
 // Faults are injected without mocks: a commit failure through a deferred foreign key that a
@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "gateway/ingest/ingest_service.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
 
 namespace {
@@ -54,9 +54,9 @@ class ReviewGroupCommit : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-review-group-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqliteStore::open(path(), r4Shared());
+    auto s = store::SqlStore::open(path(), r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
-    store_ = std::shared_ptr<store::SqliteStore>(std::move(s.value()));
+    store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_shared<ingest::IngestService>(r4Shared(), store_, store_);
   }
   void TearDown() override {
@@ -102,7 +102,7 @@ class ReviewGroupCommit : public ::testing::Test {
   }
 
   std::string dir_;
-  std::shared_ptr<store::SqliteStore> store_;
+  std::shared_ptr<store::SqlStore> store_;
   std::shared_ptr<ingest::IngestService> ingest_;
 };
 
@@ -183,7 +183,7 @@ TEST_F(ReviewGroupCommit, AnExceptionInACommitDoesNotWedgeEveryLaterGroupedCommi
     // The worker is blocked for good inside the service: keep the service and store alive
     // (never destroyed) so that the rest of the suite can run.
     new std::shared_ptr<ingest::IngestService>(ingest_);
-    new std::shared_ptr<store::SqliteStore>(store_);
+    new std::shared_ptr<store::SqlStore>(store_);
     FAIL() << "commitGrouped() blocked forever after an exception in an earlier commit";
   }
   worker.join();

@@ -1,4 +1,4 @@
-// SqliteStore under real threads: the conditional-create race, keyset paging while another
+// SqlStore under real threads: the conditional-create race, keyset paging while another
 // thread inserts, and readers running beside a writer. No timing assertions: every check is
 // on the data.
 #include <atomic>
@@ -51,7 +51,7 @@ struct RaceOutcome {
   std::vector<std::string> errors;
 };
 
-void conditionalCreate(SqliteStore& store, RaceOutcome& out) {
+void conditionalCreate(SqlStore& store, RaceOutcome& out) {
   const std::string key = std::string("identifier=") + kNhs + "|9000000033";
   auto q = parseSearch("Patient", {{"identifier", std::string(kNhs) + "|9000000033"}});
   auto tx = store.begin();
@@ -99,14 +99,14 @@ TEST_F(ConcurrencyTest, FiftyThreadsConditionalCreateMakeExactlyOne) {
 
 // Two stores (two writer connections) on one file: BEGIN IMMEDIATE serialises them.
 TEST_F(ConcurrencyTest, ConditionalCreateRaceAcrossTwoStoresOnOneFile) {
-  auto other = SqliteStore::open(path_, acp::testing::r4Shared(), options());
+  auto other = SqlStore::open(path_, acp::testing::r4Shared(), options());
   ASSERT_TRUE(other.isOk()) << other.status().message();
-  std::unique_ptr<SqliteStore> second = other.take();
+  std::unique_ptr<SqlStore> second = other.take();
   RaceOutcome out;
   StartGate gate;
   std::vector<std::thread> threads;
   for (int i = 0; i < 50; ++i) {
-    SqliteStore* s = i % 2 ? second.get() : store_.get();
+    SqlStore* s = i % 2 ? second.get() : store_.get();
     threads.emplace_back([&, s] {
       gate.wait();
       conditionalCreate(*s, out);
@@ -173,7 +173,7 @@ TEST_F(ConcurrencyTest, ConditionalCreateOutcomes) {
 // Pages are fetched while another thread inserts rows between the fetches (rows that sort
 // both before and after the cursor): no page repeats a row, and no row that existed before
 // the first page is skipped.
-void pageWhileInserting(std::atomic<int64_t>& clock, SqliteStore& store, const std::string& sort) {
+void pageWhileInserting(std::atomic<int64_t>& clock, SqlStore& store, const std::string& sort) {
   std::set<std::string> preexisting;
   for (int i = 0; i < 30; ++i) {
     clock += 1000;

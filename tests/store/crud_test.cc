@@ -1,4 +1,4 @@
-// SqliteStore: create / read / vread / update / delete, versions and meta, history,
+// SqlStore: create / read / vread / update / delete, versions and meta, history,
 // transactions (commit, rollback, failed operations), persistence, durability PRAGMAs.
 #include <sqlite3.h>
 
@@ -366,10 +366,10 @@ TEST_F(CrudTest, DroppedTransactionLeavesNothing) {
 TEST_F(CrudTest, FailedOperationMidTransactionLeavesNoTrace) {
   // A fixed id generator makes the second create collide half-way (after the id was chosen
   // and the resource stamped): the operation fails with nothing of it written.
-  SqliteOptions o = options();
+  StoreOptions o = options();
   o.newId = [] { return std::string("fixed-id"); };
   store_.reset();
-  auto s = SqliteStore::open(path_, acp::testing::r4Shared(), o);
+  auto s = SqlStore::open(path_, acp::testing::r4Shared(), o);
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
 
@@ -449,13 +449,13 @@ TEST_F(CrudTest, NewerSchemaIsRefused) {
   ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 999", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  auto s = SqliteStore::open(path_, acp::testing::r4Shared(), options());
+  auto s = SqlStore::open(path_, acp::testing::r4Shared(), options());
   ASSERT_FALSE(s.isOk());
   EXPECT_NE(s.status().message().find("store.schema-too-new"), std::string::npos);
 }
 
 TEST_F(CrudTest, OpenRefusesMemoryDatabases) {
-  auto s = SqliteStore::open(":memory:", acp::testing::r4Shared(), options());
+  auto s = SqlStore::open(":memory:", acp::testing::r4Shared(), options());
   EXPECT_FALSE(s.isOk());
 }
 

@@ -1,4 +1,4 @@
-// Review of this session's SqliteStore changes (units, background checkpoints), against a
+// Review of this session's SqlStore changes (units, background checkpoints), against a
 // real SQLite file. Each test guards a defect found in review (since fixed); the comment above
 // it says what was wrong and why it mattered. Faults are injected without mocks, through SQLite itself (a trigger
 // added with a second connection, a second connection holding a read snapshot).
@@ -38,7 +38,7 @@ class ReviewStore : public StoreTest {
   }
 };
 
-// Found in review — gateway/store/sqlite_store.cc SqliteTransaction::beginUnit/endUnit (~lines
+// Found in review — gateway/store/sql_store.cc SqlTransaction::beginUnit/endUnit (~lines
 // 717-735) and usable(). Some SQLite errors end the whole transaction, not just the failing
 // statement (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, an interrupted statement; simulated here
 // with RAISE(ROLLBACK)). The Transaction does not notice: the op savepoint's ROLLBACK TO fails
@@ -84,10 +84,10 @@ TEST_F(ReviewStore, AfterTheTransactionIsAbortedALaterUnitIsNotCommittedOnItsOwn
 // every commit, and writers that wait at most 300 ms never fail.
 TEST_F(ReviewStore, ALongReaderNeverMakesCommitsFailWhileCheckpointsRun) {
   store_.reset();
-  SqliteOptions o = options();
+  StoreOptions o = options();
   o.checkpointPages = 1;  // every commit asks for a checkpoint
   o.busyTimeoutMs = 300;  // how long a writer waits for the write lock
-  auto opened = SqliteStore::open(path_, acp::testing::r4Shared(), o);
+  auto opened = SqlStore::open(path_, acp::testing::r4Shared(), o);
   ASSERT_TRUE(opened.isOk()) << opened.status().message();
   store_ = opened.take();
   ASSERT_TRUE(put("Patient", "a", R"({"resourceType":"Patient","id":"a"})").isOk());

@@ -1,4 +1,4 @@
-// SqliteStore search: every parameter type and modifier (positive and negative), chains,
+// SqlStore search: every parameter type and modifier (positive and negative), chains,
 // _include / _revinclude, _sort, totals, keyset cursors, SQL metacharacters, query plans.
 #include <cstdlib>
 #include <iostream>
@@ -333,10 +333,10 @@ TEST_F(SearchTest, IncludeAndRevinclude) {
 }
 
 TEST_F(SearchTest, IncludeLimitIsReported) {
-  SqliteOptions o = options();
+  StoreOptions o = options();
   o.maxIncludes = 1;
   store_.reset();
-  auto s = SqliteStore::open(path_, acp::testing::r4Shared(), o);
+  auto s = SqlStore::open(path_, acp::testing::r4Shared(), o);
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
   Page p = search("Patient", {{"_id", "p1"}, {"_revinclude", "CarePlan:subject"}});

@@ -16,7 +16,7 @@
 
 #include "gateway/core/json.h"
 #include "gateway/search/query.h"
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
 
 namespace acp::store::testing {
@@ -73,8 +73,8 @@ class StoreTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
 
-  SqliteOptions options() {
-    SqliteOptions o;
+  StoreOptions options() {
+    StoreOptions o;
     o.poolSize = 3;
     o.baseUrl = kBase;
     auto now = now_;
@@ -84,7 +84,7 @@ class StoreTest : public ::testing::Test {
 
   void reopen() {
     store_.reset();
-    auto s = SqliteStore::open(path_, acp::testing::r4Shared(), options());
+    auto s = SqlStore::open(path_, acp::testing::r4Shared(), options());
     ASSERT_TRUE(s.isOk()) << s.status().message();
     store_ = s.take();
   }
@@ -150,7 +150,7 @@ class StoreTest : public ::testing::Test {
   std::string dir_;
   std::string path_;
   std::shared_ptr<std::atomic<int64_t>> now_ = std::make_shared<std::atomic<int64_t>>(0);
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
 };
 
 }  // namespace acp::store::testing

@@ -1,4 +1,4 @@
-// SqliteStore transaction units (all-or-nothing parts of one commit) and delivery keys.
+// SqlStore transaction units (all-or-nothing parts of one commit) and delivery keys.
 #include <sqlite3.h>
 
 #include <string>

@@ -17,7 +17,7 @@
 namespace acp::store::testing {
 namespace {
 
-using sqlite::Connection;
+using Connection = sqlite::SqliteConnection;
 
 class WalBatchingTest : public ::testing::Test {
  protected:
@@ -134,9 +134,9 @@ TEST_F(WalBatchingTest, ACommitIsInTheFileWhenCommitReturnsEvenWithoutASync) {
 }
 
 TEST_F(WalBatchingTest, UnderContinuousWritingTheWalIsRestartedInsteadOfGrowing) {
-  SqliteOptions options;
+  StoreOptions options;
   options.checkpointPages = 100;
-  auto opened = SqliteStore::open(path_, acp::testing::r4Shared(), options);
+  auto opened = SqlStore::open(path_, acp::testing::r4Shared(), options);
   ASSERT_TRUE(opened.isOk()) << opened.status().message();
   auto store = opened.take();
   const std::string family(2000, 'f');

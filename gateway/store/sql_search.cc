@@ -1,4 +1,4 @@
-#include "gateway/store/sqlite_search.h"
+#include "gateway/store/sql_search.h"
 
 #include <charconv>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "gateway/search/index.h"
 #include "gateway/store/instant.h"
 
-namespace acp::store::sqlite {
+namespace acp::store::sql {
 namespace {
 
 using search::Criterion;
@@ -222,7 +222,7 @@ class Planner {
     } else if (c.modifier == "contains") {
       std::string n = search::normalizeString(v.raw);
       if (n.empty())
-        b_.sql("0");
+        b_.sql("FALSE");
       else
         b_.sql("normalized LIKE ").text("%" + likeEscape(n) + "%").sql(" ESCAPE '\\'");
     } else {
@@ -236,7 +236,7 @@ class Planner {
   void normalizedPrefix(const char* col, const std::string& raw) {
     std::string n = search::normalizeString(raw);
     if (n.empty())
-      b_.sql("0");
+      b_.sql("FALSE");
     else
       prefixRange(col, std::move(n));
   }
@@ -254,7 +254,7 @@ class Planner {
     std::string code = v.hasSystem ? v.code : (v.code.empty() ? v.raw : v.code);
     if (!v.hasSystem) {
       if (code.empty())
-        b_.sql("0");
+        b_.sql("FALSE");
       else
         b_.sql(codeCol).sql(" = ").text(std::move(code));
     } else if (code.empty()) {  // system|
@@ -418,7 +418,7 @@ class Planner {
     }
     std::string refType = v.refType.empty() ? modType : v.refType;
     if (!modType.empty() && refType != modType) {  // Patient/1 with :Group never matches
-      b_.sql("0");
+      b_.sql("FALSE");
       return Status::ok();
     }
     std::string refId = v.refId;
@@ -438,7 +438,7 @@ class Planner {
       b_.sql("(url = ").text(v.url).sql(" AND target_id = '')");
       any = true;
     }
-    if (!any) b_.sql("0");
+    if (!any) b_.sql("FALSE");
     b_.sql(")");
     return Status::ok();
   }
@@ -458,7 +458,7 @@ class Planner {
 
   Status idCriterion(const Criterion& c, const std::string& a) {
     if (c.modifier == "missing") {
-      b_.sql(c.missing ? "0" : "1");
+      b_.sql(c.missing ? "FALSE" : "TRUE");
       return Status::ok();
     }
     if (!c.modifier.empty() && c.modifier != "not") return badModifier(c);
@@ -475,7 +475,7 @@ class Planner {
 
   Status lastUpdatedCriterion(const Criterion& c, const std::string& a) {
     if (c.modifier == "missing") {
-      b_.sql(c.missing ? "0" : "1");
+      b_.sql(c.missing ? "FALSE" : "TRUE");
       return Status::ok();
     }
     if (!c.modifier.empty()) return badModifier(c);
@@ -538,7 +538,7 @@ class Planner {
           .sql(t)
           .sql(" WHERE ");
       if (b_.in(t + ".type", targets)) b_.sql(" AND ");
-      b_.sql("1");
+      b_.sql("TRUE");
     }
     b_.sql(" AND ").sql(t).sql(".deleted = 0 AND (");
     Status s = criterion(*c.chain, t, targets, depth + 1);
@@ -808,7 +808,7 @@ Result<PageQuery> buildPage(const SearchQuery& q, const SearchSettings& settings
   }
   Status s = baseFrom(q, settings, b);
   if (!s.isOk()) return s;
-  b.sql(")");
+  b.sql(") s");
   if (!q.cursor.empty()) {
     b.sql(" WHERE ");
     keysetCondition(b, q.sort, keys, afterPk, 0);
@@ -862,9 +862,13 @@ class Includer {
     b.sql(
          "SELECT x.pk, x.type, x.id, x.version, x.last_updated, x.json FROM reference_idx rr "
          "JOIN resources x ON x.type = rr.target_type AND x.id = rr.target_id "
-         "WHERE rr.resource_pk IN (SELECT value FROM json_each(")
+         "WHERE rr.resource_pk IN (")
+        .sql(settings_.dialect == sql::Dialect::kPostgres
+                 ? "SELECT value::bigint FROM json_array_elements_text(CAST("
+                 : "SELECT value FROM json_each((")
         .text(jsonIntArray(sources))
-        .sql(")) AND x.deleted = 0");
+        .sql(settings_.dialect == sql::Dialect::kPostgres ? " AS json))" : "))")
+        .sql(") AND x.deleted = 0");
     if (spec.param != "*") b.sql(" AND rr.param = ").text(spec.param);
     if (!spec.targetType.empty()) b.sql(" AND rr.target_type = ").text(spec.targetType);
     b.sql(" ORDER BY x.pk");
@@ -882,9 +886,13 @@ class Includer {
         "JOIN resources x ON x.pk = rr.resource_pk WHERE ");
     if (spec.sourceType != "*") b.sql("rr.type = ").text(spec.sourceType).sql(" AND ");
     if (spec.param != "*") b.sql("rr.param = ").text(spec.param).sql(" AND ");
-    b.sql("rr.target_id IN (SELECT value FROM json_each(")
+    b.sql("rr.target_id IN (")
+        .sql(settings_.dialect == sql::Dialect::kPostgres
+                 ? "SELECT value FROM json_array_elements_text(CAST("
+                 : "SELECT value FROM json_each((")
         .text(jsonIdArray(targets))
-        .sql(")) AND rr.target_type = ")
+        .sql(settings_.dialect == sql::Dialect::kPostgres ? " AS json))" : "))")
+        .sql(") AND rr.target_type = ")
         .text(type)
         .sql(" AND x.deleted = 0 ORDER BY x.pk");
     return collect(b.take(), added);
@@ -1153,4 +1161,4 @@ std::string prefixSuccessor(std::string_view prefix) {
   return s;
 }
 
-}  // namespace acp::store::sqlite
+}  // namespace acp::store::sql

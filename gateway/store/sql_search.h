@@ -53,13 +53,14 @@
 #include "gateway/core/status.h"
 #include "gateway/search/query.h"
 #include "gateway/store/resource_store.h"
-#include "gateway/store/sqlite_connection.h"
+#include "gateway/store/sql_connection.h"
 
-namespace acp::store::sqlite {
+namespace acp::store::sql {
 
 struct SearchSettings {
   int64_t nowMs = 0;          // for date ap tolerance
   size_t maxIncludes = 1000;  // _include/_revinclude results per page, beyond: truncated
+  Dialect dialect = Dialect::kSqlite;  // the SQL written (executeSearch/matchIds: the connection's)
 };
 
 // Runs the query on `conn` (a reader inside a read transaction, or the writer inside the
@@ -91,4 +92,4 @@ bool base64UrlDecode(std::string_view text, std::string& out);
 // and < successor. Empty when no such bound exists (all 0xFF), meaning "no upper bound".
 std::string prefixSuccessor(std::string_view prefix);
 
-}  // namespace acp::store::sqlite
+}  // namespace acp::store::sql

@@ -1,18 +1,25 @@
-// SqliteStore — the embedded ResourceStore (store/resource_store.h) on one SQLite file.
+// SqlStore — the ResourceStore (store/resource_store.h) on SQL: one SQLite file (embedded, the
+// default) or one PostgreSQL database shared by any number of gateway instances (scale-out).
+// The same code serves both through sql::Connection (sql_connection.h); open() picks the
+// driver from the location: "postgresql://…" / "postgres://…" (a libpq URI) or a file path.
 //
 // Layout: resources (current state + current JSON), versions (every version), seven search
-// index tables and conditional_keys; see sqlite_schema.h. The same file holds the non-FHIR
-// tables behind FailureLog, NotificationOutbox and AuditLog (the audit trail, audit_log.h).
-// Durability: journal_mode=WAL, synchronous=FULL, foreign_keys=ON on every connection, so
-// commit() returns only once the WAL is fsynced.
+// index tables and conditional_keys; see sqlite_schema.h / pg_schema.h. The same database holds
+// the non-FHIR tables behind FailureLog, NotificationOutbox and AuditLog (the audit trail,
+// audit_log.h).
+// Durability: commit() returns once the commit is durable — SQLite journal_mode=WAL with
+// synchronous=FULL (the WAL is fsynced); PostgreSQL synchronous_commit=on (set by the gateway on
+// every connection, whatever the server's default).
 //
-// Concurrency: a pool of `poolSize` reader connections (query_only) serves read / vread /
-// history / search from any thread, each read on its own WAL snapshot; ONE writer connection
-// is owned by at most one Transaction at a time (a write gate taken in begin(), waited for at
-// most busyTimeoutMs, and released by commit() or destruction; write transactions are BEGIN
-// IMMEDIATE, so separate processes on the same file serialise too). A Transaction is used by one thread at a time; calling
-// begin() again on the thread that holds the writer returns an error instead of deadlocking.
-// Transactions must end before the store is destroyed.
+// Concurrency: a pool of `poolSize` reader connections serves read / vread / history / search
+// from any thread, each search on one snapshot (SQLite: a WAL read transaction; PostgreSQL:
+// REPEATABLE READ READ ONLY); ONE writer connection is owned by at most one Transaction at a time
+// (a write gate taken in begin(), waited for at most busyTimeoutMs, and released by commit() or
+// destruction). Write transactions exclude each other across processes too (SQLite BEGIN
+// IMMEDIATE; PostgreSQL a transaction-scoped advisory lock taken by every gateway on the
+// database), so versions.seq and audit_log.seq are in commit order. A Transaction is used by one
+// thread at a time; calling begin() again on the thread that holds the writer returns an error
+// instead of deadlocking. Transactions must end before the store is destroyed.
 // Each Transaction operation runs inside a SAVEPOINT: an operation that fails leaves no
 // trace in the transaction, and the caller may still commit the others or drop them all.
 //
@@ -37,9 +44,9 @@
 //   kConflict      store.id-collision (a generated id already exists)
 //   kNotSupported  store.unsupported-search
 //   kInternal      store.open-failed, store.migration-failed, store.schema-too-new,
-//                  store.sqlite, store.busy, store.nested-transaction,
-//                  store.transaction-closed, store.transaction-aborted (SQLite ended the
-//                  transaction after an error: every later call fails)
+//                  store.sqlite, store.postgres, store.busy, store.nested-transaction,
+//                  store.transaction-closed, store.transaction-aborted (the database ended
+//                  the transaction after an error: every later call fails)
 #pragma once
 
 #include <atomic>
@@ -61,11 +68,12 @@
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/replay_ledger.h"
 #include "gateway/store/resource_store.h"
+#include "gateway/store/sql_connection.h"
 #include "gateway/store/sqlite_connection.h"
 
 namespace acp::store {
 
-struct SqliteOptions {
+struct StoreOptions {
   // Reader connections (read, vread, history, search run concurrently up to this many).
   int poolSize = 4;
   // How long a writer waits for the write lock (in process and in SQLite), and a reader for
@@ -90,37 +98,38 @@ struct SqliteOptions {
   int checkpointPages = 4000;
 };
 
-class SqliteStore : public ResourceStore,
+class SqlStore : public ResourceStore,
                     public FailureLog,
                     public NotificationOutbox,
                     public ReplayLedger,
                     public AuditLog {
  public:
-  // Opens or creates the database file, applies PRAGMAs and migrations, and opens the pool.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+  // Opens the database — a PostgreSQL URI ("postgresql://…", "postgres://…") or an SQLite
+  // file path (created when absent) — applies the migrations and opens the pool.
+  static Result<std::unique_ptr<SqlStore>> open(const std::string& location,
                                                    std::shared_ptr<const model::Model> model,
-                                                   SqliteOptions options = {});
+                                                   StoreOptions options = {});
 
   // Use open(); a store constructed directly answers every call with store.open-failed
   // until init() has succeeded.
-  SqliteStore(std::string path, std::shared_ptr<const model::Model> model, SqliteOptions options);
+  SqlStore(std::string location, std::shared_ptr<const model::Model> model, StoreOptions options);
   Status init();
-  ~SqliteStore() override;
+  ~SqlStore() override;
 
   // Set before use: sees every write (R4 Subscriptions).
   void setWriteObserver(std::shared_ptr<WriteObserver> observer) { observer_ = std::move(observer); }
 
-  // NotificationOutbox (sqlite_outbox.cc): the notifications table.
+  // NotificationOutbox (sql_outbox.cc): the notifications table.
   Result<std::vector<Notification>> dueNotifications(int64_t nowMs, int limit) override;
   Status notificationDelivered(int64_t id, const std::string& nowInstant) override;
   Status notificationRetry(int64_t id, int attempts, int64_t nextMs, const std::string& error) override;
   Status notificationFailed(int64_t id, const std::string& error) override;
 
-  // ReplayLedger (sqlite_replay_ledger.cc): the used_assertions table.
+  // ReplayLedger (sql_replay_ledger.cc): the used_assertions table.
   Result<bool> firstUse(const std::string& clientId, const std::string& jti,
                         int64_t keepUntilMs, int64_t nowMs) override;
 
-  // AuditLog (sqlite_audit.cc): the audit_log and audit_patient tables.
+  // AuditLog (sql_audit.cc): the audit_log and audit_patient tables.
   Status appendAudit(std::vector<AuditRow>& rows) override;
   bool writerHeldByThisThread() override;
   Result<AuditPage> auditPage(const AuditQuery& query) override;
@@ -128,7 +137,7 @@ class SqliteStore : public ResourceStore,
   Result<AuditChainCheck> verifyAuditChain(int64_t anchorSeq = 0,
                                            const std::string& anchorHash = "") override;
 
-  // FailureLog (sqlite_failure_log.cc): the ingest_failures table of the same database.
+  // FailureLog (sql_failure_log.cc): the ingest_failures table of the same database.
   Result<int64_t> keep(const KeptFailure& failure) override;
   Result<std::vector<KeptFailure>> list(const std::string& status, int limit,
                                         int64_t before) override;
@@ -142,30 +151,39 @@ class SqliteStore : public ResourceStore,
   Result<Page> history(const HistoryQuery& query) override;
   Result<Page> search(const search::SearchQuery& query) override;
 
+  sql::Dialect dialect() const { return dialect_; }
+
   // Diagnostics for operations and tests.
-  // The value of one of journal_mode, synchronous, foreign_keys, busy_timeout, query_only
+  // SQLite only: the value of one of journal_mode, synchronous, foreign_keys, busy_timeout, query_only
   // on the writer (reader=false) or on a reader connection; other names are refused.
   Result<std::string> pragma(std::string_view name, bool reader = false);
-  // EXPLAIN QUERY PLAN of the page query of `query`, one "detail" line per plan row.
+  // SQLite only: EXPLAIN QUERY PLAN of the page query of `query`, one "detail" line per plan row.
   Result<std::vector<std::string>> explainSearch(const search::SearchQuery& query);
 
   const std::string& path() const { return path_; }
 
  private:
-  friend class SqliteTransaction;
+  friend class SqlTransaction;
   class ReaderLease;
 
   Result<ReaderLease> acquireReader();
-  void releaseReader(sqlite::Connection* c);
+  void releaseReader(sql::Connection* c);
   int64_t nextTimestamp();  // writer lock held
   std::string newId();
 
-  std::string path_;
+  Status initSqlite();
+  Status initPostgres();
+  // Moves lastTimestamp_ up to the newest stored version's (writer held, or during init()).
+  Status catchUpTimestamp();
+
+  std::string path_;  // the location given to open()
+  sql::Dialect dialect_ = sql::Dialect::kSqlite;
   std::shared_ptr<const model::Model> model_;
-  SqliteOptions options_;
+  StoreOptions options_;
   bool open_ = false;
 
-  std::unique_ptr<sqlite::Connection> writer_;
+  std::unique_ptr<sql::Connection> writer_;
+  sqlite::SqliteConnection* sqliteWriter_ = nullptr;  // writer_, when the store is SQLite
   std::shared_ptr<WriteObserver> observer_;
   // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).
   // A flag under a mutex rather than a held mutex, so waiting can time out and the holder
@@ -185,7 +203,7 @@ class SqliteStore : public ResourceStore,
   std::thread::id writerOwner_;
   int64_t lastTimestamp_ = 0;  // only touched by the writer holder
 
-  // Background checkpoints (SqliteOptions::checkpointPages): the writer's WAL hook wakes the
+  // Background checkpoints (StoreOptions::checkpointPages): the writer's WAL hook wakes the
   // checkpointer thread, which checkpoints on a connection of its own: PASSIVE (blocks no
   // one), then RESTART without waiting (it holds the write lock only while it copies the
   // frames committed during PASSIVE and syncs the database file; with a reader on an older
@@ -197,34 +215,34 @@ class SqliteStore : public ResourceStore,
   // transaction (restartWalIfWanted, called by acquireWriter() once it holds the gate).
   std::atomic<bool> restartWanted_{false};
   void restartWalIfWanted();
-  std::unique_ptr<sqlite::Connection> checkpointer_;
+  std::unique_ptr<sqlite::SqliteConnection> checkpointer_;
   std::thread checkpointThread_;
   std::mutex checkpointMutex_;
   std::condition_variable checkpointCv_;
   bool checkpointWanted_ = false;
   bool checkpointStop_ = false;
 
-  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
+  std::vector<std::unique_ptr<sql::Connection>> readers_;
   std::mutex poolMutex_;
   std::condition_variable poolCv_;
-  std::vector<sqlite::Connection*> freeReaders_;
+  std::vector<sql::Connection*> freeReaders_;
 };
 
 // A reader connection on loan from the pool (acquireReader), given back on destruction.
-class SqliteStore::ReaderLease {
+class SqlStore::ReaderLease {
  public:
-  ReaderLease(SqliteStore* store, sqlite::Connection* c) : store_(store), c_(c) {}
+  ReaderLease(SqlStore* store, sql::Connection* c) : store_(store), c_(c) {}
   ReaderLease(ReaderLease&& o) noexcept : store_(o.store_), c_(o.c_) { o.c_ = nullptr; }
   ReaderLease& operator=(ReaderLease&&) = delete;
   ~ReaderLease() {
     if (c_) store_->releaseReader(c_);
   }
-  sqlite::Connection& operator*() const { return *c_; }
-  sqlite::Connection* operator->() const { return c_; }
+  sql::Connection& operator*() const { return *c_; }
+  sql::Connection* operator->() const { return c_; }
 
  private:
-  SqliteStore* store_;
-  sqlite::Connection* c_;
+  SqlStore* store_;
+  sql::Connection* c_;
 };
 
 }  // namespace acp::store

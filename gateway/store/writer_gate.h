@@ -1,4 +1,4 @@
-// WriterGate: holds SqliteStore's writer gate for one call of the store's non-FHIR tables
+// WriterGate: holds SqlStore's writer gate for one call of the store's non-FHIR tables
 // (failure log, notification outbox), released on scope exit.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "gateway/store/sqlite_store.h"
+#include "gateway/store/sql_store.h"
 
 #include <algorithm>
 #include <array>
@@ -12,16 +12,19 @@
 
 #include "gateway/search/index.h"
 #include "gateway/store/instant.h"
-#include "gateway/store/sqlite_audit.h"
+#include "gateway/store/sql_audit.h"
+#include "gateway/store/pg_connection.h"
+#include "gateway/store/pg_schema.h"
 #include "gateway/store/sqlite_schema.h"
-#include "gateway/store/sqlite_search.h"
+#include "gateway/store/sql_search.h"
 
 namespace acp::store {
 
-using sqlite::SqlArg;
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::StepResult;
+using sql::Connection;
+using sql::Dialect;
+using sql::SqlArg;
+using sql::Statement;
+using sql::StepResult;
 
 namespace {
 
@@ -168,7 +171,7 @@ const std::vector<const char*> kIndexColumns[kIndexTableCount] = {
 
 // ---- reader pool ---------------------------------------------------------------------------
 
-Result<SqliteStore::ReaderLease> SqliteStore::acquireReader() {
+Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   std::unique_lock<std::mutex> lock(poolMutex_);
   if (!poolCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
@@ -179,7 +182,7 @@ Result<SqliteStore::ReaderLease> SqliteStore::acquireReader() {
   return ReaderLease(this, c);
 }
 
-void SqliteStore::releaseReader(Connection* c) {
+void SqlStore::releaseReader(Connection* c) {
   {
     std::lock_guard<std::mutex> lock(poolMutex_);
     freeReaders_.push_back(c);
@@ -189,25 +192,16 @@ void SqliteStore::releaseReader(Connection* c) {
 
 namespace {
 
-// A read transaction on a reader: one WAL snapshot for several statements.
+// A read transaction on a reader: one snapshot for several statements.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(Connection& c) : c_(c) { status_ = run("BEGIN"); }
+  explicit ReadSnapshot(Connection& c) : c_(c) { status_ = c_.beginRead(); }
   ~ReadSnapshot() {
-    if (status_.isOk()) run("COMMIT");
+    if (status_.isOk()) c_.endRead();
   }
   const Status& status() const { return status_; }
 
  private:
-  // Cached prepared statements: BEGIN/COMMIT run on every search, no need to re-parse them.
-  Status run(const char* sql) {
-    auto st = c_.prepare(sql);
-    if (!st.isOk()) return st.status();
-    if (st.value().run() != StepResult::kDone)
-      return Status::internal(std::string("store.sqlite: ") + sql + " failed");
-    return Status::ok();
-  }
-
   Connection& c_;
   Status status_;
 };
@@ -216,14 +210,14 @@ class ReadSnapshot {
 
 // ---- store -------------------------------------------------------------------------------
 
-SqliteStore::SqliteStore(std::string path, std::shared_ptr<const model::Model> model,
-                         SqliteOptions options)
+SqlStore::SqlStore(std::string path, std::shared_ptr<const model::Model> model,
+                         StoreOptions options)
     : path_(std::move(path)), model_(std::move(model)), options_(std::move(options)) {
   if (options_.poolSize < 1) options_.poolSize = 1;
   if (options_.busyTimeoutMs < 0) options_.busyTimeoutMs = 0;
 }
 
-SqliteStore::~SqliteStore() {
+SqlStore::~SqlStore() {
   if (checkpointThread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(checkpointMutex_);
@@ -237,8 +231,8 @@ SqliteStore::~SqliteStore() {
   writer_.reset();
 }
 
-int SqliteStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
-  auto* store = static_cast<SqliteStore*>(self);
+int SqlStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqlStore*>(self);
   if (pages >= store->checkpointAt_.load(std::memory_order_relaxed)) {
     {
       std::lock_guard<std::mutex> lock(store->checkpointMutex_);
@@ -249,7 +243,7 @@ int SqliteStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
   return SQLITE_OK;
 }
 
-void SqliteStore::checkpointLoop() {
+void SqlStore::checkpointLoop() {
   std::unique_lock<std::mutex> lock(checkpointMutex_);
   for (;;) {
     checkpointCv_.wait(lock, [this] { return checkpointWanted_ || checkpointStop_; });
@@ -284,71 +278,111 @@ void SqliteStore::checkpointLoop() {
   }
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path,
                                                        std::shared_ptr<const model::Model> model,
-                                                       SqliteOptions options) {
-  auto store = std::make_unique<SqliteStore>(path, std::move(model), std::move(options));
+                                                       StoreOptions options) {
+  auto store = std::make_unique<SqlStore>(path, std::move(model), std::move(options));
   Status s = store->init();
   if (!s.isOk()) return s;
   return store;
 }
 
-Status SqliteStore::init() {
+static bool isPostgresLocation(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+Status SqlStore::init() {
   if (open_) return Status::ok();
   if (!model_) return Status::internal("store.open-failed: no model");
-  if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
-    return Status::internal("store.open-failed: a database file path is required");
-  Connection::Settings ws;
-  ws.busyTimeoutMs = options_.busyTimeoutMs;
-  ws.statementCacheSize = options_.statementCacheSize;
-  auto w = Connection::open(path_, ws);
-  if (!w.isOk()) return w.status();
-  writer_ = w.take();
-  Status s = sqlite::migrate(*writer_);
+  dialect_ = isPostgresLocation(path_) ? Dialect::kPostgres : Dialect::kSqlite;
+  Status s = dialect_ == Dialect::kPostgres ? initPostgres() : initSqlite();
   if (!s.isOk()) return s;
   // lastUpdated never goes back, across restarts too: start from the newest version.
+  s = catchUpTimestamp();
+  if (!s.isOk()) return s;
+  open_ = true;
+  return Status::ok();
+}
+
+Status SqlStore::catchUpTimestamp() {
   auto newest = writer_->queryText("SELECT last_updated FROM versions ORDER BY seq DESC LIMIT 1");
   if (!newest.isOk()) return newest.status();
   int64_t low, high;
-  if (!newest.value().empty() && search::dateRange(newest.value(), low, high)) lastTimestamp_ = low;
-  Connection::Settings rs = ws;
+  if (!newest.value().empty() && search::dateRange(newest.value(), low, high) &&
+      low > lastTimestamp_)
+    lastTimestamp_ = low;
+  return Status::ok();
+}
+
+Status SqlStore::initSqlite() {
+  if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
+    return Status::internal("store.open-failed: a database file path is required");
+  sqlite::SqliteConnection::Settings ws;
+  ws.busyTimeoutMs = options_.busyTimeoutMs;
+  ws.statementCacheSize = options_.statementCacheSize;
+  auto w = sqlite::SqliteConnection::open(path_, ws);
+  if (!w.isOk()) return w.status();
+  sqliteWriter_ = w.value().get();
+  writer_ = w.take();
+  Status s = sqlite::migrate(*writer_);
+  if (!s.isOk()) return s;
+  sqlite::SqliteConnection::Settings rs = ws;
   rs.readOnly = true;
   for (int i = 0; i < options_.poolSize; ++i) {
-    auto r = Connection::open(path_, rs);
+    auto r = sqlite::SqliteConnection::open(path_, rs);
     if (!r.isOk()) return r.status();
     readers_.push_back(r.take());
     freeReaders_.push_back(readers_.back().get());
   }
   if (options_.checkpointPages > 0) {
-    auto c = Connection::open(path_, ws);
+    auto c = sqlite::SqliteConnection::open(path_, ws);
     if (!c.isOk()) return c.status();
     checkpointer_ = c.take();
     sqlite3_busy_timeout(checkpointer_->handle(), 0);  // never waits (checkpointLoop)
     checkpointAt_.store(options_.checkpointPages);
     // Replaces SQLite's own automatic checkpoint (which is itself a WAL hook).
-    sqlite3_wal_hook(writer_->handle(), &SqliteStore::onWalCommit, this);
+    sqlite3_wal_hook(sqliteWriter_->handle(), &SqlStore::onWalCommit, this);
     checkpointThread_ = std::thread([this] { checkpointLoop(); });
   }
-  open_ = true;
   return Status::ok();
 }
 
-int64_t SqliteStore::nextTimestamp() {
+Status SqlStore::initPostgres() {
+  pg::PgConnection::Settings ws;
+  ws.lockTimeoutMs = options_.busyTimeoutMs;
+  ws.statementCacheSize = options_.statementCacheSize;
+  auto w = pg::PgConnection::open(path_, ws);
+  if (!w.isOk()) return w.status();
+  writer_ = w.take();
+  Status s = pg::migrate(*writer_);
+  if (!s.isOk()) return s;
+  pg::PgConnection::Settings rs = ws;
+  rs.readOnly = true;
+  for (int i = 0; i < options_.poolSize; ++i) {
+    auto r = pg::PgConnection::open(path_, rs);
+    if (!r.isOk()) return r.status();
+    readers_.push_back(r.take());
+    freeReaders_.push_back(readers_.back().get());
+  }
+  return Status::ok();
+}
+
+int64_t SqlStore::nextTimestamp() {
   int64_t now = options_.clock ? options_.clock() : systemNowMs();
   if (now < lastTimestamp_) now = lastTimestamp_;
   lastTimestamp_ = now;
   return now;
 }
 
-std::string SqliteStore::newId() { return options_.newId ? options_.newId() : uuidV4(); }
+std::string SqlStore::newId() { return options_.newId ? options_.newId() : uuidV4(); }
 
-Result<StoredResource> SqliteStore::read(const std::string& type, const std::string& id) {
+Result<StoredResource> SqlStore::read(const std::string& type, const std::string& id) {
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
   return readCurrent(*lease.value(), type, id);
 }
 
-Result<StoredResource> SqliteStore::vread(const std::string& type, const std::string& id,
+Result<StoredResource> SqlStore::vread(const std::string& type, const std::string& id,
                                           int64_t version) {
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
@@ -378,7 +412,7 @@ Result<StoredResource> SqliteStore::vread(const std::string& type, const std::st
   return out;
 }
 
-Result<Page> SqliteStore::history(const HistoryQuery& q) {
+Result<Page> SqlStore::history(const HistoryQuery& q) {
   if (!q.id.empty() && q.type.empty())
     return Status::invalid("store.invalid-type: instance history needs a type");
   std::string since;
@@ -390,7 +424,7 @@ Result<Page> SqliteStore::history(const HistoryQuery& q) {
   }
   int64_t before = 0;
   if (!q.cursor.empty()) {
-    auto c = sqlite::decodeHistoryCursor(q.cursor);
+    auto c = sql::decodeHistoryCursor(q.cursor);
     if (!c.isOk()) return c.status();
     before = c.value();
   }
@@ -398,7 +432,7 @@ Result<Page> SqliteStore::history(const HistoryQuery& q) {
 
   // Shared WHERE clause; every value bound (numbered placeholders: ?1 type, ?2 id,
   // ?3 since, ?4 cursor, ?5 limit).
-  std::string where = " WHERE 1";
+  std::string where = " WHERE TRUE";
   if (!q.type.empty()) where += " AND type = ?1";
   if (!q.id.empty()) where += " AND id = ?2";
   if (q.since) where += " AND last_updated >= ?3";
@@ -446,7 +480,7 @@ Result<Page> SqliteStore::history(const HistoryQuery& q) {
     if (r == StepResult::kDone) break;
     if (r != StepResult::kRow) return sqlError(s, "history");
     if (static_cast<int>(page.entries.size()) == count) {
-      page.nextCursor = sqlite::encodeHistoryCursor(lastSeq);
+      page.nextCursor = sql::encodeHistoryCursor(lastSeq);
       break;
     }
     lastSeq = s.columnInt(0);
@@ -463,19 +497,22 @@ Result<Page> SqliteStore::history(const HistoryQuery& q) {
   return page;
 }
 
-Result<Page> SqliteStore::search(const search::SearchQuery& query) {
+Result<Page> SqlStore::search(const search::SearchQuery& query) {
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
   Connection& c = *lease.value();
   ReadSnapshot snapshot(c);
   if (!snapshot.status().isOk()) return snapshot.status();
-  sqlite::SearchSettings settings;
+  sql::SearchSettings settings;
   settings.nowMs = options_.clock ? options_.clock() : systemNowMs();
   settings.maxIncludes = options_.maxIncludes;
-  return sqlite::executeSearch(c, query, settings);
+  settings.dialect = dialect_;
+  return sql::executeSearch(c, query, settings);
 }
 
-Result<std::string> SqliteStore::pragma(std::string_view name, bool reader) {
+Result<std::string> SqlStore::pragma(std::string_view name, bool reader) {
+  if (dialect_ != Dialect::kSqlite)
+    return Status::invalid("store.invalid: PRAGMA is SQLite's; this store is PostgreSQL");
   static const char* const kAllowed[] = {"journal_mode", "synchronous", "foreign_keys",
                                          "busy_timeout", "query_only"};
   const char* chosen = nullptr;
@@ -496,7 +533,7 @@ Result<std::string> SqliteStore::pragma(std::string_view name, bool reader) {
   return value;
 }
 
-bool SqliteStore::acquireWriter() {
+bool SqlStore::acquireWriter() {
   std::unique_lock<std::mutex> lock(writerMutex_);
   if (writerBusy_ || !writerQueue_.empty()) {
     WriterWaiter me;
@@ -515,7 +552,7 @@ bool SqliteStore::acquireWriter() {
   return true;
 }
 
-void SqliteStore::releaseWriter() {
+void SqlStore::releaseWriter() {
   std::lock_guard<std::mutex> lock(writerMutex_);
   writerOwner_ = std::thread::id();
   if (writerQueue_.empty()) {
@@ -529,19 +566,21 @@ void SqliteStore::releaseWriter() {
   next->cv.notify_one();
 }
 
-bool SqliteStore::writerHeldByThisThread() {
+bool SqlStore::writerHeldByThisThread() {
   std::lock_guard<std::mutex> lock(writerMutex_);
   return writerBusy_ && writerOwner_ == std::this_thread::get_id();
 }
 
-Result<std::vector<std::string>> SqliteStore::explainSearch(const search::SearchQuery& query) {
-  sqlite::SearchSettings settings;
+Result<std::vector<std::string>> SqlStore::explainSearch(const search::SearchQuery& query) {
+  sql::SearchSettings settings;
   settings.nowMs = options_.clock ? options_.clock() : systemNowMs();
-  auto text = sqlite::pageSql(query, settings);
+  settings.dialect = dialect_;
+  auto text = sql::pageSql(query, settings);
   if (!text.isOk()) return text.status();
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
-  auto st = lease.value()->prepare("EXPLAIN QUERY PLAN " + text.value().sql);
+  const bool pg = dialect_ == Dialect::kPostgres;
+  auto st = lease.value()->prepare((pg ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + text.value().sql);
   if (!st.isOk()) return st.status();
   Statement& s = st.value();
   s.bindAll(text.value().args);
@@ -550,19 +589,19 @@ Result<std::vector<std::string>> SqliteStore::explainSearch(const search::Search
     StepResult r = s.step();
     if (r == StepResult::kDone) break;
     if (r != StepResult::kRow) return sqlError(s, "explain");
-    lines.push_back(s.columnString(3));
+    lines.push_back(s.columnString(pg ? 0 : 3));
   }
   return lines;
 }
 
 // ---- transactions --------------------------------------------------------------------------
 
-class SqliteTransaction : public Transaction {
+class SqlTransaction : public Transaction {
  public:
-  // Takes over the writer gate acquired by SqliteStore::begin().
-  explicit SqliteTransaction(SqliteStore& store) : store_(store), w_(*store.writer_) {}
+  // Takes over the writer gate acquired by SqlStore::begin().
+  explicit SqlTransaction(SqlStore& store) : store_(store), w_(*store.writer_) {}
 
-  ~SqliteTransaction() override {
+  ~SqlTransaction() override {
     if (!done_) finish("ROLLBACK");
   }
 
@@ -579,7 +618,7 @@ class SqliteTransaction : public Transaction {
     return inSavepoint(
         [&]() -> Result<WriteResult> {
           if (conditional) {
-            auto ids = sqlite::matchIds(w_, *conditional, 2, settings());
+            auto ids = sql::matchIds(w_, *conditional, 2, settings());
             if (!ids.isOk()) return ids.status();
             if (ids.value().size() > 1)
               return Status::precondition(
@@ -722,7 +761,7 @@ class SqliteTransaction : public Transaction {
   Result<std::vector<std::string>> match(const search::SearchQuery& query, int limit) override {
     Status s = usable();
     if (!s.isOk()) return s;
-    return sqlite::matchIds(w_, query, limit, settings());
+    return sql::matchIds(w_, query, limit, settings());
   }
 
   Result<StoredResource> read(const std::string& type, const std::string& id) override {
@@ -755,13 +794,17 @@ class SqliteTransaction : public Transaction {
     Status s = usable();
     if (!s.isOk()) return s;
     auto st = w_.prepare(
-        "INSERT INTO deliveries(key, received_at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING");
+        "INSERT INTO deliveries(key, received_at) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING "
+        "RETURNING 1");
     if (!st.isOk()) return st.status();
     std::string now = formatInstant(store_.options_.clock ? store_.options_.clock() : systemNowMs());
     st.value().bind(1, std::string_view(key), true);
     st.value().bind(2, std::string_view(now), true);
-    if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "delivery");
-    return w_.changes() > 0;
+    StepResult r = st.value().step();
+    if (r != StepResult::kRow && r != StepResult::kDone) return sqlError(st.value(), "delivery");
+    const bool claimed = r == StepResult::kRow;  // no row: the key was there already
+    if (claimed && st.value().run() != StepResult::kDone) return sqlError(st.value(), "delivery");
+    return claimed;
   }
 
   Result<std::string> sourceOrder(const std::string& type, const std::string& id) override {
@@ -944,15 +987,19 @@ class SqliteTransaction : public Transaction {
     const std::string& hi = a < b ? b : a;
     auto st = w_.prepare(
         "INSERT INTO candidate_links(person_a, person_b, reason, status, created) "
-        "VALUES (?1, ?2, ?3, 'open', ?4) ON CONFLICT(person_a, person_b) DO NOTHING");
+        "VALUES (?1, ?2, ?3, 'open', ?4) ON CONFLICT(person_a, person_b) DO NOTHING "
+        "RETURNING id");
     if (!st.isOk()) return st.status();
     st.value().bind(1, std::string_view(lo), true);
     st.value().bind(2, std::string_view(hi), true);
     st.value().bind(3, std::string_view(reason), true);
     st.value().bind(4, std::string_view(now), true);
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) return int64_t{0};  // the pair is known already
+    if (r != StepResult::kRow) return sqlError(st.value(), "candidate link");
+    const int64_t id = st.value().columnInt(0);
     if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "candidate link");
-    if (w_.changes() == 0) return int64_t{0};
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(w_.handle()));
+    return id;
   }
 
   static CandidateLink candidateRow(const Statement& st) {
@@ -1035,7 +1082,7 @@ class SqliteTransaction : public Transaction {
     if (rows.empty()) return Status::ok();
     s = w_.exec("SAVEPOINT op");
     if (!s.isOk()) return s;
-    s = sqlite::appendAuditRows(w_, rows);
+    s = sql::appendAuditRows(w_, rows);
     if (s.isOk()) s = w_.exec("RELEASE op");
     if (!s.isOk()) {
       w_.exec("ROLLBACK TO op");
@@ -1081,10 +1128,11 @@ class SqliteTransaction : public Transaction {
     StoredResource resource;
   };
 
-  sqlite::SearchSettings settings() const {
-    sqlite::SearchSettings s;
+  sql::SearchSettings settings() const {
+    sql::SearchSettings s;
     s.nowMs = store_.options_.clock ? store_.options_.clock() : systemNowMs();
     s.maxIncludes = store_.options_.maxIncludes;
+    s.dialect = store_.dialect_;
     return s;
   }
 
@@ -1328,20 +1376,23 @@ class SqliteTransaction : public Transaction {
   Status syncIndex(int64_t pk, const std::string& type, const IndexRows& rows) {
     for (size_t t = 0; t < kIndexTableCount; ++t) {
       const auto& cols = kIndexColumns[t];
-      std::string sql = "SELECT rowid, param";
+      // The row's own address: SQLite's rowid, PostgreSQL's ctid (stable until the row changes,
+      // and no one else changes these rows while this transaction holds the write lock).
+      const bool pg = w_.dialect() == Dialect::kPostgres;
+      std::string sql = pg ? "SELECT ctid, param" : "SELECT rowid, param";
       for (const char* c : cols) sql += std::string(", ") + c;
       auto st = w_.prepare(sql + " FROM " + kIndexTables[t] + " WHERE resource_pk = ?1");
       if (!st.isOk()) return st.status();
       Statement& s = st.value();
       s.bind(1, pk);
-      std::unordered_multimap<std::string, int64_t> stored;
+      std::unordered_multimap<std::string, std::string> stored;
       for (;;) {
         StepResult r = s.step();
         if (r == StepResult::kDone) break;
         if (r != StepResult::kRow) return sqlError(s, "index read");
         std::vector<SqlArg> values;
         for (size_t c = 0; c < cols.size(); ++c) values.push_back(s.columnArg(static_cast<int>(c + 2)));
-        stored.emplace(rowKey(s.columnString(1), values), s.columnInt(0));
+        stored.emplace(rowKey(s.columnString(1), values), s.columnString(0));
       }
       s.reset();
       for (const IndexRow& row : rows[t]) {
@@ -1354,10 +1405,14 @@ class SqliteTransaction : public Transaction {
         if (!is.isOk()) return is;
       }
       if (stored.empty()) continue;
-      auto del = w_.prepare(std::string("DELETE FROM ") + kIndexTables[t] + " WHERE rowid = ?1");
+      auto del = w_.prepare(std::string("DELETE FROM ") + kIndexTables[t] +
+                            (pg ? " WHERE ctid = ?1::tid" : " WHERE rowid = ?1"));
       if (!del.isOk()) return del.status();
       for (const auto& [key, rowid] : stored) {
-        del.value().bind(1, rowid);
+        if (pg)
+          del.value().bind(1, std::string_view(rowid), true);
+        else
+          del.value().bind(1, static_cast<int64_t>(std::stoll(rowid)));
         if (del.value().run() != StepResult::kDone) return sqlError(del.value(), "index delete");
         del.value().reset();
       }
@@ -1398,7 +1453,7 @@ class SqliteTransaction : public Transaction {
     } else {
       auto st = w_.prepare(
           "INSERT INTO resources(type, id, version, last_updated, deleted, json) "
-          "VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+          "VALUES (?1, ?2, ?3, ?4, 0, ?5) RETURNING pk");
       if (!st.isOk()) return st.status();
       Statement& s = st.value();
       s.bind(1, std::string_view(type), true);
@@ -1406,11 +1461,12 @@ class SqliteTransaction : public Transaction {
       s.bind(3, version);
       s.bind(4, std::string_view(lastUpdated), true);
       s.bind(5, std::string_view(text), true);
-      StepResult r = s.run();
+      StepResult r = s.step();
       if (r == StepResult::kConstraint)
         return Status::conflict("store.id-collision: " + type + "/" + id + " already exists");
-      if (r != StepResult::kDone) return sqlError(s, "insert");
-      pk = sqlite3_last_insert_rowid(w_.handle());
+      if (r != StepResult::kRow) return sqlError(s, "insert");
+      pk = s.columnInt(0);
+      if (s.run() != StepResult::kDone) return sqlError(s, "insert");
     }
     Status vs = insertVersion(type, id, version, lastUpdated, method, &text);
     if (!vs.isOk()) return vs;
@@ -1434,7 +1490,7 @@ class SqliteTransaction : public Transaction {
     return out;
   }
 
-  SqliteStore& store_;
+  SqlStore& store_;
   Connection& w_;
   bool done_ = false;
   int units_ = 0;  // open beginUnit() savepoints
@@ -1442,21 +1498,22 @@ class SqliteTransaction : public Transaction {
   const Status keyTaken_ = Status::conflict("store.conditional-key-taken");
 };
 
-void SqliteStore::restartWalIfWanted() {
+void SqlStore::restartWalIfWanted() {
+  if (!sqliteWriter_) return;
   if (!restartWanted_.exchange(false, std::memory_order_relaxed)) return;
   // The writer holds no lock between transactions, so RESTART gets the write lock; it copies
   // only the frames committed since the checkpointer's last pass, syncs the database file and
   // makes the next commit write the WAL from its beginning. It never waits: busy (the
   // checkpointer is copying, or a reader still needs the WAL) means "next time".
   int logPages = 0, done = 0;
-  sqlite3_busy_timeout(writer_->handle(), 0);
-  int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
+  sqlite3_busy_timeout(sqliteWriter_->handle(), 0);
+  int rc = sqlite3_wal_checkpoint_v2(sqliteWriter_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
                                      &logPages, &done);
-  sqlite3_busy_timeout(writer_->handle(), options_.busyTimeoutMs);
+  sqlite3_busy_timeout(sqliteWriter_->handle(), options_.busyTimeoutMs);
   if (rc == SQLITE_OK) checkpointAt_.store(options_.checkpointPages, std::memory_order_relaxed);
 }
 
-Result<std::vector<Notification>> SqliteStore::dueNotifications(int64_t nowMs, int limit) {
+Result<std::vector<Notification>> SqlStore::dueNotifications(int64_t nowMs, int limit) {
   // A read: through the reader pool, so polling never waits for (or holds up) the writer.
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
@@ -1483,7 +1540,7 @@ Result<std::vector<Notification>> SqliteStore::dueNotifications(int64_t nowMs, i
   return out;
 }
 
-Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
+Result<std::unique_ptr<Transaction>> SqlStore::begin() {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (writerHeldByThisThread())
     return Status::internal(
@@ -1491,12 +1548,22 @@ Result<std::unique_ptr<Transaction>> SqliteStore::begin() {
   if (!acquireWriter())
     return Status::internal("store.busy: the writer stayed busy for " +
                             std::to_string(options_.busyTimeoutMs) + " ms");
-  Status s = writer_->exec("BEGIN IMMEDIATE");
+  Status s = writer_->beginWrite();
   if (!s.isOk()) {
     releaseWriter();
     return Status::internal("store.busy: " + s.message());
   }
-  return std::unique_ptr<Transaction>(new SqliteTransaction(*this));
+  // Other gateways on the same PostgreSQL database may have written since: lastUpdated stays
+  // in commit order across them (the write lock is held from here to the commit).
+  if (dialect_ == Dialect::kPostgres) {
+    s = catchUpTimestamp();
+    if (!s.isOk()) {
+      writer_->exec("ROLLBACK");
+      releaseWriter();
+      return s;
+    }
+  }
+  return std::unique_ptr<Transaction>(new SqlTransaction(*this));
 }
 
 }  // namespace acp::store

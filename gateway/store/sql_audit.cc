@@ -1,22 +1,22 @@
-// SqliteStore as AuditLog: the audit_log and audit_patient tables (schema step 10). Appends go
+// SqlStore as AuditLog: the audit_log and audit_patient tables (schema step 10). Appends go
 // through the writer connection (one short transaction per batch, or inside a write's own
 // transaction); pages, single rows and the chain walk go through the reader pool, so the
 // privacy officer's searches never hold up the writer.
-#include "gateway/store/sqlite_audit.h"
+#include "gateway/store/sql_audit.h"
 
 #include <string>
 #include <utility>
 
-#include "gateway/store/sqlite_store.h"
-#include "gateway/store/sqlite_writer_gate.h"
+#include "gateway/store/sql_store.h"
+#include "gateway/store/writer_gate.h"
 
 namespace acp::store {
 
-using sqlite::Connection;
-using sqlite::Statement;
-using sqlite::StepResult;
+using sql::Connection;
+using sql::Statement;
+using sql::StepResult;
 
-namespace sqlite {
+namespace sql {
 
 Status appendAuditRows(Connection& w, std::vector<AuditRow>& rows) {
   if (rows.empty()) return Status::ok();
@@ -71,7 +71,7 @@ Status appendAuditRows(Connection& w, std::vector<AuditRow>& rows) {
   return Status::ok();
 }
 
-}  // namespace sqlite
+}  // namespace sql
 
 namespace {
 
@@ -100,7 +100,7 @@ constexpr int kVerifyChunk = 1000;
 
 }  // namespace
 
-Status SqliteStore::appendAudit(std::vector<AuditRow>& rows) {
+Status SqlStore::appendAudit(std::vector<AuditRow>& rows) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (rows.empty()) return Status::ok();
   if (writerHeldByThisThread())
@@ -111,9 +111,9 @@ Status SqliteStore::appendAudit(std::vector<AuditRow>& rows) {
   if (!gate.held())
     return Status::internal("store.busy: the writer stayed busy for " +
                             std::to_string(options_.busyTimeoutMs) + " ms");
-  Status s = writer_->exec("BEGIN IMMEDIATE");
+  Status s = writer_->beginWrite();
   if (!s.isOk()) return Status::internal("store.busy: " + s.message());
-  s = sqlite::appendAuditRows(*writer_, rows);
+  s = sql::appendAuditRows(*writer_, rows);
   if (s.isOk()) s = writer_->exec("COMMIT");
   if (!s.isOk()) {
     if (writer_->inTransaction()) writer_->exec("ROLLBACK");
@@ -122,7 +122,7 @@ Status SqliteStore::appendAudit(std::vector<AuditRow>& rows) {
   return Status::ok();
 }
 
-Result<AuditPage> SqliteStore::auditPage(const AuditQuery& q) {
+Result<AuditPage> SqlStore::auditPage(const AuditQuery& q) {
   AuditPage page;
   if (q.count <= 0) return page;
   // Fixed fragments only; every value is bound (numbered placeholders, so the statement
@@ -188,9 +188,9 @@ namespace {
 // A read transaction on a reader connection: several statements on one snapshot.
 class Snapshot {
  public:
-  explicit Snapshot(Connection& c) : c_(c) { status_ = c_.exec("BEGIN"); }
+  explicit Snapshot(Connection& c) : c_(c) { status_ = c_.beginRead(); }
   ~Snapshot() {
-    if (status_.isOk()) c_.exec("COMMIT");
+    if (status_.isOk()) c_.endRead();
   }
   const Status& status() const { return status_; }
 
@@ -230,7 +230,7 @@ Status attachPatients(Connection& c, std::vector<AuditRow>& rows,
 
 }  // namespace
 
-Result<std::optional<AuditRow>> SqliteStore::auditRow(int64_t seq) {
+Result<std::optional<AuditRow>> SqlStore::auditRow(int64_t seq) {
   auto lease = acquireReader();
   if (!lease.isOk()) return lease.status();
   Connection& c = *lease.value();
@@ -251,7 +251,7 @@ Result<std::optional<AuditRow>> SqliteStore::auditRow(int64_t seq) {
   return std::optional<AuditRow>(std::move(rows.front()));
 }
 
-Result<AuditChainCheck> SqliteStore::verifyAuditChain(int64_t anchorSeq,
+Result<AuditChainCheck> SqlStore::verifyAuditChain(int64_t anchorSeq,
                                                       const std::string& anchorHash) {
   AuditChainCheck check;
   std::string prev = kAuditGenesisHash;

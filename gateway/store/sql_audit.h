@@ -1,14 +1,14 @@
-// The SQLite audit trail's append step, shared by SqliteStore::appendAudit (a transaction of
-// its own) and SqliteTransaction::appendAudit (inside a write). Internal to store/sqlite.
+// The SQLite audit trail's append step, shared by SqlStore::appendAudit (a transaction of
+// its own) and SqlTransaction::appendAudit (inside a write). Internal to store/sqlite.
 #pragma once
 
 #include <vector>
 
 #include "gateway/core/status.h"
 #include "gateway/store/audit_log.h"
-#include "gateway/store/sqlite_connection.h"
+#include "gateway/store/sql_connection.h"
 
-namespace acp::store::sqlite {
+namespace acp::store::sql {
 
 // Appends `rows` after the newest audit_log row, chaining them (audit_log.h), through the
 // writer connection `w`, which must be inside a write transaction (the caller commits or
@@ -16,4 +16,4 @@ namespace acp::store::sqlite {
 // have been inserted: the caller must roll back (a savepoint or the transaction).
 Status appendAuditRows(Connection& w, std::vector<AuditRow>& rows);
 
-}  // namespace acp::store::sqlite
+}  // namespace acp::store::sql
