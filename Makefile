@@ -80,4 +80,5 @@ certs:
 	@bash certs/make-dev-certs.sh certs/dev
 
 clean:
+	@if [ -d $(BUILD)/pg ]; then bash tests/support/pg_cluster.sh stop $(BUILD)/pg; fi
 	rm -rf $(BUILD)

@@ -60,10 +60,18 @@ cluster_dir() {
   fi
 }
 
-running() {  # $1 = cluster dir
-  [ -n "$1" ] && [ -f "$1/data/postmaster.pid" ] &&
-    as_server "$PG_BINDIR/pg_ctl" status -D "$1/data" >/dev/null 2>&1
+# Whether the postmaster of cluster dir $1 is alive: its pid names a live (not zombie) process
+# called postgres. (An unreaped, killed postmaster still passes `pg_ctl status`.)
+running() {
+  local pid st comm
+  [ -n "$1" ] && [ -f "$1/data/postmaster.pid" ] || return 1
+  pid=$(head -n 1 "$1/data/postmaster.pid")
+  read -r st comm < <(ps -o stat=,comm= -p "$pid" 2>/dev/null) || return 1
+  [ "$comm" = postgres ] && [ "${st:0:1}" != Z ]
 }
+
+# Whether it accepts connections.
+ready() { running "$1" && "$PG_BINDIR/pg_isready" -q -h "$1" -p "$PORT" -t 10 9>&-; }
 
 urlencode() {
   local LC_ALL=C s=$1 out="" c i
@@ -81,7 +89,9 @@ stop_cluster() {
   cl=$(cluster_dir)
   if [ -n "$cl" ]; then
     if running "$cl"; then
-      as_server "$PG_BINDIR/pg_ctl" stop -D "$cl/data" -m fast -w -t 60 >/dev/null
+      as_server "$PG_BINDIR/pg_ctl" stop -D "$cl/data" -m fast -w -t 60 >/dev/null ||
+        as_server "$PG_BINDIR/pg_ctl" stop -D "$cl/data" -m immediate -w -t 30 >/dev/null ||
+        die "could not stop the server of $cl"
     fi
     [ -f "$cl/postgres.log" ] && cp "$cl/postgres.log" "$DIR/postgres.log"
     rm -rf "$cl"
@@ -92,7 +102,7 @@ stop_cluster() {
 case "$cmd" in
   url)
     cl=$(cluster_dir)
-    running "$cl" || die "no cluster running for $DIR: run bash $0 start $DIR"
+    ready "$cl" || die "no cluster running for $DIR: run bash $0 start $DIR"
     url_of "$cl"
     ;;
 
@@ -102,7 +112,7 @@ case "$cmd" in
 
   start)
     cl=$(cluster_dir)
-    if running "$cl"; then
+    if ready "$cl"; then
       url_of "$cl" | tee "$DIR/url"
       exit 0
     fi
