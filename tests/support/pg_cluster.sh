@@ -29,13 +29,13 @@ PORT=5432  # the socket lives in a private directory, so the default port never 
 die() { echo "pg_cluster: $*" >&2; exit 1; }
 
 if [ -z "${PG_BINDIR:-}" ]; then
-  PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | while read -r d; do
-                [ -x "$d/initdb" ] && echo "$d"; done | tail -n 1)
+  PG_BINDIR=$(for d in /usr/lib/postgresql/*/bin; do
+                [ -x "$d/initdb" ] && echo "$d"; done | sort -V | tail -n 1)
   if [ -z "$PG_BINDIR" ] && command -v initdb >/dev/null 2>&1; then
     PG_BINDIR=$(dirname "$(command -v initdb)")
   fi
 fi
-[ -n "$PG_BINDIR" ] && [ -x "$PG_BINDIR/initdb" ] ||
+[ -x "${PG_BINDIR:-/nonexistent}/initdb" ] ||
   die "no PostgreSQL server binaries (initdb) found: install the Debian package postgresql (make deps)"
 
 if [ "$(id -u)" = 0 ]; then
