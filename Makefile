@@ -13,9 +13,11 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc)
 DEMO_PORT ?= 8080
 
-# Build and test dependencies, Debian 12 package names.
+# Build and test dependencies, Debian 12 package names. postgresql (15 on Debian 12) is the server
+# the store tests start a throw-away cluster of (tests/support/pg_cluster.sh, docs/testing.md).
 PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
-           libgtest-dev sqlite3 curl openssl libpq-dev postgresql
+           libgtest-dev sqlite3 curl openssl \
+           libpq-dev postgresql
 # Node and npm (end-to-end tests only) may come from another source, e.g. NodeSource's
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
@@ -78,4 +80,5 @@ certs:
 	@bash certs/make-dev-certs.sh certs/dev
 
 clean:
+	@if [ -d $(BUILD)/pg ]; then bash tests/support/pg_cluster.sh stop $(BUILD)/pg; fi
 	rm -rf $(BUILD)
