@@ -99,7 +99,7 @@ TEST_F(ConcurrencyTest, FiftyThreadsConditionalCreateMakeExactlyOne) {
 
 // Two stores (two writer connections) on one file: BEGIN IMMEDIATE serialises them.
 TEST_F(ConcurrencyTest, ConditionalCreateRaceAcrossTwoStoresOnOneFile) {
-  auto other = SqlStore::open(path_, acp::testing::r4Shared(), options());
+  auto other = SqlStore::open(location(), acp::testing::r4Shared(), options());
   ASSERT_TRUE(other.isOk()) << other.status().message();
   std::unique_ptr<SqlStore> second = other.take();
   RaceOutcome out;

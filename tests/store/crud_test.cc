@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gateway/store/instant.h"
+#include "gateway/store/pg_schema.h"
 #include "gateway/store/sqlite_schema.h"
 #include "tests/store/store_fixture.h"
 
@@ -30,18 +31,6 @@ bool isUuidV4(const std::string& s) {
 }
 
 // Runs a query on the database file through a separate raw connection.
-int64_t rawInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-  int64_t v = -1;
-  if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
-
 class CrudTest : public StoreTest {};
 
 TEST_F(CrudTest, CreateAssignsUuidVersionAndLastUpdated) {
@@ -206,8 +195,8 @@ TEST_F(CrudTest, DeleteIsLogicalAndGone) {
 
   // Deleted resources leave searches and their index rows.
   EXPECT_TRUE(ids("Patient", {{"family", "smith"}}).empty());
-  EXPECT_EQ(rawInt(path_, "SELECT count(*) FROM string_idx"), 0);
-  EXPECT_EQ(rawInt(path_, "SELECT count(*) FROM token_idx"), 0);
+  EXPECT_EQ(rawInt("SELECT count(*) FROM string_idx"), 0);
+  EXPECT_EQ(rawInt("SELECT count(*) FROM token_idx"), 0);
 
   auto again = remove("Patient", w.resource.id);
   ASSERT_TRUE(again.isOk());
@@ -357,8 +346,8 @@ TEST_F(CrudTest, DroppedTransactionLeavesNothing) {
   EXPECT_EQ(cur.value().json, existing.resource.json);
   EXPECT_TRUE(ids("Patient", {{"family", "ghost"}}).empty());
   EXPECT_TRUE(ids("Patient", {{"family", "changed"}}).empty());
-  EXPECT_EQ(rawInt(path_, "SELECT count(*) FROM versions"), 1);
-  EXPECT_EQ(rawInt(path_, "SELECT count(*) FROM resources"), 1);
+  EXPECT_EQ(rawInt("SELECT count(*) FROM versions"), 1);
+  EXPECT_EQ(rawInt("SELECT count(*) FROM resources"), 1);
   // The writer is free again.
   EXPECT_TRUE(store_->begin().isOk());
 }
@@ -369,7 +358,7 @@ TEST_F(CrudTest, FailedOperationMidTransactionLeavesNoTrace) {
   StoreOptions o = options();
   o.newId = [] { return std::string("fixed-id"); };
   store_.reset();
-  auto s = SqlStore::open(path_, acp::testing::r4Shared(), o);
+  auto s = SqlStore::open(location(), acp::testing::r4Shared(), o);
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
 
@@ -393,7 +382,7 @@ TEST_F(CrudTest, FailedOperationMidTransactionLeavesNoTrace) {
   EXPECT_EQ(ids("Patient", {{"family", "first"}}), std::vector<std::string>{"fixed-id"});
   EXPECT_TRUE(ids("Patient", {{"family", "second"}}).empty());
   EXPECT_TRUE(ids("Patient", {{"identifier", "s|v2"}}).empty());
-  EXPECT_EQ(rawInt(path_, "SELECT count(*) FROM versions"), 1);
+  EXPECT_EQ(rawInt("SELECT count(*) FROM versions"), 1);
 }
 
 TEST_F(CrudTest, NestedBeginOnOneThreadIsAnErrorNotADeadlock) {
@@ -417,10 +406,12 @@ TEST_F(CrudTest, DataPersistsAcrossReopen) {
   EXPECT_EQ(ids("Patient", {{"identifier", std::string(kNhs) + "|9000000009"}}),
             std::vector<std::string>{});  // version 2 has no identifier
   EXPECT_EQ(ids("Patient", {{"active", "true"}}), std::vector<std::string>{a.resource.id});
-  EXPECT_EQ(rawInt(path_, "SELECT version FROM schema_version"), sqlite::currentSchemaVersion());
+  EXPECT_EQ(rawInt("SELECT version FROM schema_version"),
+            postgres() ? pg::currentSchemaVersion() : sqlite::currentSchemaVersion());
 }
 
 TEST_F(CrudTest, DurabilityPragmas) {
+  ACP_SQLITE_ONLY();
   EXPECT_EQ(store_->pragma("journal_mode").value(), "wal");
   EXPECT_EQ(store_->pragma("synchronous").value(), "2");  // FULL
   EXPECT_EQ(store_->pragma("foreign_keys").value(), "1");
@@ -444,12 +435,8 @@ TEST_F(CrudTest, DurabilityPragmas) {
 
 TEST_F(CrudTest, NewerSchemaIsRefused) {
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 999", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto s = SqlStore::open(path_, acp::testing::r4Shared(), options());
+  rawRows("UPDATE schema_version SET version = 999");
+  auto s = SqlStore::open(location(), acp::testing::r4Shared(), options());
   ASSERT_FALSE(s.isOk());
   EXPECT_NE(s.status().message().find("store.schema-too-new"), std::string::npos);
 }

@@ -51,6 +51,7 @@ class ReviewStore : public StoreTest {
 // (resource_store.h: nothing visible until commit() returns ok; a failed commit keeps nothing)
 // is broken; once the SQLite transaction has ended, every further call must fail.
 TEST_F(ReviewStore, AfterTheTransactionIsAbortedALaterUnitIsNotCommittedOnItsOwn) {
+  ACP_SQLITE_ONLY();  // RAISE(ROLLBACK) is SQLite's; pg_connection_test covers PostgreSQL's abort
   sql("CREATE TRIGGER review_abort BEFORE INSERT ON versions WHEN NEW.id = 'poison' "
       "BEGIN SELECT RAISE(ROLLBACK, 'simulated disk failure'); END;");
   auto tx = store_->begin();
@@ -83,6 +84,7 @@ TEST_F(ReviewStore, AfterTheTransactionIsAbortedALaterUnitIsNotCommittedOnItsOwn
 // up at once. Here a second connection holds a snapshot while checkpoints are asked for after
 // every commit, and writers that wait at most 300 ms never fail.
 TEST_F(ReviewStore, ALongReaderNeverMakesCommitsFailWhileCheckpointsRun) {
+  ACP_SQLITE_ONLY();  // SQLite checkpoints
   store_.reset();
   StoreOptions o = options();
   o.checkpointPages = 1;  // every commit asks for a checkpoint

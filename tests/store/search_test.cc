@@ -336,7 +336,7 @@ TEST_F(SearchTest, IncludeLimitIsReported) {
   StoreOptions o = options();
   o.maxIncludes = 1;
   store_.reset();
-  auto s = SqlStore::open(path_, acp::testing::r4Shared(), o);
+  auto s = SqlStore::open(location(), acp::testing::r4Shared(), o);
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
   Page p = search("Patient", {{"_id", "p1"}, {"_revinclude", "CarePlan:subject"}});
@@ -513,6 +513,9 @@ TEST_F(SearchTest, UnsupportedSearchesAreReported) {
 // The query plan of the NHS-number chain and of the common lookups: every index table is
 // reached through an index (SEARCH), never a full SCAN.
 TEST_F(SearchTest, PlansUseIndexes) {
+  // PostgreSQL chooses plans by its table statistics, so on a test's few rows it scans; the
+  // benchmark's store (bench/, 100 000 children) is where its plans are checked.
+  ACP_SQLITE_ONLY();
   const std::string nhs = kNhs;
   struct Case {
     std::string type;

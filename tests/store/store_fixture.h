@@ -1,9 +1,12 @@
-// Shared fixture for the SQLite store tests: a fresh database file in a unique temp
-// directory (removed afterwards), an injectable clock, and helpers to write resources and to
-// run searches through search::parseQuery.
+// Shared fixture for the store tests: a fresh database — a file in a unique temp directory
+// (removed afterwards), or in the PostgreSQL run a fresh schema (tests/support/test_store.h) —
+// an injectable clock, and helpers to write resources and to run searches through
+// search::parseQuery. path_ is the SQLite file (tests about the file use ACP_SQLITE_ONLY()).
 #pragma once
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -18,6 +21,7 @@
 #include "gateway/search/query.h"
 #include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace acp::store::testing {
 
@@ -63,12 +67,14 @@ class StoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = makeTempDir();
     path_ = dir_ + "/store.db";
+    location_ = std::make_unique<acp::testing::TestStoreLocation>(path_);
     now_->store(kJan2024);
     reopen();
   }
 
   void TearDown() override {
     store_.reset();
+    location_.reset();
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
@@ -84,9 +90,50 @@ class StoreTest : public ::testing::Test {
 
   void reopen() {
     store_.reset();
-    auto s = SqlStore::open(path_, acp::testing::r4Shared(), options());
+    auto s = SqlStore::open(location(), acp::testing::r4Shared(), options());
     ASSERT_TRUE(s.isOk()) << s.status().message();
     store_ = s.take();
+  }
+
+  const std::string& location() const { return location_->location(); }
+  bool postgres() const { return location_->postgres(); }
+
+  // Runs SQL on a connection of its own to the test's database (either store); the first
+  // column of each row as text. Fails the test on an error.
+  std::vector<std::string> rawRows(const std::string& sql) {
+    std::vector<std::string> out;
+    if (postgres()) {
+      PGconn* c = PQconnectdb(location().c_str());
+      PGresult* r = PQexec(c, sql.c_str());
+      ExecStatusType st = PQresultStatus(r);
+      EXPECT_TRUE(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(c);
+      if (st == PGRES_TUPLES_OK)
+        for (int i = 0; i < PQntuples(r); ++i) out.push_back(PQgetvalue(r, i, 0));
+      PQclear(r);
+      PQfinish(c);
+      return out;
+    }
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    int rc = SQLITE_DONE;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(st, 0);
+      out.push_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    if (st) {
+      EXPECT_EQ(rc, SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+  // The first column of the first row as an integer (-1 when there is no row).
+  int64_t rawInt(const std::string& sql) {
+    auto rows = rawRows(sql);
+    return rows.empty() ? -1 : std::stoll(rows[0]);
   }
 
   void tick(int64_t ms = 1000) { now_->fetch_add(ms); }
@@ -149,6 +196,7 @@ class StoreTest : public ::testing::Test {
 
   std::string dir_;
   std::string path_;
+  std::unique_ptr<acp::testing::TestStoreLocation> location_;
   std::shared_ptr<std::atomic<int64_t>> now_ = std::make_shared<std::atomic<int64_t>>(0);
   std::unique_ptr<SqlStore> store_;
 };

@@ -15,7 +15,20 @@ json::Value patient(const std::string& family) {
   return v;
 }
 
-class UnitsTest : public StoreTest {};
+class UnitsTest : public StoreTest {
+ protected:
+  // Where one resource's token rows are (SQLite rowid, PostgreSQL ctid), as a sorted list:
+  // what an update kept in place.
+  std::vector<std::string> tokenRowAddresses(const std::string& id) {
+    const char* address = postgres() ? "t.ctid::text" : "t.rowid";
+    auto rows = rawRows(std::string("SELECT ") + address +
+                        " FROM token_idx t JOIN resources r ON r.pk = t.resource_pk "
+                        "WHERE r.type = 'Patient' AND r.id = '" + id +
+                        "' AND t.param = 'identifier' AND t.code = 'KEEP-1'");
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  }
+};
 
 TEST_F(UnitsTest, AnUndoneUnitLeavesNothingAndAKeptOneCommitsWithTheTransaction) {
   auto tx = store_->begin();
@@ -87,29 +100,12 @@ TEST_F(UnitsTest, SourceOrdersAreKeptBesideResourcesAndUndoneWithTheirUnit) {
   EXPECT_EQ(tx.value()->sourceOrder("Encounter", "p").value(), "");
 }
 
-// The rowids of one resource's token rows, as a set (what an update kept in place).
-std::vector<int64_t> tokenRowids(const std::string& path, const std::string& id) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "SELECT t.rowid FROM token_idx t JOIN resources r ON r.pk = t.resource_pk "
-                     "WHERE r.type = 'Patient' AND r.id = ?1 AND t.param = 'identifier' "
-                     "AND t.code = 'KEEP-1' ORDER BY t.rowid",
-                     -1, &st, nullptr);
-  sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  std::vector<int64_t> out;
-  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
 
 TEST_F(UnitsTest, AnUpdateChangesOnlyTheIndexRowsWhoseValuesChanged) {
   ASSERT_TRUE(put("Patient", "p1", R"({"resourceType":"Patient","id":"p1",
       "identifier":[{"system":"s","value":"KEEP-1"},{"system":"s","value":"OLD-2"}],
       "name":[{"family":"Smith","given":["Ann"]}],"birthDate":"2015-03-14"})").isOk());
-  std::vector<int64_t> before = tokenRowids(path_, "p1");
+  std::vector<std::string> before = tokenRowAddresses("p1");
   ASSERT_EQ(before.size(), 1u);
   tick();
   ASSERT_TRUE(put("Patient", "p1", R"({"resourceType":"Patient","id":"p1",
@@ -124,7 +120,7 @@ TEST_F(UnitsTest, AnUpdateChangesOnlyTheIndexRowsWhoseValuesChanged) {
   EXPECT_EQ(ids("Patient", {{"given", "Ann"}, {"birthdate", "2015-03-14"}}),
             std::vector<std::string>{"p1"});
   // The unchanged identifier's row was not rewritten.
-  EXPECT_EQ(tokenRowids(path_, "p1"), before);
+  EXPECT_EQ(tokenRowAddresses("p1"), before);
   // Deleted, then brought back: the rows come back whole.
   ASSERT_TRUE(remove("Patient", "p1").isOk());
   EXPECT_TRUE(ids("Patient", {{"identifier", "s|KEEP-1"}}).empty());

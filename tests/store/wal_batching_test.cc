@@ -22,10 +22,13 @@ using Connection = sqlite::SqliteConnection;
 class WalBatchingTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ACP_SQLITE_ONLY();
     dir_ = makeTempDir();
     path_ = dir_ + "/batching.db";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
 
   std::unique_ptr<Connection> open(bool readOnly = false) {
     Connection::Settings s;
