@@ -136,11 +136,14 @@ Status Gateway::start() {
   if (!model.isOk()) return model.status();
   model_ = model.value();
 
-  std::string path = options_.storeUrl.substr(std::string("sqlite:").size());
+  // "sqlite:PATH" → the file; a PostgreSQL URI goes to the store as it is.
+  std::string location = options_.storeUrl.rfind("sqlite:", 0) == 0
+                             ? options_.storeUrl.substr(std::string("sqlite:").size())
+                             : options_.storeUrl;
   store::StoreOptions storeOptions;
   storeOptions.poolSize = options_.storeReaders;
   storeOptions.baseUrl = options_.baseUrl;
-  auto store = store::SqlStore::open(path, model_, storeOptions);
+  auto store = store::SqlStore::open(location, model_, storeOptions);
   if (!store.isOk()) return store.status();
   std::shared_ptr<store::SqlStore> sqlite(store.take());
   // R4 Subscriptions: every write is matched in its own transaction (notify/).

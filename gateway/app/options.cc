@@ -120,8 +120,10 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     if (o.defaultCount > o.maxCount)
       return Status::invalid("gateway.search.defaultCount exceeds gateway.search.maxCount");
     o.storeUrl = c.getString("gateway.store.url", o.storeUrl);
-    if (o.storeUrl.rfind("sqlite:", 0) != 0)
-      return Status::invalid("gateway.store.url must start with sqlite: (got another scheme)");
+    if (o.storeUrl.rfind("sqlite:", 0) != 0 && o.storeUrl.rfind("postgresql://", 0) != 0 &&
+        o.storeUrl.rfind("postgres://", 0) != 0)
+      return Status::invalid(
+          "gateway.store.url must start with sqlite: or postgresql:// (got another scheme)");
     o.authMode = c.getString("gateway.auth.mode", o.authMode);
     if (o.authMode != "none" && o.authMode != "smart")
       return Status::invalid("gateway.auth.mode must be smart or none");

@@ -57,10 +57,12 @@ struct Options {
   // gateway.search.defaultCount / gateway.search.maxCount — page sizes. Defaults 50 / 1000.
   int defaultCount = 50;
   int maxCount = 1000;
-  // gateway.store.url — "sqlite:PATH" (relative to the working directory) or
-  // "sqlite::memory:" (tests only). Default sqlite:acp-gateway.db.
+  // gateway.store.url — "sqlite:PATH" (one SQLite file, relative to the working directory) or
+  // a libpq URI "postgresql://[user[:password]@]host[:port]/database[?param=value…]" (one
+  // PostgreSQL database, shared by any number of gateways; docs/operations.md). Default
+  // sqlite:acp-gateway.db. Never logged (a URI may hold a password).
   std::string storeUrl = "sqlite:acp-gateway.db";
-  // gateway.store.readers — SQLite read connections. Default 4.
+  // gateway.store.readers — read connections (SQLite or PostgreSQL). Default 4.
   int storeReaders = 4;
   // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
   // default; docs/security.md). false is refused unless the listener's host is a loopback
