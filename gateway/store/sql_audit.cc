@@ -136,7 +136,7 @@ Result<AuditPage> SqlStore::auditPage(const AuditQuery& q) {
   if (byPatient) {
     sql += " FROM audit_patient p JOIN audit_log l ON l.seq = p.seq WHERE p.patient = ?1";
   } else {
-    sql += " FROM audit_log l WHERE 1";
+    sql += " FROM audit_log l WHERE TRUE";
   }
   if (!q.recordedFrom.empty()) sql += " AND " + col("recorded") + " >= ?2";
   if (!q.recordedTo.empty()) sql += " AND " + col("recorded") + " <= ?3";

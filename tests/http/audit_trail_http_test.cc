@@ -159,13 +159,12 @@ TEST(AuditTrailHttp, AReadIsAnsweredOnlyWithItsEventRecordedElse503) {
       "GET /Patient/" + child + "/$acp-summary HTTP/1.1\r\nHost: gw\r\n\r\n";
 
   // Another writer holds the database: the audit commit fails after the busy timeout.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto other = server.side();
+  other->holdWriteLock();
   send(read);
   std::string refused = readResponses(socket, 1);
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other->releaseWriteLock();
+  other.reset();
   EXPECT_EQ(refused.rfind("HTTP/1.1 503 ", 0), 0u) << refused.substr(0, 300);
   EXPECT_NE(refused.find("audit.unavailable"), std::string::npos);
   EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos);

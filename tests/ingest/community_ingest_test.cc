@@ -97,7 +97,7 @@ TEST(CommunityIngest, AReplayIsJudgedByItsOwnPatientNotTheWholeDocument) {
   {
     auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
     ASSERT_TRUE(model.isOk());
-    auto direct = store::SqlStore::open(server.databasePath(), model.value());
+    auto direct = store::SqlStore::open(server.storeLocation(), model.value());
     ASSERT_TRUE(direct.isOk());
     store::KeptFailure f;
     f.partner = "community";

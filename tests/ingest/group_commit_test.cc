@@ -11,6 +11,7 @@
 #include "gateway/profile/profile_validator.h"
 #include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace acp::testing {
 namespace {
@@ -24,7 +25,8 @@ class GroupCommit : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-group-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqlStore::open(dir_ + "/g.db", r4Shared());
+    location_ = std::make_unique<TestStoreLocation>(dir_ + "/g.db");
+    auto s = store::SqlStore::open(location_->location(), r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
     store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_unique<ingest::IngestService>(r4Shared(), store_, store_);
@@ -32,6 +34,7 @@ class GroupCommit : public ::testing::Test {
   void TearDown() override {
     ingest_.reset();
     store_.reset();
+    location_.reset();
     std::system(("rm -rf " + dir_).c_str());
   }
 
@@ -70,6 +73,7 @@ class GroupCommit : public ::testing::Test {
   }
 
   std::string dir_;
+  std::unique_ptr<TestStoreLocation> location_;
   std::shared_ptr<store::SqlStore> store_;
   std::unique_ptr<ingest::IngestService> ingest_;
 };

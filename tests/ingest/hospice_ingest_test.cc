@@ -203,7 +203,7 @@ TEST(HospiceIngest, AReplayThatSucceedsClosesTheFailure) {
   {
     auto model = model::Model::load(std::string(ACP_SOURCE_DIR) + "/conformance/r4");
     ASSERT_TRUE(model.isOk());
-    auto second = store::SqlStore::open(server.databasePath(), model.value());
+    auto second = store::SqlStore::open(server.storeLocation(), model.value());
     ASSERT_TRUE(second.isOk());
     store::KeptFailure f;
     f.partner = "hospice";

@@ -98,20 +98,14 @@ TEST(MllpAudit, RejectedMessagesLeaveFailureEvents) {
 
 TEST(MllpAudit, AMessageWhoseEventCannotBeWrittenIsNeitherStoredNorAcknowledged) {
   TestServer server;
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other,
-                         "CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log "
-                         "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  auto other = server.side();
+  other->refuseAuditAppends();
   {
     MllpClient client(server.mllpPort());
     EXPECT_EQ(client.exchange(acuteSample("adt-a01.hl7")), "") << "no ACK: the sender resends";
   }
-  ASSERT_EQ(sqlite3_exec(other, "DROP TRIGGER test_refuse_audit", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(other);
+  other->allowAuditAppends();
+  other.reset();
   EXPECT_EQ(server.get("/Encounter?_summary=count").json.find("total")->text(), "0");
   EXPECT_TRUE(auditEvents(server, "?subtype=hl7v2").empty());
   // The resend is stored and acknowledged, with its event.

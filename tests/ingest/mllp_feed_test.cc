@@ -46,15 +46,14 @@ TEST(MllpFeed, AResentMessageIsAcknowledgedWithoutASecondWrite) {
 TEST(MllpFeed, NoAckWhenTheStoreCannotCommitSoTheSenderResends) {
   TestServer server;
   // Another process-level writer holds the database: the commit fails after the busy timeout.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto other = server.side();
+  other->holdWriteLock();
   {
     MllpClient client(server.mllpPort());
     EXPECT_EQ(client.exchange(sample("adt-a01.hl7")), "") << "no ACK: the connection closes";
   }
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other->releaseWriteLock();
+  other.reset();
   EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0");
   EXPECT_EQ(server.get("/$ingest/failures").json.find("parameter"), nullptr)
       << "a transient failure is not kept: the message arrives again";

@@ -149,19 +149,13 @@ TEST(PushAudit, RefusedRecordsAreReportedByCountAndCodeNeverByWhoTheyAreAbout) {
 TEST(PushAudit, WhenTheEventCannotBeWrittenNeitherIsTheData) {
   TestServer server;
   // Another connection to the same database makes every audit append fail.
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(server.databasePath().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other,
-                         "CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log "
-                         "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  auto other = server.side();
+  other->refuseAuditAppends();
   HttpResult r = push(server, sample());
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.errorCode(), "audit.unavailable");
-  ASSERT_EQ(sqlite3_exec(other, "DROP TRIGGER test_refuse_audit", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(other);
+  other->allowAuditAppends();
+  other.reset();
   EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0")
       << "the records were not committed without their event";
   EXPECT_EQ(server.get("/Provenance?_summary=count").json.find("total")->text(), "0");

@@ -14,6 +14,7 @@
 #include "gateway/ingest/push_audit.h"
 #include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace acp::testing {
 namespace {
@@ -27,7 +28,8 @@ class PushAuditUnits : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-pushaudit-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqlStore::open(dir_ + "/p.db", r4Shared());
+    location_ = std::make_unique<TestStoreLocation>(dir_ + "/p.db");
+    auto s = store::SqlStore::open(location_->location(), r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
     store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_unique<ingest::IngestService>(r4Shared(), store_, store_);
@@ -38,6 +40,7 @@ class PushAuditUnits : public ::testing::Test {
     trail_.reset();
     ingest_.reset();
     store_.reset();
+    location_.reset();
     std::system(("rm -rf " + dir_).c_str());
   }
 
@@ -99,6 +102,7 @@ class PushAuditUnits : public ::testing::Test {
   }
 
   std::string dir_;
+  std::unique_ptr<TestStoreLocation> location_;
   std::shared_ptr<store::SqlStore> store_;
   std::unique_ptr<ingest::IngestService> ingest_;
   std::unique_ptr<audit::AuditTrail> trail_;

@@ -20,6 +20,7 @@
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/store/sql_store.h"
 #include "tests/support/model_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace {
 // When non-zero: the next allocation of at least this many bytes on this thread throws
@@ -54,7 +55,8 @@ class ReviewGroupCommit : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/acp-review-group-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::SqlStore::open(path(), r4Shared());
+    location_ = std::make_unique<TestStoreLocation>(path());
+    auto s = store::SqlStore::open(location_->location(), r4Shared());
     ASSERT_TRUE(s.isOk()) << s.status().message();
     store_ = std::shared_ptr<store::SqlStore>(std::move(s.value()));
     ingest_ = std::make_shared<ingest::IngestService>(r4Shared(), store_, store_);
@@ -62,21 +64,13 @@ class ReviewGroupCommit : public ::testing::Test {
   void TearDown() override {
     ingest_.reset();
     store_.reset();
+    location_.reset();
     std::system(("rm -rf " + dir_).c_str());
   }
   std::string path() const { return dir_ + "/g.db"; }
 
-  // Runs SQL on a second connection to the same database file.
-  void sql(const std::string& text) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
+  // Runs SQL on a second connection to the same database.
+  void sql(const std::string& text) { EXPECT_EQ(location_->side()->exec(text), ""); }
 
   static MappedRecord record(const std::string& id, const std::string& family = "Hartley") {
     json::Value p;
@@ -102,6 +96,7 @@ class ReviewGroupCommit : public ::testing::Test {
   }
 
   std::string dir_;
+  std::unique_ptr<TestStoreLocation> location_;
   std::shared_ptr<store::SqlStore> store_;
   std::shared_ptr<ingest::IngestService> ingest_;
 };
@@ -116,12 +111,21 @@ class ReviewGroupCommit : public ::testing::Test {
 // that MSH-10 and never sends it again, yet nothing was committed: the message is lost.
 // An outcome that depends on a claim made in this transaction must fail with the commit.
 TEST_F(ReviewGroupCommit, AResendAnsweredFromAClaimInAFailedCommitIsNotUnchanged) {
-  // The commit fails: a deferred foreign key violated by a trigger on Patient "poison".
-  sql("CREATE TABLE review_parent(id INTEGER PRIMARY KEY);"
-      "CREATE TABLE review_child(x INTEGER REFERENCES review_parent(id) "
-      "  DEFERRABLE INITIALLY DEFERRED);"
-      "CREATE TRIGGER review_fail_commit AFTER INSERT ON versions WHEN NEW.id = 'poison' "
-      "BEGIN INSERT INTO review_child VALUES (1); END;");
+  // The commit fails: a deferred foreign key violated by a trigger on Patient "poison"
+  // (PostgreSQL: a deferred constraint trigger).
+  if (location_->postgres()) {
+    sql("CREATE FUNCTION review_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.id = 'poison' THEN RAISE EXCEPTION 'commit refused by the test'; END IF; "
+        "RETURN NEW; END $$;"
+        "CREATE CONSTRAINT TRIGGER review_fail_commit AFTER INSERT ON versions "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION review_fail();");
+  } else {
+    sql("CREATE TABLE review_parent(id INTEGER PRIMARY KEY);"
+        "CREATE TABLE review_child(x INTEGER REFERENCES review_parent(id) "
+        "  DEFERRABLE INITIALLY DEFERRED);"
+        "CREATE TRIGGER review_fail_commit AFTER INSERT ON versions WHEN NEW.id = 'poison' "
+        "BEGIN INSERT INTO review_child VALUES (1); END;");
+  }
   MappedRecord original = record("poison");
   original.deliveryKey = "hl7v2|PAS|RX8|MSG-1";
   MappedRecord resend = record("poison");

@@ -19,6 +19,7 @@
 
 #include "gateway/app/gateway.h"
 #include "gateway/core/json.h"
+#include "tests/support/test_store.h"
 
 namespace acp::testing {
 
@@ -62,7 +63,10 @@ class TestServer {
     // The local superuser (gateway.auth.mode=none), unless the test registers clients
     // (tests/security): then SMART tokens, with the base URL the server is reached at.
     if (options.authClients.empty()) options.authMode = "none";
-    if (options.storeUrl == app::Options().storeUrl) options.storeUrl = "sqlite:" + dir_ + "/t.db";
+    // The default store: a file in dir_, or in the PostgreSQL run of a suite a fresh schema
+    // (tests/support/test_store.h).
+    location_ = std::make_unique<TestStoreLocation>(dir_ + "/t.db");
+    if (options.storeUrl == app::Options().storeUrl) options.storeUrl = location_->storeUrl();
     options.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
     gateway_ = std::make_unique<app::Gateway>(options);
     Status s = gateway_->start();
@@ -70,6 +74,7 @@ class TestServer {
   }
   ~TestServer() {
     gateway_.reset();
+    location_.reset();
     try {
       Poco::File(dir_).remove(true);
     } catch (...) {
@@ -78,8 +83,11 @@ class TestServer {
 
   int port() const { return gateway_->httpPort(); }
   int mllpPort() const { return gateway_->mllpPort(); }
-  // The SQLite file of the default store (tests that need a second connection to it).
+  // The SQLite file of the default store (tests about the SQLite file itself).
   std::string databasePath() const { return dir_ + "/t.db"; }
+  // Where the default store is (SqlStore::open takes it), and a connection of its own to it.
+  const std::string& storeLocation() const { return location_->location(); }
+  std::unique_ptr<SideConnection> side() const { return location_->side(); }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }
   app::Gateway& gateway() { return *gateway_; }
 
@@ -130,6 +138,7 @@ class TestServer {
 
  private:
   std::string dir_;
+  std::unique_ptr<TestStoreLocation> location_;
   std::unique_ptr<app::Gateway> gateway_;
 };
 
