@@ -12,8 +12,8 @@
 
 local docs = {}
 local next = 1
-local stored = 0
-local exhausted = 0
+stored = 0     -- globals: done() reads them with thread:get
+exhausted = 0
 local threads = {}
 
 function setup(thread)
@@ -39,8 +39,12 @@ function init(args)
 end
 
 function request()
+  if next > #docs then
+    exhausted = exhausted + 1
+    return docs[#docs]
+  end
   local r = docs[next]
-  if next < #docs then next = next + 1 else exhausted = exhausted + 1 end
+  next = next + 1
   return r
 end
 
