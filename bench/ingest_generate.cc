@@ -319,7 +319,8 @@ std::string respectMessage(std::mt19937_64& rng, int index, const std::string& c
 
 // ---- hospice -----------------------------------------------------------------------------
 
-std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records) {
+std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records,
+                          const std::vector<std::string>* nhsNumbers) {
   int64_t exported = k2026 + 300 * kDay + exportIndex * 3600;
   std::string s = "{\n  \"exportVersion\": \"1.2\",\n  \"exportId\": \"WB-EXP-B" +
                   pad(exportIndex, 6) + "\",\n  \"exportedAt\": \"" + isoDateTime(exported) +
@@ -328,6 +329,7 @@ std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records) {
   for (int r = 0; r < records; ++r) {
     int id = exportIndex * records + r;
     std::string nhs = nhsNumber(rng);
+    if (nhsNumbers) nhs = nhsNumbers->at(static_cast<size_t>(r));
     bool girl = between(rng, 0, 1);
     std::string fore = girl ? pick(rng, kGirls) : pick(rng, kBoys);
     std::string sur = pick(rng, kFamilies);
@@ -383,7 +385,8 @@ std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records) {
 
 // ---- community ---------------------------------------------------------------------------
 
-std::string communityExport(std::mt19937_64& rng, int docIndex, int patients) {
+std::string communityExport(std::mt19937_64& rng, int docIndex, int patients,
+                            const std::vector<std::string>* nhsNumbers) {
   int64_t generated = k2026 + 300 * kDay + docIndex * 3600;
   std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CommunityExport "
                   "xmlns=\"urn:northshire:community:export:1\" generated=\"" +
@@ -397,7 +400,9 @@ std::string communityExport(std::mt19937_64& rng, int docIndex, int patients) {
     if (!middle.empty()) given += " " + middle;
     int64_t start = generated - between(rng, 10, 200) * kDay;
     s += "  <Patient localId=\"C-" + pad(100000 + id, 6) + "\">\n";
-    s += "    <NHSNumber status=\"01\">" + nhsNumber(rng) + "</NHSNumber>\n";
+    std::string nhs = nhsNumber(rng);
+    if (nhsNumbers) nhs = nhsNumbers->at(static_cast<size_t>(p));
+    s += "    <NHSNumber status=\"01\">" + nhs + "</NHSNumber>\n";
     s += "    <Name family=\"" + xmlEscape(pick(rng, kFamilies)) + "\" given=\"" +
          xmlEscape(given) + "\"/>\n";
     s += "    <BirthDate>" + isoDate(birthTime(rng)) + "</BirthDate>\n";

@@ -70,9 +70,15 @@ class AdtStream {
 std::string respectMessage(std::mt19937_64& rng, int index, const std::string& controlId);
 
 // A hospice export (format 1.2) of `records` records; `exportIndex` makes ids unique.
-std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records);
+// With `nhsNumbers` (one per record) the records are about those children (the corpus of
+// acp-bench-corpus, so each child's NHS number is known); otherwise random ones. The rest of
+// the content is the same for a seed either way.
+std::string hospiceExport(std::mt19937_64& rng, int exportIndex, int records,
+                          const std::vector<std::string>* nhsNumbers = nullptr);
 
-// A community export (namespace urn:northshire:community:export:1) of `patients` Patients.
-std::string communityExport(std::mt19937_64& rng, int docIndex, int patients);
+// A community export (namespace urn:northshire:community:export:1) of `patients` Patients;
+// `docIndex` makes ids unique; `nhsNumbers` as for hospiceExport.
+std::string communityExport(std::mt19937_64& rng, int docIndex, int patients,
+                            const std::vector<std::string>* nhsNumbers = nullptr);
 
 }  // namespace acp::bench

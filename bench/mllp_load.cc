@@ -17,7 +17,14 @@
 // (warm-up included): anything but AA is worth a look.
 //
 // Usage: acp-bench-mllp-load --port=P [--host=127.0.0.1] [--connections=1] [--duration=10]
-//   [--warmup=2] [--timeout=30] [--prefix=B] [--seed=1] [--patients=1000]
+//   [--warmup=2] [--timeout=30] [--prefix=B] [--seed=1] [--patients=1000] [--rate=0]
+//   [--stream-offset=0]
+// --stream-offset=K: connection i sends stream K+i+1 (its own children, hospital numbers and
+// visit numbers), so two runs against the same gateway do not send the same messages.
+// --rate=R (messages/s over all connections; 0 = as fast as the ACKs come back) paces each
+// connection to R/N messages/s: a message is sent no earlier than its slot (connection start
+// + k·N/R s), so the offered load is open-loop at R unless the ACKs are slower (the mixed run
+// of bench/run.sh: ingest at half its measured capacity while GP queries run).
 // Prints one line on stdout:
 //   BENCH connections=N seconds=D acked=A rps=R p50_ms=.. p99_ms=.. max_ms=.. aa=.. ae=..
 //         ar=.. other=.. mismatch=.. errors=.. sent=..
@@ -62,6 +69,8 @@ struct Args {
   std::string prefix = "B";
   long seed = 1;
   long patients = 1000;
+  double rate = 0;  // messages/s over all connections; 0 = unpaced
+  long streamOffset = 0;
 };
 
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -89,6 +98,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
               : key == "prefix"      ? (a.prefix = v, !v.empty() && v.size() <= 10)
               : key == "seed"        ? count(0, 1L << 30, a.seed)
               : key == "patients"    ? count(1, 1000000, a.patients)
+              : key == "rate"        ? num(0, 1e6, a.rate)
+              : key == "stream-offset" ? count(0, 10000, a.streamOffset)
                                      : false;
     if (!ok) return false;
   }
@@ -212,7 +223,7 @@ int main(int argc, char** argv) {
   if (!parseArgs(argc, argv, args)) {
     std::cerr << "usage: acp-bench-mllp-load --port=P [--host=H] [--connections=N] "
                  "[--duration=S] [--warmup=S] [--timeout=S] [--prefix=X (≤ 10 chars)] "
-                 "[--seed=N] [--patients=N]\n";
+                 "[--seed=N] [--patients=N] [--rate=MSG_PER_S] [--stream-offset=K]\n";
     return kExitUsage;
   }
   int n = static_cast<int>(args.connections);
@@ -241,12 +252,24 @@ int main(int argc, char** argv) {
       Totals& t = totals[i];
       char conn[8];
       std::snprintf(conn, sizeof conn, "%02d", i % 100);
-      acp::bench::AdtStream stream(static_cast<uint64_t>(args.seed), i + 1,
+      acp::bench::AdtStream stream(static_cast<uint64_t>(args.seed),
+                                   static_cast<int>(args.streamOffset) + i + 1,
                                    static_cast<int>(args.patients), args.prefix + conn);
       int fd = fds[i];
       std::string buf, ack, code, controlId, message, framed;
       bool resend = false;
+      // --rate: this connection's slot for its next new message.
+      const Clock::duration interval =
+          args.rate > 0 ? toDur(static_cast<double>(n) / args.rate) : Clock::duration::zero();
+      Clock::time_point slot = begin + interval * i / n;  // connections spread over a slot
       while (Clock::now() < windowEnd) {
+        if (!resend && args.rate > 0) {
+          Clock::time_point now = Clock::now();
+          if (slot > now) std::this_thread::sleep_until(slot);
+          if (slot < now - std::chrono::seconds(1)) slot = now;  // no catch-up burst
+          slot += interval;
+          if (Clock::now() >= windowEnd) break;
+        }
         if (!resend) {
           message = stream.next();
           framed = "\x0b" + message + "\x1c\x0d";

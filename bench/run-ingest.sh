@@ -39,9 +39,9 @@ PATIENTS=${INGEST_PATIENTS:-1000}
 HOST=127.0.0.1
 TARGET_CONNECTIONS=8  # the issue's target: gateway ≥ peer at this many connections
 
-log() { echo "bench-ingest: $*" >&2; }
-die() { echo "bench-ingest: $*" >&2; exit 1; }
-want() { [[ " $PARTS " == *" $1 "* ]]; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BENCH_TAG=bench-ingest
 
 # ---- tools -------------------------------------------------------------------------------
 command -v taskset >/dev/null 2>&1 || die "taskset is missing. Run: sudo apt-get install -y util-linux"
@@ -57,104 +57,27 @@ if [ "$CORES" -lt 2 ] && [[ " $MODES " == *" pinned "* ]]; then
 fi
 
 # ---- build -------------------------------------------------------------------------------
-log "building into $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACP_BUILD_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j "$CORES" \
-  --target acp-gateway acp-bench-ingest-mapping acp-bench-mllp-load >/dev/null
+build_targets acp-gateway acp-bench-ingest-mapping acp-bench-mllp-load
 GATEWAY=$BUILD/bin/acp-gateway
 MAPPER=$BUILD/bin/acp-bench-ingest-mapping
 LOADER=$BUILD/bin/acp-bench-mllp-load
 
-if want mllp; then
-  stamp=$ROOT/bench/node_modules/.installed
-  if [ ! -e "$stamp" ] || [ "$ROOT/bench/package-lock.json" -nt "$stamp" ]; then
-    log "installing the ACK-only peer's npm packages (bench/package-lock.json)"
-    (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error >&2)
-    touch "$stamp"
-  fi
-fi
+if want mllp; then need_ack_peer; fi
 
 # ---- bookkeeping ---------------------------------------------------------------------------
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$BUILD/bench/results/ingest-$STAMP
 mkdir -p "$RESULTS"
 WORK=$(mktemp -d "$BUILD/bench/ingest.XXXXXX")
-PIDS=()
-
-stop_pid() {  # stop_pid PID: SIGTERM, up to 15 s, then SIGKILL
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-stop_servers() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  PIDS=()
-}
-
-cleanup() {
-  stop_servers
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start_server NAME CPU_LIST COMMAND... — starts it (under taskset unless CPU_LIST is "all"),
-# waits for its ready line ("ready http=H:P mllp=H:P" or "ready mllp=H:P"), sets SERVER_PID,
-# MLLP_PORT and HTTP_URL (empty for the peer).
-start_server() {
-  local name=$1 cpus=$2 out line
-  shift 2
-  out=$WORK/$name.out
-  if [ "$cpus" = all ]; then
-    "$@" >"$out" 2>"$WORK/$name.err" &
-  else
-    taskset -c "$cpus" "$@" >"$out" 2>"$WORK/$name.err" &
-  fi
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
-  line=
-  for _ in $(seq 1 600); do  # up to 60 s
-    line=$(grep -m1 '^ready ' "$out" 2>/dev/null || true)
-    [ -n "$line" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name.err" >&2; die "$name exited"; }
-    sleep 0.1
-  done
-  [ -n "$line" ] || die "$name did not print its ready line within 60 s"
-  local mllp=${line##*mllp=}
-  MLLP_PORT=${mllp##*:}
-  HTTP_URL=
-  if [[ "$line" == *"http="* ]]; then
-    local http=${line#ready http=}
-    HTTP_URL="http://${http%% *}"
-  fi
-}
-
-field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p"; }  # field NAME < BENCH line
-
-median() {  # numbers on stdin, one a line
-  sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "nan"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+bench_traps
 
 {
   echo "# acp-gateway ingest benchmark, $STAMP"
   echo
-  echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-       "$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo '(modified tree)')"
-  echo "- machine: $CORES cores, $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  header_lines
   if want mllp; then
     # The ceiling for one commit per ACK: synchronous 4 KiB writes where the databases live.
-    fsync=$(dd if=/dev/zero of="$WORK/fsync-probe" bs=4k count=300 oflag=dsync 2>&1 |
-            awk '/copied/ {for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.0f", 300 / $(i - 1)}')
-    rm -f "$WORK/fsync-probe"
+    fsync=$(fsync_rate)
     echo "- synchronous 4 KiB writes (dd oflag=dsync) where the gateway's database lives: ${fsync:-?}/s"
     echo "- node $(node --version), @medplum/hl7 $(node -p "require('$ROOT/bench/node_modules/@medplum/hl7/package.json').version" 2>/dev/null || echo '?')"
   fi

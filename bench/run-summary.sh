@@ -26,22 +26,13 @@ CONNECTIONS=${SUMMARY_CONNECTIONS:-8}
 THREADS=${SUMMARY_THREADS:-2}
 HOST=127.0.0.1
 
-log() { echo "bench-summary: $*" >&2; }
-die() { echo "bench-summary: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+BENCH_TAG=bench-summary
 
-if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ]; then
-    log "installing wrk (Debian package)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
-    die "wrk is missing. Run: sudo apt-get install -y wrk"
-  fi
-fi
-command -v curl >/dev/null 2>&1 || die "curl is missing. Run: sudo apt-get install -y curl"
-
-log "building into $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACP_BUILD_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target acp-gateway acp-bench-load-data >/dev/null
+need_wrk
+need_tools curl
+build_targets acp-gateway acp-bench-load-data
 
 DATA=$BUILD/bench/data
 mkdir -p "$DATA"
@@ -80,8 +71,6 @@ NHS=$(head -n1 "$IDS" | cut -f2)
 curl -sS -f "$URL/Patient/\$acp-summary?identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C$NHS" |
   grep -q '"resuscitation"' || die "the summary of the first child has no resuscitation item"
 
-field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p"; }
-median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for rep in $(seq 1 "$REPS"); do
   for what in summary reference; do

@@ -1,21 +1,29 @@
--- wrk script: a request by NHS number, as a clinician's system makes it. By default the
--- care-plan lookup, a chained search:
---   GET /CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
--- or, with "summary" after the ids file, the consolidated plan (bench/run-summary.sh):
---   GET /Patient/$acp-summary?identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
--- with the value percent-encoded (":" "/" and "|" as %3A %2F %7C). The NHS number is drawn at
--- random from IDS_FILE ("<patient id>\t<NHS number>" lines, from acp-bench-load-data).
+-- wrk script: a request about one child, as a clinician's system makes it. The kind after the
+-- ids file (default "search"):
+--   search      GET /CarePlan?subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
+--   gp          the GP query: the same with &status=active&_include=CarePlan:subject (the
+--               active plans and the Patient in one Bundle)
+--   summary     GET /Patient/$acp-summary?identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
+--   encounters  GET /Encounter?subject=Patient/<id>&_sort=-date (the encounter list, newest first)
+-- with the value percent-encoded (":" "/" and "|" as %3A %2F %7C). The child is drawn at
+-- random from IDS_FILE ("<patient id>\t<NHS number>" lines, from acp-bench-corpus or
+-- acp-bench-load-data).
 -- Requests are formatted once in init(), so wrk spends as little as possible per request.
--- Usage: wrk ... -s bench/search.lua http://127.0.0.1:PORT -- IDS_FILE [summary]
+-- Usage: wrk ... -s bench/search.lua http://127.0.0.1:PORT -- IDS_FILE [search|gp|summary|encounters]
 -- done() prints one line for bench/run.sh and bench/run-summary.sh:
 --   BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=C
 
 local paths = {}
 local seed = 0
 local nhsSystem = "https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C"
-local prefixes = {
-  search = "/CarePlan?subject:Patient.identifier=" .. nhsSystem,
-  summary = "/Patient/$acp-summary?identifier=" .. nhsSystem,
+local kinds = {
+  search = function(id, nhs) return "/CarePlan?subject:Patient.identifier=" .. nhsSystem .. nhs end,
+  gp = function(id, nhs)
+    return "/CarePlan?subject:Patient.identifier=" .. nhsSystem .. nhs ..
+           "&status=active&_include=CarePlan:subject"
+  end,
+  summary = function(id, nhs) return "/Patient/$acp-summary?identifier=" .. nhsSystem .. nhs end,
+  encounters = function(id, nhs) return "/Encounter?subject=Patient/" .. id .. "&_sort=-date" end,
 }
 
 function setup(thread)
@@ -28,14 +36,14 @@ function init(args)
   if path == nil then
     error("search.lua: give the ids file after --")
   end
-  local prefix = prefixes[args[2] or "search"]
-  if prefix == nil then
-    error("search.lua: the request after the ids file is search or summary")
+  local kind = kinds[args[2] or "search"]
+  if kind == nil then
+    error("search.lua: the request after the ids file is search, gp, summary or encounters")
   end
   for line in io.lines(path) do
-    local nhs = line:match("\t(%d+)$")
+    local id, nhs = line:match("^([^\t]+)\t(%d+)$")
     if nhs then
-      paths[#paths + 1] = wrk.format("GET", prefix .. nhs, {Accept = "application/fhir+json"})
+      paths[#paths + 1] = wrk.format("GET", kind(id, nhs), {Accept = "application/fhir+json"})
     end
   end
   if #paths == 0 then
