@@ -147,7 +147,14 @@ Status Gateway::start() {
   if (!store.isOk()) return store.status();
   std::shared_ptr<store::SqlStore> sqlite(store.take());
   // R4 Subscriptions: every write is matched in its own transaction (notify/).
-  sqlite->setWriteObserver(std::make_shared<notify::SubscriptionMatcher>(model_, options_.clock));
+  auto matcher = std::make_shared<notify::SubscriptionMatcher>(model_, options_.clock);
+  sqlite->setWriteObserver(matcher);
+  // Several gateways on one PostgreSQL database: a Subscription written by another reaches
+  // this one's matcher (store/pg_change_feed.h).
+  sqlite->setChangeListener([matcher](const std::vector<std::string>& types) {
+    for (const std::string& t : types)
+      if (t == "Subscription" || t == "*") matcher->invalidate();
+  });
   store_ = sqlite;
 
   http::ServiceOptions so;

@@ -136,7 +136,11 @@ void Notifier::setStatus(const std::string& id, const std::string& status, const
 }
 
 int Notifier::deliverDue() {
-  auto due = outbox_->dueNotifications(now(), 50);
+  // Claimed for long enough to try them all (each post is bounded by the timeout), so no other
+  // gateway on the same database sends them meanwhile.
+  const int kBatch = 10;
+  auto due = outbox_->claimNotifications(
+      now(), kBatch, int64_t{kBatch} * (options_.timeoutSeconds + 1) * 1000 + 60000);
   if (!due.isOk()) return 0;
   int delivered = 0;
   for (const store::Notification& n : due.value()) {

@@ -37,6 +37,8 @@ Status SubscriptionMatcher::onWrite(store::Transaction& tx, const store::StoredR
   }
   if (written.deleted || written.type == "AuditEvent" || written.type == "Provenance")
     return Status::ok();
+  // Another gateway on the same database changed a Subscription (SqlStore's change feed).
+  if (stale_.exchange(false)) loaded_ = false;
   if (!loaded_) {
     Status s = load(tx);
     if (!s.isOk()) return s;

@@ -9,10 +9,14 @@
 // Provenance are not matched.
 // The active Subscriptions are cached; a transaction that writes a Subscription refreshes the
 // cache once it has committed (the writes it makes after that Subscription, in the same
-// transaction, are matched against the cache as it was).
-// Thread-safety: called by the thread holding the store's write transaction (one at a time).
+// transaction, are matched against the cache as it was). Subscriptions written by another
+// gateway sharing the database reach it through invalidate() (app/gateway.cc wires it to the
+// store's change feed): the cache is reloaded at the next write.
+// Thread-safety: onWrite/onEnd are called by the thread holding the store's write transaction
+// (one at a time); invalidate() from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +37,8 @@ class SubscriptionMatcher : public store::WriteObserver {
 
   Status onWrite(store::Transaction& tx, const store::StoredResource& written) override;
   void onEnd(bool committed) override;
+  // The Subscriptions may have changed elsewhere: reload them before the next match.
+  void invalidate() { stale_.store(true); }
 
  private:
   struct Active {
@@ -47,6 +53,7 @@ class SubscriptionMatcher : public store::WriteObserver {
   std::vector<Active> active_;
   bool loaded_ = false;
   bool subscriptionWritten_ = false;  // in the running transaction
+  std::atomic<bool> stale_{false};
 };
 
 }  // namespace acp::notify

@@ -1,6 +1,12 @@
 // SqlStore as NotificationOutbox: the notifications table (schema step 9). Rows are added
-// by Transaction::enqueueNotification inside the writes they are about; these calls read and
-// settle them through the writer connection under the writer gate (few and short).
+// by Transaction::enqueueNotification inside the writes they are about. Looking (due) goes
+// through the reader pool, so polling never waits for the writer; claiming and settling go
+// through the writer connection under the writer gate, each one short statement in a
+// transaction of its own (on PostgreSQL without the store's write lock: the claim locks only
+// its rows, and skips rows another gateway's claim holds).
+#include <algorithm>
+#include <string>
+
 #include "gateway/store/sql_store.h"
 #include "gateway/store/writer_gate.h"
 
@@ -8,9 +14,18 @@ namespace acp::store {
 
 using sql::StepResult;
 
-// dueNotifications is in sql_store.cc, beside the reader pool it reads through.
-
 namespace {
+
+Notification notificationFrom(const sql::Statement& s) {
+  Notification n;
+  n.id = s.columnInt(0);
+  n.subscriptionId = s.columnString(1);
+  n.type = s.columnString(2);
+  n.resourceId = s.columnString(3);
+  n.version = s.columnInt(4);
+  n.attempts = static_cast<int>(s.columnInt(5));
+  return n;
+}
 
 Status settle(sql::Connection& w, const char* sql, int64_t id,
               const std::function<void(sql::Statement&)>& bind) {
@@ -23,6 +38,56 @@ Status settle(sql::Connection& w, const char* sql, int64_t id,
 }
 
 }  // namespace
+
+Result<std::vector<Notification>> SqlStore::dueNotifications(int64_t nowMs, int limit) {
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  auto st = lease.value()->prepare(
+      "SELECT id, subscription_id, type, resource_id, version, attempts FROM notifications "
+      "WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2");
+  if (!st.isOk()) return st.status();
+  st.value().bind(1, nowMs);
+  st.value().bind(2, int64_t{limit});
+  std::vector<Notification> out;
+  for (;;) {
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) break;
+    if (r != StepResult::kRow) return st.value().error("due notifications");
+    out.push_back(notificationFrom(st.value()));
+  }
+  return out;
+}
+
+Result<std::vector<Notification>> SqlStore::claimNotifications(int64_t nowMs, int limit,
+                                                               int64_t leaseMs) {
+  // Most polls find nothing due: the look costs no write.
+  auto due = dueNotifications(nowMs, 1);
+  if (!due.isOk()) return due.status();
+  if (due.value().empty()) return std::vector<Notification>{};
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held()) return Status::internal("store.busy: the writer is in use");
+  const bool pg = dialect_ == sql::Dialect::kPostgres;
+  auto st = writer_->prepare(
+      std::string("UPDATE notifications SET next_attempt = ?2 WHERE id IN (SELECT id FROM "
+                  "notifications WHERE status = 'pending' AND next_attempt <= ?1 "
+                  "ORDER BY next_attempt, id LIMIT ?3") +
+      (pg ? " FOR UPDATE SKIP LOCKED" : "") +
+      ") RETURNING id, subscription_id, type, resource_id, version, attempts");
+  if (!st.isOk()) return st.status();
+  st.value().bind(1, nowMs);
+  st.value().bind(2, nowMs + leaseMs);
+  st.value().bind(3, int64_t{limit});
+  std::vector<Notification> out;
+  for (;;) {
+    StepResult r = st.value().step();
+    if (r == StepResult::kDone) break;
+    if (r != StepResult::kRow) return st.value().error("claim notifications");
+    out.push_back(notificationFrom(st.value()));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Notification& a, const Notification& b) { return a.id < b.id; });
+  return out;
+}
 
 Status SqlStore::notificationDelivered(int64_t id, const std::string& nowInstant) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -218,6 +219,7 @@ SqlStore::SqlStore(std::string path, std::shared_ptr<const model::Model> model,
 }
 
 SqlStore::~SqlStore() {
+  changeFeed_.reset();
   if (checkpointThread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(checkpointMutex_);
@@ -366,6 +368,14 @@ Status SqlStore::initPostgres() {
   }
   return Status::ok();
 }
+
+void SqlStore::setChangeListener(
+    std::function<void(const std::vector<std::string>& types)> listener) {
+  if (dialect_ != Dialect::kPostgres || !listener) return;
+  changeFeed_ = std::make_unique<pg::PgChangeFeed>(path_, std::move(listener));
+}
+
+bool SqlStore::changeFeedListening() const { return changeFeed_ && changeFeed_->listening(); }
 
 int64_t SqlStore::nextTimestamp() {
   int64_t now = options_.clock ? options_.clock() : systemNowMs();
@@ -754,6 +764,7 @@ class SqlTransaction : public Transaction {
       out.resource.lastUpdated = lastUpdated;
       out.resource.deleted = true;
       out.resource.method = "DELETE";
+      writtenTypes_.insert(type);
       return out;
     });
   }
@@ -1094,6 +1105,16 @@ class SqlTransaction : public Transaction {
   Status commit() override {
     Status s = usable();
     if (!s.isOk()) return s;
+    // PostgreSQL: every gateway on the database hears which types this commit wrote (the
+    // notification is sent only if the commit succeeds; SqlStore::setChangeListener).
+    if (w_.dialect() == Dialect::kPostgres && !writtenTypes_.empty()) {
+      std::string types;
+      for (const std::string& t : writtenTypes_) types += (types.empty() ? "" : ",") + t;
+      auto st = w_.prepare("SELECT pg_notify('acp_change', ?1)");
+      if (!st.isOk()) return st.status();
+      st.value().bind(1, std::string_view(types), true);
+      if (st.value().run() != StepResult::kDone) return sqlError(st.value(), "change notice");
+    }
     s = w_.exec("COMMIT");
     if (!s.isOk()) {
       finish("ROLLBACK");
@@ -1475,6 +1496,7 @@ class SqlTransaction : public Transaction {
     vs = cur.exists && !cur.deleted ? syncIndex(pk, type, index) : writeIndex(pk, type, index);
     if (!vs.isOk()) return vs;
 
+    writtenTypes_.insert(type);
     Written out;
     out.pk = pk;
     out.resource.type = type;
@@ -1494,6 +1516,7 @@ class SqlTransaction : public Transaction {
   Connection& w_;
   bool done_ = false;
   int units_ = 0;  // open beginUnit() savepoints
+  std::set<std::string> writtenTypes_;  // resource types written (kept or not: a superset)
   // Internal marker: the conditional key insert hit the unique index.
   const Status keyTaken_ = Status::conflict("store.conditional-key-taken");
 };
@@ -1511,33 +1534,6 @@ void SqlStore::restartWalIfWanted() {
                                      &logPages, &done);
   sqlite3_busy_timeout(sqliteWriter_->handle(), options_.busyTimeoutMs);
   if (rc == SQLITE_OK) checkpointAt_.store(options_.checkpointPages, std::memory_order_relaxed);
-}
-
-Result<std::vector<Notification>> SqlStore::dueNotifications(int64_t nowMs, int limit) {
-  // A read: through the reader pool, so polling never waits for (or holds up) the writer.
-  auto lease = acquireReader();
-  if (!lease.isOk()) return lease.status();
-  auto st = lease.value()->prepare(
-      "SELECT id, subscription_id, type, resource_id, version, attempts FROM notifications "
-      "WHERE status = 'pending' AND next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2");
-  if (!st.isOk()) return st.status();
-  st.value().bind(1, nowMs);
-  st.value().bind(2, int64_t{limit});
-  std::vector<Notification> out;
-  for (;;) {
-    StepResult r = st.value().step();
-    if (r == StepResult::kDone) break;
-    if (r != StepResult::kRow) return st.value().error("due notifications");
-    Notification n;
-    n.id = st.value().columnInt(0);
-    n.subscriptionId = st.value().columnString(1);
-    n.type = st.value().columnString(2);
-    n.resourceId = st.value().columnString(3);
-    n.version = st.value().columnInt(4);
-    n.attempts = static_cast<int>(st.value().columnInt(5));
-    out.push_back(std::move(n));
-  }
-  return out;
 }
 
 Result<std::unique_ptr<Transaction>> SqlStore::begin() {

@@ -66,6 +66,7 @@
 #include "gateway/store/audit_log.h"
 #include "gateway/store/failure_log.h"
 #include "gateway/store/notification_outbox.h"
+#include "gateway/store/pg_change_feed.h"
 #include "gateway/store/replay_ledger.h"
 #include "gateway/store/resource_store.h"
 #include "gateway/store/sql_connection.h"
@@ -119,8 +120,18 @@ class SqlStore : public ResourceStore,
   // Set before use: sees every write (R4 Subscriptions).
   void setWriteObserver(std::shared_ptr<WriteObserver> observer) { observer_ = std::move(observer); }
 
+  // PostgreSQL: called, on a thread of the store's own, with the resource types each committed
+  // transaction of any gateway on the database wrote — this one's too — or {"*"} when some may
+  // have been missed (pg_change_feed.h). SQLite: never called (one gateway per file). Set once,
+  // before use; the store stops the feed before it closes.
+  void setChangeListener(std::function<void(const std::vector<std::string>& types)> listener);
+  // The change feed is connected and listening (PostgreSQL; false for SQLite).
+  bool changeFeedListening() const;
+
   // NotificationOutbox (sql_outbox.cc): the notifications table.
   Result<std::vector<Notification>> dueNotifications(int64_t nowMs, int limit) override;
+  Result<std::vector<Notification>> claimNotifications(int64_t nowMs, int limit,
+                                                       int64_t leaseMs) override;
   Status notificationDelivered(int64_t id, const std::string& nowInstant) override;
   Status notificationRetry(int64_t id, int attempts, int64_t nextMs, const std::string& error) override;
   Status notificationFailed(int64_t id, const std::string& error) override;
@@ -222,6 +233,7 @@ class SqlStore : public ResourceStore,
   bool checkpointWanted_ = false;
   bool checkpointStop_ = false;
 
+  std::unique_ptr<pg::PgChangeFeed> changeFeed_;
   std::vector<std::unique_ptr<sql::Connection>> readers_;
   std::mutex poolMutex_;
   std::condition_variable poolCv_;

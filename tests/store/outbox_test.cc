@@ -1,0 +1,97 @@
+// The notification outbox's claims (store/notification_outbox.h), on both stores: a claimed
+// row is leased to its claimer, so two stores on one database — two gateways — never both
+// get it; it comes back once the lease has passed, and a settled row never does.
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "tests/store/store_fixture.h"
+
+namespace acp::store::testing {
+namespace {
+
+class OutboxTest : public StoreTest {
+ protected:
+  void enqueue(int n, int64_t due) {
+    auto tx = store_->begin();
+    ASSERT_TRUE(tx.isOk()) << tx.status().message();
+    for (int i = 0; i < n; ++i)
+      ASSERT_TRUE(tx.value()->enqueueNotification("sub-1", "Patient", "p" + std::to_string(i),
+                                                  1, due)
+                      .isOk());
+    ASSERT_TRUE(tx.value()->commit().isOk());
+  }
+};
+
+std::vector<int64_t> idsOf(const std::vector<Notification>& ns) {
+  std::vector<int64_t> out;
+  for (const auto& n : ns) out.push_back(n.id);
+  return out;
+}
+
+TEST_F(OutboxTest, AClaimedRowIsLeasedThenComesBackUnlessSettled) {
+  enqueue(3, 1000);
+  EXPECT_TRUE(store_->claimNotifications(999, 10, 5000).value().empty()) << "not due yet";
+
+  auto first = store_->claimNotifications(1000, 2, 5000);
+  ASSERT_TRUE(first.isOk()) << first.status().message();
+  ASSERT_EQ(first.value().size(), 2u);
+  EXPECT_LT(first.value()[0].id, first.value()[1].id) << "oldest first";
+  EXPECT_EQ(first.value()[0].subscriptionId, "sub-1");
+  EXPECT_EQ(first.value()[0].type, "Patient");
+
+  // The third is still there; the two claimed are not, until their lease has passed.
+  auto second = store_->claimNotifications(2000, 10, 5000);  // leased until 7000
+  ASSERT_TRUE(second.isOk());
+  ASSERT_EQ(second.value().size(), 1u);
+  EXPECT_TRUE(store_->claimNotifications(5999, 10, 5000).value().empty());
+
+  ASSERT_TRUE(store_->notificationDelivered(first.value()[0].id, "2024-01-01T00:00:06.000Z").isOk());
+  auto again = store_->claimNotifications(6000, 10, 5000);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(idsOf(again.value()), std::vector<int64_t>{first.value()[1].id})
+      << "a lease that passed unsettled is claimable again; a delivered one never";
+  // Looking does not claim.
+  EXPECT_EQ(store_->dueNotifications(20000, 10).value().size(), 2u);
+  EXPECT_EQ(store_->dueNotifications(20000, 10).value().size(), 2u);
+}
+
+// Two stores on one database (two gateways), claiming at once from several threads: every
+// row is claimed exactly once.
+TEST_F(OutboxTest, ConcurrentClaimersFromTwoStoresNeverShareARow) {
+  constexpr int kRows = 120;
+  enqueue(kRows, 1000);
+  auto opened = SqlStore::open(location(), acp::testing::r4Shared(), options());
+  ASSERT_TRUE(opened.isOk()) << opened.status().message();
+  std::unique_ptr<SqlStore> other = opened.take();
+
+  std::mutex mutex;
+  std::vector<int64_t> claimed;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    SqlStore* s = t % 2 ? other.get() : store_.get();
+    threads.emplace_back([&, s] {
+      for (;;) {
+        auto got = s->claimNotifications(1000, 7, 60000);
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!got.isOk()) {
+          errors.push_back(got.status().message());
+          return;
+        }
+        if (got.value().empty()) return;
+        for (const auto& n : got.value()) claimed.push_back(n.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  std::set<int64_t> unique(claimed.begin(), claimed.end());
+  EXPECT_EQ(unique.size(), claimed.size()) << "a row was claimed twice";
+  EXPECT_EQ(static_cast<int>(unique.size()), kRows) << "a row was never claimed";
+}
+
+}  // namespace
+}  // namespace acp::store::testing
