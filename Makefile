@@ -51,8 +51,12 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The scale-out tests (tests/e2e/scaleout.test.mjs) run two gateways on one PostgreSQL: a
+# throw-away cluster in $(BUILD)/pg-e2e, stopped and removed afterwards whatever the outcome.
 e2e: build tests/e2e/node_modules/.installed
-	node --test --test-concurrency=1 tests/e2e/
+	@bash tests/support/pg_cluster.sh start $(BUILD)/pg-e2e >/dev/null
+	@ACP_TEST_PG_DIR=$(abspath $(BUILD))/pg-e2e node --test --test-concurrency=1 tests/e2e/; \
+	  rc=$$?; bash tests/support/pg_cluster.sh stop $(BUILD)/pg-e2e >/dev/null; exit $$rc
 
 test: unit e2e
 

@@ -37,8 +37,17 @@ Status SubscriptionMatcher::onWrite(store::Transaction& tx, const store::StoredR
   }
   if (written.deleted || written.type == "AuditEvent" || written.type == "Provenance")
     return Status::ok();
-  // Another gateway on the same database changed a Subscription (SqlStore's change feed).
+  // Another gateway on the same database changed a Subscription: heard over the change feed,
+  // and — exactly, since this transaction holds the write lock — seen in the store's commit
+  // order, once per transaction (a notice may still be on its way).
   if (stale_.exchange(false)) loaded_ = false;
+  if (!checkedThisTransaction_) {
+    auto last = tx.lastChangeOf("Subscription");
+    if (!last.isOk()) return last.status();
+    if (last.value() != loadedAt_) loaded_ = false;
+    loadedAt_ = last.value();
+    checkedThisTransaction_ = true;
+  }
   if (!loaded_) {
     Status s = load(tx);
     if (!s.isOk()) return s;
@@ -63,6 +72,7 @@ Status SubscriptionMatcher::onWrite(store::Transaction& tx, const store::StoredR
 void SubscriptionMatcher::onEnd(bool committed) {
   if (subscriptionWritten_ && committed) loaded_ = false;  // reloaded at the next write
   subscriptionWritten_ = false;
+  checkedThisTransaction_ = false;
 }
 
 }  // namespace acp::notify

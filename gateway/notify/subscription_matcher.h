@@ -10,8 +10,10 @@
 // The active Subscriptions are cached; a transaction that writes a Subscription refreshes the
 // cache once it has committed (the writes it makes after that Subscription, in the same
 // transaction, are matched against the cache as it was). Subscriptions written by another
-// gateway sharing the database reach it through invalidate() (app/gateway.cc wires it to the
-// store's change feed): the cache is reloaded at the next write.
+// gateway sharing the database are noticed by each transaction's first match, which compares
+// the store's lastChangeOf("Subscription") with the cache's (exact: the transaction holds the
+// store's write lock), and through invalidate(), which app/gateway.cc wires to the store's
+// change feed.
 // Thread-safety: onWrite/onEnd are called by the thread holding the store's write transaction
 // (one at a time); invalidate() from any thread.
 #pragma once
@@ -54,6 +56,10 @@ class SubscriptionMatcher : public store::WriteObserver {
   bool loaded_ = false;
   bool subscriptionWritten_ = false;  // in the running transaction
   std::atomic<bool> stale_{false};
+  // The store's lastChangeOf("Subscription") when active_ was loaded; checked once per
+  // transaction.
+  int64_t loadedAt_ = -1;
+  bool checkedThisTransaction_ = false;
 };
 
 }  // namespace acp::notify

@@ -19,6 +19,15 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
+int64_t writeLockKey(std::string_view schema) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : std::string("acp-gateway:") + std::string(schema)) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(h);
+}
+
 std::string toPostgresPlaceholders(std::string_view sql, std::vector<int>* slots) {
   std::string out;
   out.reserve(sql.size() + 8);
@@ -274,6 +283,14 @@ Status PgConnection::configureSession() {
   if (!ok) noteError(r, "session settings");
   if (r) PQclear(r);
   if (!ok) return lastError("open");
+  r = PQexec(conn_, "SELECT current_schema()");
+  ok = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+  if (ok) schema_ = PQgetvalue(r, 0, 0);
+  if (!ok) noteError(r, "current schema");
+  if (r) PQclear(r);
+  if (!ok) return Status::internal("store.open-failed: PostgreSQL: no schema to write in (" +
+                                   lastError_ + "); check search_path");
+  lockKey_ = writeLockKey(schema_);
   return Status::ok();
 }
 
@@ -357,9 +374,8 @@ Status PgConnection::exec(const char* sql) {
 Status PgConnection::beginWrite() {
   Status s = exec("BEGIN");
   if (!s.isOk()) return s;
-  static const std::string kLock =
-      "SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")";
-  s = exec(kLock.c_str());
+  const std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(lockKey_) + ")";
+  s = exec(lock.c_str());
   if (!s.isOk()) {
     exec("ROLLBACK");
     return Status::internal("store.busy: the write lock: " + s.message());

@@ -7,8 +7,9 @@
 //   its first step() and then walked row by row.
 // - Every session sets synchronous_commit=on (commit returns once the WAL is flushed),
 //   lock_timeout and statement_timeout (so nothing waits forever), and application_name.
-// - beginWrite() takes the store-wide advisory lock kWriteLockKey for the transaction: one
-//   writer at a time across every gateway sharing the database.
+// - beginWrite() takes the store's advisory lock (writeLockKey of the session's schema) for the
+//   transaction: one writer at a time across every gateway sharing the store. Advisory locks
+//   are per database, so stores in different schemas of one database do not share it.
 // - A lost connection is re-established (PQreset) by the next prepare()/exec()/begin outside a
 //   transaction; a transaction that was open when it broke is gone (the caller sees the error).
 // - COMMIT of a transaction PostgreSQL had already failed reports an error
@@ -35,8 +36,9 @@ using sql::SqlArg;
 using sql::Statement;
 using sql::StepResult;
 
-// The advisory lock every gateway's write transaction holds ("ACPG").
-constexpr int64_t kWriteLockKey = 0x41435047;
+// The advisory lock every gateway's write transaction on the store in `schema` holds: a 64-bit
+// FNV-1a hash of "acp-gateway:" + schema (so two stores in one database never share it).
+int64_t writeLockKey(std::string_view schema);
 
 // SQLite placeholders to PostgreSQL's. SQLite numbers them ?N (a bare ? is one more than the
 // largest so far) and tolerates gaps; PostgreSQL must infer a type for every $N up to the
@@ -113,6 +115,9 @@ class PgConnection final : public sql::Connection {
   Status lastError(std::string_view what) const override;
 
   PGconn* handle() const { return conn_; }
+  // The schema the session writes in (current_schema()) and the store's write lock key.
+  const std::string& schema() const { return schema_; }
+  int64_t lockKey() const { return lockKey_; }
 
  private:
   friend class PgStatement;
@@ -132,6 +137,8 @@ class PgConnection final : public sql::Connection {
   std::unordered_map<std::string, Prepared> prepared_;  // by the SQL text as given
   int nextName_ = 0;
   std::string lastError_;
+  std::string schema_;
+  int64_t lockKey_ = 0;
 };
 
 }  // namespace acp::store::pg

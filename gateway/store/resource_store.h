@@ -113,6 +113,10 @@ class Transaction {
                                                  int limit) = 0;
 
   virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;
+  // Where the newest version of any resource of `type` stands in commit order (a number that
+  // grows with every version written, by any gateway on the database), 0 when there is none:
+  // a cache of that type's resources is current while it is unchanged.
+  virtual Result<int64_t> lastChangeOf(const std::string& type) = 0;
   // The versions of one resource, newest first, at most `limit` (delete markers included,
   // with deleted set and no JSON).
   virtual Result<std::vector<StoredResource>> versions(const std::string& type,

@@ -116,7 +116,9 @@ Status SqlStore::appendAudit(std::vector<AuditRow>& rows) {
   s = sql::appendAuditRows(*writer_, rows);
   if (s.isOk()) s = writer_->exec("COMMIT");
   if (!s.isOk()) {
-    if (writer_->inTransaction()) writer_->exec("ROLLBACK");
+    // Whatever state the transaction is in (PostgreSQL: failed, which inTransaction() does
+    // not count as open), it ends here; a ROLLBACK with none open is a harmless error.
+    writer_->exec("ROLLBACK");
     return s;
   }
   return Status::ok();

@@ -781,6 +781,17 @@ class SqlTransaction : public Transaction {
     return readCurrent(w_, type, id);
   }
 
+  Result<int64_t> lastChangeOf(const std::string& type) override {
+    Status s = usable();
+    if (!s.isOk()) return s;
+    // versions_type (type, seq): one index probe. The write lock makes seq commit order.
+    auto st = w_.prepare("SELECT max(seq) FROM versions WHERE type = ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, std::string_view(type), true);
+    if (st.value().step() != StepResult::kRow) return sqlError(st.value(), "last change");
+    return st.value().columnIsNull(0) ? int64_t{0} : st.value().columnInt(0);
+  }
+
   Status beginUnit() override {
     Status s = usable();
     if (!s.isOk()) return s;

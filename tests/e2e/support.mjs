@@ -225,13 +225,12 @@ export function connectMllp(party) {
   });
 }
 
-// Starts the gateway with its default security (smart auth, HTTPS and MLLP over mutual TLS)
-// and a client registry of `parties` (names of PARTIES). Resolves to
-//   { base, tokenEndpoint, mllp: { host, port }, as(name), stop() }
-// once it printed its ready line. `args`: more -D options.
-export async function startGateway({ parties = Object.keys(PARTIES), args = [] } = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'acp-e2e-'));
-  const certs = certsDir();
+// The organisations' SMART clients for gateways to share: each party's EC P-384 key, the
+// client registry naming them, and the key that signs access tokens (gateway.auth.tokenKey),
+// so that gateways behind one base URL accept each other's tokens. In a temporary folder
+// (`dir`), removed by remove().
+export function prepareParties(parties = Object.keys(PARTIES)) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'acp-e2e-parties-'));
   const keys = {};
   const clients = parties.map((name) => {
     const spec = PARTIES[name];
@@ -243,6 +242,39 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [] }
   });
   const registry = path.join(dir, 'clients.json');
   writeFileSync(registry, JSON.stringify({ clients }, null, 2));
+  const tokenKey = path.join(dir, 'token-key.pem');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  writeFileSync(tokenKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  return { dir, registry, keys, tokenKey, remove() { rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// A fresh schema in the throw-away PostgreSQL cluster (tests/support/pg_cluster.sh; `make e2e`
+// starts one in build/pg-e2e): the gateway.store.url of a database that only this test's
+// gateways use. The cluster's URL: ACP_TEST_PG_URL, else the `url` file in ACP_TEST_PG_DIR.
+export function freshPostgresStore() {
+  const base = process.env.ACP_TEST_PG_URL ||
+    readFileSync(path.join(process.env.ACP_TEST_PG_DIR || path.join(repo, 'build/pg-e2e'), 'url'),
+      'utf8').split('\n')[0];
+  const schema = `e2e_${process.pid}_${randomUUID().slice(0, 8)}`;
+  execFileSync('psql', [base, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE SCHEMA ${schema}`]);
+  return `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+}
+
+// Starts the gateway with its default security (smart auth, HTTPS and MLLP over mutual TLS)
+// and a client registry of `parties` (names of PARTIES). Resolves to
+//   { base, tokenEndpoint, mllp: { host, port }, as(name), stop() }
+// once it printed its ready line. `args`: more -D options. `storeUrl`: the store (default: an
+// SQLite file of its own). `shared`: the clients of prepareParties(), for several gateways
+// that serve one set of organisations (then `parties` is ignored). `publicBase`: the base URL
+// the gateway is known by (gateway.http.baseUrl: tokens' audience, links), for gateways behind
+// one address; default its own https://127.0.0.1:<port>, which requests always go to.
+export async function startGateway({ parties = Object.keys(PARTIES), args = [], storeUrl,
+  shared, publicBase } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'acp-e2e-'));
+  const certs = certsDir();
+  const own = !shared;
+  const clients = shared ?? prepareParties(parties);
+  const { registry, keys, tokenKey } = clients;
 
   // gateway.http.baseUrl is required with tokens (the assertion's aud is baseUrl + "/token")
   // and is where paging links point, so the port is chosen here. Another process may take it
@@ -251,12 +283,15 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [] }
     const port = await freePort();
     const base = `https://127.0.0.1:${port}`;
     try {
-      const gw = await launch(dir, [`-Dgateway.http.port=${port}`, `-Dgateway.http.baseUrl=${base}`,
+      const known = publicBase ?? base;
+      const gw = await launch(dir, [`-Dgateway.http.port=${port}`, `-Dgateway.http.baseUrl=${known}`,
         `-Dgateway.tls.certificate=${certs}/server.crt`, `-Dgateway.tls.privateKey=${certs}/server.key`,
-        `-Dgateway.tls.caCertificates=${certs}/ca.crt`, `-Dgateway.auth.clients=${registry}`, ...args]);
+        `-Dgateway.tls.caCertificates=${certs}/ca.crt`, `-Dgateway.auth.clients=${registry}`,
+        `-Dgateway.auth.tokenKey=${tokenKey}`,
+        `-Dgateway.store.url=${storeUrl ?? `sqlite:${dir}/e2e.db`}`, ...args]);
       const partyOf = {};
       const gateway = {
-        ...gw, base, tokenEndpoint: `${base}/token`,
+        ...gw, base, tokenEndpoint: `${known}/token`,
         as(name) {
           if (!keys[name]) throw new Error(`no party ${name} in this gateway's registry`);
           partyOf[name] ??= new Party(gateway, name, PARTIES[name], keys[name]);
@@ -267,6 +302,7 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [] }
           await Promise.all(Object.values(partyOf).map((p) => p.dispatcher.destroy()));
           const code = await gw.stop();
           rmSync(dir, { recursive: true, force: true });
+          if (own) clients.remove();
           return code;
         },
       };
@@ -274,6 +310,7 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [] }
     } catch (e) {
       if (attempt >= 3 || !e.retry) {
         rmSync(dir, { recursive: true, force: true });
+        if (own) clients.remove();
         throw e;
       }
     }
@@ -282,8 +319,8 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [] }
 
 // Spawns the binary; resolves to { mllp, stop() } once it printed its ready line.
 async function launch(dir, args) {
-  const child = spawn(binary, ['-Dgateway.mllp.port=0', `-Dgateway.store.url=sqlite:${dir}/e2e.db`,
-    `-Dgateway.log.requests=${trace}`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(binary, ['-Dgateway.mllp.port=0', `-Dgateway.log.requests=${trace}`, ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('gateway did not become ready in 30 s')), 30000);

@@ -26,6 +26,7 @@
 #include "mappings/community/community_mapper.h"
 #include "mappings/hospice/hospice_mapper.h"
 #include "tests/support/model_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace acp::testing {
 namespace {
@@ -247,9 +248,10 @@ TEST_P(GoldenCase, Matches) {
       fs::remove_all(dir, ec);
     }
   } cleanup{tmp};
+  TestStoreLocation location((tmp / "golden.db").string());
   std::shared_ptr<store::SqlStore> sqlite;
   {
-    auto opened = store::SqlStore::open((tmp / "golden.db").string(), model);
+    auto opened = store::SqlStore::open(location.location(), model);
     ASSERT_TRUE(opened.isOk()) << opened.status().message();
     sqlite = std::shared_ptr<store::SqlStore>(opened.take());
   }

@@ -156,7 +156,9 @@ TEST(PushAudit, WhenTheEventCannotBeWrittenNeitherIsTheData) {
   EXPECT_EQ(r.errorCode(), "audit.unavailable");
   other->allowAuditAppends();
   other.reset();
-  EXPECT_EQ(server.get("/Patient?_summary=count").json.find("total")->text(), "0")
+  HttpResult count = server.get("/Patient?_summary=count");
+  ASSERT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(count.json.find("total")->text(), "0")
       << "the records were not committed without their event";
   EXPECT_EQ(server.get("/Provenance?_summary=count").json.find("total")->text(), "0");
   EXPECT_TRUE(auditEvents(server, "?subtype=%24ingest").empty());

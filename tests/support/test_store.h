@@ -73,14 +73,12 @@ class SideConnection {
   // the gateways' advisory write lock), until releaseWriteLock(): the gateway's writes then
   // fail with store.busy after its busy timeout.
   void holdWriteLock() {
-    EXPECT_EQ(exec(postgres_ ? "SELECT pg_advisory_lock(" +
-                                   std::to_string(store::pg::kWriteLockKey) + ")"
+    EXPECT_EQ(exec(postgres_ ? "SELECT pg_advisory_lock(" + std::to_string(lockKey()) + ")"
                              : std::string("BEGIN IMMEDIATE")),
               "");
   }
   void releaseWriteLock() {
-    EXPECT_EQ(exec(postgres_ ? "SELECT pg_advisory_unlock(" +
-                                   std::to_string(store::pg::kWriteLockKey) + ")"
+    EXPECT_EQ(exec(postgres_ ? "SELECT pg_advisory_unlock(" + std::to_string(lockKey()) + ")"
                              : std::string("ROLLBACK")),
               "");
   }
@@ -104,6 +102,14 @@ class SideConnection {
   }
 
  private:
+  // The store's write lock key (PostgreSQL): that of the schema this session writes in.
+  int64_t lockKey() {
+    PGresult* r = PQexec(pg_, "SELECT current_schema()");
+    std::string schema = PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "";
+    PQclear(r);
+    return store::pg::writeLockKey(schema);
+  }
+
   bool postgres_;
   PGconn* pg_ = nullptr;
   sqlite3* db_ = nullptr;
