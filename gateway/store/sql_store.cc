@@ -175,6 +175,15 @@ const std::vector<const char*> kIndexColumns[kIndexTableCount] = {
 Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   std::unique_lock<std::mutex> lock(poolMutex_);
+  // PostgreSQL readers are opened as they are first needed (each is a server process).
+  if (freeReaders_.empty() && dialect_ == Dialect::kPostgres &&
+      static_cast<int>(readers_.size()) < options_.poolSize) {
+    auto r = pg::PgConnection::open(path_, pgReaderSettings());
+    if (r.isOk()) {
+      readers_.push_back(r.take());
+      return ReaderLease(this, readers_.back().get());
+    }
+  }
   if (!poolCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
                         [this] { return !freeReaders_.empty(); }))
     return Status::internal("store.busy: no reader connection free");
@@ -349,6 +358,14 @@ Status SqlStore::initSqlite() {
   return Status::ok();
 }
 
+pg::PgConnection::Settings SqlStore::pgReaderSettings() const {
+  pg::PgConnection::Settings rs;
+  rs.lockTimeoutMs = options_.busyTimeoutMs;
+  rs.statementCacheSize = options_.statementCacheSize;
+  rs.readOnly = true;
+  return rs;
+}
+
 Status SqlStore::initPostgres() {
   pg::PgConnection::Settings ws;
   ws.lockTimeoutMs = options_.busyTimeoutMs;
@@ -358,14 +375,11 @@ Status SqlStore::initPostgres() {
   writer_ = w.take();
   Status s = pg::migrate(*writer_);
   if (!s.isOk()) return s;
-  pg::PgConnection::Settings rs = ws;
-  rs.readOnly = true;
-  for (int i = 0; i < options_.poolSize; ++i) {
-    auto r = pg::PgConnection::open(path_, rs);
-    if (!r.isOk()) return r.status();
-    readers_.push_back(r.take());
-    freeReaders_.push_back(readers_.back().get());
-  }
+  // One reader now (so a wrong URL or permission shows at start); the others when needed.
+  auto r = pg::PgConnection::open(path_, pgReaderSettings());
+  if (!r.isOk()) return r.status();
+  readers_.push_back(r.take());
+  freeReaders_.push_back(readers_.back().get());
   return Status::ok();
 }
 

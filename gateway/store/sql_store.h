@@ -67,6 +67,7 @@
 #include "gateway/store/failure_log.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/pg_change_feed.h"
+#include "gateway/store/pg_connection.h"
 #include "gateway/store/replay_ledger.h"
 #include "gateway/store/resource_store.h"
 #include "gateway/store/sql_connection.h"
@@ -75,7 +76,8 @@
 namespace acp::store {
 
 struct StoreOptions {
-  // Reader connections (read, vread, history, search run concurrently up to this many).
+  // Reader connections (read, vread, history, search run concurrently up to this many; on
+  // PostgreSQL opened as they are first needed).
   int poolSize = 4;
   // How long a writer waits for the write lock (in process and in SQLite), and a reader for
   // a free connection, before giving up with store.busy.
@@ -184,6 +186,7 @@ class SqlStore : public ResourceStore,
 
   Status initSqlite();
   Status initPostgres();
+  pg::PgConnection::Settings pgReaderSettings() const;
   // Moves lastTimestamp_ up to the newest stored version's (writer held, or during init()).
   Status catchUpTimestamp();
 

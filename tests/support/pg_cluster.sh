@@ -5,8 +5,12 @@
 #   pg_cluster.sh stop DIR    stops it (fast shutdown) and removes its data; nothing running is fine
 #   pg_cluster.sh url DIR     prints the libpq URL of its superuser database; fails if not started
 #
-# The cluster listens on a unix socket only (no TCP), trusts every local connection, and keeps
-# fsync and synchronous_commit on: the store tests are about durability. Its files live in
+# The cluster listens on a unix socket only (no TCP) and trusts every local connection. It runs
+# with fsync off: it is thrown away after the run, and no test crashes the machine under it, so
+# flushing its files would only make the suite slower (about a quarter of the PostgreSQL run);
+# the gateway's own durability setting, synchronous_commit=on on every session, is what the
+# tests check (tests/store/pg_connection_test.cc). Production keeps fsync on
+# (docs/operations.md). Its files live in
 # DIR/cluster, or, when the server's user cannot reach DIR or the socket's path would be too long,
 # in a mktemp directory under /tmp whose path is written to DIR/location. The URL is written to
 # DIR/url; the last stopped cluster's log is kept as DIR/postgres.log.
@@ -133,7 +137,7 @@ case "$cmd" in
     chmod 700 "$cl"
     [ "$(id -u)" = 0 ] && chown "$SERVER_USER:" "$cl"
 
-    # --no-sync: initdb does not flush the new files (~3 s); the server itself runs with fsync on.
+    # --no-sync: initdb does not flush the new files (~3 s); the server runs with fsync off too.
     if ! as_server "$PG_BINDIR/initdb" --no-sync -D "$cl/data" -U postgres -E UTF8 --locale=C \
            --auth=trust >"$cl/initdb.log" 2>&1; then
       cat "$cl/initdb.log" >&2
@@ -148,7 +152,8 @@ unix_socket_directories = '$q'
 port = $PORT
 max_connections = 200
 shared_buffers = 16MB
-fsync = on
+fsync = off
+full_page_writes = off
 synchronous_commit = on
 full_page_writes = on
 EOF
