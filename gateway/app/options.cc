@@ -22,7 +22,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.limits.maxBodyBytes", "gateway.limits.maxIngestBodyBytes",
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
-      "gateway.store.url",          "gateway.store.readers",
+      "gateway.store.url",          "gateway.store.readers",      "gateway.store.sqliteMemoryMegabytes",
       "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
       "gateway.auth.tokenLifetimeSeconds", "gateway.auth.breakGlassMinutes",
       "gateway.audit.refusalsPerMinute",
@@ -102,7 +102,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
                      intKey("gateway.limits.maxBundleEntries", o.maxBundleEntries, 1, 100000),
                      intKey("gateway.search.defaultCount", o.defaultCount, 1, 10000),
                      intKey("gateway.search.maxCount", o.maxCount, 1, 10000),
-                     intKey("gateway.store.readers", o.storeReaders, 1, 256)}) {
+                     intKey("gateway.store.readers", o.storeReaders, 1, 256),
+                     intKey("gateway.store.sqliteMemoryMegabytes", o.sqliteMemoryMegabytes, 0,
+                            65536)}) {
       if (!s.isOk()) return s;
     }
     if (c.has("gateway.limits.maxBodyBytes")) {

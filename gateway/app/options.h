@@ -64,6 +64,9 @@ struct Options {
   std::string storeUrl = "sqlite:acp-gateway.db";
   // gateway.store.readers — read connections (SQLite or PostgreSQL). Default 4.
   int storeReaders = 4;
+  // gateway.store.sqliteMemoryMegabytes — what SQLite's page caches may hold together (MiB;
+  // store::StoreOptions::sqliteMemoryLimitBytes); 0 = no limit. Default 24.
+  int sqliteMemoryMegabytes = 24;
   // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
   // default; docs/security.md). false is refused unless the listener's host is a loopback
   // address (development, tests, the demo).

@@ -328,6 +328,7 @@ Status SqlStore::catchUpTimestamp() {
 Status SqlStore::initSqlite() {
   if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
     return Status::internal("store.open-failed: a database file path is required");
+  if (options_.sqliteMemoryLimitBytes > 0) sqlite3_soft_heap_limit64(options_.sqliteMemoryLimitBytes);
   sqlite::SqliteConnection::Settings ws;
   ws.busyTimeoutMs = options_.busyTimeoutMs;
   ws.statementCacheSize = options_.statementCacheSize;

@@ -99,6 +99,12 @@ struct StoreOptions {
   // them (a commit may wait for one short WAL restart: a few frames and a sync); 0 leaves them to SQLite
   // (in the committing thread, every 1000 pages).
   int checkpointPages = 4000;
+  // SQLite: the memory all of SQLite's page caches (and statements) of the process may hold
+  // together, in bytes (sqlite3_soft_heap_limit64; process-wide, the last store opened sets it);
+  // beyond it SQLite recycles cached pages, and the operating system's file cache serves them
+  // again. Each connection may cache up to 32 MiB on its own, which with a writer and the
+  // readers would make the resident size grow with the database. 0: no limit.
+  int64_t sqliteMemoryLimitBytes = 24 * 1024 * 1024;
 };
 
 class SqlStore : public ResourceStore,

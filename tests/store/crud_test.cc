@@ -448,3 +448,25 @@ TEST_F(CrudTest, OpenRefusesMemoryDatabases) {
 
 }  // namespace
 }  // namespace acp::store::testing
+
+namespace acp::store::testing {
+namespace {
+
+// SQLite's page caches are held to StoreOptions::sqliteMemoryLimitBytes together (the resident
+// size must not grow with the database).
+TEST_F(CrudTest, SqliteCachesAreHeldToTheMemoryLimit) {
+  ACP_SQLITE_ONLY();
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), StoreOptions().sqliteMemoryLimitBytes);
+  StoreOptions o = options();
+  o.sqliteMemoryLimitBytes = 8 * 1024 * 1024;
+  store_.reset();
+  auto s = SqlStore::open(location(), acp::testing::r4Shared(), o);
+  ASSERT_TRUE(s.isOk());
+  store_ = s.take();
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), 8 * 1024 * 1024);
+  reopen();  // back to the default for the tests after this one
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), StoreOptions().sqliteMemoryLimitBytes);
+}
+
+}  // namespace
+}  // namespace acp::store::testing
