@@ -157,6 +157,7 @@ Status Gateway::start() {
       if (t == "Subscription" || t == "*") matcher->invalidate();
   });
   store_ = sqlite;
+  sqlStore_ = sqlite;
 
   http::ServiceOptions so;
   so.servedTypes = servedResourceTypes();
@@ -350,8 +351,17 @@ void Gateway::flagsLoop() {
   std::unique_lock<std::mutex> lock(flagsMutex_);
   while (!flagsStop_) {
     lock.unlock();
+    // Several gateways on one PostgreSQL store: one of them sweeps; the others skip this turn.
+    if (!sqlStore_->tryLead("timed-flags")) {
+      Poco::Logger::get("acp.flags").information("timed Flags: another gateway is sweeping");
+      lock.lock();
+      flagsCv_.wait_for(lock, std::chrono::seconds(options_.flagsIntervalSeconds),
+                        [this] { return flagsStop_; });
+      continue;
+    }
     auto started = std::chrono::steady_clock::now();
     auto written = ingest_->refreshTimedFlags();
+    sqlStore_->endLead("timed-flags");
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // One line per sweep (counts only): operators see how long a sweep holds writer turns.

@@ -19,6 +19,7 @@ class Model;
 }
 namespace acp::store {
 class ResourceStore;
+class SqlStore;
 }
 namespace acp::http {
 class FhirService;
@@ -79,6 +80,7 @@ class Gateway {
   Options options_;
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<store::ResourceStore> store_;
+  std::shared_ptr<store::SqlStore> sqlStore_;  // store_ as itself (leads, change feed)
   std::shared_ptr<const profile::ProfileRegistry> profiles_;  // conformance/acp + ukcore
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;

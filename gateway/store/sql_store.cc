@@ -18,6 +18,7 @@
 #include "gateway/store/pg_schema.h"
 #include "gateway/store/sqlite_schema.h"
 #include "gateway/store/sql_search.h"
+#include "gateway/store/writer_gate.h"
 
 namespace acp::store {
 
@@ -373,6 +374,7 @@ Status SqlStore::initPostgres() {
   ws.statementCacheSize = options_.statementCacheSize;
   auto w = pg::PgConnection::open(path_, ws);
   if (!w.isOk()) return w.status();
+  pgWriter_ = w.value().get();
   writer_ = w.take();
   Status s = pg::migrate(*writer_);
   if (!s.isOk()) return s;
@@ -391,6 +393,24 @@ void SqlStore::setChangeListener(
 }
 
 bool SqlStore::changeFeedListening() const { return changeFeed_ && changeFeed_->listening(); }
+
+bool SqlStore::tryLead(const std::string& name) {
+  if (!open_) return false;
+  if (!pgWriter_) return true;
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held()) return false;
+  const std::string key = std::to_string(pg::writeLockKey(pgWriter_->schema() + "#" + name));
+  auto taken = writer_->queryInt("SELECT pg_try_advisory_lock(" + key + ")::int");
+  return taken.isOk() && taken.value() == 1;
+}
+
+void SqlStore::endLead(const std::string& name) {
+  if (!open_ || !pgWriter_) return;
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held()) return;
+  const std::string key = std::to_string(pg::writeLockKey(pgWriter_->schema() + "#" + name));
+  (void)writer_->queryInt("SELECT pg_advisory_unlock(" + key + ")::int");
+}
 
 int64_t SqlStore::nextTimestamp() {
   int64_t now = options_.clock ? options_.clock() : systemNowMs();

@@ -136,6 +136,14 @@ class SqlStore : public ResourceStore,
   // The change feed is connected and listening (PostgreSQL; false for SQLite).
   bool changeFeedListening() const;
 
+  // Work that one gateway of several on the store should do at a time (the timed Flag sweep):
+  // tryLead(name) is true when this store may go ahead — on PostgreSQL when it took the
+  // session-level advisory lock for `name` on its writer connection, which no other gateway on
+  // the store holds (a gateway that dies lets go with its session); always on SQLite.
+  // endLead(name) lets go. Not reentrant: one lead per name at a time per store.
+  bool tryLead(const std::string& name);
+  void endLead(const std::string& name);
+
   // NotificationOutbox (sql_outbox.cc): the notifications table.
   Result<std::vector<Notification>> dueNotifications(int64_t nowMs, int limit) override;
   Result<std::vector<Notification>> claimNotifications(int64_t nowMs, int limit,
@@ -204,6 +212,7 @@ class SqlStore : public ResourceStore,
 
   std::unique_ptr<sql::Connection> writer_;
   sqlite::SqliteConnection* sqliteWriter_ = nullptr;  // writer_, when the store is SQLite
+  pg::PgConnection* pgWriter_ = nullptr;              // writer_, when the store is PostgreSQL
   std::shared_ptr<WriteObserver> observer_;
   // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).
   // A flag under a mutex rather than a held mutex, so waiting can time out and the holder

@@ -2,6 +2,7 @@
 // thread inserts, and readers running beside a writer. No timing assertions: every check is
 // on the data.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -309,6 +310,36 @@ TEST_F(ConcurrencyTest, ReadersSeeWholeVersionsWhileAWriterUpdates) {
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(store_->read("Patient", "hot").value().versionId, 40);
+}
+
+}  // namespace
+}  // namespace acp::store::testing
+
+namespace acp::store::testing {
+namespace {
+
+// One gateway of several on a store leads a named job at a time (the timed Flag sweep); a
+// store that closes lets go. On SQLite (one gateway per file) every store may go ahead.
+TEST_F(ConcurrencyTest, OneStoreAtATimeLeadsANamedJob) {
+  auto opened = SqlStore::open(location(), acp::testing::r4Shared(), options());
+  ASSERT_TRUE(opened.isOk()) << opened.status().message();
+  std::unique_ptr<SqlStore> other = opened.take();
+  ASSERT_TRUE(store_->tryLead("timed-flags"));
+  if (!postgres()) {
+    EXPECT_TRUE(other->tryLead("timed-flags"));
+    return;
+  }
+  EXPECT_FALSE(other->tryLead("timed-flags")) << "another store leads it";
+  EXPECT_TRUE(other->tryLead("another-job")) << "leads are per name";
+  store_->endLead("timed-flags");
+  EXPECT_TRUE(other->tryLead("timed-flags"));
+  other.reset();  // its session ends: the lead is free again once the server has ended it
+  bool led = false;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       !led && std::chrono::steady_clock::now() < until;)
+    led = store_->tryLead("timed-flags");
+  EXPECT_TRUE(led);
+  store_->endLead("timed-flags");
 }
 
 }  // namespace
