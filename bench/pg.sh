@@ -97,8 +97,10 @@ pg_corpus() {
   pg_clone acp_empty "$db"
   local pgtables
   pgtables=$(pg_tables "$db")
+  # resources first: the index tables and conditional_keys reference it.
   for t in $(sqlite3 "$src" "SELECT name FROM sqlite_master WHERE type = 'table'
-                             AND name NOT LIKE 'sqlite_%' AND name <> 'schema_version' ORDER BY name"); do
+                             AND name NOT LIKE 'sqlite_%' AND name <> 'schema_version'
+                             ORDER BY name <> 'resources', name"); do
     grep -qx "$t" <<<"$pgtables" || die "table $t of the SQLite corpus is not in the PostgreSQL schema"
     cols= sel=
     while IFS='|' read -r name type; do

@@ -126,7 +126,7 @@ if want http || want mixed || want startup; then corpus "$PATIENTS" "$DB" "$IDS"
 
 # The corpus on PostgreSQL: the cluster is new every run, so the SQLite corpus's rows are
 # copied in every run (bench/pg.sh pg_corpus), into CORPUS_PG.
-CORPUS_PG=$(pg_name "corpus_${PATIENTS}_s$SEED")
+CORPUS_PG=corpus_${PATIENTS}_s$SEED
 if [ "$STORE" = postgres ] && [ -s "$DB" ] && { want http || want mixed || want startup; }; then
   log "copying the corpus into PostgreSQL ($CORPUS_PG)"
   pg_corpus "$DB" "$CORPUS_PG"
@@ -160,10 +160,12 @@ drop_store() {
     echo "- corpus: $PATIENTS children (acp-bench-corpus, seed $SEED): $(cut -d' ' -f2- "$DB.load")"
   fi
   if [ "$STORE" = postgres ]; then
+    copied=
+    [ -z "${PG_CORPUS_SECONDS:-}" ] ||
+      copied="; the corpus copied in from SQLite (COPY, VACUUM ANALYZE) in $PG_CORPUS_SECONDS s"
     echo "- store: PostgreSQL $(pg_sql postgres 'SHOW server_version' | cut -d' ' -f1) (a cluster for the run," \
          "unix socket, fsync=$(pg_sql postgres 'SHOW fsync'), shared_buffers=$(pg_sql postgres 'SHOW shared_buffers')," \
-         "synchronous_commit on); working copies by CREATE DATABASE … TEMPLATE" \
-         "${PG_CORPUS_SECONDS:+; the corpus copied in from SQLite (COPY, VACUUM ANALYZE) in $PG_CORPUS_SECONDS s}"
+         "synchronous_commit on); working copies by CREATE DATABASE … TEMPLATE$copied"
   else
     echo "- store: SQLite (WAL, synchronous=FULL); working copies by file copy"
   fi
