@@ -103,13 +103,16 @@ start_server() {
   fi
 }
 
-# gateway_args DB — the gateway's options for a benchmark run on DB: loopback, ports chosen by
-# the kernel, no TLS, auth none (the local superuser: still audited), no request log; then
-# BENCH_GATEWAY_ARGS (word-split) for experiments.
+# gateway_args STORE — the gateway's options for a benchmark run on STORE (an SQLite file, or a
+# postgresql:// URI): loopback, ports chosen by the kernel, no TLS, auth none (the local
+# superuser: still audited), no request log; then BENCH_GATEWAY_ARGS (word-split) for
+# experiments.
 gateway_args() {
+  local url="sqlite:$1"
+  [[ "$1" == postgresql://* ]] && url=$1
   GATEWAY_ARGS=(-Dgateway.http.host=127.0.0.1 -Dgateway.http.port=0
                 -Dgateway.mllp.host=127.0.0.1 -Dgateway.mllp.port=0
-                -Dgateway.store.url="sqlite:$1" -Dgateway.log.requests=false
+                -Dgateway.store.url="$url" -Dgateway.log.requests=false
                 -Dgateway.auth.mode=none -Dgateway.http.tls=false -Dgateway.mllp.tls=false)
   # shellcheck disable=SC2206
   [ -z "${BENCH_GATEWAY_ARGS:-}" ] || GATEWAY_ARGS+=(${BENCH_GATEWAY_ARGS})

@@ -12,7 +12,8 @@
 #            NHS number with the Patient included), $acp-summary, a child's Encounter list;
 #            then the gateway's peak RSS (VmHWM) at the corpus size
 #   bulk     loading a corpus of BENCH_BULK_PATIENTS through IngestService into a new store
-#            against acp-bench-raw-insert (the same rows, sqlite3 directly, batched the same)
+#            against acp-bench-raw-insert (the same rows, sqlite3 directly, batched the same);
+#            on PostgreSQL against COPY of the same rows (bulk_pg_copy)
 #   ingest   MLLP with 1 and 8 connections, the gateway (durable) against the ACK-only
 #            @medplum/hl7 peer; hospice and community pushes over HTTP (records/s)
 #   mixed    the GP query at 32 connections while MLLP ingest runs at half the durable rate
@@ -28,7 +29,9 @@
 # (min(BENCH_PATIENTS, 20000)), BENCH_MLLP_CONNECTIONS ("1 8"), BENCH_MLLP_PATIENTS (1000),
 # BENCH_PUSH_CONNECTIONS (2), BENCH_PUSH_RECORDS (100), BENCH_MIXED_MODES ("unpinned"),
 # BENCH_STARTS (5), BENCH_SEED (1), BENCH_GATEWAY_ARGS (extra gateway options),
-# BENCH_PG_URL (PostgreSQL COPY reference of the bulk load: not implemented yet, see bulk_pg_copy).
+# BENCH_STORE (sqlite | postgres: the gateway's store; postgres starts a PostgreSQL cluster for
+# the run in BUILD_DIR/bench/pg, fsync on, and copies the corpus into it: bench/pg.sh),
+# BENCH_PG_SHARED_BUFFERS (256MB).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +56,8 @@ PUSH_RECORDS=${BENCH_PUSH_RECORDS:-100}
 MIXED_MODES=${BENCH_MIXED_MODES:-unpinned}
 STARTS=${BENCH_STARTS:-5}
 SEED=${BENCH_SEED:-1}
+STORE=${BENCH_STORE:-sqlite}
+case $STORE in sqlite|postgres) ;; *) die "BENCH_STORE must be sqlite or postgres" ;; esac
 
 # Targets (the issue's, on 2 cores with ~1M resources stored).
 READ_TARGET=0.60        # read by id ÷ ceiling
@@ -76,12 +81,21 @@ build_targets acp-gateway acp-bench-minimal-server acp-bench-corpus acp-bench-ra
   acp-bench-mllp-load acp-bench-push-docs
 BIN=$BUILD/bin
 if want ingest; then need_ack_peer; fi
+if [ "$STORE" = postgres ]; then
+  need_tools psql sqlite3
+  # shellcheck source=bench/pg.sh
+  source "$ROOT/bench/pg.sh"
+fi
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$BUILD/bench/results/$STAMP
 mkdir -p "$RESULTS" "$BUILD/bench/data"
 WORK=$(mktemp -d "$BUILD/bench/run.XXXXXX")
 bench_traps
+if [ "$STORE" = postgres ]; then
+  trap 'stop_servers; pg_stop; rm -rf "$WORK"' EXIT
+  pg_start
+fi
 RUNS=$RESULTS/runs.txt  # one line per measurement: "<part> <key...> BENCH ..."
 : >"$RUNS"
 record() { echo "$*" >>"$RUNS"; }
@@ -110,6 +124,31 @@ DB=$BUILD/bench/data/corpus-$PATIENTS-s$SEED.db
 IDS=$BUILD/bench/data/corpus-$PATIENTS-s$SEED.ids
 if want http || want mixed || want startup; then corpus "$PATIENTS" "$DB" "$IDS"; fi
 
+# The corpus on PostgreSQL: the cluster is new every run, so the SQLite corpus's rows are
+# copied in every run (bench/pg.sh pg_corpus), into CORPUS_PG.
+CORPUS_PG=corpus_${PATIENTS}_s$SEED
+if [ "$STORE" = postgres ] && [ -s "$DB" ] && { want http || want mixed || want startup; }; then
+  log "copying the corpus into PostgreSQL ($CORPUS_PG)"
+  pg_corpus "$DB" "$CORPUS_PG"
+  log "corpus copied into PostgreSQL in $PG_CORPUS_SECONDS s"
+fi
+
+# work_store NAME — a working copy of the corpus for one part (its writes never reach the
+# corpus); prints its location for gateway_args. SQLite: a file copy in WORK; PostgreSQL: a
+# database made with CREATE DATABASE … TEMPLATE (a file copy). drop_store NAME removes it.
+work_store() {
+  if [ "$STORE" = postgres ]; then
+    pg_clone "$CORPUS_PG" "$(pg_name "work_$1")"
+    pg_url "$(pg_name "work_$1")"
+  else
+    cp "$DB" "$WORK/$1.db"
+    echo "$WORK/$1.db"
+  fi
+}
+drop_store() {
+  if [ "$STORE" = postgres ]; then pg_drop "$(pg_name "work_$1")"; else rm -f "$WORK/$1".db*; fi
+}
+
 {
   echo "# acp-gateway benchmark, $STAMP"
   echo
@@ -119,6 +158,16 @@ if want http || want mixed || want startup; then corpus "$PATIENTS" "$DB" "$IDS"
   echo "- parts: $PARTS; modes: $MODES"
   if [ -s "$DB.load" ]; then
     echo "- corpus: $PATIENTS children (acp-bench-corpus, seed $SEED): $(cut -d' ' -f2- "$DB.load")"
+  fi
+  if [ "$STORE" = postgres ]; then
+    copied=
+    [ -z "${PG_CORPUS_SECONDS:-}" ] ||
+      copied="; the corpus copied in from SQLite (COPY, VACUUM ANALYZE) in $PG_CORPUS_SECONDS s"
+    echo "- store: PostgreSQL $(pg_sql postgres 'SHOW server_version' | cut -d' ' -f1) (a cluster for the run," \
+         "unix socket, fsync=$(pg_sql postgres 'SHOW fsync'), shared_buffers=$(pg_sql postgres 'SHOW shared_buffers')," \
+         "synchronous_commit on); working copies by CREATE DATABASE … TEMPLATE$copied"
+  else
+    echo "- store: SQLite (WAL, synchronous=FULL); working copies by file copy"
   fi
 } >"$RESULTS/header.md"
 
@@ -144,10 +193,10 @@ if want http; then
   for mode in $MODES; do
     modes_cpus "$mode"
     log "http, $mode: starting the servers"
-    cp "$DB" "$WORK/gateway.db"
+    loc=$(work_store gateway)
     start_server "$mode-minimal" "$SERVER_CPUS" "$BIN/acp-bench-minimal-server" --host=127.0.0.1 --port=0
     MINIMAL_URL=$HTTP_URL
-    gateway_args "$WORK/gateway.db"
+    gateway_args "$loc"
     start_server "$mode-gateway" "$SERVER_CPUS" "$BIN/acp-gateway" "${GATEWAY_ARGS[@]}"
     GW_URL=$HTTP_URL
     GW_PID=$SERVER_PID
@@ -188,18 +237,36 @@ if want http; then
     record "memory $mode BENCH vmhwm_kb=$(vm_hwm "$GW_PID")"
     stop_servers
     cp "$WORK/$mode-gateway.err" "$RESULTS/$mode-gateway.log"
-    rm -f "$WORK"/gateway.db*
+    drop_store gateway
   done
 fi
 
 # ---- bulk load --------------------------------------------------------------------------------
-# bulk_pg_copy DB — the PostgreSQL COPY reference of the same rows (BENCH_PG_URL): a hook for
-# the PostgreSQL store's issue; not implemented, so the row says "not measured".
-bulk_pg_copy() { return 1; }
+# bulk_pg_copy REP — the PostgreSQL bulk load and its reference: acp-bench-corpus into a new
+# database (through SqlStore: the gateway's rate), then COPY of the same rows — every table
+# of that database, exported as CSV — into an empty one with the same schema, in one
+# transaction (bench/pg.sh pg_copy_ref).
+bulk_pg_copy() {
+  local rep=$1 gline rline
+  pg_create bulk_gw
+  "$BIN/acp-bench-corpus" --db="$(pg_url bulk_gw)" --ids="$WORK/bulk.ids" --patients="$BULK_PATIENTS" \
+    --seed="$SEED" >"$RESULTS/bulk-gateway-$rep.txt" 2>&1 ||
+    { cat "$RESULTS/bulk-gateway-$rep.txt" >&2; die "acp-bench-corpus on PostgreSQL failed"; }
+  gline=$(grep -m1 '^BENCH ' "$RESULTS/bulk-gateway-$rep.txt")
+  log "bulk #$rep gateway (PostgreSQL): $gline"
+  record "bulk gateway $gline"
+  rline=$(pg_copy_ref bulk_gw bulk_copy "$RESULTS/bulk-pgcopy-$rep.txt")
+  log "bulk #$rep PostgreSQL COPY: $rline"
+  record "bulk pgcopy $rline"
+  pg_drop bulk_gw
+  pg_drop bulk_copy
+  rm -f "$WORK/bulk.ids"
+}
 
 if want bulk; then
   for rep in $(seq 1 "$REPS"); do
-    log "bulk #$rep: loading $BULK_PATIENTS children through IngestService"
+    log "bulk #$rep: loading $BULK_PATIENTS children through IngestService ($STORE)"
+    if [ "$STORE" = postgres ]; then bulk_pg_copy "$rep"; continue; fi
     rm -f "$WORK"/bulk.db* "$WORK"/raw.db*
     "$BIN/acp-bench-corpus" --db="$WORK/bulk.db" --ids="$WORK/bulk.ids" --patients="$BULK_PATIENTS" \
       --seed="$SEED" >"$RESULTS/bulk-gateway-$rep.txt" 2>&1 ||
@@ -213,7 +280,6 @@ if want bulk; then
     log "bulk #$rep raw: $rline"
     record "bulk gateway $gline"
     record "bulk raw $rline"
-    if [ -n "${BENCH_PG_URL:-}" ] && bulk_pg_copy "$WORK/bulk.db"; then :; fi
   done
   rm -f "$WORK"/bulk.db* "$WORK"/raw.db*
 fi
@@ -235,10 +301,16 @@ mllp_load() {
   grep -m1 '^BENCH ' "$out" || die "no BENCH line in $out"
 }
 
-# fresh_gateway LABEL CPUS — the gateway on a new, empty database in WORK/LABEL.
+# fresh_gateway LABEL CPUS — the gateway on a new, empty database in WORK/LABEL (PostgreSQL: a
+# new, empty database; the gateway creates its schema).
 fresh_gateway() {
   mkdir -p "$WORK/$1"
-  gateway_args "$WORK/$1/gateway.db"
+  if [ "$STORE" = postgres ]; then
+    pg_create "$(pg_name "fresh_$1")"
+    gateway_args "$(pg_url "$(pg_name "fresh_$1")")"
+  else
+    gateway_args "$WORK/$1/gateway.db"
+  fi
   start_server "$1" "$2" "$BIN/acp-gateway" "${GATEWAY_ARGS[@]}"
 }
 
@@ -246,6 +318,7 @@ finish_run() {  # finish_run LABEL — stops the servers, keeps the log, drops t
   stop_servers
   cp "$WORK/$1.err" "$RESULTS/$1.server.log" 2>/dev/null || true
   rm -rf "${WORK:?}/$1"
+  if [ "$STORE" = postgres ]; then pg_drop "$(pg_name "fresh_$1")"; fi
 }
 
 if want ingest; then
@@ -302,8 +375,7 @@ if want mixed; then
     modes_cpus "$mode"
     for rep in $(seq 1 "$REPS"); do
       label=$mode-mixed-$rep
-      cp "$DB" "$WORK/mixed.db"
-      gateway_args "$WORK/mixed.db"
+      gateway_args "$(work_store mixed)"
       start_server "$label" "$SERVER_CPUS" "$BIN/acp-gateway" "${GATEWAY_ARGS[@]}"
       GW_URL=$HTTP_URL
       wait_sweep "$WORK/$label.err"
@@ -322,7 +394,7 @@ if want mixed; then
       wait "$ingest_pid" || die "the rate-limited MLLP load failed ($label)"
       ingline=$(cat "$WORK/$label-ingest.line")
       finish_run "$label"
-      rm -f "$WORK"/mixed.db*
+      drop_store mixed
       log "$label GP query: $gpline"
       log "$label ingest: $ingline"
       record "mixed $mode capacity $cap"
@@ -336,8 +408,7 @@ fi
 if want startup; then
   # One copy for every start (the corpus is large): each start is stopped right after its
   # ready line, so the Flag sweep that follows it has written little, if anything.
-  cp "$DB" "$WORK/startup.db"
-  gateway_args "$WORK/startup.db"
+  gateway_args "$(work_store startup)"
   for i in $(seq 1 "$STARTS"); do
     fifo=$WORK/startup.fifo
     rm -f "$fifo"
@@ -364,7 +435,7 @@ if want startup; then
     record "startup all BENCH ready_ms=$ms"
     rm -f "$fifo"
   done
-  rm -f "$WORK"/startup.db*
+  drop_store startup
 fi
 
 # ---- the table --------------------------------------------------------------------------------
@@ -422,13 +493,18 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
   fi
   if want bulk; then
     g=$(stat "bulk gateway" versions_per_s)
-    r=$(stat "bulk raw" units_per_s)
+    if [ "$STORE" = postgres ]; then
+      r=$(stat "bulk pgcopy" units_per_s)
+      refname="PostgreSQL COPY of the same rows (every table, one transaction)"
+    else
+      r=$(stat "bulk raw" units_per_s)
+      refname="raw batched SQLite insert of the same rows"
+    fi
     ratio=$(awk -v g="$g" -v r="$r" 'BEGIN { printf "%.2f", (r > 0 ? g / r : 0) }')
     awk -v g="$g" -v r="$r" -v q="$ratio" -v n="$BULK_PATIENTS" -v t="$BULK_TARGET" \
         -v rec="$(stat "bulk gateway" records_per_s)" -v tx="$(stat "bulk gateway" transactions)" \
-        -v v="$(verdict "$ratio" "$BULK_TARGET" ">=")" 'BEGIN {
-      printf "| bulk load: %d children via IngestService (map, validate, store), %d transactions | — | %.0f resource versions/s (%.0f records/s) | raw batched SQLite insert of the same rows: %.0f versions/s | %s | ≥ %.2f | %s |\n", n, tx, g, rec, r, q, t, v }'
-    echo "| bulk load: PostgreSQL COPY of the same rows | — | not measured (hook bulk_pg_copy in bench/run.sh, BENCH_PG_URL) | — | — | — | — |"
+        -v v="$(verdict "$ratio" "$BULK_TARGET" ">=")" -v rn="$refname" 'BEGIN {
+      printf "| bulk load: %d children via IngestService (map, validate, store), %d transactions | — | %.0f resource versions/s (%.0f records/s) | %s: %.0f versions/s | %s | ≥ %.2f | %s |\n", n, tx, g, rec, rn, r, q, t, v }'
   fi
   if want ingest; then
     for mode in $MODES; do
@@ -469,7 +545,16 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
         -v p="$PATIENTS" -v v="$(verdict "$ms" "$STARTUP_TARGET_MS" "<")" 'BEGIN {
       printf "| start-up: exec to \"ready http=\", %d children (median of %d starts; readiness does not wait for the timed Flag sweep) | unpinned | %.0f ms | — | — | < %d ms | %s |\n", p, n, ms, t, v }'
   fi
-} >"$RESULTS/table.md"
+} | awk -v store="$STORE" '
+  # The store column, after the mode: the store the row measured (the ceiling has none).
+  /^\| scenario \| mode \|/ { sub(/\| mode \|/, "| mode | store |"); print; next }
+  /^\|---\|---\|/ { sub(/^\|---\|---\|/, "|---|---|---|"); print; next }
+  /^\| / {
+    i = index(substr($0, 3), " | ") + 2       # the end of the scenario cell
+    j = index(substr($0, i + 3), " | ") + i + 2  # the end of the mode cell
+    st = ($0 ~ /^\| ceiling:/) ? "—" : store
+    print substr($0, 1, j) "| " st " " substr($0, j + 1); next }
+  { print }' >"$RESULTS/table.md"
 
 echo
 cat "$RESULTS/table.md"

@@ -10,7 +10,10 @@
 # flushing its files would only make the suite slower (about a quarter of the PostgreSQL run);
 # the gateway's own durability setting, synchronous_commit=on on every session, is what the
 # tests check (tests/store/pg_connection_test.cc). Production keeps fsync on
-# (docs/operations.md). Its files live in
+# (docs/operations.md). Two knobs for other users of the script (the benchmark, bench/pg.sh):
+# PG_FSYNC=on runs it with fsync on (default off) and PG_SHARED_BUFFERS sets shared_buffers
+# (default 16MB); both are read by `start` and apply to a newly created cluster only.
+# Its files live in
 # DIR/cluster, or, when the server's user cannot reach DIR or the socket's path would be too long,
 # in a mktemp directory under /tmp whose path is written to DIR/location. The URL is written to
 # DIR/url; the last stopped cluster's log is kept as DIR/postgres.log.
@@ -31,6 +34,8 @@ DIR=$(cd "$2" && pwd -P)
 PORT=5432  # the socket lives in a private directory, so the default port never clashes
 
 die() { echo "pg_cluster: $*" >&2; exit 1; }
+case "${PG_FSYNC:-off}" in on|off) ;; *) die "PG_FSYNC must be on or off" ;; esac
+[[ "${PG_SHARED_BUFFERS:-16MB}" =~ ^[0-9]+(kB|MB|GB)?$ ]] || die "PG_SHARED_BUFFERS: e.g. 256MB"
 
 if [ -z "${PG_BINDIR:-}" ]; then
   PG_BINDIR=$(for d in /usr/lib/postgresql/*/bin; do
@@ -151,9 +156,8 @@ listen_addresses = ''
 unix_socket_directories = '$q'
 port = $PORT
 max_connections = 200
-shared_buffers = 16MB
-fsync = off
-full_page_writes = off
+shared_buffers = ${PG_SHARED_BUFFERS:-16MB}
+fsync = ${PG_FSYNC:-off}
 synchronous_commit = on
 full_page_writes = on
 EOF
