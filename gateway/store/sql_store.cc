@@ -394,12 +394,17 @@ void SqlStore::setChangeListener(
 
 bool SqlStore::changeFeedListening() const { return changeFeed_ && changeFeed_->listening(); }
 
+// The advisory lock key of a lead: the store's schema and the job's name.
+std::string SqlStore::leadKey(const std::string& name) const {
+  return std::to_string(pg::writeLockKey(pgWriter_->schema() + "#" + name));
+}
+
 bool SqlStore::tryLead(const std::string& name) {
   if (!open_) return false;
   if (!pgWriter_) return true;
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return false;
-  const std::string key = std::to_string(pg::writeLockKey(pgWriter_->schema() + "#" + name));
+  const std::string key = leadKey(name);
   auto taken = writer_->queryInt("SELECT pg_try_advisory_lock(" + key + ")::int");
   return taken.isOk() && taken.value() == 1;
 }
@@ -408,7 +413,7 @@ void SqlStore::endLead(const std::string& name) {
   if (!open_ || !pgWriter_) return;
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return;
-  const std::string key = std::to_string(pg::writeLockKey(pgWriter_->schema() + "#" + name));
+  const std::string key = leadKey(name);
   (void)writer_->queryInt("SELECT pg_advisory_unlock(" + key + ")::int");
 }
 

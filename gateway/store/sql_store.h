@@ -201,6 +201,7 @@ class SqlStore : public ResourceStore,
   Status initSqlite();
   Status initPostgres();
   pg::PgConnection::Settings pgReaderSettings() const;
+  std::string leadKey(const std::string& name) const;  // PostgreSQL only
   // Moves lastTimestamp_ up to the newest stored version's (writer held, or during init()).
   Status catchUpTimestamp();
 

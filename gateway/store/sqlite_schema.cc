@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "gateway/store/sql_migrations.h"
+
 namespace acp::store::sqlite {
 namespace {
 
@@ -277,53 +279,13 @@ CREATE TRIGGER audit_patient_no_delete BEFORE DELETE ON audit_patient
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));
 
-Status failed(const Status& s, int step) {
-  return Status::internal("store.migration-failed: step " + std::to_string(step) + ": " +
-                          s.message());
-}
 
 }  // namespace
 
 int currentSchemaVersion() { return kStepCount; }
 
 Status migrate(sql::Connection& writer) {
-  for (;;) {
-    Status s = writer.beginWrite();
-    if (!s.isOk()) return failed(s, 0);
-    s = writer.exec(
-        "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-        "INSERT INTO schema_version(version) SELECT 0 WHERE NOT EXISTS "
-        "(SELECT 1 FROM schema_version)");
-    auto version =
-        s.isOk() ? writer.queryInt("SELECT max(version) FROM schema_version") : Result<int64_t>(s);
-    if (!version.isOk()) {
-      writer.exec("ROLLBACK");
-      return failed(version.status(), 0);
-    }
-    int64_t v = version.value();
-    if (v > kStepCount) {
-      writer.exec("ROLLBACK");
-      return Status::internal("store.schema-too-new: database schema version " + std::to_string(v) +
-                              ", this build knows " + std::to_string(kStepCount));
-    }
-    if (v == kStepCount) return writer.exec("COMMIT");
-    int step = static_cast<int>(v) + 1;
-    s = writer.exec(kSteps[step - 1]);
-    if (s.isOk()) {
-      auto st = writer.prepare("UPDATE schema_version SET version = ?1");
-      if (!st.isOk()) {
-        s = st.status();
-      } else {
-        st.value().bind(1, int64_t{step});
-        if (st.value().run() != sql::StepResult::kDone) s = st.value().error("schema_version");
-      }
-    }
-    if (s.isOk()) s = writer.exec("COMMIT");
-    if (!s.isOk()) {
-      writer.exec("ROLLBACK");
-      return failed(s, step);
-    }
-  }
+  return sql::runMigrations(writer, kSteps, kStepCount);
 }
 
 }  // namespace acp::store::sqlite

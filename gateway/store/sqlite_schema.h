@@ -1,8 +1,8 @@
 // The SQLite store's schema and its ordered migrations.
 //
-// schema_version holds one row: the number of migration steps applied. migrate() runs the
-// missing steps, each in its own BEGIN IMMEDIATE transaction with the version bump, so a
-// crash leaves the database at a step boundary. A database newer than this code is refused.
+// migrate() runs the missing steps through sql::runMigrations (sql_migrations.h): each in its
+// own BEGIN IMMEDIATE transaction with the version bump in schema_version, so a crash leaves
+// the database at a step boundary. A database newer than this code is refused.
 //
 // Tables (see sqlite_schema.cc for the DDL):
 //   resources(pk, type, id, version, last_updated, deleted, json)  current state per resource
