@@ -16,6 +16,7 @@
 
 #include "gateway/app/gateway.h"
 #include "gateway/app/options.h"
+#include "gateway/app/process_memory.h"
 
 namespace {
 
@@ -88,12 +89,14 @@ class GatewayApplication : public Poco::Util::ServerApplication {
       std::cerr << "configuration error: " << configError_ << std::endl;
       return EXIT_CONFIG;
     }
+    acp::app::limitMallocArenas();  // before Gateway::start() starts any thread
     acp::app::Gateway gateway(options_);
     acp::Status s = gateway.start();
     if (!s.isOk()) {
       std::cerr << "cannot start: " << s.message() << std::endl;
       return s.code() == acp::Status::Code::kInvalid ? EXIT_CONFIG : EXIT_SOFTWARE;
     }
+    acp::app::releaseFreedMemory();
     std::cout << gateway.readyLine() << std::endl;
     waitForTerminationRequest();
     Poco::Logger::get("acp.app").information("stopping");
