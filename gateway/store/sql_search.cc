@@ -210,21 +210,15 @@ class Planner {
       const std::string x = "p" + std::to_string(++aliases_);
       b_.sql("EXISTS (SELECT 1 FROM ").sql(table).sql(" ").sql(x).sql(" WHERE ");
       b_.sql(x).sql(".resource_pk = ").sql(a).sql(".pk AND ").sql(x).sql(".param = ").text(c.name);
-      b_.sql(" AND (");
-      for (size_t i = 0; i < c.values.size(); ++i) {
-        if (i) b_.sql(" OR ");
-        Status s = valueTest(c, type, c.values[i]);
-        if (!s.isOk()) return s;
-      }
-      b_.sql("))");
-      return Status::ok();
+    } else {
+      b_.sql(a).sql(negate ? ".pk NOT IN (SELECT resource_pk FROM "
+                           : ".pk IN (SELECT "
+                             "resource_pk FROM ");
+      b_.sql(table).sql(" WHERE ");
+      if (b_.in("type", types)) b_.sql(" AND ");
+      b_.sql("param = ").text(c.name);
     }
-    b_.sql(a).sql(negate ? ".pk NOT IN (SELECT resource_pk FROM "
-                         : ".pk IN (SELECT "
-                           "resource_pk FROM ");
-    b_.sql(table).sql(" WHERE ");
-    if (b_.in("type", types)) b_.sql(" AND ");
-    b_.sql("param = ").text(c.name).sql(" AND (");
+    b_.sql(" AND (");
     for (size_t i = 0; i < c.values.size(); ++i) {
       if (i) b_.sql(" OR ");
       Status s = valueTest(c, type, c.values[i]);
