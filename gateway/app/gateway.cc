@@ -183,6 +183,9 @@ Status Gateway::start() {
   audit::AuditTrailOptions ao;
   ao.source = {"ACP Gateway", "", options_.baseUrl};
   ao.nowMs = options_.clock;
+  ao.durability = options_.auditReadDurability == "disk" ? store::AuditDurability::kDisk
+                                                         : store::AuditDurability::kProcess;
+  ao.flushMs = options_.auditFlushMilliseconds;
   audit_ = std::make_shared<audit::AuditTrail>(std::shared_ptr<store::AuditLog>(sqlite, sqlite.get()),
                                                ao);
   service_->setAudit(audit_);

@@ -25,7 +25,8 @@ const std::set<std::string>& knownKeys() {
       "gateway.store.url",          "gateway.store.readers",      "gateway.store.sqliteMemoryMegabytes",
       "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
       "gateway.auth.tokenLifetimeSeconds", "gateway.auth.breakGlassMinutes",
-      "gateway.audit.refusalsPerMinute",
+      "gateway.audit.refusalsPerMinute", "gateway.audit.readDurability",
+      "gateway.audit.flushMilliseconds",
       "gateway.conformance.dir", "gateway.mappings.dir",
       "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
@@ -138,6 +139,12 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
         !s.isOk())
       return s;
     if (Status s = intKey("gateway.audit.refusalsPerMinute", o.auditRefusalsPerMinute, 0, 10000);
+        !s.isOk())
+      return s;
+    o.auditReadDurability = c.getString("gateway.audit.readDurability", o.auditReadDurability);
+    if (o.auditReadDurability != "process" && o.auditReadDurability != "disk")
+      return Status::invalid("gateway.audit.readDurability must be process or disk");
+    if (Status s = intKey("gateway.audit.flushMilliseconds", o.auditFlushMilliseconds, 1, 10000);
         !s.isOk())
       return s;
     if (o.authMode == "smart" && o.authClients.empty())

@@ -115,6 +115,17 @@ struct Options {
   // client address and minute; more are summarised in one event per address and minute
   // (http/refusal_audit.h). 0..10000, 0 = summaries only. Default 10.
   int auditRefusalsPerMinute = 10;
+  // gateway.audit.readDurability — when a read's (search's, operation's, denial's) audit
+  // event must be on disk: "disk" — before the answer is sent (an fsync per group commit in
+  // the request's path); "process" — the event is committed before the answer (visible in the
+  // trail, surviving a crash or kill of the gateway) and on disk within
+  // gateway.audit.flushMilliseconds, so only a crash of the machine can lose the newest
+  // events of that window. A write's event always commits with the write, on disk.
+  // Default process.
+  std::string auditReadDurability = "process";
+  // gateway.audit.flushMilliseconds — with readDurability=process, the longest a committed
+  // event waits for its fsync. 1..10000. Default 100.
+  int auditFlushMilliseconds = 100;
   // gateway.conformance.dir — folder holding types.json etc. Default: the installed
   // conformance/r4 found next to the binary or in the source tree.
   std::string conformanceDir;

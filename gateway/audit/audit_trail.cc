@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <climits>
 #include <exception>
+#include <optional>
 
 #include "gateway/core/ids.h"
 #include "gateway/search/index.h"
@@ -162,6 +164,25 @@ Status AuditTrail::record(const AuditRecord& record) const {
 }
 
 void AuditTrail::commitLoop() const {
+  using Clock = std::chrono::steady_clock;
+  const bool deferSync = options_.durability == store::AuditDurability::kProcess;
+  const auto flushAfter = std::chrono::milliseconds(std::max(0, options_.flushMs));
+  // Set while rows committed without a sync wait for one: when the oldest of them committed.
+  std::optional<Clock::time_point> unflushedSince;
+  auto flush = [&] {
+    // A failed flush is tried again a window later, or the next batch after that window is
+    // committed on disk (which reports a failing disk to its callers).
+    Status s;
+    try {
+      s = log_->flushAudit();
+    } catch (...) {
+      s = Status::internal("audit.internal");
+    }
+    if (s.isOk())
+      unflushedSince.reset();
+    else
+      unflushedSince = Clock::now();
+  };
   std::vector<Pending> group;
   std::vector<store::AuditRow> rows;
   for (;;) {
@@ -169,21 +190,45 @@ void AuditTrail::commitLoop() const {
     rows.clear();
     {
       std::unique_lock<std::mutex> lock(groupMutex_);
-      groupWake_.wait(lock, [this] { return stopping_ || !groupQueue_.empty(); });
-      if (groupQueue_.empty()) return;  // stopping, and nothing left
+      auto ready = [this] { return stopping_ || !groupQueue_.empty(); };
+      if (unflushedSince) {
+        if (!groupWake_.wait_until(lock, *unflushedSince + flushAfter, ready)) {
+          lock.unlock();
+          flush();  // idle: the window closed with nothing else to commit
+          continue;
+        }
+      } else {
+        groupWake_.wait(lock, ready);
+      }
+      if (groupQueue_.empty()) {  // stopping, and nothing left
+        lock.unlock();
+        if (unflushedSince) flush();
+        return;
+      }
       while (!groupQueue_.empty() && group.size() < options_.maxBatch) {
         group.push_back(std::move(groupQueue_.front()));
         groupQueue_.pop_front();
       }
     }
+    // On disk when so configured, and when rows committed earlier have waited their window:
+    // a disk commit fsyncs the whole WAL, theirs included.
+    const bool onDisk =
+        !deferSync || (unflushedSince && Clock::now() >= *unflushedSince + flushAfter);
     Status s;
     try {
       for (Pending& p : group) rows.push_back(std::move(p.row));
-      s = log_->appendAudit(rows);
+      s = log_->appendAudit(rows, onDisk ? store::AuditDurability::kDisk
+                                         : store::AuditDurability::kProcess);
     } catch (const std::exception& e) {
       s = Status::internal(std::string("audit.internal: ") + e.what());
     } catch (...) {
       s = Status::internal("audit.internal");
+    }
+    if (s.isOk()) {
+      if (onDisk)
+        unflushedSince.reset();
+      else if (!unflushedSince)
+        unflushedSince = Clock::now();
     }
     // Every caller hears, whatever happened; a callback that throws costs only its own.
     for (Pending& p : group) {

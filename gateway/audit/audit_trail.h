@@ -6,8 +6,9 @@
 //   write and its AuditEvent are durable together or not at all.
 // - A read, search, operation or denial records with submit() or record(). Both hand the
 //   event to the trail's committer, one thread of the trail's own (started at the first
-//   event, joined by the destructor after the queue is empty), which appends every waiting
-//   event (up to maxBatch) in one store transaction and one fsync — a group commit — and
+//   event, joined by the destructor after the queue is empty and flushed), which appends every
+//   waiting event (up to maxBatch) in one store transaction — a group commit, with one fsync
+//   or, with AuditTrailOptions::durability kProcess, an fsync at most every flushMs — and
 //   then reports to each event's caller, in order. submit() returns at once and reports
 //   through its callback (called on the committer thread, or at once on the calling thread
 //   when the record is invalid or the trail is stopping); record() waits for that report.
@@ -76,6 +77,15 @@ struct AuditTrailOptions {
   std::function<int64_t()> nowMs;
   // Events committed together by record() at most (a larger backlog takes several commits).
   size_t maxBatch = 1000;
+  // How far the event of a read, search, operation or denial (submit, record) has got when
+  // its caller hears ok (store/audit_log.h): kDisk — on disk; kProcess — committed (visible,
+  // surviving a crash of the gateway process) and flushed to disk within flushMs: the
+  // committer's next batch after that commits on disk, or, when none comes, it flushes. So a
+  // crash of the machine loses at most the events of the last flushMs (plus the disk's own
+  // sync time), always the newest, and never a write's event (recordWithin and recordAll
+  // always commit on disk).
+  store::AuditDurability durability = store::AuditDurability::kDisk;
+  int flushMs = 100;
   // search(): page size when _count is absent, and the largest accepted.
   int defaultCount = 50;
   int maxCount = 1000;

@@ -84,16 +84,38 @@ struct AuditChainCheck {
   std::string lastHash;        // its stored hash: keep it to detect later truncation
 };
 
+// How far a batch appended with AuditLog::appendAudit has got when the call returns ok.
+enum class AuditDurability {
+  // On disk: survives a crash of the machine (SQLite: the WAL is fsynced; PostgreSQL:
+  // synchronous_commit=on).
+  kDisk,
+  // Committed — visible to every reader, kept in order in the chain, and surviving a crash of
+  // the gateway process — but not yet flushed to disk: a crash of the machine (power loss,
+  // kernel panic) before the next flush can lose it, always as a whole batch at the chain's
+  // head (never a row in the middle). Flushed by the next disk-durable commit of the store
+  // (any write does it), by flushAudit(), or — PostgreSQL only — by the server's WAL writer
+  // within 3 × wal_writer_delay (600 ms by default). SQLite: the commit runs with
+  // synchronous=NORMAL; PostgreSQL: SET LOCAL synchronous_commit = off.
+  kProcess,
+};
+
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
 
-  // Appends `rows` in one transaction of their own, in order, and returns once it is durable
-  // (ok) or nothing of it was written (error). Fills in seq, prevHash and hash, and sorts and
-  // de-duplicates patients. Must not be called by a thread that holds a write Transaction
-  // (use Transaction::appendAudit there): store.nested-transaction.
+  // Appends `rows` in one transaction of their own, in order, and returns once it is
+  // committed with `durability` (ok) or nothing of it was written (error). Fills in seq,
+  // prevHash and hash, and sorts and de-duplicates patients. Must not be called by a thread
+  // that holds a write Transaction (use Transaction::appendAudit there, which always commits
+  // with the write, on disk): store.nested-transaction.
   // Errors: store.busy (the writer stayed busy), store.sqlite.
-  virtual Status appendAudit(std::vector<AuditRow>& rows) = 0;
+  virtual Status appendAudit(std::vector<AuditRow>& rows,
+                             AuditDurability durability = AuditDurability::kDisk) = 0;
+
+  // Makes every row committed so far durable on disk (after kProcess appends). Does not take
+  // the writer: appends go on meanwhile. Errors: store.sqlite / store.postgres (the flush
+  // failed: the rows stay committed, and a later flush or disk-durable commit retries).
+  virtual Status flushAudit() = 0;
 
   // True when the calling thread holds the store's write Transaction (appendAudit from it
   // is refused with store.nested-transaction): lets a caller that would hand the rows to

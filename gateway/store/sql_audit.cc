@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "gateway/store/sql_store.h"
+#include "gateway/store/sqlite_connection.h"
 #include "gateway/store/writer_gate.h"
 
 namespace acp::store {
@@ -100,7 +101,7 @@ constexpr int kVerifyChunk = 1000;
 
 }  // namespace
 
-Status SqlStore::appendAudit(std::vector<AuditRow>& rows) {
+Status SqlStore::appendAudit(std::vector<AuditRow>& rows, AuditDurability durability) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (rows.empty()) return Status::ok();
   if (writerHeldByThisThread())
@@ -111,17 +112,38 @@ Status SqlStore::appendAudit(std::vector<AuditRow>& rows) {
   if (!gate.held())
     return Status::internal("store.busy: the writer stayed busy for " +
                             std::to_string(options_.busyTimeoutMs) + " ms");
-  Status s = writer_->beginWrite();
+  const bool deferSync = durability == AuditDurability::kProcess;
+  // SQLite: synchronous=NORMAL for this transaction (set before BEGIN, restored after it
+  // ends); PostgreSQL: SET LOCAL, which ends with the transaction.
+  sqlite::SqliteConnection* unsynced = deferSync ? sqliteWriter_ : nullptr;
+  Status s = unsynced ? unsynced->beginUnsyncedWrite() : writer_->beginWrite();
   if (!s.isOk()) return Status::internal("store.busy: " + s.message());
-  s = sql::appendAuditRows(*writer_, rows);
+  if (deferSync && dialect_ == sql::Dialect::kPostgres)
+    s = writer_->exec("SET LOCAL synchronous_commit = off");
+  if (s.isOk()) s = sql::appendAuditRows(*writer_, rows);
   if (s.isOk()) s = writer_->exec("COMMIT");
   if (!s.isOk()) {
     // Whatever state the transaction is in (PostgreSQL: failed, which inTransaction() does
     // not count as open), it ends here; a ROLLBACK with none open is a harmless error.
     writer_->exec("ROLLBACK");
-    return s;
   }
-  return Status::ok();
+  if (unsynced) unsynced->endUnsyncedWrite();
+  return s;
+}
+
+Status SqlStore::flushAudit() {
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  // SQLite: without the writer (appends go on meanwhile).
+  if (dialect_ == sql::Dialect::kSqlite) return sqlite::syncWal(path_);
+  // PostgreSQL: a synchronous commit waits until the WAL is flushed up to its own commit
+  // record, which follows every asynchronous commit before it; the statement is given a
+  // transaction id so that it writes a commit record at all. Takes the writer connection for
+  // that one autocommit statement.
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held())
+    return Status::internal("store.busy: the writer stayed busy for " +
+                            std::to_string(options_.busyTimeoutMs) + " ms");
+  return writer_->exec("SELECT pg_current_xact_id()");
 }
 
 Result<AuditPage> SqlStore::auditPage(const AuditQuery& q) {

@@ -157,7 +157,9 @@ class SqlStore : public ResourceStore,
                         int64_t keepUntilMs, int64_t nowMs) override;
 
   // AuditLog (sql_audit.cc): the audit_log and audit_patient tables.
-  Status appendAudit(std::vector<AuditRow>& rows) override;
+  Status appendAudit(std::vector<AuditRow>& rows,
+                     AuditDurability durability = AuditDurability::kDisk) override;
+  Status flushAudit() override;
   bool writerHeldByThisThread() override;
   Result<AuditPage> auditPage(const AuditQuery& query) override;
   Result<std::optional<AuditRow>> auditRow(int64_t seq) override;

@@ -2,6 +2,11 @@
 
 #include "gateway/store/sqlite_wal_batching.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -126,6 +131,42 @@ Status SqliteConnection::exec(const char* sql) {
   std::string msg = err ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
   return Status::internal("store.sqlite: " + msg + " (in " + std::string(sql).substr(0, 80) + ")");
+}
+
+Status SqliteConnection::beginWrite() {
+  if (syncFullPending_) {
+    if (Status s = exec("PRAGMA synchronous=FULL"); !s.isOk()) return s;
+    syncFullPending_ = false;
+  }
+  return exec("BEGIN IMMEDIATE");
+}
+
+Status SqliteConnection::beginUnsyncedWrite() {
+  syncFullPending_ = true;
+  Status s = runCached("PRAGMA synchronous=NORMAL");
+  if (s.isOk()) s = exec("BEGIN IMMEDIATE");
+  if (!s.isOk()) endUnsyncedWrite();
+  return s;
+}
+
+void SqliteConnection::endUnsyncedWrite() {
+  if (runCached("PRAGMA synchronous=FULL").isOk()) syncFullPending_ = false;
+}
+
+Status syncWal(const std::string& path) {
+  const std::string wal = path + "-wal";
+  int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::ok();
+    return Status::internal(std::string("store.sqlite: opening the WAL to sync it: ") +
+                            std::strerror(errno));
+  }
+  int rc = ::fdatasync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    return Status::internal(std::string("store.sqlite: syncing the WAL: ") + std::strerror(err));
+  return Status::ok();
 }
 
 Status SqliteConnection::runCached(const char* sql) {

@@ -97,7 +97,17 @@ class SqliteConnection final : public sql::Connection {
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
   Result<Statement> prepare(const std::string& sql) override;
   Status exec(const char* sql) override;
-  Status beginWrite() override { return exec("BEGIN IMMEDIATE"); }
+  // BEGIN IMMEDIATE, on a connection whose commits are at synchronous=FULL (restored here
+  // first when endUnsyncedWrite could not restore it; refused when that fails again).
+  Status beginWrite() override;
+  // BEGIN IMMEDIATE with synchronous=NORMAL (SQLite refuses to change it inside a
+  // transaction): this transaction's COMMIT writes the WAL without fsyncing it — committed and
+  // visible, surviving a crash of this process, durable on disk only after the next fsync of
+  // the WAL (a FULL commit, a checkpoint, syncWal). Call endUnsyncedWrite() once the
+  // transaction has ended (committed or rolled back).
+  Status beginUnsyncedWrite();
+  // Back to synchronous=FULL; when that fails, the next beginWrite() tries again first.
+  void endUnsyncedWrite();
   // Cached prepared statements: a read snapshot is taken for every search.
   Status beginRead() override { return runCached("BEGIN"); }
   Status endRead() override { return runCached("COMMIT"); }
@@ -112,8 +122,14 @@ class SqliteConnection final : public sql::Connection {
 
   sqlite3* db_ = nullptr;
   Settings settings_;
+  bool syncFullPending_ = false;  // not yet back at synchronous=FULL after an unsynced write
   // Node-based: the statements' addresses are stable.
   std::unordered_map<std::string, SqliteStatement> cache_;
 };
+
+// fdatasyncs the WAL of the database at `path` ("<path>-wal"), through a descriptor of its
+// own: fsync applies to the file, so every frame any connection has written becomes durable.
+// A missing WAL is ok (nothing waits in one). Errors: store.sqlite (open or sync failed).
+Status syncWal(const std::string& path);
 
 }  // namespace acp::store::sqlite

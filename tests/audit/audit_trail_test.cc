@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -238,6 +241,137 @@ TEST_F(AuditTrailTest, SubmittedEventsAreReportedOnceEachAfterTheyAreDurable) {
   ASSERT_TRUE(check.isOk());
   EXPECT_TRUE(check.value().intact);
   EXPECT_EQ(check.value().checked, kThreads * kEach);
+}
+
+// The store's audit log, with a note of how each batch was committed and of each flush.
+class RecordingLog : public store::AuditLog {
+ public:
+  explicit RecordingLog(store::AuditLog& real) : real_(real) {}
+  Status appendAudit(std::vector<store::AuditRow>& rows,
+                     store::AuditDurability durability) override {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      appends_.push_back(durability);
+    }
+    Status s = real_.appendAudit(rows, durability);
+    std::this_thread::sleep_for(std::chrono::milliseconds(slow_.exchange(0)));
+    return s;
+  }
+  // The next append returns `d` after its commit.
+  void slowNextAppend(std::chrono::milliseconds d) { slow_ = d.count(); }
+  Status flushAudit() override {
+    ++flushes_;
+    return real_.flushAudit();
+  }
+  bool writerHeldByThisThread() override { return real_.writerHeldByThisThread(); }
+  Result<store::AuditPage> auditPage(const store::AuditQuery& q) override {
+    return real_.auditPage(q);
+  }
+  Result<std::optional<store::AuditRow>> auditRow(int64_t seq) override {
+    return real_.auditRow(seq);
+  }
+  Result<store::AuditChainCheck> verifyAuditChain(int64_t anchorSeq,
+                                                  const std::string& anchorHash) override {
+    return real_.verifyAuditChain(anchorSeq, anchorHash);
+  }
+
+  std::vector<store::AuditDurability> appends() {
+    std::lock_guard<std::mutex> lock(m_);
+    return appends_;
+  }
+  int flushes() const { return flushes_.load(); }
+
+ private:
+  store::AuditLog& real_;
+  std::mutex m_;
+  std::vector<store::AuditDurability> appends_;
+  std::atomic<int> flushes_{0};
+  std::atomic<int64_t> slow_{0};
+};
+
+// readDurability=process: each event is committed before its caller hears (another
+// connection reads it at once), the committer flushes once the window has passed with nothing
+// else to commit, and a batch that comes after the window is committed on disk instead.
+TEST_F(AuditTrailTest, ProcessDurableEventsAreCommittedAtOnceAndFlushedWithinTheWindow) {
+  trail_.reset();
+  RecordingLog log(*store_);
+  AuditTrailOptions o;
+  o.source.name = "ACP Gateway (test)";
+  o.durability = store::AuditDurability::kProcess;
+  o.flushMs = 200;
+  auto trail = std::make_unique<AuditTrail>(
+      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  ASSERT_TRUE(trail->record(readRecord("p1")).isOk());
+  {
+    store::AuditQuery q;
+    q.patient = "p1";
+    auto page = store_->auditPage(q);
+    ASSERT_TRUE(page.isOk());
+    EXPECT_EQ(page.value().rows.size(), 1u);
+  }
+  ASSERT_EQ(log.appends().size(), 1u);
+  EXPECT_EQ(log.appends()[0], store::AuditDurability::kProcess);
+  // Idle: the flush comes once the window has passed (polled).
+  for (int i = 0; i < 1000 && log.flushes() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(log.flushes(), 1);
+
+  // Nothing waits now: p2 opens a new window. p3's commit then takes longer than that window
+  // (the store is made slow for it), and p4, queued meanwhile, is committed on disk.
+  ASSERT_TRUE(trail->record(readRecord("p2")).isOk());
+  log.slowNextAppend(std::chrono::milliseconds(400));
+  std::atomic<bool> p3done{false};
+  trail->submit(readRecord("p3"), [&](Status s) {
+    EXPECT_TRUE(s.isOk());
+    p3done = true;
+  });
+  for (int i = 0; i < 1000 && log.appends().size() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(trail->record(readRecord("p4")).isOk());
+  EXPECT_TRUE(p3done.load());
+  auto appends = log.appends();
+  ASSERT_EQ(appends.size(), 4u);
+  EXPECT_EQ(appends[1], store::AuditDurability::kProcess);
+  EXPECT_EQ(appends[2], store::AuditDurability::kProcess);
+  EXPECT_EQ(appends[3], store::AuditDurability::kDisk);
+  // p4's disk commit synced everything: closing the trail has nothing left to flush.
+  trail.reset();
+  EXPECT_EQ(log.flushes(), 1);
+  auto check = store_->verifyAuditChain(0, "");
+  ASSERT_TRUE(check.isOk());
+  EXPECT_TRUE(check.value().intact);
+  EXPECT_EQ(check.value().checked, 4);
+}
+
+// Closing the trail flushes what still waits for its window.
+TEST_F(AuditTrailTest, ClosingTheTrailFlushesWhatWaits) {
+  trail_.reset();
+  RecordingLog log(*store_);
+  AuditTrailOptions o;
+  o.source.name = "ACP Gateway (test)";
+  o.durability = store::AuditDurability::kProcess;
+  o.flushMs = 10000;
+  auto trail = std::make_unique<AuditTrail>(
+      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  ASSERT_TRUE(trail->record(readRecord("p1")).isOk());
+  EXPECT_EQ(log.flushes(), 0);
+  trail.reset();
+  EXPECT_EQ(log.flushes(), 1);
+}
+
+// The default: every batch on disk, no flushes.
+TEST_F(AuditTrailTest, DiskDurableEventsAreNeverLeftToAFlush) {
+  trail_.reset();
+  RecordingLog log(*store_);
+  AuditTrailOptions o;
+  o.source.name = "ACP Gateway (test)";
+  auto trail = std::make_unique<AuditTrail>(
+      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  for (const char* p : {"p1", "p2", "p3"}) ASSERT_TRUE(trail->record(readRecord(p)).isOk());
+  trail.reset();
+  for (store::AuditDurability d : log.appends()) EXPECT_EQ(d, store::AuditDurability::kDisk);
+  EXPECT_EQ(log.appends().size(), 3u);
+  EXPECT_EQ(log.flushes(), 0);
 }
 
 // An invalid record never reaches the queue: its callback hears at once, on the caller.

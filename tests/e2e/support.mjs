@@ -305,6 +305,14 @@ export async function startGateway({ parties = Object.keys(PARTIES), args = [], 
           if (own) clients.remove();
           return code;
         },
+        // As stop(), but with SIGKILL: nothing of the gateway's own shutdown runs.
+        async kill() {
+          await Promise.all(Object.values(partyOf).map((p) => p.dispatcher.destroy()));
+          const signal = await gw.kill();
+          rmSync(dir, { recursive: true, force: true });
+          if (own) clients.remove();
+          return signal;
+        },
       };
       return gateway;
     } catch (e) {
@@ -338,6 +346,12 @@ async function launch(dir, args) {
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      return exited;
+    },
+    // SIGKILL: no shutdown at all, as a crash would leave it. Resolves to the signal.
+    async kill() {
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal)));
+      child.kill('SIGKILL');
       return exited;
     },
   };
