@@ -121,8 +121,8 @@ struct Options {
   // trail, surviving a crash or kill of the gateway) and on disk within
   // gateway.audit.flushMilliseconds, so only a crash of the machine can lose the newest
   // events of that window. A write's event always commits with the write, on disk.
-  // Default process.
-  std::string auditReadDurability = "process";
+  // Default disk.
+  std::string auditReadDurability = "disk";
   // gateway.audit.flushMilliseconds — with readDurability=process, the longest a committed
   // event waits for its fsync. 1..10000. Default 100.
   int auditFlushMilliseconds = 100;

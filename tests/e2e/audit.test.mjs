@@ -1,7 +1,7 @@
 // The audit trail against a crash: every read the gateway answered is in the trail after the
-// gateway is killed with SIGKILL and started again — also with the default read durability
-// ("process": the read's AuditEvent is committed before the answer and fsynced later), here
-// with a flush window far longer than the test, so that the kill comes before any flush.
+// gateway is killed with SIGKILL and started again — also with gateway.audit.readDurability=
+// process (the read's AuditEvent is committed before the answer and fsynced later), here with
+// a flush window far longer than the test, so that the kill comes before any flush.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
