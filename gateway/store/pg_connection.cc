@@ -327,17 +327,6 @@ void PgConnection::noteError(const PGresult* r, std::string_view what) {
   lastError_ = std::string(what) + ": " + msg;
 }
 
-Result<Statement> PgConnection::prepareForValues(const std::string& sql) {
-  if (!inTransaction()) {
-    Status s = ensureConnected();
-    if (!s.isOk()) return s;
-  }
-  std::vector<int> slots;
-  std::string text = toPostgresPlaceholders(sql, &slots);
-  // No name: PQexecParams, parsed and planned with the run's values each time.
-  return Statement(new PgStatement(this, std::string(), std::move(text), std::move(slots)));
-}
-
 Result<Statement> PgConnection::prepare(const std::string& sql) {
   if (!inTransaction()) {
     Status s = ensureConnected();

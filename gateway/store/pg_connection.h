@@ -107,7 +107,6 @@ class PgConnection final : public sql::Connection {
 
   sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
   Result<Statement> prepare(const std::string& sql) override;
-  Result<Statement> prepareForValues(const std::string& sql) override;
   Status exec(const char* sql) override;
   Status beginWrite() override;
   Status beginRead() override;

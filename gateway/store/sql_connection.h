@@ -148,13 +148,6 @@ class Connection {
 
   // A prepared statement for `sql` (cached by its text).
   virtual Result<Statement> prepare(const std::string& sql) = 0;
-  // A statement planned for the values it is run with, not once for any values: for search
-  // queries, whose best plan depends on how many rows each criterion matches. PostgreSQL: an
-  // unnamed statement, planned at each run (a cached statement switches to a generic plan
-  // after five runs, and the generic plan of "pk IN (index rows) ORDER BY pk LIMIT n" walks
-  // every resource of the type in pk order: 1.4 ms against 0.2 ms at 1 500 patients, and
-  // growing with the store). SQLite: the cached statement (it plans without statistics).
-  virtual Result<Statement> prepareForValues(const std::string& sql) { return prepare(sql); }
   // Runs SQL text without parameters (COMMIT, SAVEPOINT, DDL). Never pass data here.
   virtual Status exec(const char* sql) = 0;
   // Runs one statement returning a single value (0 or "" when it returns no row).

@@ -934,7 +934,7 @@ class Includer {
  private:
   Status collect(SqlText q, std::vector<Row>& added) {
     if (truncated_) return Status::ok();
-    auto st = conn_.prepareForValues(q.sql);
+    auto st = conn_.prepare(q.sql);
     if (!st.isOk()) return st.status();
     Statement& s = st.value();
     s.bindAll(q.args);
@@ -1013,7 +1013,7 @@ Result<Page> executeSearch(Connection& conn, const SearchQuery& q, const SearchS
     Status s = baseFrom(q, settings, b);
     if (!s.isOk()) return s;
     SqlText t = b.take();
-    auto st = conn.prepareForValues(t.sql);
+    auto st = conn.prepare(t.sql);
     if (!st.isOk()) return st.status();
     st.value().bindAll(t.args);
     if (st.value().step() != StepResult::kRow) return st.value().error("count");
@@ -1031,7 +1031,7 @@ Result<Page> executeSearch(Connection& conn, const SearchQuery& q, const SearchS
   auto pq = buildPage(q, settings, int64_t{count} + 1);
   if (!pq.isOk()) return pq.status();
   const PageQuery& p = pq.value();
-  auto st = conn.prepareForValues(p.text.sql);
+  auto st = conn.prepare(p.text.sql);
   if (!st.isOk()) return st.status();
   Statement& s = st.value();
   s.bindAll(p.text.args);
@@ -1096,7 +1096,7 @@ Result<std::vector<std::string>> matchIds(Connection& conn, const SearchQuery& q
   if (!s.isOk()) return s;
   b.sql(" ORDER BY r.pk LIMIT ").integer(limit < 0 ? 0 : limit);
   SqlText t = b.take();
-  auto st = conn.prepareForValues(t.sql);
+  auto st = conn.prepare(t.sql);
   if (!st.isOk()) return st.status();
   st.value().bindAll(t.args);
   std::vector<std::string> ids;
