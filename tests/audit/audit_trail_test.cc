@@ -289,18 +289,24 @@ class RecordingLog : public store::AuditLog {
   std::atomic<int64_t> slow_{0};
 };
 
+// A trail of its own on `log` (the fixture's trail is closed first: one committer at a time).
+std::unique_ptr<AuditTrail> trailOn(RecordingLog& log, store::AuditDurability durability,
+                                    int flushMs = 100) {
+  AuditTrailOptions o;
+  o.source.name = "ACP Gateway (test)";
+  o.durability = durability;
+  o.flushMs = flushMs;
+  return std::make_unique<AuditTrail>(
+      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+}
+
 // readDurability=process: each event is committed before its caller hears (another
 // connection reads it at once), the committer flushes once the window has passed with nothing
 // else to commit, and a batch that comes after the window is committed on disk instead.
 TEST_F(AuditTrailTest, ProcessDurableEventsAreCommittedAtOnceAndFlushedWithinTheWindow) {
   trail_.reset();
   RecordingLog log(*store_);
-  AuditTrailOptions o;
-  o.source.name = "ACP Gateway (test)";
-  o.durability = store::AuditDurability::kProcess;
-  o.flushMs = 200;
-  auto trail = std::make_unique<AuditTrail>(
-      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  auto trail = trailOn(log, store::AuditDurability::kProcess, 200);
   ASSERT_TRUE(trail->record(readRecord("p1")).isOk());
   {
     store::AuditQuery q;
@@ -347,12 +353,7 @@ TEST_F(AuditTrailTest, ProcessDurableEventsAreCommittedAtOnceAndFlushedWithinThe
 TEST_F(AuditTrailTest, ClosingTheTrailFlushesWhatWaits) {
   trail_.reset();
   RecordingLog log(*store_);
-  AuditTrailOptions o;
-  o.source.name = "ACP Gateway (test)";
-  o.durability = store::AuditDurability::kProcess;
-  o.flushMs = 10000;
-  auto trail = std::make_unique<AuditTrail>(
-      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  auto trail = trailOn(log, store::AuditDurability::kProcess, 10000);
   ASSERT_TRUE(trail->record(readRecord("p1")).isOk());
   EXPECT_EQ(log.flushes(), 0);
   trail.reset();
@@ -363,10 +364,7 @@ TEST_F(AuditTrailTest, ClosingTheTrailFlushesWhatWaits) {
 TEST_F(AuditTrailTest, DiskDurableEventsAreNeverLeftToAFlush) {
   trail_.reset();
   RecordingLog log(*store_);
-  AuditTrailOptions o;
-  o.source.name = "ACP Gateway (test)";
-  auto trail = std::make_unique<AuditTrail>(
-      std::shared_ptr<store::AuditLog>(&log, [](store::AuditLog*) {}), o);
+  auto trail = trailOn(log, AuditTrailOptions{}.durability);
   for (const char* p : {"p1", "p2", "p3"}) ASSERT_TRUE(trail->record(readRecord(p)).isOk());
   trail.reset();
   for (store::AuditDurability d : log.appends()) EXPECT_EQ(d, store::AuditDurability::kDisk);
