@@ -135,8 +135,9 @@ Status SqliteConnection::exec(const char* sql) {
 
 Status SqliteConnection::beginWrite() {
   if (syncFullPending_) {
-    if (Status s = exec("PRAGMA synchronous=FULL"); !s.isOk()) return s;
-    syncFullPending_ = false;
+    endUnsyncedWrite();
+    if (syncFullPending_)
+      return Status::internal("store.sqlite: the writer could not go back to synchronous=FULL");
   }
   return exec("BEGIN IMMEDIATE");
 }

@@ -2,6 +2,7 @@
 // kProcess is committed — read back at once by another connection, chained — and flushAudit
 // makes it durable; the writer's later commits are durable on disk again (SQLite: the writer
 // is back at synchronous=FULL).
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ TEST_F(AuditDurabilityTest, WritesAfterAProcessDurableBatchAreDurableOnDiskAgain
   ACP_SQLITE_ONLY();
   auto rows = batch("p1", 2);
   ASSERT_TRUE(store_->appendAudit(rows, AuditDurability::kProcess).isOk());
+  // flushAudit syncs this file (a missing WAL would count as nothing to sync).
+  EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));
   EXPECT_EQ(store_->pragma("synchronous").value(), "2");  // FULL
   create(R"({"resourceType":"Patient","name":[{"family":"After"}]})");
   EXPECT_EQ(store_->pragma("synchronous").value(), "2");
