@@ -65,8 +65,9 @@ struct Options {
   // gateway.store.readers — read connections (SQLite or PostgreSQL). Default 4.
   int storeReaders = 4;
   // gateway.store.sqliteMemoryMegabytes — what SQLite's page caches may hold together (MiB;
-  // store::StoreOptions::sqliteMemoryLimitBytes); 0 = no limit. Default 24.
-  int sqliteMemoryMegabytes = 24;
+  // store::StoreOptions::sqliteMemoryLimitBytes); 0 = no limit. Default 4 (docs/performance.md:
+  // every commit discards the readers' caches anyway, and writes were no slower with 4 MiB).
+  int sqliteMemoryMegabytes = 4;
   // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
   // default; docs/security.md). false is refused unless the listener's host is a loopback
   // address (development, tests, the demo).

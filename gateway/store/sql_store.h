@@ -104,7 +104,7 @@ struct StoreOptions {
   // beyond it SQLite recycles cached pages, and the operating system's file cache serves them
   // again. Each connection may cache up to 32 MiB on its own, which with a writer and the
   // readers would make the resident size grow with the database. 0: no limit.
-  int64_t sqliteMemoryLimitBytes = 24 * 1024 * 1024;
+  int64_t sqliteMemoryLimitBytes = 4 * 1024 * 1024;
 };
 
 class SqlStore : public ResourceStore,
