@@ -69,6 +69,22 @@ class SideConnection {
     return out;
   }
 
+  // Runs a query; its rows' first columns, each followed by "\n" (PostgreSQL only: EXPLAIN
+  // output). A failure is a test failure, and "".
+  std::string query(const std::string& sql) {
+    EXPECT_TRUE(postgres_) << "SideConnection::query is for PostgreSQL";
+    if (!postgres_) return "";
+    PGresult* r = PQexec(pg_, sql.c_str());
+    std::string out;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      ADD_FAILURE() << sql << ": " << PQerrorMessage(pg_);
+    } else {
+      for (int i = 0; i < PQntuples(r); ++i) out += std::string(PQgetvalue(r, i, 0)) + "\n";
+    }
+    PQclear(r);
+    return out;
+  }
+
   // Holds the store's write lock, as another writer would (SQLite BEGIN IMMEDIATE; PostgreSQL
   // the gateways' advisory write lock), until releaseWriteLock(): the gateway's writes then
   // fail with store.busy after its busy timeout.
