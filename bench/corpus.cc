@@ -17,7 +17,9 @@
 // content is deterministic for --seed; ids derive from the sources (source_ids.h).
 //
 // Usage: acp-bench-corpus --db=PATH --ids=PATH [--patients=100000] [--seed=1]
-//                         [--conformance=DIR] [--mappings=DIR]
+//                         [--conformance=DIR] [--mappings=DIR] [--sqlite-memory-mb=N]
+// --sqlite-memory-mb: StoreOptions::sqliteMemoryLimitBytes in MiB (default: the store's, as the
+// gateway's gateway.store.sqliteMemoryMegabytes; 0 = no limit): for comparing cache sizes.
 // The database must not exist yet. The ids file gets one line per child, in child order:
 // "<Patient id>\t<NHS number>\n" (read by bench/*.lua). Prints on stdout one line:
 //   BENCH patients=N records=R pushes=P transactions=T versions=V seconds=S map_seconds=M
@@ -73,6 +75,7 @@ struct Args {
   std::string mappings = ACP_BENCH_MAPPINGS_DIR;
   long patients = 100000;
   long seed = 1;
+  long sqliteMemoryMb = -1;  // -1: the store's default
 };
 
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -92,6 +95,7 @@ bool parseArgs(int argc, char** argv, Args& a) {
               : key == "mappings"    ? (a.mappings = v, !v.empty())
               : key == "patients"    ? count(1, 2000000, a.patients)
               : key == "seed"        ? count(0, 1L << 30, a.seed)
+              : key == "sqlite-memory-mb" ? count(0, 1L << 20, a.sqliteMemoryMb)
                                      : false;
     if (!ok) return false;
   }
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
   Args args;
   if (!parseArgs(argc, argv, args)) {
     std::cerr << "usage: acp-bench-corpus --db=PATH --ids=PATH [--patients=100000] [--seed=1] "
-                 "[--conformance=DIR] [--mappings=DIR]\n";
+                 "[--conformance=DIR] [--mappings=DIR] [--sqlite-memory-mb=N]\n";
     return kExitUsage;
   }
   struct stat st;
@@ -152,7 +156,9 @@ int main(int argc, char** argv) {
   auto registry =
       acp::profile::ProfileRegistry::load(model.value(), {root + "/acp", root + "/ukcore"});
   if (!registry.isOk()) return fail(registry.status().message());
-  auto opened = acp::store::SqlStore::open(args.db, model.value());
+  acp::store::StoreOptions storeOptions;
+  if (args.sqliteMemoryMb >= 0) storeOptions.sqliteMemoryLimitBytes = args.sqliteMemoryMb * 1024 * 1024;
+  auto opened = acp::store::SqlStore::open(args.db, model.value(), storeOptions);
   if (!opened.isOk()) return fail(opened.status().message());
   std::shared_ptr<acp::store::SqlStore> store(opened.take().release());
 

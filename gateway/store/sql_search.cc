@@ -1,5 +1,6 @@
 #include "gateway/store/sql_search.h"
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -169,16 +170,20 @@ class Planner {
   // CarePlan of the store, before intersecting it with the one child of a chained NHS number:
   // 60 ms against 2 ms at 100 000 children (docs/performance.md).
   //
-  // On PostgreSQL a selective driver (driverRank <= 2, index rows) is written
-  // "a.pk = ANY(ARRAY(rows of an index))" instead: PostgreSQL plans a cached statement once for
+  // On PostgreSQL a driver ranked <= 2 (usually selective: a chain, a reference, an
+  // identifier, a date, a string; not _id or _lastUpdated, which are column tests) is written
+  // "a.pk = ANY(ARRAY(rows of an index))" instead. PostgreSQL plans a cached statement once for
   // any values (its generic plan, used after five runs), and for "a.pk IN (...) ORDER BY pk
   // LIMIT n" the plan it then estimates cheapest walks every resource of the type in key order
   // hoping to fill the page early — a walk over the whole type when the driver matches a few
   // (a birthdate, an NHS number), growing with the store (1.4 ms against 0.2 ms at 1 500
-  // patients). An array computed first (an InitPlan) and looked up by key leaves no such
-  // choice (SearchTest.PostgresGenericPlansStartFromTheDrivingIndex). Unselective drivers
-  // (status=active) keep "IN", for which the walk is the right plan. SQLite evaluates
-  // "pk IN (...)" first anyway (SearchTest.PlansUseIndexes).
+  // patients). The array is computed first (an InitPlan) and, as PostgreSQL estimates an
+  // array it cannot see at 10 elements, looked up by key
+  // (SearchTest.PostgresGenericPlansStartFromTheDrivingIndex). A driver of this rank that
+  // matches most of the type (birthdate=ge2000) is then built into an array in full before the
+  // page is cut: correct, slower than the walk would be for it. Token drivers (status=active,
+  // often a large share of the type) keep "IN" and the walk. SQLite evaluates "pk IN (...)"
+  // first anyway (SearchTest.PlansUseIndexes).
   Status criteria(const std::vector<Criterion>& list, const std::string& a,
                   const std::vector<std::string>& types) {
     size_t driver = 0;
@@ -255,6 +260,7 @@ class Planner {
     arrayDriver_ = false;  // only the driver itself, never the criteria nested in it
   }
   void closePkSet() {
+    assert(!arrayOpen_.empty() && "closePkSet without openPkSet");
     if (arrayOpen_.empty()) return;
     if (arrayOpen_.back()) b_.sql(")");
     arrayOpen_.pop_back();

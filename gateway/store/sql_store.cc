@@ -329,10 +329,17 @@ Status SqlStore::catchUpTimestamp() {
 Status SqlStore::initSqlite() {
   if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
     return Status::internal("store.open-failed: a database file path is required");
-  if (options_.sqliteMemoryLimitBytes > 0) sqlite3_soft_heap_limit64(options_.sqliteMemoryLimitBytes);
+  // Page caches (StoreOptions::sqliteMemoryLimitBytes, sqliteWriterCacheBytes).
+  const int64_t limit = options_.sqliteMemoryLimitBytes;
+  const int64_t writerCache = std::max<int64_t>(options_.sqliteWriterCacheBytes, 256 * 1024);
+  if (limit > 0) {
+    sqlite3_soft_heap_limit64(limit + writerCache);
+    writerRestingBytes_ = std::max<int64_t>(limit / std::max(options_.poolSize, 1), 256 * 1024);
+  }
   sqlite::SqliteConnection::Settings ws;
   ws.busyTimeoutMs = options_.busyTimeoutMs;
   ws.statementCacheSize = options_.statementCacheSize;
+  ws.cacheKib = static_cast<int>(writerCache / 1024);
   auto w = sqlite::SqliteConnection::open(path_, ws);
   if (!w.isOk()) return w.status();
   sqliteWriter_ = w.value().get();
@@ -341,6 +348,7 @@ Status SqlStore::initSqlite() {
   if (!s.isOk()) return s;
   sqlite::SqliteConnection::Settings rs = ws;
   rs.readOnly = true;
+  if (limit > 0) rs.cacheKib = static_cast<int>(writerRestingBytes_ / 1024);
   for (int i = 0; i < options_.poolSize; ++i) {
     auto r = sqlite::SqliteConnection::open(path_, rs);
     if (!r.isOk()) return r.status();
@@ -348,7 +356,9 @@ Status SqlStore::initSqlite() {
     freeReaders_.push_back(readers_.back().get());
   }
   if (options_.checkpointPages > 0) {
-    auto c = sqlite::SqliteConnection::open(path_, ws);
+    sqlite::SqliteConnection::Settings cs = ws;
+    cs.cacheKib = 256;  // a checkpoint copies WAL frames; it reads no B-trees
+    auto c = sqlite::SqliteConnection::open(path_, cs);
     if (!c.isOk()) return c.status();
     checkpointer_ = c.take();
     sqlite3_busy_timeout(checkpointer_->handle(), 0);  // never waits (checkpointLoop)
@@ -603,6 +613,8 @@ bool SqlStore::acquireWriter() {
 }
 
 void SqlStore::releaseWriter() {
+  // Still the holder, between transactions: the writer's cache back to its resting size.
+  if (sqliteWriter_ && writerRestingBytes_ > 0) sqliteWriter_->releaseCacheAbove(writerRestingBytes_);
   std::lock_guard<std::mutex> lock(writerMutex_);
   writerOwner_ = std::thread::id();
   if (writerQueue_.empty()) {
@@ -614,6 +626,17 @@ void SqlStore::releaseWriter() {
   writerQueue_.pop_front();
   next->granted = true;
   next->cv.notify_one();
+}
+
+int64_t SqlStore::sqliteWriterCacheBytes() {
+  if (!open_ || !sqliteWriter_) return -1;
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held()) return -1;
+  int used = 0, highwater = 0;
+  if (sqlite3_db_status(sqliteWriter_->handle(), SQLITE_DBSTATUS_CACHE_USED, &used, &highwater,
+                        0) != SQLITE_OK)
+    return -1;
+  return used;
 }
 
 bool SqlStore::writerHeldByThisThread() {

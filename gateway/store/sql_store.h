@@ -99,12 +99,18 @@ struct StoreOptions {
   // them (a commit may wait for one short WAL restart: a few frames and a sync); 0 leaves them to SQLite
   // (in the committing thread, every 1000 pages).
   int checkpointPages = 4000;
-  // SQLite: the memory all of SQLite's page caches (and statements) of the process may hold
-  // together, in bytes (sqlite3_soft_heap_limit64; process-wide, the last store opened sets it);
-  // beyond it SQLite recycles cached pages, and the operating system's file cache serves them
-  // again. Each connection may cache up to 32 MiB on its own, which with a writer and the
-  // readers would make the resident size grow with the database. 0: no limit.
+  // SQLite: the memory of the page caches at rest, in bytes: the readers share it (each a
+  // cache of sqliteMemoryLimitBytes / poolSize, at least 256 KiB), and the writer keeps no more
+  // than one reader's share between writes. Readers gain little from more: every commit (each
+  // read's audit too) discards their caches. 0: no limit (32 MiB per connection, the writer's
+  // as below). See docs/performance.md, "SQLite's page caches".
   int64_t sqliteMemoryLimitBytes = 4 * 1024 * 1024;
+  // SQLite: the writer's page cache during a write, in bytes: a large transaction (a 50-child
+  // load, a hospice document) keeps its index pages here instead of re-reading them. Released
+  // after the write down to one reader's share (above), so it is held only while writing.
+  // The process-wide soft heap limit (sqlite3_soft_heap_limit64; the last store opened sets it)
+  // is the two together.
+  int64_t sqliteWriterCacheBytes = 24 * 1024 * 1024;
 };
 
 class SqlStore : public ResourceStore,
@@ -186,6 +192,10 @@ class SqlStore : public ResourceStore,
   // SQLite only: the value of one of journal_mode, synchronous, foreign_keys, busy_timeout, query_only
   // on the writer (reader=false) or on a reader connection; other names are refused.
   Result<std::string> pragma(std::string_view name, bool reader = false);
+  // SQLite only: the bytes the writer connection's page cache holds now (it waits for the
+  // writer); -1 on PostgreSQL or when the writer stayed busy. For tests and diagnostics.
+  int64_t sqliteWriterCacheBytes();
+
   // SQLite only: EXPLAIN QUERY PLAN of the page query of `query`, one "detail" line per plan row.
   Result<std::vector<std::string>> explainSearch(const search::SearchQuery& query);
 
@@ -215,6 +225,7 @@ class SqlStore : public ResourceStore,
 
   std::unique_ptr<sql::Connection> writer_;
   sqlite::SqliteConnection* sqliteWriter_ = nullptr;  // writer_, when the store is SQLite
+  int64_t writerRestingBytes_ = 0;  // SQLite: the writer's cache after a write (0: not trimmed)
   pg::PgConnection* pgWriter_ = nullptr;              // writer_, when the store is PostgreSQL
   std::shared_ptr<WriteObserver> observer_;
   // The write gate: at most one holder of the writer connection (a Transaction, or pragma()).

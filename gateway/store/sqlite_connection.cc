@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -85,10 +86,11 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
                               ")");
   }
   // temp_store=MEMORY: savepoint undo data and sort spills stay off the disk (with the
-  // default, every write's savepoint journal went to a temporary file). A 32 MiB page cache
-  // per connection keeps the index pages of a large store in memory.
+  // default, every write's savepoint journal went to a temporary file). cache_size: the
+  // store chooses per role (StoreOptions: the writer's, the readers' share).
+  const std::string cacheSize = "PRAGMA cache_size=-" + std::to_string(std::max(settings.cacheKib, 64));
   for (const char* pragma : {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                             "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32768"}) {
+                             "PRAGMA temp_store=MEMORY", cacheSize.c_str()}) {
     Status s = c->exec(pragma);
     if (!s.isOk()) return s;
   }
@@ -97,6 +99,14 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
     if (!s.isOk()) return s;
   }
   return c;
+}
+
+int64_t SqliteConnection::releaseCacheAbove(int64_t bytes) {
+  int used = 0, highwater = 0;
+  if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, 0) != SQLITE_OK)
+    return 0;
+  if (used > bytes) sqlite3_db_release_memory(db_);
+  return used;
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -84,6 +84,8 @@ class SqliteConnection final : public sql::Connection {
     bool readOnly = false;  // query_only: a reader can never write by mistake
     // Each commit's WAL frames reach the file in one write (sqlite_wal_batching.h).
     bool batchWalWrites = true;
+    // PRAGMA cache_size: this connection's page cache, in KiB.
+    int cacheKib = 32768;
   };
 
   // Opens (creating when absent) and applies the PRAGMAs: journal_mode=WAL, synchronous=FULL,
@@ -95,6 +97,11 @@ class SqliteConnection final : public sql::Connection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+
+  // Frees this connection's unused cached pages (all of them, between transactions) when they
+  // take more than `bytes`; a no-op below it. Call only between transactions, from the thread
+  // that holds the connection. Returns the bytes its cache held before.
+  int64_t releaseCacheAbove(int64_t bytes);
   Result<Statement> prepare(const std::string& sql) override;
   Status exec(const char* sql) override;
   // BEGIN IMMEDIATE, on a connection whose commits are at synchronous=FULL (restored here

@@ -456,16 +456,60 @@ namespace {
 // size must not grow with the database).
 TEST_F(CrudTest, SqliteCachesAreHeldToTheMemoryLimit) {
   ACP_SQLITE_ONLY();
-  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), StoreOptions().sqliteMemoryLimitBytes);
+  const StoreOptions defaults;
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1),
+            defaults.sqliteMemoryLimitBytes + defaults.sqliteWriterCacheBytes);
   StoreOptions o = options();
   o.sqliteMemoryLimitBytes = 8 * 1024 * 1024;
+  o.sqliteWriterCacheBytes = 2 * 1024 * 1024;
   store_.reset();
   auto s = SqlStore::open(location(), acp::testing::r4Shared(), o);
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
-  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), 8 * 1024 * 1024);
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), 10 * 1024 * 1024);
   reopen();  // back to the default for the tests after this one
-  EXPECT_EQ(sqlite3_soft_heap_limit64(-1), StoreOptions().sqliteMemoryLimitBytes);
+  EXPECT_EQ(sqlite3_soft_heap_limit64(-1),
+            defaults.sqliteMemoryLimitBytes + defaults.sqliteWriterCacheBytes);
+}
+
+// The writer's cache may grow during a large write (StoreOptions::sqliteWriterCacheBytes) but
+// is given back after it, down to one reader's share of sqliteMemoryLimitBytes: the resident
+// size at rest does not keep the last large write's pages. Without a limit nothing is given
+// back (which is what shows the write did fill the cache).
+TEST_F(CrudTest, SqliteWriterGivesItsCacheBackAfterALargeWrite) {
+  ACP_SQLITE_ONLY();
+  auto largeWrite = [&] {
+    auto tx = store_->begin();
+    ASSERT_TRUE(tx.isOk());
+    for (int i = 0; i < 3000; ++i) {
+      auto r = tx.value()->create("Patient", parseJson(R"({"resourceType":"Patient",
+          "identifier":[{"system":"urn:test","value":")" + std::to_string(i) + R"("}],
+          "name":[{"family":"Family)" + std::to_string(i) + R"(","given":["A"]}],
+          "birthDate":"2015-01-0)" + std::to_string(1 + i % 9) + R"("})"));
+      ASSERT_TRUE(r.isOk()) << r.status().message();
+    }
+    ASSERT_TRUE(tx.value()->commit().isOk());
+  };
+  StoreOptions o = options();
+  o.sqliteMemoryLimitBytes = 0;  // no limit: the writer keeps what it cached
+  store_.reset();
+  auto unlimited = SqlStore::open(location(), acp::testing::r4Shared(), o);
+  ASSERT_TRUE(unlimited.isOk());
+  store_ = unlimited.take();
+  largeWrite();
+  EXPECT_GT(store_->sqliteWriterCacheBytes(), 2 * 1024 * 1024);
+
+  o.sqliteMemoryLimitBytes = 4 * 1024 * 1024;  // each reader's share: the writer's rest
+  o.sqliteWriterCacheBytes = 24 * 1024 * 1024;
+  store_.reset();
+  auto limited = SqlStore::open(location(), acp::testing::r4Shared(), o);
+  ASSERT_TRUE(limited.isOk());
+  store_ = limited.take();
+  largeWrite();
+  const int64_t after = store_->sqliteWriterCacheBytes();
+  EXPECT_GE(after, 0);
+  EXPECT_LE(after, o.sqliteMemoryLimitBytes / o.poolSize);
+  reopen();
 }
 
 }  // namespace
