@@ -143,6 +143,7 @@ Status Gateway::start() {
   store::StoreOptions storeOptions;
   storeOptions.poolSize = options_.storeReaders;
   storeOptions.sqliteMemoryLimitBytes = int64_t{options_.sqliteMemoryMegabytes} * 1024 * 1024;
+  storeOptions.sqliteWriterCacheBytes = int64_t{options_.sqliteWriterCacheMegabytes} * 1024 * 1024;
   storeOptions.baseUrl = options_.baseUrl;
   auto store = store::SqlStore::open(location, model_, storeOptions);
   if (!store.isOk()) return store.status();

@@ -23,6 +23,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",      "gateway.store.sqliteMemoryMegabytes",
+      "gateway.store.sqliteWriterCacheMegabytes",
       "gateway.auth.mode",          "gateway.auth.clients",       "gateway.auth.tokenKey",
       "gateway.auth.tokenLifetimeSeconds", "gateway.auth.breakGlassMinutes",
       "gateway.audit.refusalsPerMinute", "gateway.audit.readDurability",
@@ -105,7 +106,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
                      intKey("gateway.search.maxCount", o.maxCount, 1, 10000),
                      intKey("gateway.store.readers", o.storeReaders, 1, 256),
                      intKey("gateway.store.sqliteMemoryMegabytes", o.sqliteMemoryMegabytes, 0,
-                            65536)}) {
+                            65536),
+                     intKey("gateway.store.sqliteWriterCacheMegabytes",
+                            o.sqliteWriterCacheMegabytes, 1, 65536)}) {
       if (!s.isOk()) return s;
     }
     if (c.has("gateway.limits.maxBodyBytes")) {

@@ -64,10 +64,13 @@ struct Options {
   std::string storeUrl = "sqlite:acp-gateway.db";
   // gateway.store.readers — read connections (SQLite or PostgreSQL). Default 4.
   int storeReaders = 4;
-  // gateway.store.sqliteMemoryMegabytes — what SQLite's page caches may hold together (MiB;
-  // store::StoreOptions::sqliteMemoryLimitBytes); 0 = no limit. Default 4 (docs/performance.md:
-  // every commit discards the readers' caches anyway, and writes were no slower with 4 MiB).
+  // gateway.store.sqliteMemoryMegabytes — SQLite's page caches at rest (MiB;
+  // store::StoreOptions::sqliteMemoryLimitBytes: the readers share it, the writer rests at one
+  // reader's share); 0 = no limit. Default 4 (docs/performance.md, "SQLite's page caches").
   int sqliteMemoryMegabytes = 4;
+  // gateway.store.sqliteWriterCacheMegabytes — the SQLite writer's page cache during a write
+  // (MiB; StoreOptions::sqliteWriterCacheBytes), given back after it. Default 24.
+  int sqliteWriterCacheMegabytes = 24;
   // gateway.http.tls / gateway.mllp.tls — HTTPS, and MLLP over TLS. Default true (secure by
   // default; docs/security.md). false is refused unless the listener's host is a loopback
   // address (development, tests, the demo).
