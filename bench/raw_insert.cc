@@ -3,8 +3,8 @@
 //
 // Reads every table of --src (a corpus database written by acp-bench-corpus) and inserts its
 // rows into --dst, a new database with the same schema (tables and indexes copied from
-// --src's sqlite_master, the same page size), WAL, synchronous=FULL, the gateway's
-// connection settings (32 MiB page cache, temp_store=MEMORY), in --transactions transactions:
+// --src's sqlite_master, the same page size), WAL, synchronous=FULL, a 32 MiB page cache (the
+// gateway's writer caches 24 MiB during a write) and temp_store=MEMORY, in --transactions transactions:
 // transaction t holds the t-th slice of every table (rows split evenly), so each commit
 // carries about as many resources and index rows as one of the gateway's commits did, and
 // every index is maintained as the rows go in. Each row is read from --src through a

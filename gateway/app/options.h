@@ -66,7 +66,7 @@ struct Options {
   int storeReaders = 4;
   // gateway.store.sqliteMemoryMegabytes — SQLite's page caches at rest (MiB;
   // store::StoreOptions::sqliteMemoryLimitBytes: the readers share it, the writer rests at one
-  // reader's share); 0 = no limit. Default 4 (docs/performance.md, "SQLite's page caches").
+  // reader's share); 0 = no limit. Default 4 (docs/configuration.md).
   int sqliteMemoryMegabytes = 4;
   // gateway.store.sqliteWriterCacheMegabytes — the SQLite writer's page cache during a write
   // (MiB; StoreOptions::sqliteWriterCacheBytes), given back after it. Default 24.

@@ -1,5 +1,5 @@
-// Search execution for the SQL store (SQLite and PostgreSQL): SearchQuery → SQL over the index tables, keyset
-// paging, _include / _revinclude.
+// Search execution for the SQL store (SQLite and PostgreSQL): SearchQuery → SQL over the
+// index tables, keyset paging, _include / _revinclude.
 //
 // SQL is assembled only from fixed fragments; every value (parameter codes, types, search
 // values, cursor keys) is a bound placeholder, so SQL metacharacters in input are data.
@@ -7,7 +7,8 @@
 // param = ? AND (value tests ORed))` (on PostgreSQL, for a driver ranked selective,
 // `pk = ANY(ARRAY(SELECT …))`: sql_search.cc, Planner::criteria); every other criterion is a
 // probe, `EXISTS` on the candidate's own index rows; NOT IN for :not and :missing=true.
-// Chains nest the same shape through reference_idx and resources. Semantics (R4 search, with the documented simplifications):
+// Chains nest the same shape through reference_idx and resources.
+// Semantics (R4 search, with the documented simplifications):
 //   string     default starts-with on the normalised text, as an index range [p, succ(p));
 //              :exact equality on the text as written; :contains a LIKE scan of the
 //              (type, param) range with % and _ escaped. A value that normalises to nothing

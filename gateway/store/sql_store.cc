@@ -632,11 +632,7 @@ int64_t SqlStore::sqliteWriterCacheBytes() {
   if (!open_ || !sqliteWriter_) return -1;
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return -1;
-  int used = 0, highwater = 0;
-  if (sqlite3_db_status(sqliteWriter_->handle(), SQLITE_DBSTATUS_CACHE_USED, &used, &highwater,
-                        0) != SQLITE_OK)
-    return -1;
-  return used;
+  return sqliteWriter_->cacheBytes();
 }
 
 bool SqlStore::writerHeldByThisThread() {

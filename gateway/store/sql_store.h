@@ -102,8 +102,8 @@ struct StoreOptions {
   // SQLite: the memory of the page caches at rest, in bytes: the readers share it (each a
   // cache of sqliteMemoryLimitBytes / poolSize, at least 256 KiB), and the writer keeps no more
   // than one reader's share between writes. Readers gain little from more: every commit (each
-  // read's audit too) discards their caches. 0: no limit (32 MiB per connection, the writer's
-  // as below). See docs/performance.md, "SQLite's page caches".
+  // read's audit too) discards their caches. 0: no limit (32 MiB per read connection, the
+  // writer's as below; nothing given back). Measured: docs/performance.md, "Latest harness table".
   int64_t sqliteMemoryLimitBytes = 4 * 1024 * 1024;
   // SQLite: the writer's page cache during a write, in bytes: a large transaction (a 50-child
   // load, a hospice document) keeps its index pages here instead of re-reading them. Released

@@ -101,12 +101,15 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
   return c;
 }
 
-int64_t SqliteConnection::releaseCacheAbove(int64_t bytes) {
+int64_t SqliteConnection::cacheBytes() {
   int used = 0, highwater = 0;
   if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, 0) != SQLITE_OK)
     return 0;
-  if (used > bytes) sqlite3_db_release_memory(db_);
   return used;
+}
+
+void SqliteConnection::releaseCacheAbove(int64_t bytes) {
+  if (cacheBytes() > bytes) sqlite3_db_release_memory(db_);
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -89,7 +89,7 @@ class SqliteConnection final : public sql::Connection {
   };
 
   // Opens (creating when absent) and applies the PRAGMAs: journal_mode=WAL, synchronous=FULL,
-  // foreign_keys=ON, busy_timeout, and query_only for readers.
+  // foreign_keys=ON, busy_timeout, cache_size (Settings::cacheKib), and query_only for readers.
   static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
                                                         const Settings& settings);
   ~SqliteConnection() override;
@@ -98,10 +98,12 @@ class SqliteConnection final : public sql::Connection {
 
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
 
+  // The bytes this connection's page cache holds now (0 if SQLite cannot tell).
+  int64_t cacheBytes();
   // Frees this connection's unused cached pages (all of them, between transactions) when they
   // take more than `bytes`; a no-op below it. Call only between transactions, from the thread
-  // that holds the connection. Returns the bytes its cache held before.
-  int64_t releaseCacheAbove(int64_t bytes);
+  // that holds the connection.
+  void releaseCacheAbove(int64_t bytes);
   Result<Statement> prepare(const std::string& sql) override;
   Status exec(const char* sql) override;
   // BEGIN IMMEDIATE, on a connection whose commits are at synchronous=FULL (restored here
