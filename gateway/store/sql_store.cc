@@ -574,7 +574,7 @@ Result<std::string> SqlStore::pragma(std::string_view name, bool reader) {
   if (dialect_ != Dialect::kSqlite)
     return Status::invalid("store.invalid: PRAGMA is SQLite's; this store is PostgreSQL");
   static const char* const kAllowed[] = {"journal_mode", "synchronous", "foreign_keys",
-                                         "busy_timeout", "query_only"};
+                                         "busy_timeout", "query_only", "cache_size"};
   const char* chosen = nullptr;
   for (const char* a : kAllowed)
     if (name == a) chosen = a;

@@ -189,8 +189,9 @@ class SqlStore : public ResourceStore,
   sql::Dialect dialect() const { return dialect_; }
 
   // Diagnostics for operations and tests.
-  // SQLite only: the value of one of journal_mode, synchronous, foreign_keys, busy_timeout, query_only
-  // on the writer (reader=false) or on a reader connection; other names are refused.
+  // SQLite only: the value of one of journal_mode, synchronous, foreign_keys, busy_timeout,
+  // query_only, cache_size on the writer (reader=false) or on a reader connection; other names
+  // are refused.
   Result<std::string> pragma(std::string_view name, bool reader = false);
   // SQLite only: the bytes the writer connection's page cache holds now (it waits for the
   // writer); -1 on PostgreSQL or when the writer stayed busy. For tests and diagnostics.

@@ -467,6 +467,10 @@ TEST_F(CrudTest, SqliteCachesAreHeldToTheMemoryLimit) {
   ASSERT_TRUE(s.isOk());
   store_ = s.take();
   EXPECT_EQ(sqlite3_soft_heap_limit64(-1), 10 * 1024 * 1024);
+  // Per role (negative: KiB): the writer its own cache, each reader its share of the limit.
+  EXPECT_EQ(store_->pragma("cache_size").value(), "-2048");
+  EXPECT_EQ(store_->pragma("cache_size", true).value(),
+            "-" + std::to_string(o.sqliteMemoryLimitBytes / o.poolSize / 1024));
   reopen();  // back to the default for the tests after this one
   EXPECT_EQ(sqlite3_soft_heap_limit64(-1),
             defaults.sqliteMemoryLimitBytes + defaults.sqliteWriterCacheBytes);
