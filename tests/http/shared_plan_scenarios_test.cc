@@ -261,8 +261,14 @@ TEST(SharedPlanScenario, AnNhsNumberArrivingLaterBringsTheHospitalRecordToTheChi
                     "EVN|A31|20261003090000\r"
                     "PID|1||" + std::string(kNhs) + "^^^NHS^NH~M123456^^^RX8^MR||Hartley^Amelia^Rose^^Miss||20150314|F\r";
   ASSERT_EQ(practice.hl7(a31).status, 200);
-  auto all = practice.notified(3);
+  // The A31 brings the form's CarePlan and the Flags it raises; their deliveries may arrive in
+  // any order, so wait for what is asserted rather than for a count.
+  auto all = practice.notifiedUntil([](const std::vector<json::Value>& got) {
+    return countOf(got, "CarePlan", "1382601000000107") >= 1 &&
+           lastFlag(got, "resuscitation-disagreement").isObject();
+  });
   EXPECT_GE(countOf(all, "CarePlan", "1382601000000107"), 1u);
+  EXPECT_EQ(lastFlag(all, "resuscitation-disagreement").getString("status"), "active");
   EXPECT_EQ(practice.current("resuscitation"), "450476008");
   EXPECT_EQ(practice.flag("resuscitation-disagreement"), "active");
 }
