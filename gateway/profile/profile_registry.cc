@@ -271,7 +271,9 @@ class RegistryLoader {
         return Status::internal("profile: " + file + ": " + id + ": max is neither a count nor *");
       }
     }
-    for (const auto& [key, value] : e.members()) {
+    for (const auto& member : e.members()) {
+      const std::string& key = member.first;  // named, not a structured binding: a lambda
+      const json::Value& value = member.second;  // may capture it before C++20 (clang)
       auto suffixed = [&](const char* prefix, std::string& type, json::Value& out) {
         size_t n = std::char_traits<char>::length(prefix);
         if (key.size() > n && key.compare(0, n, prefix) == 0 &&
