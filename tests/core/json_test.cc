@@ -67,6 +67,22 @@ TEST(Json, RejectsInvalidUtf8TrailingGarbageCommentsAndNaN) {
   EXPECT_FALSE(parses("", &err));
 }
 
+// Found by fuzzing (tests/fuzz/json_fuzz.cc): a lone surrogate escape was taken and became
+// bytes that are not UTF-8, which the writer then sent out and the reader itself refused.
+TEST(Json, RejectsLoneSurrogateEscapesAndKeepsPairs) {
+  ParseError err;
+  for (const char* lone : {R"({"a":"\udc00"})", R"({"a":"x\ude00y"})", R"({"\udfff":1})",
+                           R"({"a":"\ud800"})", R"({"a":"\ud800x"})"}) {
+    EXPECT_FALSE(parses(lone, &err)) << lone;
+    EXPECT_EQ(err.code, "parse.json.encoding") << lone;
+  }
+  Value v;
+  ASSERT_TRUE(parse(R"({"a":"\ud83d\ude00 \ud7ff \ue000"})", v, err)) << err.message;
+  EXPECT_EQ(v.getString("a"), "\xf0\x9f\x98\x80 \xed\x9f\xbf \xee\x80\x80");
+  Value again;
+  EXPECT_TRUE(parse(write(v), again, err));
+}
+
 TEST(Json, RejectsOverlongNumbers) {
   ParseError err;
   EXPECT_FALSE(parses("{\"a\":" + std::string(65, '1') + "}", &err));
