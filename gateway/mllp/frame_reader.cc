@@ -70,6 +70,14 @@ FrameReader::State FrameReader::next() {
   size_t n = buf_.size();
   size_t i = scan_;
   for (; i < n; ++i) {
+    // Over the limit as soon as that much content has been seen, whether or not a restart or
+    // the end follows: the same stream is refused at the same byte however it was split
+    // into reads (found by tests/fuzz/mllp_frames_fuzz.cc: an over-long frame abandoned by a
+    // new 0x0B was refused when read in pieces but not when read whole).
+    if (i - contentStart_ > max_) {
+      tooLarge_ = true;
+      return State::kTooLarge;
+    }
     if (p[i] == kStartBlock) {
       // The frame in progress is abandoned; a new one starts here.
       discarded_ += i - head_;

@@ -112,6 +112,28 @@ TEST(FrameReader, AnOversizeFrameIsRefusedBeforeItsEnd) {
   EXPECT_GT(r.pendingFrameBytes(), 10u);
 }
 
+// Found by fuzzing (tests/fuzz/mllp_frames_fuzz.cc): over-long content abandoned by a new
+// start byte was refused when the stream came in pieces but passed when it came in one read.
+TEST(FrameReader, OverLongContentIsRefusedEvenWhenARestartFollowsInTheSameRead) {
+  const std::string stream =
+      "\x0b" + std::string(11, 'x') + "\x0b" + "ok" + "\x1c\x0d";
+  FrameReader whole(10);
+  whole.feed(stream);
+  State last;
+  EXPECT_TRUE(drain(whole, &last).empty());
+  EXPECT_EQ(last, State::kTooLarge);
+  FrameReader pieces(10);
+  for (char c : stream) {
+    pieces.feed(std::string(1, c));
+    if (pieces.next() == State::kTooLarge) break;
+  }
+  EXPECT_EQ(pieces.next(), State::kTooLarge);
+  // Exactly at the cap, the restart is taken and the next frame comes out.
+  FrameReader atCap(10);
+  atCap.feed("\x0b" + std::string(10, 'x') + "\x0b" + "ok" + "\x1c\x0d");
+  EXPECT_EQ(drain(atCap), std::vector<std::string>{"ok"});
+}
+
 TEST(FrameReader, AFrameAtTheCapWithItsEndMarkerSplit) {
   FrameReader r(10);
   r.feed("\x0b" + std::string(10, 'x') + "\x1c");
