@@ -174,7 +174,7 @@ std::string build(const Header* in, AckCode code, const ErrorList& errors, const
   std::string rest =
       join({msh.hd(ourApp), msh.hd(ourFacility), theirApp, theirFacility, msh.esc(timestamp), "",
             type, msh.esc(controlId), processing, version, "", "", "", "", "",
-            utf8Declared ? std::string("UNICODE UTF-8") : std::string()},
+            utf8Declared ? msh.esc("UNICODE UTF-8") : std::string()},
            d.field);
   out += rest;
   out += '\r';

@@ -180,7 +180,10 @@ class Parser {
         addError(ErrorCode::kDataTypeError, msh, 2, 0, 0, std::move(m));
       }
     }
-    std::string_view cs18 = detail::navigate(f[18], d, 1, 1, 0);
+    // Decoded like the other header values: a sender whose delimiters include a character of
+    // the set's name ("-" as repetition separator) can only send it escaped, and our ACK
+    // escapes it so (found by tests/fuzz/hl7v2_fuzz.cc: the ACK's own MSH-18 was unreadable).
+    const std::string cs18 = decode(detail::navigate(f[18], d, 1, 1, 0), d, Charset::kAscii);
     Result<Charset> cs = charsetFromName(cs18);
     if (!cs.isOk()) {
       ok = false;

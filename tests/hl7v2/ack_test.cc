@@ -271,3 +271,32 @@ TEST(Ack, CodesAndWarningsInAnAcceptAck) {
 
 }  // namespace
 }  // namespace acp::hl7v2
+
+namespace acp::hl7v2 {
+namespace {
+
+// Found by fuzzing (tests/fuzz/hl7v2_fuzz.cc): with "-" as the sender's repetition separator,
+// the ACK's MSH-18 "UNICODE UTF-8" was written raw and read back as two repetitions, so the
+// ACK itself was refused by a parser. It is now escaped, and MSH-18 is read decoded.
+TEST(Ack, ANonAsciiAckIsReadableWithADashAsRepetitionSeparator) {
+  const std::string in = "MSH|^-\\&|EPR|RX8|ACPGW|NORTHSHIRE|20261108100000||ORU^R01^ORU_R01|"
+                         "EPR7|P|2.4|||AL|NE||UNICODE UTF\\R\\8\r"
+                         "PID|1||9992530820^^^NHS^NH||Hartley^Zoë\r";
+  ParseResult r = parse(in);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].message);
+  EXPECT_EQ(r.header.charset, "UNICODE UTF-8");
+  ErrorList warnings;
+  Error e;
+  e.code = ErrorCode::kRequiredFieldMissing;
+  e.severity = Severity::kError;
+  e.message = "Zoë's record";  // non-ASCII: the ACK declares UTF-8
+  warnings.add(e);
+  std::string ack = buildAck(r.message, AckCode::kError, warnings, fixedClock());
+  ParseResult back = parse(ack);
+  ASSERT_TRUE(back.ok()) << ack;
+  EXPECT_EQ(back.header.charset, "UNICODE UTF-8");
+  EXPECT_EQ(back.message.text("MSA", 1), "AE");
+}
+
+}  // namespace
+}  // namespace acp::hl7v2
