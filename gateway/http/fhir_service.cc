@@ -232,6 +232,10 @@ std::string FhirService::criteriaKey(const std::string& type,
   return key;
 }
 
+Status FhirService::readiness() const {
+  return store_ ? store_->readiness() : Status::internal("store.unreachable: no store");
+}
+
 FhirResponse FhirService::handle(const FhirRequest& request) const {
   return serve(request, /*deferAudit=*/false);
 }

@@ -73,6 +73,9 @@ class FhirService {
   json::Value capabilityStatement(const std::string& baseUrl) const;
 
   bool serves(const std::string& type) const { return served_.count(type) > 0; }
+  // Whether the service can answer requests now (GET /readyz, answered by the HTTP server):
+  // the store's readiness (ResourceStore::readiness). ok, or why not.
+  Status readiness() const;
 
   // Partner ingest (POST /$ingest/<partner>); without it those routes are 404.
   void setIngest(std::shared_ptr<const ingest::IngestService> ingest) {

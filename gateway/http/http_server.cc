@@ -235,6 +235,8 @@ class HttpServer::Engine {
   // response waits for its AuditEvent's group commit, and the audit trail's committer hands
   // the connection back (resume()): the caller must not touch it any more.
   bool serveRequest(Connection* c);
+  // GET /healthz and GET /readyz (docs/operations.md, "Health checks").
+  FhirResponse healthResponse(const std::string& method, bool readiness) const;
   // On the audit committer: the parked connection's answer is settled (the response, or 503
   // when its event could not be recorded); it is armed for writing and a worker sends it.
   void resume(Connection* c, bool audited, std::string unaudited);
@@ -778,6 +780,40 @@ void HttpServer::Engine::noteRefusal(Connection* c, int status, const std::strin
   options_.refusals->note(r);
 }
 
+FhirResponse HttpServer::Engine::healthResponse(const std::string& method, bool readiness) const {
+  FhirResponse r;
+  r.contentType = "application/health+json";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  if (method != "GET" && method != "HEAD") {
+    r.status = 405;
+    r.headers.emplace_back("Allow", "GET");
+    r.body = R"({"status":"fail","reason":"method not allowed"})";
+    return r;
+  }
+  // Liveness: this answer itself (a worker thread and the event loop are running).
+  // Readiness: not draining, and the store answers a read with the schema this build expects.
+  std::string reason;
+  if (readiness) {
+    if (draining_) {
+      reason = "server.draining: the gateway is shutting down";
+    } else if (Status s = service_->readiness(); !s.isOk()) {
+      reason = s.message();
+    }
+  }
+  if (reason.empty()) {
+    r.status = 200;
+    r.body = R"({"status":"pass"})";
+    return r;
+  }
+  json::Value body = json::Value::makeObject();
+  body.set("status", json::Value::makeString("fail"));
+  body.set("reason", json::Value::makeString(reason.substr(0, reason.find(':'))));
+  r.status = 503;
+  r.headers.emplace_back("Retry-After", "1");
+  r.body = json::write(body);
+  return r;
+}
+
 bool HttpServer::Engine::serveRequest(Connection* c) {
   auto started = Clock::now();
   ParsedRequest& pr = c->parser.request();
@@ -804,7 +840,12 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   int hosts = 0;
   for (const auto& h : pr.headers)
     if (h.first.size() == 4 && strncasecmp(h.first.c_str(), "Host", 4) == 0) ++hosts;
-  if (hosts > 1) {
+  // The health checks answer before Host and authentication: load balancers and
+  // orchestrators probe them without credentials; they carry no patient data (not audited).
+  const bool health = fr.path == "/healthz" || fr.path == "/readyz";
+  if (health) {
+    r = healthResponse(fr.method, fr.path == "/readyz");
+  } else if (hosts > 1) {
     // RFC 9112 section 3.2: more than one Host is a 400.
     r = outcomeResponse(400, "structure", "a request must carry one Host header",
                         refused = "http.bad-host");
@@ -830,7 +871,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     fr.context.certificateOrganisation = c->tls->peer().organisation;
     fr.context.certificateSubject = c->tls->peer().subject;
   }
-  if (fr.baseUrl.size()) {
+  if (!health && fr.baseUrl.size()) {
     try {
       // gateway.auth.mode=none: the local superuser (RequestContext defaults).
       r = service_->handleDeferred(fr);

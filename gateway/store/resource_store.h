@@ -204,6 +204,11 @@ class ResourceStore {
 
   virtual Result<std::unique_ptr<Transaction>> begin() = 0;
 
+  // Whether the store can serve now (GET /readyz): a read connection answers within the busy
+  // timeout and the database's schema is the one this build migrates to. ok, or why not
+  // (store.busy, store.unreachable, store.schema-mismatch; kInternal).
+  virtual Status readiness() = 0;
+
   // Current version. kNotFound when it never existed; kGone when the current version is a
   // delete (the StoredResource is then not available: use history).
   virtual Result<StoredResource> read(const std::string& type, const std::string& id) = 0;

@@ -193,6 +193,21 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
   return ReaderLease(this, c);
 }
 
+Status SqlStore::readiness() {
+  auto lease = acquireReader();
+  if (!lease.isOk()) return lease.status();
+  auto version = (*lease.value()).queryInt("SELECT max(version) FROM schema_version");
+  if (!version.isOk())
+    return Status::internal("store.unreachable: the database did not answer a read");
+  int64_t want = dialect_ == Dialect::kPostgres ? pg::currentSchemaVersion()
+                                                : sqlite::currentSchemaVersion();
+  if (version.value() != want)
+    return Status::internal("store.schema-mismatch: the database is at schema version " +
+                            std::to_string(version.value()) + ", this build at " +
+                            std::to_string(want));
+  return Status::ok();
+}
+
 void SqlStore::releaseReader(Connection* c) {
   {
     std::lock_guard<std::mutex> lock(poolMutex_);

@@ -185,6 +185,7 @@ class SqlStore : public ResourceStore,
                                int64_t version) override;
   Result<Page> history(const HistoryQuery& query) override;
   Result<Page> search(const search::SearchQuery& query) override;
+  Status readiness() override;
 
   sql::Dialect dialect() const { return dialect_; }
 

@@ -100,6 +100,9 @@ TEST_F(SmartStartup, ServesTokensAndRefusesRequestsWithoutOne) {
   };
   std::string answer;
   EXPECT_EQ(send("GET", "/metadata", "", "", "", answer).first, 200);
+  // The health checks answer probes without credentials (and carry no patient data).
+  EXPECT_EQ(send("GET", "/healthz", "", "", "", answer).first, 200);
+  EXPECT_EQ(send("GET", "/readyz", "", "", "", answer).first, 200) << answer;
   auto refused = send("GET", "/CarePlan", "", "", "", answer);
   EXPECT_EQ(refused.first, 401);
   EXPECT_EQ(refused.second, "Bearer realm=\"acp-gateway\"");
