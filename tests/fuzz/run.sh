@@ -51,7 +51,9 @@ for t in "${targets[@]}"; do
       ;;
     replay)
       n=$(find "$committed" -type f | wc -l)
-      if "$exe" -runs=0 "$committed" >"$build/replay-$t.log" 2>&1; then
+      mkdir -p "$build/artifacts/$t"
+      if "$exe" -runs=0 -artifact_prefix="$build/artifacts/$t/" "$committed" \
+           >"$build/replay-$t.log" 2>&1; then
         echo "$t: $n inputs replayed"
       else
         echo "FAILED: $t — see $build/replay-$t.log"; status=1
