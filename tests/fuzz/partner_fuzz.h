@@ -1,7 +1,9 @@
 // Shared by the partner fuzz targets (hospice, community, acute): one push through a partner's
 // mapper (bytes → partner parser → FHIR), as POST /$ingest/<partner> and the MLLP listener
 // run it, then the R4 validator over what it made.
-// Contract checked here: map() is false exactly when it said why; a mapped record is either
+// Contract checked here: a document refused whole (map() false) says why; a document that broke
+// off part-way (map() true with document-level errors) carries them in a rejected record that
+// keeps the content for replay; a mapped record is either
 // rejected with an error, or holds resources, each an object with a resourceType and an id,
 // the Patient first. The R4 validator runs over every resource (never a crash there either).
 #pragma once
@@ -35,8 +37,16 @@ inline void mapAndCheck(const ingest::PartnerMapper& partner, std::string_view b
   ingest::MappedPush push;
   IssueList issues;
   bool ok = partner.map(body, push, issues);
-  check(ok != issues.hasErrors(), "map() is false exactly when it said why");
-  if (!ok) return;
+  if (!ok) {
+    check(issues.hasErrors(), "a document refused whole says why");
+    return;
+  }
+  if (issues.hasErrors()) {  // broke off part-way: what was read goes on, the rest is a
+    bool kept = false;       // rejected record, so the error is reported and kept for replay
+    for (const ingest::MappedRecord& record : push.records)
+      kept = kept || (record.rejected && record.issues.hasErrors() && !record.content.empty());
+    check(kept, "a document-level error travels with a rejected record");
+  }
   for (const ingest::MappedRecord& record : push.records) {
     if (record.rejected) {
       check(record.issues.hasErrors(), "a rejected record says why");
