@@ -1,5 +1,7 @@
 #include "gateway/http/fhir_service.h"
 
+#include "gateway/http/content_rules.h"
+
 #include <algorithm>
 #include <exception>
 #include <set>
@@ -108,6 +110,7 @@ FhirService::Outcome FhirService::fromIssues(const IssueList& issues) {
   o.status = 422;
   for (const Issue& i : issues.issues()) {
     if (i.severity != Severity::kError && i.severity != Severity::kFatal) continue;
+    if (i.code.rfind("rule.", 0) == 0) continue;  // a content rule (content_rules.h): 422
     if (i.type == "structure" || i.type == "value" || i.type == "too-long" ||
         i.type == "invalid" || i.type == "not-supported") {
       o.status = 400;
@@ -175,6 +178,8 @@ bool FhirService::readBody(const FhirRequest& rq, const std::string& expectedTyp
 
 bool FhirService::checkProfiles(const json::Value& resource, const std::string& at,
                                 IssueList& issues) const {
+  // The content rules first (content_rules.h): they hold whether or not profiles are loaded.
+  if (!checkContentRules(resource, at, issues)) return false;
   if (!profiles_) return true;
   IssueList found;
   profiles_->validateClaimed(resource, found);
