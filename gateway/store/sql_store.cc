@@ -361,6 +361,19 @@ Status SqlStore::initSqlite() {
   writer_ = w.take();
   Status s = sqlite::migrate(*writer_);
   if (!s.isOk()) return s;
+  // One gateway serves an SQLite file, so a notification still claimed (leased) now was claimed
+  // by a process that is gone — killed mid-delivery — and its lease (minutes: Notifier::
+  // deliverDue) would hold it back; a retry's back-off ends with the process too. Both are due
+  // again at once. Delivery is at least once (docs/api.md): one sent just before the kill may
+  // be sent again. (On PostgreSQL another live gateway may hold the lease: it is left to pass.)
+  {
+    auto release = writer_->prepare(
+        "UPDATE notifications SET next_attempt = ?1 WHERE status = 'pending' AND next_attempt > ?1");
+    if (!release.isOk()) return release.status();
+    release.value().bind(1, options_.clock ? options_.clock() : systemNowMs());
+    if (release.value().run() != sql::StepResult::kDone)
+      return release.value().error("release notification leases");
+  }
   sqlite::SqliteConnection::Settings rs = ws;
   rs.readOnly = true;
   if (limit > 0) rs.cacheKib = static_cast<int>(writerRestingBytes_ / 1024);

@@ -58,6 +58,27 @@ TEST_F(OutboxTest, AClaimedRowIsLeasedThenComesBackUnlessSettled) {
   EXPECT_EQ(store_->dueNotifications(20000, 10).value().size(), 2u);
 }
 
+// A gateway killed mid-delivery leaves its claims leased for minutes. On SQLite (one gateway
+// per file) the next start makes them due at once, and a retry's back-off too; on PostgreSQL
+// another live gateway may hold the lease, so it is left to pass.
+TEST_F(OutboxTest, ARestartOnSqliteReleasesTheLeasesOfTheProcessBefore) {
+  enqueue(2, 1000);
+  auto claimed = store_->claimNotifications(1000, 1, 600000);  // leased for ten minutes
+  ASSERT_TRUE(claimed.isOk());
+  ASSERT_EQ(claimed.value().size(), 1u);
+  auto other = store_->dueNotifications(1000, 10);
+  ASSERT_EQ(other.value().size(), 1u);
+  ASSERT_TRUE(store_->notificationRetry(other.value()[0].id, 1, 900000, "refused").isOk());
+  now_->store(2000);
+  reopen();  // no shutdown of the claimer: as after a kill
+  auto again = store_->claimNotifications(2000, 10, 5000);
+  ASSERT_TRUE(again.isOk()) << again.status().message();
+  if (acp::testing::testStoreIsPostgres())
+    EXPECT_TRUE(again.value().empty()) << "PostgreSQL: another gateway may hold them";
+  else
+    EXPECT_EQ(again.value().size(), 2u) << "SQLite: the lease and the back-off ended with the process";
+}
+
 // Two stores on one database (two gateways), claiming at once from several threads: every
 // row is claimed exactly once.
 TEST_F(OutboxTest, ConcurrentClaimersFromTwoStoresNeverShareARow) {
