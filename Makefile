@@ -12,6 +12,8 @@
 #               libFuzzer, ASan and UBSan, in $(BUILD)/fuzz (docs/reliability.md)
 #   make fuzz-replay  the committed fuzz corpora once, under the sanitizers
 #   make fuzz-merge   adds what `make fuzz` found to the committed corpora (coverage only)
+#   make crash-test   SIGKILL during sustained ingest, CRASH_KILLS (500) times (docs/reliability.md;
+#               make test runs the same test with 50)
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
@@ -31,9 +33,10 @@ COMMANDS = node:nodejs npm:npm
 FUZZ_PACKAGES = clang libclang-rt-14-dev llvm
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+CRASH_KILLS ?= 500
 
 .PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean \
-        fuzz fuzz-replay fuzz-merge fuzz-deps
+        fuzz fuzz-replay fuzz-merge fuzz-deps crash-test
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -70,6 +73,9 @@ e2e: build tests/e2e/node_modules/.installed
 	  rc=$$?; bash tests/support/pg_cluster.sh stop $(BUILD)/pg-e2e >/dev/null; exit $$rc
 
 test: unit e2e
+
+crash-test: build tests/e2e/node_modules/.installed
+	@ACP_CRASH_KILLS=$(CRASH_KILLS) node --test tests/e2e/crash.test.mjs
 
 demo: build
 	@bash docs/demo/run-demo.sh $(BUILD)/bin/acp-gateway $(DEMO_PORT)
