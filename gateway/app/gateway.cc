@@ -259,6 +259,8 @@ Status Gateway::start() {
   // the read workers never wait on the disk: about as many as cores (docs/performance.md).
   ho.workers = options_.workers > 0 ? options_.workers : std::max(2, availableCpus());
   ho.writeWorkers = options_.writeWorkers;
+  ho.maxQueuedWrites = options_.maxQueuedWrites;
+  ho.queueTimeoutSeconds = options_.queueTimeoutSeconds;
   ho.maxConnections = options_.maxConnections;
   ho.timeoutSeconds = options_.timeoutSeconds;
   ho.keepAliveSeconds = options_.keepAliveSeconds;

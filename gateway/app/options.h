@@ -37,6 +37,10 @@ struct Options {
   int workers = 0;
   // gateway.http.writeWorkers — threads of the write lane (POST, PUT, DELETE...). Default 2.
   int writeWorkers = 2;
+  // gateway.http.maxQueuedWrites / gateway.http.queueTimeoutSeconds — load shedding of the write
+  // lane (http/http_server.h). Defaults 256 and 10.
+  int maxQueuedWrites = 256;
+  int queueTimeoutSeconds = 10;
   // gateway.http.maxConnections — open connections at most; more are answered 503. Default 1024.
   int maxConnections = 1024;
   // gateway.http.timeoutSeconds — socket receive/send timeout. Default 30.

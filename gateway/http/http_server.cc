@@ -214,6 +214,7 @@ class HttpServer::Engine {
     bool headSeen = false;      // the current request's head is complete
     bool peerClosed = false;    // the client has shut down its sending side
     int64_t requestStart = 0;   // first byte of the current request (ms), 0 = none yet
+    int64_t queuedAt = 0;       // when the current request joined the write lane's queue (ms)
     size_t drained = 0;
     int64_t lingerUntil = 0;
     int served = 0;
@@ -382,6 +383,12 @@ void HttpServer::Engine::writeLaneLoop() {
       if (stopping_) return;
       c = writeQueue_.front();
       writeQueue_.pop_front();
+    }
+    if (options_.queueTimeoutSeconds > 0 &&
+        nowMs() - c->queuedAt > int64_t{options_.queueTimeoutSeconds} * 1000) {
+      answerError(c, 503, "http.overloaded",
+                  "the request waited too long for the server; retry shortly");
+      continue;
     }
     process(c);  // the parser holds the complete request; process() serves it
   }
@@ -730,9 +737,20 @@ void HttpServer::Engine::process(Connection* c) {
           // Writes wait for the store's single writer and the disk: they run on the write
           // lane, so that reads never queue behind them. The connection stays disarmed (one
           // owner at a time); the lane thread continues from here.
+          bool full;
           {
             std::lock_guard<std::mutex> lock(writeMutex_);
-            writeQueue_.push_back(c);
+            full = static_cast<int>(writeQueue_.size()) >= options_.maxQueuedWrites;
+            if (!full) {
+              c->queuedAt = nowMs();
+              writeQueue_.push_back(c);
+            }
+          }
+          if (full) {
+            // Shed the load now rather than queue past what the lane can serve in time.
+            answerError(c, 503, "http.overloaded",
+                        "the server is at its limit of queued writes; retry shortly");
+            return;
           }
           writeCv_.notify_one();
           return;

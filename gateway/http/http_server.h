@@ -66,6 +66,13 @@ struct HttpServerOptions {
   std::string baseUrl;             // "" = from the Host header
   int workers = 2;                 // threads that serve reads (GET, HEAD, OPTIONS)
   int writeWorkers = 2;            // threads that serve everything else (the write lane)
+  // Overload (docs/reliability.md, "Limits and overload"): writes waiting for the write lane at
+  // most; one more is answered 503 (http.overloaded, Retry-After: 1) at once, without being run.
+  int maxQueuedWrites = 256;
+  // A write that waited longer than this for the write lane is answered 503 (http.overloaded)
+  // instead of being run: its client has most likely given up, and running it would only
+  // lengthen the queue. 0 = no limit.
+  int queueTimeoutSeconds = 10;
   int maxConnections = 1024;       // open connections; more are answered 503 and closed
   int timeoutSeconds = 30;         // a request's head and body, and each stalled write
   int keepAliveSeconds = 15;       // idle time between requests on one connection

@@ -161,6 +161,61 @@ TEST(Connections, OverTheConnectionCapIsAnswered503) {
   EXPECT_EQ(r.status, 200);
 }
 
+// Overload: with the write lane held up (another connection holds the SQLite write lock), the
+// writes beyond gateway.http.maxQueuedWrites are answered 503 http.overloaded with
+// Retry-After at once, and nothing of them is stored; the queued ones are served once the
+// lane moves again.
+TEST(Connections, WritesBeyondTheQueueLimitAreShedWith503) {
+  app::Options o;
+  o.writeWorkers = 1;
+  o.maxQueuedWrites = 2;
+  TestServer server(o);
+  auto side = server.side();
+  ASSERT_EQ(side->exec("BEGIN IMMEDIATE"), "");  // the lane's first write waits for this
+  auto create = [&](int i) {
+    return server.post("/Patient", R"({"resourceType":"Patient","name":[{"family":"Queued)" +
+                                        std::to_string(i) + R"("}]})");
+  };
+  std::vector<std::thread> threads;
+  std::vector<HttpResult> results(3);
+  for (int i = 0; i < 3; ++i) {  // one in the lane, two queued (in that order)
+    threads.emplace_back([&, i] { results[i] = create(i); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  HttpResult shed = create(3);
+  EXPECT_EQ(shed.status, 503) << shed.body;
+  EXPECT_EQ(shed.headers["retry-after"], "1");
+  EXPECT_NE(shed.body.find("http.overloaded"), std::string::npos) << shed.body;
+  ASSERT_EQ(side->exec("COMMIT"), "");
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(results[i].status, 201) << i << ": " << results[i].body;
+  HttpResult found = server.get("/Patient?family=Queued3");
+  EXPECT_FALSE(found.json.find("entry")) << "the shed write was never run";
+}
+
+// A write that waited in the queue longer than gateway.http.queueTimeoutSeconds is answered
+// 503 instead of being run late.
+TEST(Connections, AWriteThatWaitedTooLongIsAnswered503NotRun) {
+  app::Options o;
+  o.writeWorkers = 1;
+  o.queueTimeoutSeconds = 1;
+  TestServer server(o);
+  auto side = server.side();
+  ASSERT_EQ(side->exec("BEGIN IMMEDIATE"), "");
+  HttpResult first, second;
+  std::thread a([&] { first = server.post("/Patient", R"({"resourceType":"Patient","name":[{"family":"Early"}]})"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread b([&] { second = server.post("/Patient", R"({"resourceType":"Patient","name":[{"family":"Late"}]})"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the queue timeout
+  ASSERT_EQ(side->exec("COMMIT"), "");
+  a.join();
+  b.join();
+  EXPECT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_NE(second.body.find("http.overloaded"), std::string::npos);
+  EXPECT_FALSE(server.get("/Patient?family=Late").json.find("entry"));
+}
+
 TEST(Connections, ExpectContinueIsAnsweredBeforeTheBody) {
   TestServer server;
   std::string body = R"({"resourceType":"Patient","active":true})";
