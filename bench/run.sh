@@ -100,26 +100,7 @@ RUNS=$RESULTS/runs.txt  # one line per measurement: "<part> <key...> BENCH ..."
 : >"$RUNS"
 record() { echo "$*" >>"$RUNS"; }
 
-# ---- the corpus (cached) ------------------------------------------------------------------
-# corpus N DB IDS — creates DB and IDS with acp-bench-corpus unless cached; the load's BENCH
-# line goes to DB.load.
-corpus() {
-  local n=$1 db=$2 ids=$3
-  if [ -s "$db" ] && [ -s "$ids" ] && [ -s "$db.load" ]; then
-    log "using the cached corpus $db"
-    return 0
-  fi
-  log "creating the corpus: $n children through the partner mappers and IngestService"
-  rm -f "$db" "$ids" "$db.load" "$db.tmp" "$db.tmp-wal" "$db.tmp-shm" "$ids.tmp"
-  timeout 86400 "$BIN/acp-bench-corpus" --db="$db.tmp" --ids="$ids.tmp" --patients="$n" \
-    --seed="$SEED" >"$db.load.tmp" || { cat "$db.load.tmp" >&2; die "acp-bench-corpus failed"; }
-  [ -e "$db.tmp-wal" ] && die "the corpus loader left a WAL file behind"
-  mv "$ids.tmp" "$ids"
-  mv "$db.tmp" "$db"
-  mv "$db.load.tmp" "$db.load"
-  log "corpus: $(cat "$db.load")"
-}
-
+# ---- the corpus (cached: corpus in bench/lib.sh) -------------------------------------------
 DB=$BUILD/bench/data/corpus-$PATIENTS-s$SEED.db
 IDS=$BUILD/bench/data/corpus-$PATIENTS-s$SEED.ids
 if want http || want mixed || want startup; then corpus "$PATIENTS" "$DB" "$IDS"; fi
