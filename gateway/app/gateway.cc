@@ -30,6 +30,7 @@
 #include "gateway/mllp/mllp_listener.h"
 #include "gateway/notify/delivery_tls.h"
 #include "gateway/notify/notifier.h"
+#include "gateway/store/instant.h"
 #include "gateway/notify/subscription_matcher.h"
 #include "gateway/profile/profile_validator.h"
 #include "mappings/acute/acute_mapper.h"
@@ -324,6 +325,10 @@ Status Gateway::start() {
   no.access = access_;
   no.tls = delivery.value();
   no.allowPlainHttp = options_.notifyAllowPlainHttp;
+  // SQLite: claims a killed predecessor left are due again at once (SqlStore doc comment).
+  Status released = sqlite->releaseClaimsOfAGoneProcess(options_.clock ? options_.clock()
+                                                                        : store::systemNowMs());
+  if (!released.isOk()) return released;
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
   notifier_->start();
   return Status::ok();

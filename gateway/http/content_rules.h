@@ -1,6 +1,6 @@
 // Content rules the published profiles do not express, checked with them on every write
 // through the API (a resource, and each entry of a transaction or batch): FhirService::
-// checkProfiles runs them after the claimed profiles.
+// checkProfiles runs them beside the claimed profiles and reports both.
 //   - An Identifier in the NHS number system (https://fhir.nhs.uk/Id/nhs-number), anywhere in
 //     the resource (Patient.identifier, a Reference's identifier, a contained resource), has a
 //     value of ten digits with a valid Modulus 11 check digit (NHS Data Dictionary). Refused

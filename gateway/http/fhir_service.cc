@@ -178,9 +178,10 @@ bool FhirService::readBody(const FhirRequest& rq, const std::string& expectedTyp
 
 bool FhirService::checkProfiles(const json::Value& resource, const std::string& at,
                                 IssueList& issues) const {
-  // The content rules first (content_rules.h): they hold whether or not profiles are loaded.
-  if (!checkContentRules(resource, at, issues)) return false;
-  if (!profiles_) return true;
+  // The content rules (content_rules.h) hold whether or not profiles are loaded; their issues
+  // and the profiles' are reported together.
+  const bool rulesOk = checkContentRules(resource, at, issues);
+  if (!profiles_) return rulesOk;
   IssueList found;
   profiles_->validateClaimed(resource, found);
   bool ok = true;
@@ -193,7 +194,7 @@ bool FhirService::checkProfiles(const json::Value& resource, const std::string& 
     ok = ok && i.severity != Severity::kError && i.severity != Severity::kFatal;
     issues.add(std::move(i));
   }
-  return ok;
+  return ok && rulesOk;
 }
 
 bool FhirService::parseCriteria(const std::string& type, const std::string& query,

@@ -39,11 +39,13 @@ namespace acp::http {
 std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType) {
   // Only fixed tokens reach the log: the names of the routes (a served type name, metadata,
-  // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent), _history,
+  // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent, the health
+  // checks), _history,
   // _search and the operations' names; everything else (ids, partners, unknown names that
   // might be identifiers or injected text) becomes a placeholder.
   static const std::set<std::string> kRoots = {"metadata", "token", ".well-known", "_history",
-                                               "$ingest", "$candidate-links", "AuditEvent"};
+                                               "$ingest", "$candidate-links", "AuditEvent",
+                                               "healthz", "readyz"};
   static const std::set<std::string> kAnywhere = {
       "_history", "_search", "$acp-summary", "$verify-chain", "$replay", "$confirm", "$reject"};
   std::string out;
@@ -804,7 +806,7 @@ FhirResponse HttpServer::Engine::healthResponse(const std::string& method, bool 
   r.headers.emplace_back("Cache-Control", "no-store");
   if (method != "GET" && method != "HEAD") {
     r.status = 405;
-    r.headers.emplace_back("Allow", "GET");
+    r.headers.emplace_back("Allow", "GET, HEAD");
     r.body = R"({"status":"fail","reason":"method not allowed"})";
     return r;
   }
@@ -858,16 +860,17 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   int hosts = 0;
   for (const auto& h : pr.headers)
     if (h.first.size() == 4 && strncasecmp(h.first.c_str(), "Host", 4) == 0) ++hosts;
-  // The health checks answer before Host and authentication: load balancers and
-  // orchestrators probe them without credentials; they carry no patient data (not audited).
-  const bool health = fr.path == "/healthz" || fr.path == "/readyz";
-  if (health) {
-    r = healthResponse(fr.method, fr.path == "/readyz");
-  } else if (hosts > 1) {
+  // The health checks answer before the Host rules (a probe may send none) and before
+  // authentication: load balancers and orchestrators probe them without credentials; they
+  // carry no patient data (not audited).
+  const bool health = hosts <= 1 && (fr.path == "/healthz" || fr.path == "/readyz");
+  if (hosts > 1) {
     // RFC 9112 section 3.2: more than one Host is a 400.
     r = outcomeResponse(400, "structure", "a request must carry one Host header",
                         refused = "http.bad-host");
     keepAlive = false;
+  } else if (health) {
+    r = healthResponse(fr.method, fr.path == "/readyz");
   } else if (hasEncodedSlash(target.substr(0, q))) {
     // Paths are decoded before routing: an encoded "/" would change which route is taken.
     r = outcomeResponse(400, "structure", "an encoded '/' is not allowed in the path",

@@ -204,9 +204,10 @@ class ResourceStore {
 
   virtual Result<std::unique_ptr<Transaction>> begin() = 0;
 
-  // Whether the store can serve now (GET /readyz): a read connection answers within the busy
-  // timeout and the database's schema is the one this build migrates to. ok, or why not
-  // (store.busy, store.unreachable, store.schema-mismatch; kInternal).
+  // Whether the store can serve now (GET /readyz): a read connection is free within a quarter
+  // of a second and answers, and the database's schema is the one this build migrates to. ok,
+  // or why not (store.busy — also when PostgreSQL cannot be reached for a first read
+  // connection —, store.unreachable, store.schema-mismatch; kInternal). Writes are not tried.
   virtual Status readiness() = 0;
 
   // Current version. kNotFound when it never existed; kGone when the current version is a

@@ -1,5 +1,9 @@
 #include "gateway/store/sql_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -174,6 +178,10 @@ const std::vector<const char*> kIndexColumns[kIndexTableCount] = {
 // ---- reader pool ---------------------------------------------------------------------------
 
 Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
+  return acquireReader(options_.busyTimeoutMs);
+}
+
+Result<SqlStore::ReaderLease> SqlStore::acquireReader(int timeoutMs) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   std::unique_lock<std::mutex> lock(poolMutex_);
   // PostgreSQL readers are opened as they are first needed (each is a server process).
@@ -185,7 +193,7 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
       return ReaderLease(this, readers_.back().get());
     }
   }
-  if (!poolCv_.wait_for(lock, std::chrono::milliseconds(options_.busyTimeoutMs),
+  if (!poolCv_.wait_for(lock, std::chrono::milliseconds(timeoutMs),
                         [this] { return !freeReaders_.empty(); }))
     return Status::internal("store.busy: no reader connection free");
   Connection* c = freeReaders_.back();
@@ -193,8 +201,33 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader() {
   return ReaderLease(this, c);
 }
 
+Status SqlStore::releaseClaimsOfAGoneProcess(int64_t nowMs) {
+  if (dialect_ != Dialect::kSqlite) return Status::ok();
+  if (ownerLockFd_ < 0) {
+    // Held for this store's life: the kernel drops it when the process dies, however it dies.
+    int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Status::ok();  // another gateway serves this file: its claims are its own
+    }
+    ownerLockFd_ = fd;
+  }
+  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+  if (!gate.held()) return Status::internal("store.busy: the writer is in use");
+  auto release = writer_->prepare(
+      "UPDATE notifications SET next_attempt = ?1, attempts = attempts + 1 "
+      "WHERE status = 'pending' AND next_attempt > ?1");
+  if (!release.isOk()) return release.status();
+  release.value().bind(1, nowMs);
+  if (release.value().run() != StepResult::kDone)
+    return release.value().error("release notification claims");
+  return Status::ok();
+}
+
 Status SqlStore::readiness() {
-  auto lease = acquireReader();
+  // A probe must not hold a worker for the busy timeout: a quarter of a second for a reader.
+  auto lease = acquireReader(kReadinessWaitMs);
   if (!lease.isOk()) return lease.status();
   auto version = (*lease.value()).queryInt("SELECT max(version) FROM schema_version");
   if (!version.isOk())
@@ -256,6 +289,7 @@ SqlStore::~SqlStore() {
   checkpointer_.reset();
   readers_.clear();
   writer_.reset();
+  if (ownerLockFd_ >= 0) ::close(ownerLockFd_);  // after the last connection: the next may go
 }
 
 int SqlStore::onWalCommit(void* self, sqlite3*, const char*, int pages) {
@@ -361,19 +395,6 @@ Status SqlStore::initSqlite() {
   writer_ = w.take();
   Status s = sqlite::migrate(*writer_);
   if (!s.isOk()) return s;
-  // One gateway serves an SQLite file, so a notification still claimed (leased) now was claimed
-  // by a process that is gone — killed mid-delivery — and its lease (minutes: Notifier::
-  // deliverDue) would hold it back; a retry's back-off ends with the process too. Both are due
-  // again at once. Delivery is at least once (docs/api.md): one sent just before the kill may
-  // be sent again. (On PostgreSQL another live gateway may hold the lease: it is left to pass.)
-  {
-    auto release = writer_->prepare(
-        "UPDATE notifications SET next_attempt = ?1 WHERE status = 'pending' AND next_attempt > ?1");
-    if (!release.isOk()) return release.status();
-    release.value().bind(1, options_.clock ? options_.clock() : systemNowMs());
-    if (release.value().run() != sql::StepResult::kDone)
-      return release.value().error("release notification leases");
-  }
   sqlite::SqliteConnection::Settings rs = ws;
   rs.readOnly = true;
   if (limit > 0) rs.cacheKib = static_cast<int>(writerRestingBytes_ / 1024);

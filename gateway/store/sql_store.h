@@ -187,6 +187,16 @@ class SqlStore : public ResourceStore,
   Result<Page> search(const search::SearchQuery& query) override;
   Status readiness() override;
 
+  // SQLite, for the gateway process that serves the file (Gateway::start, before the notifier
+  // starts): takes an exclusive lock on "<file>.gateway-lock" for the store's life and, when it
+  // gets it, makes every pending notification that is leased or backing off due at `nowMs`,
+  // counting one attempt each. Those leases were a killed predecessor's, and would hold its
+  // notifications back for minutes (Notifier::deliverDue); delivery is at least once, so one
+  // sent just before the kill may be sent again. When another process holds the lock (a
+  // second gateway on the file) nothing is released. PostgreSQL: nothing (another live
+  // gateway may hold a lease; it is left to pass).
+  Status releaseClaimsOfAGoneProcess(int64_t nowMs);
+
   sql::Dialect dialect() const { return dialect_; }
 
   // Diagnostics for operations and tests.
@@ -207,7 +217,9 @@ class SqlStore : public ResourceStore,
   friend class SqlTransaction;
   class ReaderLease;
 
-  Result<ReaderLease> acquireReader();
+  Result<ReaderLease> acquireReader();  // waits up to options_.busyTimeoutMs
+  Result<ReaderLease> acquireReader(int timeoutMs);
+  static constexpr int kReadinessWaitMs = 250;  // readiness(): how long a probe waits for a reader
   void releaseReader(sql::Connection* c);
   int64_t nextTimestamp();  // writer lock held
   std::string newId();
@@ -220,6 +232,7 @@ class SqlStore : public ResourceStore,
   Status catchUpTimestamp();
 
   std::string path_;  // the location given to open()
+  int ownerLockFd_ = -1;  // SQLite: "<file>.gateway-lock", held (releaseClaimsOfAGoneProcess)
   sql::Dialect dialect_ = sql::Dialect::kSqlite;
   std::shared_ptr<const model::Model> model_;
   StoreOptions options_;

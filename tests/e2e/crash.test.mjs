@@ -7,11 +7,13 @@
 //   - the hospice: POST /$ingest/hospice, one record per export; an export without an answer is
 //     pushed again after the restart;
 //   - the hospital's REST client: POST /Patient, one child each (never resent).
-// Checked at the end (and the database's integrity after every restart):
+// Checked after every restart, before anything is resent: the database's integrity, and that
+// nothing unacknowledged is half-stored. Checked at the end:
 //   - every message that got AA, every export that got 200 and every create that got 201 is
 //     there exactly once — also those resent after a restart;
-//   - nothing unacknowledged is half-stored: an A01's Patient comes with its Encounter, a
-//     hospice record's Patient with its CarePlan; an unanswered create is there once or not;
+//   - (after each restart) nothing unacknowledged is half-stored: an A01's Patient exactly when
+//     its Encounter, a hospice record's Patient exactly when its CarePlan; an unanswered create
+//     is there once or not;
 //   - subscriptions resume: every acknowledged REST create is notified to the subscriber made
 //     before the first kill (notifications pending at a kill are sent after the restart);
 //   - the audit trail's hash chain verifies.
@@ -211,6 +213,36 @@ async function all(party, query) {
   return out;
 }
 
+// Before anything is resent: what the gateway did not acknowledge is there whole or not at
+// all — an admission's Patient exactly when its Encounter, a hospice record's Patient exactly
+// when its CarePlan; a create once or not. (The resends that follow would repair a half.)
+async function nothingHalfStored(gw, kill) {
+  const hospital = gw.as('hospital');
+  const hospice = gw.as('hospice');
+  const found = async (party, query) => {
+    const r = await party.fetch(query);
+    assert.equal(r.status, 200, query);
+    return ((await r.json()).entry ?? []).length;
+  };
+  const id = (system, value) => encodeURIComponent(`${system}|${value}`);
+  for (const a of a01s.filter((x) => !x.acked)) {
+    const patients = await found(hospital, `Patient?identifier=${id(`${LOCAL}/RX8`, a.mrn)}`);
+    const encounters = await found(hospital, `Encounter?identifier=${id(`${LOCAL}/RX8/visit`, a.visit)}`);
+    assert.ok(patients <= 1 && patients === encounters,
+      `after kill ${kill}, unacknowledged A01 ${a.mrn}: ${patients} Patient(s), ${encounters} Encounter(s)`);
+  }
+  for (const e of exports.filter((x) => !x.acked)) {
+    const patients = await found(hospice, `Patient?identifier=${id(`${LOCAL}/8WB01`, e.recordId)}`);
+    const plans = await found(hospice, `CarePlan?identifier=${id(`${LOCAL}/8WB01/plan`, e.recordId.replace('WB-CR', 'ACP-CR'))}`);
+    assert.ok(patients <= 1 && patients === plans,
+      `after kill ${kill}, unacknowledged export ${e.recordId}: ${patients} Patient(s), ${plans} CarePlan(s)`);
+  }
+  for (const c of creates.filter((x) => !x.acked && !x.checked)) {
+    assert.ok(await found(hospital, `Patient?identifier=${id(`${LOCAL}/RX8`, c.value)}`) <= 1, `create ${c.value}`);
+    c.checked = true;
+  }
+}
+
 const valuesIn = (resources, system) => {
   const counts = new Map();
   for (const r of resources)
@@ -247,6 +279,7 @@ test(`SIGKILL ${KILLS} times during sustained ingest: nothing acknowledged lost 
     await load;
     gw = await start();
     assert.equal(integrity(), 'ok', `the database is intact after kill ${kill + 1}`);
+    await nothingHalfStored(gw, kill + 1);
   }
 
   // Drain: everything not yet acknowledged is sent again on a live gateway.

@@ -88,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const json::Value& a : aud->items())
       if (a.isString() && a.text() == policy.tokenUrl) audOk = true;
   fuzz::check(audOk, "aud is the token endpoint");
+  fuzz::check(claims.find("exp") != nullptr, "an accepted assertion has exp");
   int64_t exp = auth::numericDateMs(*claims.find("exp"));
   fuzz::check(exp > kNow - policy.clockSkewMs &&
                   exp <= kNow + policy.maxLifetimeMs + policy.clockSkewMs,

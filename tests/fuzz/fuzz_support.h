@@ -2,7 +2,7 @@
 //
 // Each target defines LLVMFuzzerTestOneInput. It is built two ways:
 //   - by `make fuzz`: with clang, libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer
-//     (build-fuzz/, CMake option ACP_FUZZ), and run for a given time;
+//     (build/fuzz/, CMake option ACP_FUZZ), and run for a given time;
 //   - by the ordinary build: linked with replay_main.cc, a driver that runs every file of the
 //     target's committed corpus (tests/fuzz/corpus/<target>/) once — the CI replay, a ctest
 //     named fuzz_replay.<target>.

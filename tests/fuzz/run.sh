@@ -61,8 +61,11 @@ for t in "${targets[@]}"; do
       ;;
     merge)
       before=$(find "$committed" -type f | wc -l)
-      "$exe" -merge=1 -max_len=65536 "$committed" "$build/corpus/$t" >"$build/merge-$t.log" 2>&1
-      echo "$t: $before -> $(find "$committed" -type f | wc -l) inputs"
+      if "$exe" -merge=1 -max_len=65536 "$committed" "$build/corpus/$t" >"$build/merge-$t.log" 2>&1; then
+        echo "$t: $before -> $(find "$committed" -type f | wc -l) inputs"
+      else
+        echo "FAILED: $t merge — see $build/merge-$t.log"; status=1
+      fi
       ;;
     *) echo "usage: run.sh fuzz|replay|merge <build-dir> ..." >&2; exit 2 ;;
   esac

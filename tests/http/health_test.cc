@@ -30,7 +30,7 @@ TEST(Health, LivenessAndReadinessPassOnAServingGateway) {
     EXPECT_EQ(server.request("HEAD", path).status, 200) << path;
     HttpResult post = server.request("POST", path, "{}");
     EXPECT_EQ(post.status, 405) << path;
-    EXPECT_EQ(post.headers["allow"], "GET") << path;
+    EXPECT_EQ(post.headers["allow"], "GET, HEAD") << path;
   }
 }
 

@@ -58,10 +58,11 @@ TEST_F(OutboxTest, AClaimedRowIsLeasedThenComesBackUnlessSettled) {
   EXPECT_EQ(store_->dueNotifications(20000, 10).value().size(), 2u);
 }
 
-// A gateway killed mid-delivery leaves its claims leased for minutes. On SQLite (one gateway
-// per file) the next start makes them due at once, and a retry's back-off too; on PostgreSQL
-// another live gateway may hold the lease, so it is left to pass.
-TEST_F(OutboxTest, ARestartOnSqliteReleasesTheLeasesOfTheProcessBefore) {
+// A gateway killed mid-delivery leaves its claims leased for minutes. On SQLite the next
+// gateway process (the one holding the file's gateway lock) makes them due at once, and a
+// retry's back-off too, counting an attempt; a second process on the file releases nothing;
+// on PostgreSQL another live gateway may hold the lease, so it is left to pass.
+TEST_F(OutboxTest, TheNextGatewayOnSqliteReleasesTheClaimsOfTheProcessBefore) {
   enqueue(2, 1000);
   auto claimed = store_->claimNotifications(1000, 1, 600000);  // leased for ten minutes
   ASSERT_TRUE(claimed.isOk());
@@ -69,14 +70,24 @@ TEST_F(OutboxTest, ARestartOnSqliteReleasesTheLeasesOfTheProcessBefore) {
   auto other = store_->dueNotifications(1000, 10);
   ASSERT_EQ(other.value().size(), 1u);
   ASSERT_TRUE(store_->notificationRetry(other.value()[0].id, 1, 900000, "refused").isOk());
-  now_->store(2000);
   reopen();  // no shutdown of the claimer: as after a kill
-  auto again = store_->claimNotifications(2000, 10, 5000);
+  ASSERT_TRUE(store_->releaseClaimsOfAGoneProcess(2000).isOk());
+  auto again = store_->claimNotifications(2000, 10, 5000);  // leased again, until 7000
   ASSERT_TRUE(again.isOk()) << again.status().message();
-  if (acp::testing::testStoreIsPostgres())
+  if (acp::testing::testStoreIsPostgres()) {
     EXPECT_TRUE(again.value().empty()) << "PostgreSQL: another gateway may hold them";
-  else
-    EXPECT_EQ(again.value().size(), 2u) << "SQLite: the lease and the back-off ended with the process";
+  } else {
+    ASSERT_EQ(again.value().size(), 2u) << "SQLite: the lease and the back-off ended with the process";
+    for (const auto& n : again.value()) EXPECT_GE(n.attempts, 1) << "the cut attempt counts";
+  }
+  // A second store on the same file cannot take the gateway lock: it releases nothing, so the
+  // live claims stay the first store's.
+  auto second = SqlStore::open(location(), acp::testing::r4Shared(), options());
+  ASSERT_TRUE(second.isOk());
+  ASSERT_TRUE(second.value()->releaseClaimsOfAGoneProcess(3000).isOk());
+  auto later = store_->claimNotifications(3000, 10, 5000);
+  ASSERT_TRUE(later.isOk());
+  EXPECT_TRUE(later.value().empty()) << "nothing released under a live gateway";
 }
 
 // Two stores on one database (two gateways), claiming at once from several threads: every
