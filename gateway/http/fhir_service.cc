@@ -1,12 +1,11 @@
 #include "gateway/http/fhir_service.h"
 
-#include "gateway/http/content_rules.h"
-
 #include <algorithm>
 #include <exception>
 #include <set>
 
 #include "gateway/core/ids.h"
+#include "gateway/http/content_rules.h"
 #include "gateway/model/summary.h"
 #include "gateway/model/xml_format.h"
 #include "gateway/search/query.h"

@@ -40,8 +40,7 @@ std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType) {
   // Only fixed tokens reach the log: the names of the routes (a served type name, metadata,
   // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent, the health
-  // checks), _history,
-  // _search and the operations' names; everything else (ids, partners, unknown names that
+  // checks), _history, _search and the operations' names; everything else (ids, partners, unknown names that
   // might be identifiers or injected text) becomes a placeholder.
   static const std::set<std::string> kRoots = {"metadata", "token", ".well-known", "_history",
                                                "$ingest", "$candidate-links", "AuditEvent",
