@@ -268,6 +268,7 @@ Status Gateway::start() {
   ho.maxKeepAliveRequests = options_.maxKeepAliveRequests;
   ho.maxBodyBytes = options_.maxBodyBytes;
   ho.maxIngestBodyBytes = options_.maxIngestBodyBytes;
+  ho.maxBufferedBodyBytes = options_.maxBufferedBodyBytes;
   ho.logRequests = options_.logRequests;
   if (options_.httpTls) ho.tls = tlsContext;
   // The listener's own refusals: audited, rate-limited per client address.

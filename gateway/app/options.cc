@@ -3,6 +3,7 @@
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -21,6 +22,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
       "gateway.http.keepAliveSeconds", "gateway.http.maxKeepAliveRequests",
       "gateway.limits.maxBodyBytes", "gateway.limits.maxIngestBodyBytes",
+      "gateway.limits.maxBufferedBodyBytes",
       "gateway.limits.maxJsonDepth", "gateway.limits.maxBundleEntries",
       "gateway.search.defaultCount", "gateway.search.maxCount",
       "gateway.store.url",          "gateway.store.readers",      "gateway.store.sqliteMemoryMegabytes",
@@ -125,6 +127,14 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
       if (v < 1024 || v > (Poco::UInt64{1} << 32))
         return Status::invalid("gateway.limits.maxIngestBodyBytes must be between 1024 and 4 GiB");
       o.maxIngestBodyBytes = static_cast<size_t>(v);
+    }
+    if (c.has("gateway.limits.maxBufferedBodyBytes")) {
+      Poco::UInt64 v = c.getUInt64("gateway.limits.maxBufferedBodyBytes");
+      if (v != 0 && (v < std::max(o.maxBodyBytes, o.maxIngestBodyBytes) || v > (Poco::UInt64{1} << 40)))
+        return Status::invalid(
+            "gateway.limits.maxBufferedBodyBytes must be 0 (no budget) or between the larger of "
+            "maxBodyBytes and maxIngestBodyBytes and 1 TiB");
+      o.maxBufferedBodyBytes = static_cast<size_t>(v);
     }
     if (o.defaultCount > o.maxCount)
       return Status::invalid("gateway.search.defaultCount exceeds gateway.search.maxCount");

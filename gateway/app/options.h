@@ -54,6 +54,10 @@ struct Options {
   // gateway.limits.maxIngestBodyBytes — body cap of partner pushes (POST /$ingest/...): a
   // community full re-send is ~40 MB. Default 64 MiB.
   size_t maxIngestBodyBytes = 64 * 1024 * 1024;
+  // gateway.limits.maxBufferedBodyBytes — request bodies held in memory at once across all
+  // connections; a request that would pass it is answered 503 http.overloaded (0 = no budget).
+  // Default 256 MiB; never below the larger body cap (http/http_server.h).
+  size_t maxBufferedBodyBytes = 256 * 1024 * 1024;
   // gateway.limits.maxJsonDepth — JSON nesting limit. Default 64.
   int maxJsonDepth = 64;
   // gateway.limits.maxBundleEntries — entries in one transaction/batch Bundle. Default 1000.

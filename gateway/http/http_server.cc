@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -223,6 +224,7 @@ class HttpServer::Engine {
     bool tlsFailed = false;                    // the handshake was refused, or a TLS error
     std::atomic<int> phase{kBusy};
     std::atomic<int64_t> deadline{0};  // ms; housekeeping acts after it (when not busy)
+    size_t bodyCharge = 0;  // bytes of the shared body budget the current request holds
     explicit Connection(size_t maxBody) : parser(maxBody) {}
   };
 
@@ -264,6 +266,15 @@ class HttpServer::Engine {
   void wait(Connection* c, Phase phase, uint32_t events, int64_t deadline);
   void closeConnection(Connection* c);
   void shutdownNow();
+  // The shared body budget (HttpServerOptions::maxBufferedBodyBytes). chargeBody raises c's
+  // charge to `bytes` and is false, changing nothing, when the budget cannot take it;
+  // releaseBody returns c's charge once its body is no longer held. shedBody answers the
+  // request that did not fit: 503 http.overloaded, and the connection closes.
+  size_t bodyBudget() const;
+  bool chargeBody(Connection* c, size_t bytes);
+  void releaseBody(Connection* c);
+  void shedBody(Connection* c);
+  std::atomic<size_t> bodyBytes_{0};
 
   std::shared_ptr<FhirService> service_;
   const HttpServerOptions& options_;
@@ -527,6 +538,7 @@ void HttpServer::Engine::closeConnection(Connection* c) {
     owned = std::move(it->second);
     connections_.erase(it);
   }
+  releaseBody(owned.get());
   epoll_ctl(epollFd_, EPOLL_CTL_DEL, owned->fd, nullptr);
   ::close(owned->fd);
   housekeeperCv_.notify_all();  // stop() waits for the map to empty
@@ -692,6 +704,10 @@ void HttpServer::Engine::process(Connection* c) {
           return;
         }
         if (c->parser.started()) {
+          if (c->headSeen && !chargeBody(c, c->parser.request().body.size())) {
+            shedBody(c);  // a chunked body grew past what the budget has left
+            return;
+          }
           if (c->requestStart == 0) c->requestStart = nowMs();
           int64_t deadline = c->requestStart + options_.timeoutSeconds * 1000LL;
           if (nowMs() > deadline) {  // a client that kept the worker reading is cut here
@@ -714,6 +730,10 @@ void HttpServer::Engine::process(Connection* c) {
                       "the body is larger than " + std::to_string(cap) + " bytes");
           return;
         }
+        if (length && !chargeBody(c, std::stoull(*length))) {
+          shedBody(c);  // refused before the body is read (and before any 100 Continue)
+          return;
+        }
         if (c->parser.request().expectContinue && !c->continueSent) {
           c->continueSent = true;
           c->out = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -732,6 +752,10 @@ void HttpServer::Engine::process(Connection* c) {
           size_t cap = bodyCapFor(c->parser.request().target);
           answerError(c, 413, "http.body-too-large",
                       "the body is larger than " + std::to_string(cap) + " bytes");
+          return;
+        }
+        if (!chargeBody(c, c->parser.request().body.size())) {
+          shedBody(c);
           return;
         }
         if (!inWriteLane && takesWriteLane(c->parser.request().method)) {
@@ -910,6 +934,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   c->outPos = 0;
   c->closeAfterWrite = !keepAlive;
   c->parser.reset();
+  releaseBody(c);  // served: the body is no longer held (fr's copy ends with this call)
   c->continueSent = false;
   c->headSeen = false;
   c->requestStart = 0;
@@ -979,9 +1004,41 @@ void HttpServer::Engine::answerError(Connection* c, int status, const std::strin
   c->out = renderResponse(r, head, /*keepAlive=*/false, false);
   c->outPos = 0;
   c->closeAfterWrite = true;
+  // The connection closes: whatever body was read is dropped now, not at the close.
+  std::string().swap(c->parser.request().body);
+  releaseBody(c);
   if (options_.logRequests && log_.information())
     log_.information("refused %d %s", status, code);
   flush(c);
+}
+
+size_t HttpServer::Engine::bodyBudget() const {
+  if (options_.maxBufferedBodyBytes == 0) return 0;
+  return std::max({options_.maxBufferedBodyBytes, options_.maxBodyBytes,
+                   options_.maxIngestBodyBytes});
+}
+
+bool HttpServer::Engine::chargeBody(Connection* c, size_t bytes) {
+  size_t budget = bodyBudget();
+  if (budget == 0 || bytes <= c->bodyCharge) return true;
+  size_t more = bytes - c->bodyCharge;
+  size_t held = bodyBytes_.load();
+  do {
+    if (held + more > budget) return false;
+  } while (!bodyBytes_.compare_exchange_weak(held, held + more));
+  c->bodyCharge = bytes;
+  return true;
+}
+
+void HttpServer::Engine::releaseBody(Connection* c) {
+  if (c->bodyCharge == 0) return;
+  bodyBytes_.fetch_sub(c->bodyCharge);
+  c->bodyCharge = 0;
+}
+
+void HttpServer::Engine::shedBody(Connection* c) {
+  answerError(c, 503, "http.overloaded",
+              "the server holds as many request bodies as it can; retry shortly");
 }
 
 bool HttpServer::Engine::flush(Connection* c) {

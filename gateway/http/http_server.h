@@ -17,7 +17,8 @@
 // deadlines.
 //
 // Transport rules, before a FhirRequest exists (../shared/reference/security.md; framing in
-// request_parser.h): body size cap (413), POST/PUT without Content-Length or chunked (411),
+// request_parser.h): body size cap (413), a budget for all bodies held at once (503
+// http.overloaded: maxBufferedBodyBytes), POST/PUT without Content-Length or chunked (411),
 // both (400), header limits (400/414), a total deadline on each request's head and body
 // (408: gateway.http.timeoutSeconds from its first byte), idle keep-alive timeout, stalled
 // writes cut, a connection cap (503), Host rules (400 http.bad-host), `Expect: 100-continue`.
@@ -79,6 +80,13 @@ struct HttpServerOptions {
   int maxKeepAliveRequests = 0;    // 0 = unlimited
   size_t maxBodyBytes = 16 * 1024 * 1024;
   size_t maxIngestBodyBytes = 64 * 1024 * 1024;  // bodies of POST /$ingest/... (partner pushes)
+  // Request bodies held in memory at once, across all connections: arriving, queued for the
+  // write lane, or being served. A request whose body would take the total past it is answered
+  // 503 (http.overloaded, Retry-After: 1) and its connection closes — decided from
+  // Content-Length before the body is read, or as a chunked body grows. So memory for bodies
+  // is bounded by this, not by maxConnections × maxIngestBodyBytes. Raised to the larger body
+  // cap when below it (one request of the largest allowed size must fit). 0 = no budget.
+  size_t maxBufferedBodyBytes = 256 * 1024 * 1024;
   bool logRequests = true;
   std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain HTTP; else HTTPS only
   // Where the listener's own refusals are audited (refusal_audit.h); nullptr: not audited.

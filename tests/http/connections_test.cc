@@ -236,6 +236,56 @@ TEST(Connections, AWriteThatWaitedTooLongIsAnswered503NotRun) {
     }
 }
 
+// The shared body budget (gateway.limits.maxBufferedBodyBytes): bodies arriving on several
+// connections at once are bounded in total. A request whose announced body would pass the
+// budget is answered 503 http.overloaded before its body is read; a chunked body that grows
+// past it is cut the same way; a finished request gives its share back.
+TEST(Connections, BodiesBeyondTheSharedBudgetAreShedWith503) {
+  app::Options o;
+  o.maxBodyBytes = 4096;
+  o.maxIngestBodyBytes = 4096;
+  o.maxBufferedBodyBytes = 8192;
+  TestServer server(o);
+  std::string body = R"({"resourceType":"Patient","name":[{"family":"Budget"}]})";
+  body.append(4000 - body.size(), ' ');  // JSON allows trailing whitespace
+  auto head = [](size_t length) {
+    return "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+           "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  // Two bodies half-sent hold 8000 of the 8192 bytes.
+  auto a = connect(server.port());
+  auto b = connect(server.port());
+  sendAll(*a, head(body.size()) + body.substr(0, 100));
+  sendAll(*b, head(body.size()) + body.substr(0, 100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both heads are read
+  // A third announcing 4000 bytes does not fit: refused before its body, connection closed.
+  auto c = connect(server.port());
+  sendAll(*c, head(body.size()));
+  std::string raw = readToClose(*c);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 503") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("Retry-After: 1"), std::string::npos);
+  EXPECT_NE(raw.find("http.overloaded"), std::string::npos);
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos);
+  // A chunked body that grows past what is left (192 bytes) is cut as it arrives.
+  auto d = connect(server.port());
+  sendAll(*d, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, ' ') + "\r\n");
+  raw = readToClose(*d);
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 503") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("http.overloaded"), std::string::npos);
+  // The two held requests finish normally; their shares come back, so a third fits again.
+  sendAll(*a, body.substr(100));
+  sendAll(*b, body.substr(100));
+  EXPECT_NE(readResponses(*a, 1).find("HTTP/1.1 201"), std::string::npos);
+  EXPECT_NE(readResponses(*b, 1).find("HTTP/1.1 201"), std::string::npos);
+  auto e = connect(server.port());
+  sendAll(*e, head(body.size()) + body);
+  EXPECT_NE(readResponses(*e, 1).find("HTTP/1.1 201"), std::string::npos);
+  // Nothing refused was stored: three Budget patients, from a, b and e.
+  HttpResult found = server.get("/Patient?family=Budget&_summary=count");
+  EXPECT_NE(found.body.find("\"total\":3"), std::string::npos) << found.body;
+}
+
 TEST(Connections, ExpectContinueIsAnsweredBeforeTheBody) {
   TestServer server;
   std::string body = R"({"resourceType":"Patient","active":true})";

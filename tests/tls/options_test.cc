@@ -78,6 +78,21 @@ TEST(TlsOptions, InvalidValuesAreRefused) {
   EXPECT_FALSE(read(files).isOk());
 }
 
+// gateway.limits.maxBufferedBodyBytes: 0 (no budget) or room for one body of the largest cap.
+TEST(LimitOptions, TheBodyBudgetHoldsAtLeastOneBodyOfTheLargestCap) {
+  auto keys = kFiles;
+  EXPECT_EQ(read(keys)->maxBufferedBodyBytes, size_t{256} * 1024 * 1024);
+  keys["gateway.limits.maxBufferedBodyBytes"] = "1048576";  // below the 64 MiB ingest cap
+  EXPECT_FALSE(read(keys).isOk());
+  keys["gateway.limits.maxIngestBodyBytes"] = "1048576";
+  keys["gateway.limits.maxBodyBytes"] = "1048576";
+  ASSERT_TRUE(read(keys).isOk());
+  EXPECT_EQ(read(keys)->maxBufferedBodyBytes, size_t{1048576});
+  keys["gateway.limits.maxBufferedBodyBytes"] = "0";
+  ASSERT_TRUE(read(keys).isOk());
+  EXPECT_EQ(read(keys)->maxBufferedBodyBytes, size_t{0});
+}
+
 // gateway.notify.*: the client side of TLS for Subscription deliveries.
 const std::map<std::string, std::string> kPlain = {{"gateway.http.tls", "false"},
                                                    {"gateway.mllp.tls", "false"}};
