@@ -266,11 +266,16 @@ class HttpServer::Engine {
   void wait(Connection* c, Phase phase, uint32_t events, int64_t deadline);
   void closeConnection(Connection* c);
   void shutdownNow();
-  // The shared body budget (HttpServerOptions::maxBufferedBodyBytes). chargeBody raises c's
-  // charge to `bytes` and is false, changing nothing, when the budget cannot take it;
-  // releaseBody returns c's charge once its body is no longer held. shedBody answers the
-  // request that did not fit: 503 http.overloaded, and the connection closes.
+  // The shared body budget (HttpServerOptions::maxBufferedBodyBytes). Bytes are charged as
+  // they arrive, never on announcement alone (a client announcing a large Content-Length and
+  // sending nothing must not be able to take the budget from everyone else). fitsBody: an
+  // announced body would fit in what is left now (checked before the body, and before any
+  // 100 Continue; nothing reserved). chargeBody raises c's charge to `bytes` and is false,
+  // changing nothing, when the budget cannot take it; releaseBody returns c's charge once its
+  // body is no longer held. shedBody answers the request that did not fit: 503
+  // http.overloaded, and the connection closes.
   size_t bodyBudget() const;
+  bool fitsBody(const Connection* c, size_t announced) const;
   bool chargeBody(Connection* c, size_t bytes);
   void releaseBody(Connection* c);
   void shedBody(Connection* c);
@@ -704,9 +709,18 @@ void HttpServer::Engine::process(Connection* c) {
           return;
         }
         if (c->parser.started()) {
-          if (c->headSeen && !chargeBody(c, c->parser.request().body.size())) {
-            shedBody(c);  // a chunked body grew past what the budget has left
-            return;
+          if (c->headSeen) {  // a body is arriving: its route's cap, then the shared budget
+            const ParsedRequest& pr = c->parser.request();
+            if (pr.body.size() > bodyCapFor(pr.target)) {  // a chunked body past its cap
+              answerError(c, 413, "http.body-too-large",
+                          "the body is larger than " + std::to_string(bodyCapFor(pr.target)) +
+                              " bytes");
+              return;
+            }
+            if (!chargeBody(c, pr.body.size())) {
+              shedBody(c);  // the body grew past what the budget has left
+              return;
+            }
           }
           if (c->requestStart == 0) c->requestStart = nowMs();
           int64_t deadline = c->requestStart + options_.timeoutSeconds * 1000LL;
@@ -730,7 +744,7 @@ void HttpServer::Engine::process(Connection* c) {
                       "the body is larger than " + std::to_string(cap) + " bytes");
           return;
         }
-        if (length && !chargeBody(c, std::stoull(*length))) {
+        if (length && !fitsBody(c, std::stoull(*length))) {
           shedBody(c);  // refused before the body is read (and before any 100 Continue)
           return;
         }
@@ -1016,6 +1030,12 @@ size_t HttpServer::Engine::bodyBudget() const {
   if (options_.maxBufferedBodyBytes == 0) return 0;
   return std::max({options_.maxBufferedBodyBytes, options_.maxBodyBytes,
                    options_.maxIngestBodyBytes});
+}
+
+bool HttpServer::Engine::fitsBody(const Connection* c, size_t announced) const {
+  size_t budget = bodyBudget();
+  if (budget == 0 || announced <= c->bodyCharge) return true;
+  return bodyBytes_.load() + (announced - c->bodyCharge) <= budget;
 }
 
 bool HttpServer::Engine::chargeBody(Connection* c, size_t bytes) {

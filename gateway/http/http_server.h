@@ -80,12 +80,14 @@ struct HttpServerOptions {
   int maxKeepAliveRequests = 0;    // 0 = unlimited
   size_t maxBodyBytes = 16 * 1024 * 1024;
   size_t maxIngestBodyBytes = 64 * 1024 * 1024;  // bodies of POST /$ingest/... (partner pushes)
-  // Request bodies held in memory at once, across all connections: arriving, queued for the
-  // write lane, or being served. A request whose body would take the total past it is answered
-  // 503 (http.overloaded, Retry-After: 1) and its connection closes — decided from
-  // Content-Length before the body is read, or as a chunked body grows. So memory for bodies
-  // is bounded by this, not by maxConnections × maxIngestBodyBytes. Raised to the larger body
-  // cap when below it (one request of the largest allowed size must fit). 0 = no budget.
+  // Request body bytes held in memory at once, across all connections: arriving, queued for
+  // the write lane, or being served; counted as they arrive (an announced length reserves
+  // nothing). A request whose body would take the total past it is answered 503
+  // (http.overloaded, Retry-After: 1) and its connection closes — before its body is read when
+  // its Content-Length does not fit in what is left, else as the body arrives. So memory for
+  // bodies is bounded by this, not by maxConnections × maxIngestBodyBytes (outside it: each
+  // connection's read buffer, at most a read's worth, and allocation slack). Raised to the
+  // larger body cap when below it (a request of the largest allowed size can fit). 0 = none.
   size_t maxBufferedBodyBytes = 256 * 1024 * 1024;
   bool logRequests = true;
   std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain HTTP; else HTTPS only

@@ -236,54 +236,97 @@ TEST(Connections, AWriteThatWaitedTooLongIsAnswered503NotRun) {
     }
 }
 
-// The shared body budget (gateway.limits.maxBufferedBodyBytes): bodies arriving on several
-// connections at once are bounded in total. A request whose announced body would pass the
-// budget is answered 503 http.overloaded before its body is read; a chunked body that grows
-// past it is cut the same way; a finished request gives its share back.
+// The shared body budget (gateway.limits.maxBufferedBodyBytes): body bytes held on several
+// connections at once are bounded in total, counted as they arrive. A request whose announced
+// body does not fit in what is left is answered 503 http.overloaded before its body is read; a
+// body that grows past it is cut the same way; a request finished, refused or abandoned gives
+// its share back.
 TEST(Connections, BodiesBeyondTheSharedBudgetAreShedWith503) {
   app::Options o;
-  o.maxBodyBytes = 4096;
-  o.maxIngestBodyBytes = 4096;
+  o.maxBodyBytes = 8192;
+  o.maxIngestBodyBytes = 8192;
   o.maxBufferedBodyBytes = 8192;
   TestServer server(o);
-  std::string body = R"({"resourceType":"Patient","name":[{"family":"Budget"}]})";
-  body.append(4000 - body.size(), ' ');  // JSON allows trailing whitespace
-  auto head = [](size_t length) {
-    return "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+  auto patient = [](size_t size) {
+    std::string body = R"({"resourceType":"Patient","name":[{"family":"Budget"}]})";
+    body.append(size - body.size(), ' ');  // JSON allows trailing whitespace
+    return body;
+  };
+  auto head = [](size_t length, bool expectContinue) {
+    return "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n" +
+           std::string(expectContinue ? "Expect: 100-continue\r\n" : "") +
            "Content-Length: " + std::to_string(length) + "\r\n\r\n";
   };
-  // Two bodies half-sent hold 8000 of the 8192 bytes.
+  // Two bodies of 4000 bytes, 3900 of each sent: 7800 of the 8192 bytes held.
+  const std::string body = patient(4000);
   auto a = connect(server.port());
   auto b = connect(server.port());
-  sendAll(*a, head(body.size()) + body.substr(0, 100));
-  sendAll(*b, head(body.size()) + body.substr(0, 100));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both heads are read
-  // A third announcing 4000 bytes does not fit: refused before its body, connection closed.
-  auto c = connect(server.port());
-  sendAll(*c, head(body.size()));
-  std::string raw = readToClose(*c);
+  sendAll(*a, head(body.size(), false) + body.substr(0, 3900));
+  sendAll(*b, head(body.size(), false) + body.substr(0, 3900));
+  // A third announcing 4000 bytes does not fit in the 392 left: refused before its body (it
+  // asks for 100 Continue and gets the 503 instead), connection closed. Until the server has
+  // read a's and b's bytes it would fit, so the probe is repeated until it is refused.
+  std::string raw;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto c = connect(server.port());
+    sendAll(*c, head(body.size(), true));
+    raw = readResponses(*c, 1);
+    if (raw.rfind("HTTP/1.1 503", 0) == 0) break;
+    ASSERT_EQ(raw.substr(0, 12), "HTTP/1.1 100") << raw.substr(0, 80);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 503") << raw.substr(0, 80);
   EXPECT_NE(raw.find("Retry-After: 1"), std::string::npos);
   EXPECT_NE(raw.find("http.overloaded"), std::string::npos);
   EXPECT_NE(raw.find("Connection: close"), std::string::npos);
-  // A chunked body that grows past what is left (192 bytes) is cut as it arrives.
+  // A chunked body that grows past what is left is cut as it arrives.
   auto d = connect(server.port());
   sendAll(*d, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
               "Transfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, ' ') + "\r\n");
   raw = readToClose(*d);
   EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 503") << raw.substr(0, 80);
   EXPECT_NE(raw.find("http.overloaded"), std::string::npos);
-  // The two held requests finish normally; their shares come back, so a third fits again.
-  sendAll(*a, body.substr(100));
-  sendAll(*b, body.substr(100));
+  // The two held requests finish normally.
+  sendAll(*a, body.substr(3900));
+  sendAll(*b, body.substr(3900));
   EXPECT_NE(readResponses(*a, 1).find("HTTP/1.1 201"), std::string::npos);
   EXPECT_NE(readResponses(*b, 1).find("HTTP/1.1 201"), std::string::npos);
-  auto e = connect(server.port());
-  sendAll(*e, head(body.size()) + body);
-  EXPECT_NE(readResponses(*e, 1).find("HTTP/1.1 201"), std::string::npos);
-  // Nothing refused was stored: three Budget patients, from a, b and e.
+  // A client that goes away part-way through its body gives its share back too.
+  {
+    auto gone = connect(server.port());
+    sendAll(*gone, head(body.size(), false) + body.substr(0, 3000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Every share came back: one body of 8100 of the 8192 bytes fits (retried while the server
+  // has not yet seen the abandoned connection close).
+  const std::string large = patient(8100);
+  HttpResult whole;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto e = connect(server.port());
+    sendAll(*e, head(large.size(), false) + large);
+    raw = readResponses(*e, 1);
+    if (raw.rfind("HTTP/1.1 503", 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 201") << raw.substr(0, 200);
+  // Nothing refused was stored: three Budget patients, from a, b and the last.
   HttpResult found = server.get("/Patient?family=Budget&_summary=count");
   EXPECT_NE(found.body.find("\"total\":3"), std::string::npos) << found.body;
+}
+
+// A chunked body is held to its route's cap as it arrives (413, final), not to the larger cap
+// of partner pushes.
+TEST(Connections, AChunkedBodyPastItsRoutesCapIs413AsItArrives) {
+  app::Options o;
+  o.maxBodyBytes = 2048;
+  o.maxIngestBodyBytes = 1 << 20;
+  TestServer server(o);
+  auto s = connect(server.port());
+  sendAll(*s, "POST /Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(4096, ' ') + "\r\n");
+  std::string raw = readToClose(*s);  // the body's end is never sent
+  EXPECT_EQ(raw.substr(0, 12), "HTTP/1.1 413") << raw.substr(0, 80);
+  EXPECT_NE(raw.find("http.body-too-large"), std::string::npos);
 }
 
 TEST(Connections, ExpectContinueIsAnsweredBeforeTheBody) {
