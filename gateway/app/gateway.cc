@@ -326,8 +326,9 @@ Status Gateway::start() {
   no.access = access_;
   no.tls = delivery.value();
   no.allowPlainHttp = options_.notifyAllowPlainHttp;
-  // SQLite: claims a killed predecessor left are due again at once (SqlStore doc comment).
-  Status released = sqlite->releaseClaimsOfAGoneProcess(options_.clock ? options_.clock()
+  // Claims a killed predecessor (SQLite) or a gone gateway (PostgreSQL) left are due again at
+  // once (SqlStore::releaseClaimsOfGoneProcesses); the notifier looks again now and then.
+  Status released = sqlite->releaseClaimsOfGoneProcesses(options_.clock ? options_.clock()
                                                                         : store::systemNowMs());
   if (!released.isOk()) return released;
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);

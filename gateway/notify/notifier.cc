@@ -108,8 +108,13 @@ int64_t Notifier::now() const { return options_.clock ? options_.clock() : nowMi
 
 void Notifier::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
+  int64_t nextGoneCheck = now() + int64_t{options_.goneClaimsCheckSeconds} * 1000;
   while (!stop_) {
     lock.unlock();
+    if (now() >= nextGoneCheck) {
+      outbox_->releaseClaimsOfGoneProcesses(now());  // a failure: tried again next time
+      nextGoneCheck = now() + int64_t{options_.goneClaimsCheckSeconds} * 1000;
+    }
     deliverDue();
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(options_.pollMilliseconds), [this] { return stop_; });

@@ -45,6 +45,9 @@ struct NotifierOptions {
   int timeoutSeconds = 10;
   int errorAfter = 3;
   int maxAttempts = 12;
+  // How often the loop makes the claims of gone gateways due again
+  // (NotificationOutbox::releaseClaimsOfGoneProcesses; PostgreSQL, gateways sharing a database).
+  int goneClaimsCheckSeconds = 30;
   std::function<int64_t()> clock;  // ms since the epoch; the system clock when empty
   // Who may see what; unset: every notification is delivered (tests of delivery alone).
   std::shared_ptr<const access::AccessPolicy> access;

@@ -4,7 +4,8 @@
 // committed and survives a restart; the notifier claims due rows from here and records what
 // happened to each. Several gateways may share one outbox (PostgreSQL): a claimed row is
 // leased to the claimer, so each notification is delivered by one of them; a claimer that dies
-// before settling it leaves it to be claimed again once the lease has passed (at least once).
+// before settling it leaves it to be claimed again once the lease has passed, or sooner when
+// another gateway can tell the claimer is gone (releaseClaimsOfGoneProcesses) — at least once.
 // Thread-safety: implementations are safe to call from any thread.
 #pragma once
 
@@ -41,6 +42,10 @@ class NotificationOutbox {
   virtual Status notificationRetry(int64_t id, int attempts, int64_t nextMs, const std::string& error) = 0;
   // Given up: kept with the reason, never tried again.
   virtual Status notificationFailed(int64_t id, const std::string& error) = 0;
+  // Claims whose claimer is known to be gone (its process died) are due again at `nowMs`, one
+  // attempt counted each; claims of live claimers are left alone. Called when a gateway starts
+  // and then now and then by its notifier; cheap when there is nothing to release.
+  virtual Status releaseClaimsOfGoneProcesses(int64_t nowMs) = 0;
 };
 
 }  // namespace acp::store

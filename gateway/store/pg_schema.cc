@@ -239,6 +239,10 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audi
 CREATE TRIGGER audit_patient_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_patient
   FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 )sql",
+    // 2 (SQLite 12): the claimer of a pending notification (SqlStore::releaseClaimsOfGoneProcesses).
+    R"sql(
+ALTER TABLE notifications ADD COLUMN claimed_by BIGINT;
+)sql",
 };
 
 constexpr int kStepCount = static_cast<int>(sizeof(kSteps) / sizeof(kSteps[0]));

@@ -3,7 +3,8 @@
 // through the reader pool, so polling never waits for the writer; claiming and settling go
 // through the writer connection under the writer gate, each one short statement in a
 // transaction of its own (on PostgreSQL without the store's write lock: the claim locks only
-// its rows, and skips rows another gateway's claim holds).
+// its rows, and skips rows another gateway's claim holds). A claim records its claimer
+// (claimed_by: this store's owner id on PostgreSQL, none on SQLite); settling clears it.
 #include <algorithm>
 #include <string>
 
@@ -64,11 +65,13 @@ Result<std::vector<Notification>> SqlStore::claimNotifications(int64_t nowMs, in
   auto due = dueNotifications(nowMs, 1);
   if (!due.isOk()) return due.status();
   if (due.value().empty()) return std::vector<Notification>{};
+  const int64_t claimer = claimOwner();  // PostgreSQL: this store's id, 0 without one
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return Status::internal("store.busy: the writer is in use");
   const bool pg = dialect_ == sql::Dialect::kPostgres;
   auto st = writer_->prepare(
-      std::string("UPDATE notifications SET next_attempt = ?2 WHERE id IN (SELECT id FROM "
+      std::string("UPDATE notifications SET next_attempt = ?2, claimed_by = ?4 WHERE id IN "
+                  "(SELECT id FROM "
                   "notifications WHERE status = 'pending' AND next_attempt <= ?1 "
                   "ORDER BY next_attempt, id LIMIT ?3") +
       (pg ? " FOR UPDATE SKIP LOCKED" : "") +
@@ -77,6 +80,10 @@ Result<std::vector<Notification>> SqlStore::claimNotifications(int64_t nowMs, in
   st.value().bind(1, nowMs);
   st.value().bind(2, nowMs + leaseMs);
   st.value().bind(3, int64_t{limit});
+  if (claimer != 0)
+    st.value().bind(4, claimer);
+  else
+    st.value().bindNull(4);
   std::vector<Notification> out;
   for (;;) {
     StepResult r = st.value().step();
@@ -95,7 +102,7 @@ Status SqlStore::notificationDelivered(int64_t id, const std::string& nowInstant
   if (!gate.held()) return Status::internal("store.busy: the writer is in use");
   return settle(*writer_,
                 "UPDATE notifications SET status = 'delivered', delivered = ?2, attempts = "
-                "attempts + 1 WHERE id = ?1",
+                "attempts + 1, claimed_by = NULL WHERE id = ?1",
                 id, [&](sql::Statement& s) { s.bind(2, std::string_view(nowInstant)); });
 }
 
@@ -105,8 +112,8 @@ Status SqlStore::notificationRetry(int64_t id, int attempts, int64_t nextMs,
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return Status::internal("store.busy: the writer is in use");
   return settle(*writer_,
-                "UPDATE notifications SET attempts = ?2, next_attempt = ?3, last_error = ?4 "
-                "WHERE id = ?1",
+                "UPDATE notifications SET attempts = ?2, next_attempt = ?3, last_error = ?4, "
+                "claimed_by = NULL WHERE id = ?1",
                 id, [&](sql::Statement& s) {
                   s.bind(2, int64_t{attempts});
                   s.bind(3, nextMs);
@@ -119,7 +126,8 @@ Status SqlStore::notificationFailed(int64_t id, const std::string& error) {
   WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
   if (!gate.held()) return Status::internal("store.busy: the writer is in use");
   return settle(*writer_,
-                "UPDATE notifications SET status = 'failed', last_error = ?2 WHERE id = ?1", id,
+                "UPDATE notifications SET status = 'failed', last_error = ?2, claimed_by = NULL "
+                "WHERE id = ?1", id,
                 [&](sql::Statement& s) { s.bind(2, std::string_view(error)); });
 }
 

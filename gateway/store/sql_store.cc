@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cmath>
 #include <initializer_list>
@@ -201,9 +202,10 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader(int timeoutMs) {
   return ReaderLease(this, c);
 }
 
-Status SqlStore::releaseClaimsOfAGoneProcess(int64_t nowMs) {
-  if (dialect_ != Dialect::kSqlite) return Status::ok();
-  if (ownerLockFd_ < 0) {
+Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  if (dialect_ == Dialect::kSqlite) {
+    if (ownerLockFd_ >= 0) return Status::ok();  // released once, when the lock was taken
     // Held for this store's life: the kernel drops it when the process dies, however it dies.
     int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
@@ -212,17 +214,95 @@ Status SqlStore::releaseClaimsOfAGoneProcess(int64_t nowMs) {
       return Status::ok();  // another gateway serves this file: its claims are its own
     }
     ownerLockFd_ = fd;
+    WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+    if (!gate.held()) return Status::internal("store.busy: the writer is in use");
+    auto release = writer_->prepare(
+        "UPDATE notifications SET next_attempt = ?1, attempts = attempts + 1, claimed_by = NULL "
+        "WHERE status = 'pending' AND next_attempt > ?1");
+    if (!release.isOk()) return release.status();
+    release.value().bind(1, nowMs);
+    if (release.value().run() != StepResult::kDone)
+      return release.value().error("release notification claims");
+    return Status::ok();
   }
-  WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
-  if (!gate.held()) return Status::internal("store.busy: the writer is in use");
-  auto release = writer_->prepare(
-      "UPDATE notifications SET next_attempt = ?1, attempts = attempts + 1 "
-      "WHERE status = 'pending' AND next_attempt > ?1");
-  if (!release.isOk()) return release.status();
-  release.value().bind(1, nowMs);
-  if (release.value().run() != StepResult::kDone)
-    return release.value().error("release notification claims");
+  // PostgreSQL: the claimers named by pending claims, other than this store.
+  int64_t self = claimOwner();
+  std::vector<int64_t> claimers;
+  {
+    auto lease = acquireReader();
+    if (!lease.isOk()) return lease.status();
+    auto st = lease.value()->prepare(
+        "SELECT DISTINCT claimed_by FROM notifications WHERE status = 'pending' "
+        "AND claimed_by IS NOT NULL AND claimed_by <> ?1");
+    if (!st.isOk()) return st.status();
+    st.value().bind(1, self);
+    for (;;) {
+      StepResult r = st.value().step();
+      if (r == StepResult::kDone) break;
+      if (r != StepResult::kRow) return st.value().error("notification claimers");
+      claimers.push_back(st.value().columnInt(0));
+    }
+  }
+  std::lock_guard<std::mutex> owner(ownerMutex_);
+  if (!ownerConnection_) return Status::ok();  // no lock connection: leases pass on their own
+  for (int64_t claimer : claimers) {
+    // Taking a claimer's lock succeeds only when no session holds it: its process is gone.
+    // Held while its claims are released, so two gateways never both release them.
+    auto taken = ownerConnection_->prepare(
+        "SELECT CASE WHEN pg_try_advisory_lock(CAST(?1 AS BIGINT)) THEN 1 ELSE 0 END");
+    if (!taken.isOk()) return taken.status();
+    taken.value().bind(1, claimer);
+    if (taken.value().step() != StepResult::kRow) return taken.value().error("claimer lock");
+    bool gone = taken.value().columnInt(0) == 1;
+    taken.value().reset();
+    if (!gone) continue;
+    Status released = [&]() -> Status {
+      WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
+      if (!gate.held()) return Status::internal("store.busy: the writer is in use");
+      auto release = writer_->prepare(
+          "UPDATE notifications SET next_attempt = ?1, attempts = attempts + 1, "
+          "claimed_by = NULL WHERE status = 'pending' AND claimed_by = ?2");
+      if (!release.isOk()) return release.status();
+      release.value().bind(1, nowMs);
+      release.value().bind(2, claimer);
+      if (release.value().run() != StepResult::kDone)
+        return release.value().error("release notification claims");
+      return Status::ok();
+    }();
+    auto unlock = ownerConnection_->prepare("SELECT pg_advisory_unlock(CAST(?1 AS BIGINT))");
+    if (unlock.isOk()) {
+      unlock.value().bind(1, claimer);
+      unlock.value().run();
+    }
+    if (!released.isOk()) return released;
+  }
   return Status::ok();
+}
+
+int64_t SqlStore::claimOwner() {
+  if (dialect_ != Dialect::kPostgres) return 0;
+  std::lock_guard<std::mutex> owner(ownerMutex_);
+  if (ownerConnection_) return claimOwnerId_;
+  pg::PgConnection::Settings settings;
+  settings.lockTimeoutMs = options_.busyTimeoutMs;
+  settings.statementCacheSize = 4;
+  auto c = pg::PgConnection::open(path_, settings);
+  if (!c.isOk()) return 0;  // claims without a claimer: they wait for their lease to pass
+  // A random id of this store's (not 0, which means "none"); a clash with a live gateway's
+  // would only make this one's claims look like the other's (the lock below then fails).
+  std::random_device random;
+  int64_t id = 0;
+  while (id == 0)
+    id = static_cast<int64_t>((uint64_t{random()} << 32) | random()) & INT64_MAX;
+  auto st = c.value()->prepare(
+      "SELECT CASE WHEN pg_try_advisory_lock(CAST(?1 AS BIGINT)) THEN 1 ELSE 0 END");
+  if (!st.isOk()) return 0;
+  st.value().bind(1, id);
+  if (st.value().step() != StepResult::kRow || st.value().columnInt(0) != 1) return 0;
+  st.value().reset();
+  claimOwnerId_ = id;
+  ownerConnection_ = c.take();
+  return claimOwnerId_;
 }
 
 Status SqlStore::readiness() {
@@ -289,6 +369,7 @@ SqlStore::~SqlStore() {
   checkpointer_.reset();
   readers_.clear();
   writer_.reset();
+  ownerConnection_.reset();  // PostgreSQL: this store's claims now look gone to the others
   if (ownerLockFd_ >= 0) ::close(ownerLockFd_);  // after the last connection: the next may go
 }
 

@@ -187,15 +187,21 @@ class SqlStore : public ResourceStore,
   Result<Page> search(const search::SearchQuery& query) override;
   Status readiness() override;
 
-  // SQLite, for the gateway process that serves the file (Gateway::start, before the notifier
-  // starts): takes an exclusive lock on "<file>.gateway-lock" for the store's life and, when it
-  // gets it, makes every pending notification that is leased or backing off due at `nowMs`,
-  // counting one attempt each. Those leases were a killed predecessor's, and would hold its
-  // notifications back for minutes (Notifier::deliverDue); delivery is at least once, so one
-  // sent just before the kill may be sent again. When another process holds the lock (a
-  // second gateway on the file) nothing is released. PostgreSQL: nothing (another live
-  // gateway may hold a lease; it is left to pass).
-  Status releaseClaimsOfAGoneProcess(int64_t nowMs);
+  // NotificationOutbox::releaseClaimsOfGoneProcesses. Without it a killed gateway's claims would
+  // hold its notifications back for minutes (the lease, Notifier::deliverDue); delivery is at
+  // least once, so one sent just before the kill may be sent again.
+  // SQLite (one gateway serves a file): the first call takes an exclusive lock on
+  // "<file>.gateway-lock" for the store's life and, when it gets it, makes every pending
+  // notification that is leased or backing off due at `nowMs` (those were a killed
+  // predecessor's); later calls, and calls while another process holds the lock (a second
+  // gateway on the file), release nothing.
+  // PostgreSQL (several gateways may share the database): each store claims under an owner id
+  // of its own, random, and holds a session advisory lock on that id on a connection of its
+  // own for its life; PostgreSQL drops the lock when the process dies (its connection ends).
+  // A claim records its claimer; a claimer whose lock can be taken is gone, and its claims are
+  // due again. A live gateway whose lock connection broke looks gone too: its claims may then
+  // be delivered twice (still at least once).
+  Status releaseClaimsOfGoneProcesses(int64_t nowMs) override;
 
   sql::Dialect dialect() const { return dialect_; }
 
@@ -232,7 +238,14 @@ class SqlStore : public ResourceStore,
   Status catchUpTimestamp();
 
   std::string path_;  // the location given to open()
-  int ownerLockFd_ = -1;  // SQLite: "<file>.gateway-lock", held (releaseClaimsOfAGoneProcess)
+  int ownerLockFd_ = -1;  // SQLite: "<file>.gateway-lock", held (releaseClaimsOfGoneProcesses)
+  // PostgreSQL: this store's claimer id and the connection holding its advisory lock
+  // (releaseClaimsOfGoneProcesses); taken at the first claim or release. ownerMutex_ guards
+  // both. claimOwner() is the id to record in a claim, 0 (none) until the lock is held.
+  std::mutex ownerMutex_;
+  int64_t claimOwnerId_ = 0;
+  std::unique_ptr<pg::PgConnection> ownerConnection_;
+  int64_t claimOwner();
   sql::Dialect dialect_ = sql::Dialect::kSqlite;
   std::shared_ptr<const model::Model> model_;
   StoreOptions options_;

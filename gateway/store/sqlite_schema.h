@@ -15,7 +15,8 @@
 //   ingest_failures(...)  kept ingest failures (failure_log.h)
 //   deliveries(key, received_at)  deliveries already applied (Transaction::claimDelivery)
 //   source_orders(type, id, source_order)  Transaction::sourceOrder
-//   patient_sources, source_resources, candidate_links, notifications (steps 6 to 9)
+//   patient_sources, source_resources, candidate_links, notifications (steps 6 to 9; the
+//       claimer of a pending notification, claimed_by: step 12)
 //   used_assertions(client_id, jti, keep_until)  client assertion ids used at POST /token
 //       (replay_ledger.h)
 //   audit_log(seq, recorded, client, organisation, action, subtype, outcome, purpose, json,

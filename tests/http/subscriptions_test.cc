@@ -1,7 +1,8 @@
 // R4 Subscriptions with rest-hook channels, against a real local HTTP receiver: a GP
 // practice's Subscription by NHS number is notified of the child's new plan (with or without
 // the resource), a bad Subscription is refused, a failing endpoint puts the Subscription in
-// error and a working one brings it back, and notifications owed survive a restart.
+// error and a working one brings it back, and notifications owed survive a restart — or a
+// gateway's death, when another gateway shares the database (PostgreSQL).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,9 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include "gateway/notify/notifier.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/resource_store.h"
+#include "gateway/store/sql_store.h"
 #include "tests/support/http_receiver.h"
+#include "tests/support/model_fixture.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -288,6 +292,43 @@ TEST(Subscriptions, NotificationsOwedSurviveARestart) {
   ASSERT_TRUE(json::parse(up.received()[0].body, plan, err));
   EXPECT_EQ(plan.getString("resourceType"), "CarePlan");
   Poco::File(dir).remove(true);
+}
+
+// PostgreSQL, gateways sharing a database: one claims a notification (leased for ten minutes)
+// and dies — its store closes, and with its connection ends its advisory lock. A live
+// gateway's notifier finds the claimer gone at its next check and delivers the notification,
+// long before the lease would have passed.
+TEST(Subscriptions, AGoneGatewaysClaimIsDeliveredByALiveOneBeforeItsLeasePasses) {
+  if (!testStoreIsPostgres()) GTEST_SKIP() << "SQLite: one gateway per file, released at its start";
+  Receiver up;
+  TestServer server;
+  HttpResult sub =
+      server.request("POST", "/Subscription", subscription(up.url(), "", "Patient?family=Gone"));
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t due = now + 3600 * 1000;  // in an hour: the live gateway does not claim it first
+  {
+    auto other = store::SqlStore::open(server.storeLocation(), r4Shared());
+    ASSERT_TRUE(other.isOk()) << other.status().message();
+    auto tx = other.value()->begin();
+    ASSERT_TRUE(tx.isOk());
+    ASSERT_TRUE(tx.value()->enqueueNotification(sub.json.getString("id"), "Patient", "p1", 1, due)
+                    .isOk());
+    ASSERT_TRUE(tx.value()->commit().isOk());
+    auto claimed = other.value()->claimNotifications(due, 10, 600000);
+    ASSERT_TRUE(claimed.isOk());
+    ASSERT_EQ(claimed.value().size(), 1u);
+  }  // the other gateway is gone, its claim leased until an hour and ten minutes from now
+  auto outbox = std::dynamic_pointer_cast<store::NotificationOutbox>(server.gateway().store());
+  ASSERT_TRUE(outbox);
+  notify::NotifierOptions options;
+  options.goneClaimsCheckSeconds = 1;
+  notify::Notifier live(server.gateway().store(), outbox.get(), options);
+  live.start();
+  EXPECT_TRUE(up.waitFor(1)) << "delivered within 20 s, not after the lease";
+  live.stop();
 }
 
 }  // namespace

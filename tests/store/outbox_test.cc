@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/store/pg_schema.h"
+#include "gateway/store/sqlite_schema.h"
 #include "tests/store/store_fixture.h"
 
 namespace acp::store::testing {
@@ -60,9 +62,10 @@ TEST_F(OutboxTest, AClaimedRowIsLeasedThenComesBackUnlessSettled) {
 
 // A gateway killed mid-delivery leaves its claims leased for minutes. On SQLite the next
 // gateway process (the one holding the file's gateway lock) makes them due at once, and a
-// retry's back-off too, counting an attempt; a second process on the file releases nothing;
-// on PostgreSQL another live gateway may hold the lease, so it is left to pass.
-TEST_F(OutboxTest, TheNextGatewayOnSqliteReleasesTheClaimsOfTheProcessBefore) {
+// retry's back-off too, counting an attempt; a second process on the file releases nothing.
+// On PostgreSQL any gateway releases the claims of a claimer whose advisory lock is gone (its
+// process ended), and only those: a retry's back-off, settled by its claimer, stays.
+TEST_F(OutboxTest, TheClaimsOfAGoneGatewayAreReleasedAndALiveOnesAreNot) {
   enqueue(2, 1000);
   auto claimed = store_->claimNotifications(1000, 1, 600000);  // leased for ten minutes
   ASSERT_TRUE(claimed.isOk());
@@ -70,24 +73,42 @@ TEST_F(OutboxTest, TheNextGatewayOnSqliteReleasesTheClaimsOfTheProcessBefore) {
   auto other = store_->dueNotifications(1000, 10);
   ASSERT_EQ(other.value().size(), 1u);
   ASSERT_TRUE(store_->notificationRetry(other.value()[0].id, 1, 900000, "refused").isOk());
-  reopen();  // no shutdown of the claimer: as after a kill
-  ASSERT_TRUE(store_->releaseClaimsOfAGoneProcess(2000).isOk());
+  reopen();  // no shutdown of the claimer: as after a kill (its connections end)
+  ASSERT_TRUE(store_->releaseClaimsOfGoneProcesses(2000).isOk());
   auto again = store_->claimNotifications(2000, 10, 5000);  // leased again, until 7000
   ASSERT_TRUE(again.isOk()) << again.status().message();
   if (acp::testing::testStoreIsPostgres()) {
-    EXPECT_TRUE(again.value().empty()) << "PostgreSQL: another gateway may hold them";
+    ASSERT_EQ(again.value().size(), 1u) << "PostgreSQL: the gone claimer's claim, not the back-off";
+    EXPECT_EQ(again.value()[0].id, claimed.value()[0].id);
   } else {
     ASSERT_EQ(again.value().size(), 2u) << "SQLite: the lease and the back-off ended with the process";
-    for (const auto& n : again.value()) EXPECT_GE(n.attempts, 1) << "the cut attempt counts";
   }
-  // A second store on the same file cannot take the gateway lock: it releases nothing, so the
-  // live claims stay the first store's.
+  for (const auto& n : again.value()) EXPECT_GE(n.attempts, 1) << "the cut attempt counts";
+  // A second store on the same database (SQLite: it cannot take the gateway lock; PostgreSQL:
+  // the claimer's lock is held) releases nothing, so the live claims stay the first store's —
+  // nor does the first store, asked again.
   auto second = SqlStore::open(location(), acp::testing::r4Shared(), options());
   ASSERT_TRUE(second.isOk());
-  ASSERT_TRUE(second.value()->releaseClaimsOfAGoneProcess(3000).isOk());
+  ASSERT_TRUE(second.value()->releaseClaimsOfGoneProcesses(3000).isOk());
+  ASSERT_TRUE(store_->releaseClaimsOfGoneProcesses(3000).isOk());
   auto later = store_->claimNotifications(3000, 10, 5000);
   ASSERT_TRUE(later.isOk());
   EXPECT_TRUE(later.value().empty()) << "nothing released under a live gateway";
+}
+
+// A database from before the claimer column (SQLite schema 11, PostgreSQL 1) is brought up to
+// date at open, its pending notifications kept and claimable.
+TEST_F(OutboxTest, ADatabaseWithoutTheClaimerColumnIsMigratedKeepingItsNotifications) {
+  enqueue(2, 1000);
+  store_.reset();
+  rawRows("ALTER TABLE notifications DROP COLUMN claimed_by");
+  rawRows("UPDATE schema_version SET version = version - 1");
+  reopen();
+  EXPECT_EQ(rawInt("SELECT version FROM schema_version"),
+            postgres() ? pg::currentSchemaVersion() : sqlite::currentSchemaVersion());
+  auto claimed = store_->claimNotifications(1000, 10, 5000);
+  ASSERT_TRUE(claimed.isOk()) << claimed.status().message();
+  EXPECT_EQ(claimed.value().size(), 2u);
 }
 
 // Two stores on one database (two gateways), claiming at once from several threads: every
