@@ -14,8 +14,8 @@
 #               libFuzzer, ASan and UBSan, in $(BUILD)/fuzz (docs/reliability.md)
 #   make fuzz-replay  the committed fuzz corpora once, under the sanitizers
 #   make fuzz-merge   adds what `make fuzz` found to the committed corpora (coverage only)
-#   make crash-test   SIGKILL during sustained ingest, CRASH_KILLS (500) times (docs/reliability.md;
-#               make test runs the same test with 50)
+#   make crash-test   SIGKILL during sustained ingest, CRASH_KILLS (500) times on SQLite and on
+#               PostgreSQL (docs/reliability.md; make test runs the same tests with 50 and 20)
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
@@ -77,7 +77,11 @@ e2e: build tests/e2e/node_modules/.installed
 test: unit e2e
 
 crash-test: build tests/e2e/node_modules/.installed
-	@ACP_CRASH_KILLS=$(CRASH_KILLS) node --test tests/e2e/crash.test.mjs
+	@bash tests/support/pg_cluster.sh start $(BUILD)/pg-crash >/dev/null
+	@ACP_TEST_PG_DIR=$(abspath $(BUILD))/pg-crash ACP_CRASH_KILLS=$(CRASH_KILLS) \
+	  ACP_CRASH_PG_KILLS=$(CRASH_KILLS) node --test --test-concurrency=1 \
+	  tests/e2e/crash.test.mjs tests/e2e/crash_pg.test.mjs; \
+	  rc=$$?; bash tests/support/pg_cluster.sh stop $(BUILD)/pg-crash >/dev/null; exit $$rc
 
 demo: build
 	@bash docs/demo/run-demo.sh $(BUILD)/bin/acp-gateway $(DEMO_PORT)

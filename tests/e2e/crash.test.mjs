@@ -1,14 +1,17 @@
 // Crash safety: the gateway is killed with SIGKILL at random moments of sustained ingest and
 // restarted on the same store, again and again (ACP_CRASH_KILLS times: 50 in `make test`, 500
-// in `make crash-test`). The load, from outside clients over mutual TLS:
+// in `make crash-test`). The store: an SQLite file, or with ACP_CRASH_STORE=postgres a fresh
+// schema in the test cluster (crash_pg.test.mjs; ACP_CRASH_PG_KILLS times, 20 in `make test`).
+// The load, from outside clients over mutual TLS:
 //   - the hospital's feed: MLLP_CONNECTIONS connections, each sending ADT^A01 messages one
 //     after another (a child and a spell each); a message not acknowledged when the gateway
 //     died is sent again (same MSH-10) after the restart, as an interface engine does;
 //   - the hospice: POST /$ingest/hospice, one record per export; an export without an answer is
 //     pushed again after the restart;
 //   - the hospital's REST client: POST /Patient, one child each (never resent).
-// Checked after every restart, before anything is resent: the database's integrity, and that
-// nothing unacknowledged is half-stored. Checked at the end:
+// Checked after every restart, before anything is resent: the database's integrity (SQLite's
+// integrity_check; on PostgreSQL amcheck's bt_index_check of every index, heap included), and
+// that nothing unacknowledged is half-stored. Checked at the end:
 //   - every message that got AA, every export that got 200 and every create that got 201 is
 //     there exactly once — also those resent after a restart;
 //   - (after each restart) nothing unacknowledged is half-stored: an A01's Patient exactly when
@@ -25,9 +28,11 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { connectMllp, prepareParties, repo, startGateway } from './support.mjs';
+import { connectMllp, freshPostgresStore, prepareParties, repo, startGateway } from './support.mjs';
 
-const KILLS = Number(process.env.ACP_CRASH_KILLS || 50);
+const POSTGRES = process.env.ACP_CRASH_STORE === 'postgres';
+const KILLS = Number((POSTGRES ? process.env.ACP_CRASH_PG_KILLS : process.env.ACP_CRASH_KILLS) ||
+  (POSTGRES ? 20 : 50));
 const MLLP_CONNECTIONS = 3;
 const LOCAL = 'https://acp-gateway.nhs.uk/Id/local';
 const PUBLIC_BASE = 'https://crash.test/fhir';  // one token audience across restarts
@@ -42,7 +47,7 @@ const notified = new Set();  // identifier values of the Patients notified
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'acp-crash-'));
   dbFile = path.join(dir, 'crash.db');
-  storeUrl = `sqlite:${dbFile}`;
+  storeUrl = POSTGRES ? freshPostgresStore() : `sqlite:${dbFile}`;
   shared = prepareParties(['hospital', 'hospice', 'privacyOfficer']);
   receiver = http.createServer((req, res) => {
     let body = '';
@@ -195,7 +200,18 @@ async function restCreator(party, stop) {
 }
 
 function integrity() {
-  return execFileSync('sqlite3', [dbFile, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  if (!POSTGRES)
+    return execFileSync('sqlite3', [dbFile, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  // Every B-tree index of the test's schema (the store URL's search_path) checked against its
+  // table; any inconsistency is an error, and psql exits non-zero.
+  const schema = decodeURIComponent(storeUrl).match(/search_path=(\w+)/)[1];
+  const checked = execFileSync('psql', [storeUrl, '-qAt', '-v', 'ON_ERROR_STOP=1', '-c',
+    'CREATE EXTENSION IF NOT EXISTS amcheck',
+    '-c', `SELECT count(bt_index_check(c.oid, true)) FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_am a ON a.oid = c.relam WHERE n.nspname = '${schema}' AND a.amname = 'btree'`],
+  { encoding: 'utf8' }).trim();
+  return Number(checked) > 10 ? 'ok' : `only ${checked} indexes checked`;
 }
 
 // Every live resource of `type` matching `query`, through the paging links.
@@ -251,7 +267,7 @@ const valuesIn = (resources, system) => {
   return counts;
 };
 
-test(`SIGKILL ${KILLS} times during sustained ingest: nothing acknowledged lost or doubled, nothing half-stored`, async () => {
+test(`${POSTGRES ? 'PostgreSQL' : 'SQLite'}: SIGKILL ${KILLS} times during sustained ingest: nothing acknowledged lost or doubled, nothing half-stored`, async () => {
   // The subscriber, made before the first kill.
   let gw = await start();
   const sub = await gw.as('hospital').fetch('Subscription', {
@@ -319,7 +335,7 @@ test(`SIGKILL ${KILLS} times during sustained ingest: nothing acknowledged lost 
     const chain = await gw.as('privacyOfficer').fetch('AuditEvent/$verify-chain');
     assert.equal(chain.status, 200);
     assert.equal((await chain.json()).parameter.find((p) => p.name === 'result').valueBoolean, true);
-    console.log(`# crash test: ${KILLS} kills; acknowledged ${a01s.length} A01s, ${exports.length} exports, ` +
+    console.log(`# crash test (${POSTGRES ? 'PostgreSQL' : 'SQLite'}): ${KILLS} kills; acknowledged ${a01s.length} A01s, ${exports.length} exports, ` +
       `${creates.filter((c) => c.acked).length} of ${creates.length} creates`);
   } finally {
     assert.equal(await gw.stop(), 0);
