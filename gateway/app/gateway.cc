@@ -330,7 +330,14 @@ Status Gateway::start() {
   // once (SqlStore::releaseClaimsOfGoneProcesses); the notifier looks again now and then.
   Status released = sqlite->releaseClaimsOfGoneProcesses(options_.clock ? options_.clock()
                                                                         : store::systemNowMs());
-  if (!released.isOk()) return released;
+  if (!released.isOk()) {
+    // SQLite: the file's gateway lock could not be set up — a configuration fault. PostgreSQL:
+    // a passing error; the notifier's next look, or the lease, releases them instead.
+    if (sqlite->dialect() == store::sql::Dialect::kSqlite) return released;
+    Poco::Logger::get("acp.notify")
+        .warning("notification claims of gone gateways not released now: %s",
+                 released.message());
+  }
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
   notifier_->start();
   return Status::ok();

@@ -205,7 +205,11 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader(int timeoutMs) {
 Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (dialect_ == Dialect::kSqlite) {
-    if (ownerLockFd_ >= 0) return Status::ok();  // released once, when the lock was taken
+    // Only the first call tries the lock: a second gateway on the file must not release the
+    // claims of the first once it has gone (they may be its own, later, in flight).
+    std::lock_guard<std::mutex> owner(ownerMutex_);
+    if (ownerLockTried_) return Status::ok();
+    ownerLockTried_ = true;
     // Held for this store's life: the kernel drops it when the process dies, however it dies.
     int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
@@ -225,7 +229,8 @@ Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
       return release.value().error("release notification claims");
     return Status::ok();
   }
-  // PostgreSQL: the claimers named by pending claims, other than this store.
+  // PostgreSQL: the claimers named by pending claims, other than this store (whose lock is
+  // taken, or checked, first).
   int64_t self = claimOwner();
   std::vector<int64_t> claimers;
   {
@@ -244,8 +249,11 @@ Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
     }
   }
   std::lock_guard<std::mutex> owner(ownerMutex_);
-  if (!ownerConnection_) return Status::ok();  // no lock connection: leases pass on their own
+  if (holdClaimerLock() == 0) return Status::ok();  // no lock session: leases pass on their own
   for (int64_t claimer : claimers) {
+    // Never this store's own (it may have taken its id since the list was read): advisory
+    // locks are re-entrant, so its own lock would be "taken" and its live claims released.
+    if (claimer == claimOwnerId_) continue;
     // Taking a claimer's lock succeeds only when no session holds it: its process is gone.
     // Held while its claims are released, so two gateways never both release them.
     auto taken = ownerConnection_->prepare(
@@ -282,26 +290,55 @@ Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
 int64_t SqlStore::claimOwner() {
   if (dialect_ != Dialect::kPostgres) return 0;
   std::lock_guard<std::mutex> owner(ownerMutex_);
-  if (ownerConnection_) return claimOwnerId_;
-  pg::PgConnection::Settings settings;
-  settings.lockTimeoutMs = options_.busyTimeoutMs;
-  settings.statementCacheSize = 4;
-  auto c = pg::PgConnection::open(path_, settings);
-  if (!c.isOk()) return 0;  // claims without a claimer: they wait for their lease to pass
-  // A random id of this store's (not 0, which means "none"); a clash with a live gateway's
-  // would only make this one's claims look like the other's (the lock below then fails).
-  std::random_device random;
-  int64_t id = 0;
-  while (id == 0)
-    id = static_cast<int64_t>((uint64_t{random()} << 32) | random()) & INT64_MAX;
-  auto st = c.value()->prepare(
-      "SELECT CASE WHEN pg_try_advisory_lock(CAST(?1 AS BIGINT)) THEN 1 ELSE 0 END");
-  if (!st.isOk()) return 0;
-  st.value().bind(1, id);
-  if (st.value().step() != StepResult::kRow || st.value().columnInt(0) != 1) return 0;
-  st.value().reset();
+  return holdClaimerLock();
+}
+
+int64_t SqlStore::holdClaimerLock() {
+  // ownerMutex_ held. The lock lives in one server session: the connection's backend pid says
+  // which. PgConnection reconnects a broken connection by itself, into a session without the
+  // lock, so the pid is checked on every use and the lock taken again in the new session.
+  auto lockIn = [](pg::PgConnection& c, int64_t id) {
+    auto st = c.prepare(
+        "SELECT CASE WHEN pg_try_advisory_lock(CAST(?1 AS BIGINT)) THEN 1 ELSE 0 END");
+    if (!st.isOk()) return false;
+    st.value().bind(1, id);
+    bool taken = st.value().step() == StepResult::kRow && st.value().columnInt(0) == 1;
+    st.value().reset();
+    return taken;
+  };
+  auto backendPid = [](pg::PgConnection& c) -> int64_t {
+    auto st = c.prepare("SELECT pg_backend_pid()");
+    if (!st.isOk() || st.value().step() != StepResult::kRow) return 0;
+    int64_t pid = st.value().columnInt(0);
+    st.value().reset();
+    return pid;
+  };
+  // A random id (not 0, which means "none").
+  auto newId = [] {
+    std::random_device random;
+    int64_t id = 0;
+    while (id == 0)
+      id = static_cast<int64_t>((uint64_t{random()} << 32) | random()) & INT64_MAX;
+    return id;
+  };
+  if (!ownerConnection_) {
+    pg::PgConnection::Settings settings;
+    settings.lockTimeoutMs = options_.busyTimeoutMs;
+    settings.statementCacheSize = 4;
+    auto c = pg::PgConnection::open(path_, settings);
+    if (!c.isOk()) return 0;  // claims without a claimer: they wait for their lease to pass
+    ownerConnection_ = c.take();
+  }
+  int64_t pid = backendPid(*ownerConnection_);
+  if (pid == 0) return 0;  // the server does not answer: no claimer this time
+  if (claimOwnerId_ != 0 && pid == ownerSessionPid_) return claimOwnerId_;
+  // A first lock, or a new session. Another gateway may be releasing the claims made under
+  // the old id at this moment (it holds that lock then): a new id keeps them apart.
+  int64_t id = claimOwnerId_ != 0 && lockIn(*ownerConnection_, claimOwnerId_) ? claimOwnerId_
+                                                                               : newId();
+  if (id != claimOwnerId_ && !lockIn(*ownerConnection_, id)) return 0;
   claimOwnerId_ = id;
-  ownerConnection_ = c.take();
+  ownerSessionPid_ = pid;
   return claimOwnerId_;
 }
 

@@ -190,17 +190,19 @@ class SqlStore : public ResourceStore,
   // NotificationOutbox::releaseClaimsOfGoneProcesses. Without it a killed gateway's claims would
   // hold its notifications back for minutes (the lease, Notifier::deliverDue); delivery is at
   // least once, so one sent just before the kill may be sent again.
-  // SQLite (one gateway serves a file): the first call takes an exclusive lock on
-  // "<file>.gateway-lock" for the store's life and, when it gets it, makes every pending
+  // SQLite (one gateway serves a file): the first call tries an exclusive lock on
+  // "<file>.gateway-lock", held for the store's life and, when it gets it, makes every pending
   // notification that is leased or backing off due at `nowMs` (those were a killed
-  // predecessor's); later calls, and calls while another process holds the lock (a second
-  // gateway on the file), release nothing.
+  // predecessor's); later calls release nothing, nor does a first call while another process
+  // holds the lock (a second gateway on the file). SQLite claims record no claimer.
   // PostgreSQL (several gateways may share the database): each store claims under an owner id
   // of its own, random, and holds a session advisory lock on that id on a connection of its
   // own for its life; PostgreSQL drops the lock when the process dies (its connection ends).
   // A claim records its claimer; a claimer whose lock can be taken is gone, and its claims are
-  // due again. A live gateway whose lock connection broke looks gone too: its claims may then
-  // be delivered twice (still at least once).
+  // due again. The lock's session is checked at each claim and release: when the connection
+  // broke (and was re-established in a new session) the lock is taken again, under a new id if
+  // the old one is being released meanwhile. Between the break and that check a live gateway
+  // looks gone: what it had claimed may be delivered twice (still at least once).
   Status releaseClaimsOfGoneProcesses(int64_t nowMs) override;
 
   sql::Dialect dialect() const { return dialect_; }
@@ -244,8 +246,11 @@ class SqlStore : public ResourceStore,
   // both. claimOwner() is the id to record in a claim, 0 (none) until the lock is held.
   std::mutex ownerMutex_;
   int64_t claimOwnerId_ = 0;
+  int64_t ownerSessionPid_ = 0;  // the server session (backend pid) holding the lock
   std::unique_ptr<pg::PgConnection> ownerConnection_;
   int64_t claimOwner();
+  int64_t holdClaimerLock();  // ownerMutex_ held: the lock held (again) in the current session
+  bool ownerLockTried_ = false;  // SQLite: the first release call tried the gateway lock
   sql::Dialect dialect_ = sql::Dialect::kSqlite;
   std::shared_ptr<const model::Model> model_;
   StoreOptions options_;

@@ -275,9 +275,10 @@ CREATE TRIGGER audit_patient_no_update BEFORE UPDATE ON audit_patient
 CREATE TRIGGER audit_patient_no_delete BEFORE DELETE ON audit_patient
   BEGIN SELECT RAISE(ABORT, 'audit_patient is append-only'); END;
 )sql",
-    // 12: which gateway process claimed a pending notification (NotificationOutbox): a claim
-    // names its claimer, so one whose claimer has died can be released at once instead of
-    // waiting for its lease (SqlStore::releaseClaimsOfGoneProcesses); settling clears it.
+    // 12: which gateway process claimed a pending notification (NotificationOutbox), as in
+    // PostgreSQL's step 2, where a claim names its claimer so that one whose claimer has died can
+    // be released at once (SqlStore::releaseClaimsOfGoneProcesses). SQLite claims leave it NULL
+    // (one gateway per file: the file's gateway lock does that job); settling clears it.
     R"sql(
 ALTER TABLE notifications ADD COLUMN claimed_by INTEGER;
 )sql",

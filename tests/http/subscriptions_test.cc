@@ -305,6 +305,10 @@ TEST(Subscriptions, AGoneGatewaysClaimIsDeliveredByALiveOneBeforeItsLeasePasses)
   HttpResult sub =
       server.request("POST", "/Subscription", subscription(up.url(), "", "Patient?family=Gone"));
   ASSERT_EQ(sub.status, 201) << sub.body;
+  // A real Patient (not one the criteria match, so its creation owes nothing itself): whichever
+  // notifier claims the released notification can deliver it.
+  HttpResult patient = server.post("/Patient", R"({"resourceType":"Patient","name":[{"family":"Other"}]})");
+  ASSERT_EQ(patient.status, 201);
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -314,7 +318,9 @@ TEST(Subscriptions, AGoneGatewaysClaimIsDeliveredByALiveOneBeforeItsLeasePasses)
     ASSERT_TRUE(other.isOk()) << other.status().message();
     auto tx = other.value()->begin();
     ASSERT_TRUE(tx.isOk());
-    ASSERT_TRUE(tx.value()->enqueueNotification(sub.json.getString("id"), "Patient", "p1", 1, due)
+    ASSERT_TRUE(tx.value()
+                    ->enqueueNotification(sub.json.getString("id"), "Patient",
+                                          patient.json.getString("id"), 1, due)
                     .isOk());
     ASSERT_TRUE(tx.value()->commit().isOk());
     auto claimed = other.value()->claimNotifications(due, 10, 600000);
