@@ -46,12 +46,24 @@ Result<std::vector<json::Value>> FhirService::allMatches(
 }
 
 FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::string& id) const {
+  std::string identifier;
+  for (const auto& [k, v] : rq.query)
+    if (k == "identifier") identifier = v;
+  plan::SummaryInput in;
+  json::Value patient;
+  Outcome o = gatherSummary(rq, id, identifier, in, patient);
+  if (o.status != 200) return o;
+  o.body = plan::acpSummary(in);
+  return o;
+}
+
+FhirService::Outcome FhirService::gatherSummary(const FhirRequest& rq, const std::string& id,
+                                                const std::string& identifier,
+                                                plan::SummaryInput& in,
+                                                json::Value& patient) const {
   std::string patientId = id;
   if (patientId.empty()) {
     // By identifier (the NHS number, as GP systems know it).
-    std::string identifier;
-    for (const auto& [k, v] : rq.query)
-      if (k == "identifier") identifier = v;
     if (identifier.empty() || identifier.find('|') == std::string::npos)
       return fail(400, "required",
                   "$acp-summary without a Patient id needs identifier=system|value",
@@ -91,7 +103,6 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
     return o;
   };
   // A Patient merged into another answers for that one (a few hops at most).
-  json::Value patient;
   for (int hops = 0; hops < 5; ++hops) {
     auto stored = store_->read("Patient", patientId);
     if (!stored.isOk()) {
@@ -115,7 +126,6 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
   if (session && session->relationship(patientId) == access::Relationship::kNone)
     return notFound();
 
-  plan::SummaryInput in;
   in.patientId = patientId;
   auto plans = allMatches("CarePlan", {{"subject", "Patient/" + patientId}});
   if (!plans.isOk()) return fromStatus(plans.status(), "store.search");
@@ -162,9 +172,7 @@ FhirService::Outcome FhirService::acpSummary(const FhirRequest& rq, const std::s
   auto consents = allMatches("Consent", {{"patient", "Patient/" + patientId}});
   if (!consents.isOk()) return fromStatus(consents.status(), "store.search");
   in.consents = std::move(consents.value());
-  Outcome o;
-  o.body = plan::acpSummary(in);
-  return o;
+  return Outcome{};
 }
 
 }  // namespace acp::http

@@ -33,6 +33,10 @@ void classify(const FhirRequest& rq, audit::AuditRecord& r) {
   if (seg[0] == "$candidate-links")
     return operation(seg.size() == 3 ? seg[2] : "$candidate-links");
   if (seg[0] == "_history") return void(r.interaction = "history-system");
+  if (seg[0] == "view") {  // the clinician view of a plan: the $acp-summary it shows
+    if (seg.size() == 3) r.entities.push_back("Patient/" + seg[2]);
+    return operation("$acp-summary");
+  }
   const std::string& type = seg[0];
   if (seg.size() == 1) {
     r.interaction = isGet(m) ? "search-type" : m == "POST" ? "create" : m == "PUT" ? "update"

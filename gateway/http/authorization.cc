@@ -4,7 +4,7 @@
 // Route rules (before the handler runs; 403 `forbidden` when refused):
 //   - FHIR interactions need a scope for the type and interaction (auth/scopes.h): read and
 //     vread and history → read; search → search; create, update, delete → themselves.
-//   - $acp-summary needs Patient and CarePlan read.
+//   - $acp-summary, and the clinician view (/view/...), need Patient and CarePlan read.
 //   - POST /$ingest/<partner> needs the source-system role and create and update on every type
 //     (the push's organisation is checked against the client's in ingest_endpoint.cc).
 //   - /$ingest/failures and /$candidate-links need the service-operator role.
@@ -174,6 +174,10 @@ std::optional<FhirService::Outcome> FhirService::refuseRoute(const FhirRequest& 
     return need("*", auth::Interaction::kUpdate);
   }
   if (seg[0] == "$candidate-links") return needRole(auth::Role::kServiceOperator);
+  if (seg[0] == "view") {  // the clinician view: what $acp-summary needs
+    if (auto r = need("Patient", auth::Interaction::kRead)) return r;
+    return need("CarePlan", auth::Interaction::kRead);
+  }
   if (seg[0] == "_history") return need("*", auth::Interaction::kRead);
   const std::string& type = seg[0];
   if (type == "AuditEvent") {

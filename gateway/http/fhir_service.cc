@@ -337,10 +337,22 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
 
 
 FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
-  Negotiated want = responseFormat(rq);
-  if (!want.ok) return fail(want.status, "not-supported", want.message, "http.not-acceptable");
   std::vector<std::string> seg = pathSegments(rq.path);
   const std::string& m = rq.method;
+  // The clinician view answers pages, whatever the Accept header asks for (a browser's).
+  if (!seg.empty() && seg[0] == "view") {
+    if (m != "GET" && m != "HEAD") {
+      Outcome o = fail(405, "not-supported", "method not allowed here; allowed: GET",
+                       "http.method-not-allowed");
+      o.headers.emplace_back("Allow", "GET");
+      return o;
+    }
+    if (seg.size() == 2 && seg[1] == "patient") return viewPatient(rq, "");
+    if (seg.size() == 3 && seg[1] == "patient" && isValidId(seg[2])) return viewPatient(rq, seg[2]);
+    return fail(404, "not-found", "no such page", "http.unknown-route");
+  }
+  Negotiated want = responseFormat(rq);
+  if (!want.ok) return fail(want.status, "not-supported", want.message, "http.not-acceptable");
   auto notAllowed = [](const std::string& allow) {
     Outcome o = fail(405, "not-supported", "method not allowed here; allowed: " + allow,
                      "http.method-not-allowed");
@@ -482,6 +494,7 @@ void materialize(json::Value& v) {
 }  // namespace
 
 FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
+  if (isViewPath(rq.path)) return renderPage(std::move(o));
   Negotiated want = responseFormat(rq);
   return renderAs(std::move(o), want.ok ? want.format : Format::kJson, wantsPretty(rq));
 }

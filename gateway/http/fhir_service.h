@@ -26,6 +26,7 @@
 #include "gateway/model/model.h"
 #include "gateway/profile/profile_validator.h"
 #include "gateway/model/validator.h"
+#include "gateway/plan/acp_summary.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/store/resource_store.h"
 
@@ -120,7 +121,11 @@ class FhirService {
     // exists): the refusal's code, which the audit trail records as a 403 instead.
     std::string concealed;
     IssueList issues;                 // the body when status >= 400
+    std::string html;                 // a page of the clinician view (view routes only)
   };
+  // A view route's answer as a page: `html`, or for a refusal an error page; text/html with
+  // the view's security headers (view/plan_page.h).
+  FhirResponse renderPage(Outcome o) const;
 
   FhirResponse serve(const FhirRequest& request, bool deferAudit) const;
   // The request's event recorded now (blocking), or attached to `response` when deferred;
@@ -227,6 +232,15 @@ class FhirService {
   // GET /Patient/{id}/$acp-summary, and with id "" GET /Patient/$acp-summary?identifier=
   // (acp_summary_endpoint.cc).
   Outcome acpSummary(const FhirRequest& rq, const std::string& id) const;
+  // What a summary is made of, for the child `id`, or (id "") the one child `identifier`
+  // (system|value) names, under the request's access rules: `in` and the child's `patient`
+  // filled and status 200, else the refusal to answer (404 concealed, 410, 412, 400).
+  Outcome gatherSummary(const FhirRequest& rq, const std::string& id,
+                        const std::string& identifier, plan::SummaryInput& in,
+                        json::Value& patient) const;
+  // GET /view/patient?nhs=NNN and GET /view/patient/{id}: the clinician's page of the plan
+  // (view_endpoint.cc; view/plan_page.h).
+  Outcome viewPatient(const FhirRequest& rq, const std::string& id) const;
   // GET /$candidate-links and POST /$candidate-links/{n}/$confirm | $reject
   // (candidate_links_endpoint.cc).
   Outcome candidateLinks(const FhirRequest& rq) const;

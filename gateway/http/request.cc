@@ -89,4 +89,9 @@ std::vector<std::string> pathSegments(const std::string& path) {
   return parts;
 }
 
+bool isViewPath(const std::string& path) {
+  std::vector<std::string> seg = pathSegments(path);
+  return !seg.empty() && seg[0] == "view";
+}
+
 }  // namespace acp::http

@@ -84,6 +84,9 @@ struct DeferredAudit {
 // the audit, so they always agree on what a path names.
 std::vector<std::string> pathSegments(const std::string& path);
 
+// Whether a path is a page of the clinician view (/view/...): answered as HTML, refusals too.
+bool isViewPath(const std::string& path);
+
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space, per form encoding).
 std::vector<std::pair<std::string, std::string>> parseQueryString(const std::string& q);
 std::string percentDecode(const std::string& s, bool plusIsSpace);

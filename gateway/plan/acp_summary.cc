@@ -164,7 +164,8 @@ Statement base(const json::Value& plan, bool draft) {
   return c;
 }
 
-// A care team as a person reads it: its members (names and roles), then its numbers.
+}  // namespace
+
 std::string careTeamText(const json::Value& team) {
   std::string text;
   if (const json::Value* ps = team.find("participant"); ps && ps->isArray())
@@ -179,6 +180,8 @@ std::string careTeamText(const json::Value& team) {
       if (!t.getString("value").empty()) text += ", " + t.getString("value");
   return text;
 }
+
+namespace {
 
 void collectPlan(const json::Value& plan, const SummaryInput& in, std::vector<Statement>& out) {
   const std::string& status = plan.getString("status");

@@ -97,6 +97,10 @@ json::Value acpSummary(const SummaryInput& in);
 // (…/Id/local/<ODS>/…), else an Organization author's ODS code; "" when neither.
 std::string sourceOds(const json::Value& plan);
 
+// A care team as a person reads it: its members' names and roles, then its numbers ("" when it
+// names nobody).
+std::string careTeamText(const json::Value& team);
+
 // Whether a CarePlan is an advance care plan (or a ReSPECT form).
 bool isAdvanceCarePlan(const json::Value& carePlan);
 
