@@ -56,9 +56,15 @@ deps:
 	  fi; \
 	fi
 
-build: deps
+build: deps gateway/view/assets/node_modules/.installed
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The NHS.UK frontend (npm nhsuk-frontend), built into the clinician view's assets
+# (cmake/embed_view_assets.cmake).
+gateway/view/assets/node_modules/.installed: gateway/view/assets/package.json gateway/view/assets/package-lock.json
+	cd gateway/view/assets && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300

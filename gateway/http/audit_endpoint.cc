@@ -3,6 +3,7 @@
 // GET /AuditEvent/$verify-chain. The trail is append-only: AuditEvent cannot be written
 // through the API (405).
 #include "gateway/http/fhir_service.h"
+#include "gateway/core/ids.h"
 
 namespace acp::http {
 
@@ -34,7 +35,8 @@ void classify(const FhirRequest& rq, audit::AuditRecord& r) {
     return operation(seg.size() == 3 ? seg[2] : "$candidate-links");
   if (seg[0] == "_history") return void(r.interaction = "history-system");
   if (seg[0] == "view") {  // the clinician view of a plan: the $acp-summary it shows
-    if (seg.size() == 3) r.entities.push_back("Patient/" + seg[2]);
+    if (seg.size() < 2 || seg[1] != "patient" || seg.size() > 3) return void(r.interaction = "read");
+    if (seg.size() == 3 && isValidId(seg[2])) r.entities.push_back("Patient/" + seg[2]);
     return operation("$acp-summary");
   }
   const std::string& type = seg[0];

@@ -287,6 +287,7 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
   try {
     if (smart_) request.context.principal = auth::Principal{};  // nobody, until proved
     if (auto smart = smartRoute(request)) return std::move(*smart);
+    if (auto asset = viewAsset(request)) return std::move(*asset);
     if (auto refused = authenticate(request)) {
       // A denial is audited too (the client as far as it is known: nobody, when no token).
       int status = refused->status;
@@ -494,7 +495,7 @@ void materialize(json::Value& v) {
 }  // namespace
 
 FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
-  if (isViewPath(rq.path)) return renderPage(std::move(o));
+  if (isViewPath(rq.path)) return renderPage(rq, std::move(o));
   Negotiated want = responseFormat(rq);
   return renderAs(std::move(o), want.ok ? want.format : Format::kJson, wantsPretty(rq));
 }

@@ -125,7 +125,10 @@ class FhirService {
   };
   // A view route's answer as a page: `html`, or for a refusal an error page; text/html with
   // the view's security headers (view/plan_page.h).
-  FhirResponse renderPage(Outcome o) const;
+  FhirResponse renderPage(const FhirRequest& rq, Outcome o) const;
+  // GET|HEAD /view/assets/<name>: the view's stylesheet and icons (view/assets.h), before
+  // authentication and without audit (no patient data); nullopt for any other path.
+  std::optional<FhirResponse> viewAsset(const FhirRequest& rq) const;
 
   FhirResponse serve(const FhirRequest& request, bool deferAudit) const;
   // The request's event recorded now (blocking), or attached to `response` when deferred;

@@ -41,11 +41,12 @@ std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType) {
   // Only fixed tokens reach the log: the names of the routes (a served type name, metadata,
   // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent, the health
-  // checks), _history, _search and the operations' names; everything else (ids, partners, unknown names that
+  // checks, the clinician view's view/patient and view/assets), _history, _search and the
+  // operations' names; everything else (ids, partners, unknown names that
   // might be identifiers or injected text) becomes a placeholder.
   static const std::set<std::string> kRoots = {"metadata", "token", ".well-known", "_history",
                                                "$ingest", "$candidate-links", "AuditEvent",
-                                               "healthz", "readyz"};
+                                               "healthz", "readyz", "view"};
   static const std::set<std::string> kAnywhere = {
       "_history", "_search", "$acp-summary", "$verify-chain", "$replay", "$confirm", "$reject"};
   std::string out;
@@ -64,7 +65,8 @@ std::string routeTemplate(const std::string& path,
         if (shown == seg) root = seg;
       } else if (kAnywhere.count(seg) ||
                  (index == 2 && root == ".well-known" && seg == "smart-configuration") ||
-                 (index == 2 && root == "$ingest" && seg == "failures")) {
+                 (index == 2 && root == "$ingest" && seg == "failures") ||
+                 (index == 2 && root == "view" && (seg == "patient" || seg == "assets"))) {
         shown = seg;
       } else if (index == 2 && root == "$ingest") {
         shown = "{partner}";

@@ -119,8 +119,9 @@ class HttpServer {
 // "/Patient/123/_history/2" → "/Patient/{id}/_history/{vid}" for logs: only fixed tokens
 // (served type names, metadata, token, .well-known/smart-configuration, $ingest/failures,
 // $candidate-links, AuditEvent, _history, _search, and the operations $acp-summary,
-// $verify-chain, $replay, $confirm, $reject) are kept; anything else is a placeholder
-// ({unknown} for a first segment, {partner} for an ingest partner, {id}, {vid}).
+// $verify-chain, $replay, $confirm, $reject, view/patient, view/assets) are kept; anything else
+// is a placeholder ({unknown} for a first segment, {partner} for an ingest partner, {id},
+// {vid}).
 std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType);
 

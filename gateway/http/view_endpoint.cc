@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gateway/http/fhir_service.h"
+#include "gateway/view/assets.h"
 #include "gateway/view/plan_page.h"
 
 namespace acp::http {
@@ -41,6 +42,16 @@ std::string planTitle(const json::Value& plan) {
   return "";
 }
 
+// The stylesheet's path: under the path of the base URL the gateway is known by (a gateway
+// behind https://host/fhir links /fhir/view/assets/view.css).
+std::string stylesheetFor(const std::string& baseUrl) {
+  size_t scheme = baseUrl.find("://");
+  size_t path = baseUrl.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  std::string prefix = path == std::string::npos ? "" : baseUrl.substr(path);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  return prefix + "/view/assets/view.css";
+}
+
 }  // namespace
 
 FhirService::Outcome FhirService::viewPatient(const FhirRequest& rq, const std::string& id) const {
@@ -67,8 +78,10 @@ FhirService::Outcome FhirService::viewPatient(const FhirRequest& rq, const std::
   page.patient = &patient;
   page.input = &in;
   page.answers = plan::answers(in);
+  page.inForce = plan::plansInForce(in);
   page.today = utcNow("%Y-%m-%d");
   page.generated = utcNow("%Y-%m-%dT%H:%M:%SZ");
+  page.stylesheet = stylesheetFor(rq.baseUrl);
   if (rq.context.access && rq.context.access->usedBreakGlass()) {
     page.breakGlass = true;
     page.breakGlassReason = rq.context.access->breakGlassReason();
@@ -129,7 +142,29 @@ FhirService::Outcome FhirService::viewPatient(const FhirRequest& rq, const std::
   return o;
 }
 
-FhirResponse FhirService::renderPage(Outcome o) const {
+std::optional<FhirResponse> FhirService::viewAsset(const FhirRequest& rq) const {
+  constexpr std::string_view kPrefix = "/view/assets/";
+  if (rq.path.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  FhirResponse r;
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // An icon opened on its own runs nothing (SVG may hold script); the stylesheet needs none.
+  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  const view::Asset* asset = view::findAsset(std::string_view(rq.path).substr(kPrefix.size()));
+  if (!asset || (rq.method != "GET" && rq.method != "HEAD")) {
+    r.status = asset ? 405 : 404;
+    if (asset) r.headers.emplace_back("Allow", "GET, HEAD");
+    r.contentType = "text/plain; charset=utf-8";
+    r.body = asset ? "method not allowed\n" : "no such asset\n";
+    return r;
+  }
+  r.status = 200;
+  r.contentType = asset->contentType;
+  r.headers.emplace_back("Cache-Control", "public, max-age=3600");
+  r.body.assign(reinterpret_cast<const char*>(asset->data), asset->size);
+  return r;
+}
+
+FhirResponse FhirService::renderPage(const FhirRequest& rq, Outcome o) const {
   FhirResponse r;
   r.status = o.status;
   r.headers = std::move(o.headers);
@@ -154,7 +189,7 @@ FhirResponse FhirService::renderPage(Outcome o) const {
   if (o.status == 404)
     message = "No child with a shared advance care plan that you may see was found. Check the "
               "NHS number, and the child's own records.";
-  r.body = view::renderErrorPage(o.status, title, message, "");
+  r.body = view::renderErrorPage(o.status, title, message, stylesheetFor(rq.baseUrl));
   return r;
 }
 

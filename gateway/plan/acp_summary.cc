@@ -53,9 +53,11 @@ const ItemDef kItems[] = {
     {"hospital-transfer", "Transfer to hospital"},
     {"treatment-escalation", "Treatment escalation"},
     {"priority", "Priority of care (ReSPECT scale)"},
+    {"adrt", "Advance decision to refuse treatment"},
     {"emergency-plan", "Emergency plan"},
     {"symptom-plan", "Symptom management plan"},
     {"key-worker", "Key worker"},
+    {"transition", "Transition to adult services"},
     {"review-date", "Plan review date"},
     {"consent-to-share", "Consent to share the plan"},
 };
@@ -346,11 +348,13 @@ bool isAdvanceCarePlan(const json::Value& carePlan) {
          hasCoding(carePlan, "category", kSnomed, "1382601000000107");
 }
 
-std::vector<ItemAnswer> answers(const SummaryInput& in) {
-  // One plan in force per source: of a source's active advance care plans (a new ReSPECT
-  // form, a hospice record's new plan), the most recently agreed one; the older ones are
-  // superseded by it and read as such (versions of one plan are one plan).
-  std::map<std::string, const json::Value*> inForce;  // source ODS → its newest active plan
+namespace {
+
+// One plan in force per source: of a source's active advance care plans (a new ReSPECT form, a
+// hospice record's new plan), the most recently agreed one; the older ones are superseded by it
+// and read as such (versions of one plan are one plan). Source ODS → its newest active plan.
+std::map<std::string, const json::Value*> newestActiveBySource(const SummaryInput& in) {
+  std::map<std::string, const json::Value*> inForce;
   auto agreedAt = [](const json::Value& p) {
     int64_t w = instant(planDate(p));
     return w != std::numeric_limits<int64_t>::min() ? w : instant(lastUpdated(p));
@@ -364,14 +368,35 @@ std::vector<ItemAnswer> answers(const SummaryInput& in) {
         (agreedAt(plan) == agreedAt(*best) && lastUpdated(plan) > lastUpdated(*best)))
       best = &plan;
   }
+  return inForce;
+}
+
+// Whether an active plan is superseded by its source's newer one.
+bool superseded(const json::Value& plan,
+                const std::map<std::string, const json::Value*>& inForce) {
+  auto best = inForce.find(sourceOds(plan));
+  return best != inForce.end() && best->second->getString("id") != plan.getString("id");
+}
+
+}  // namespace
+
+std::set<std::string> plansInForce(const SummaryInput& in) {
+  auto inForce = newestActiveBySource(in);
+  std::set<std::string> out;
+  for (const json::Value& plan : in.carePlans)
+    if (isAdvanceCarePlan(plan) && plan.getString("status") == "active" &&
+        !superseded(plan, inForce))
+      out.insert(versionedRef(plan));
+  return out;
+}
+
+std::vector<ItemAnswer> answers(const SummaryInput& in) {
+  auto inForce = newestActiveBySource(in);
   std::vector<Statement> all;
   for (const json::Value& plan : in.carePlans) {
     if (!isAdvanceCarePlan(plan)) continue;
-    if (plan.getString("status") == "active") {
-      auto best = inForce.find(sourceOds(plan));
-      if (best != inForce.end() && best->second->getString("id") != plan.getString("id"))
-        continue;  // superseded by the same source's newer plan
-    }
+    if (plan.getString("status") == "active" && superseded(plan, inForce))
+      continue;  // superseded by the same source's newer plan
     collectPlan(plan, in, all);
   }
   collectConsents(in, all);

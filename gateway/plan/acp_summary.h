@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,10 @@ std::vector<json::Value> versionsInForce(const std::vector<json::Value>& newestF
 std::vector<ItemAnswer> answers(const SummaryInput& in);
 
 json::Value acpSummary(const SummaryInput& in);
+
+// The plan versions the answers read ("CarePlan/<id>/_history/<version>"): every active
+// advance care plan not superseded by its source's newer one — the plans in force.
+std::set<std::string> plansInForce(const SummaryInput& in);
 
 // The ODS code of the organisation a plan came from: its local identifier's system
 // (…/Id/local/<ODS>/…), else an Organization author's ODS code; "" when neither.

@@ -1,5 +1,6 @@
 #include "gateway/view/plan_page.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -37,6 +38,16 @@ const std::vector<Section>& sections() {
   return kSections;
 }
 
+// A review date before `today` (YYYY-MM-DD) is overdue; a partial date ("2026-11", "2026") only
+// once the whole period has passed; anything that is not a date never is.
+bool reviewOverdue(const std::string& due, const std::string& today) {
+  if (today.size() != 10 || (due.size() != 4 && due.size() != 7 && due.size() != 10)) return false;
+  for (size_t i = 0; i < due.size(); ++i)
+    if (i == 4 || i == 7 ? due[i] != '-' : !std::isdigit(static_cast<unsigned char>(due[i])))
+      return false;
+  return due < today.substr(0, due.size());
+}
+
 class Page {
  public:
   explicit Page(const PlanPage& p) : p_(p) {
@@ -61,7 +72,7 @@ class Page {
     }
     resuscitation();
     disagreements();
-    for (const Section& s : sections()) section(s);
+    for (const Section& s : sections()) section(s, s.id == std::string("decisions"));
     withheld();
     history();
     out_ += "<p class=\"nhsuk-body-s acp-generated\">Page made " +
@@ -122,6 +133,19 @@ class Page {
             "</dd></div>\n";
   }
 
+  static bool listed(const std::string& code) {
+    for (const Section& s : sections())
+      for (const std::string& c : s.codes)
+        if (c == code) return true;
+    return false;
+  }
+
+  // A value as a person reads it; never blank.
+  static std::string readable(const plan::Statement& s) {
+    std::string text = s.readable();
+    return text.empty() ? "value not readable here: see the source record" : text;
+  }
+
   const plan::ItemAnswer* answer(const std::string& code) const {
     for (const plan::ItemAnswer& a : p_.answers)
       if (a.code == code) return &a;
@@ -145,16 +169,16 @@ class Page {
   // The other sources' values and the drafts of one decision.
   void alternatives(const plan::ItemAnswer& a) {
     if (!a.differs.empty()) {
-      out_ += "<div class=\"nhsuk-warning-callout acp-differs\"><h4 "
-              "class=\"nhsuk-warning-callout__label\">The sources disagree</h4><ul>\n";
+      out_ += "<div class=\"nhsuk-warning-callout acp-differs\"><h3 "
+              "class=\"nhsuk-warning-callout__label\">The sources disagree</h3><ul>\n";
       for (const plan::Statement& d : a.differs)
-        out_ += "<li><strong>" + escape(d.readable()) + "</strong> — " + provenance(d) + "</li>\n";
+        out_ += "<li><strong>" + escape(readable(d)) + "</strong> — " + provenance(d) + "</li>\n";
       out_ += "</ul><p>Check with the organisations before acting on either value.</p></div>\n";
     }
     for (const plan::Statement& d : a.drafts)
       out_ += "<p class=\"acp-draft\"><strong class=\"nhsuk-tag nhsuk-tag--grey\">Draft, not "
               "agreed</strong> " +
-              escape(d.readable()) + " — " + provenance(d) + "</p>\n";
+              escape(readable(d)) + " — " + provenance(d) + "</p>\n";
   }
 
   void resuscitation() {
@@ -164,7 +188,7 @@ class Page {
             "<h2 class=\"nhsuk-card__heading\" id=\"resuscitation-heading\">Resuscitation "
             "(CPR) decision</h2>\n";
     if (a && a->current) {
-      out_ += "<p class=\"acp-resuscitation__value\">" + escape(a->current->readable()) +
+      out_ += "<p class=\"acp-resuscitation__value\">" + escape(readable(*a->current)) +
               "</p>\n<p class=\"acp-provenance\">" + provenance(*a->current) + "</p>\n";
     } else {
       out_ += "<p class=\"acp-resuscitation__value acp-resuscitation__value--none\">No "
@@ -185,11 +209,16 @@ class Page {
             "</h2><p>Each is marked below, with every organisation's value.</p></div>\n";
   }
 
-  void section(const Section& s) {
+  // `others`: this section also holds every decision no section names (so a decision the
+  // summary gains is never left off the page).
+  void section(const Section& s, bool others) {
     std::vector<const plan::ItemAnswer*> items;
     for (const std::string& code : s.codes)
       for (const plan::ItemAnswer& a : p_.answers)
         if (a.code == code) items.push_back(&a);
+    if (others)
+      for (const plan::ItemAnswer& a : p_.answers)
+        if (a.code != "resuscitation" && !listed(a.code)) items.push_back(&a);
     out_ += "<section class=\"acp-section\" id=\"" + std::string(s.id) +
             "\" aria-labelledby=\"" + s.id + "-heading\">\n<h2 class=\"nhsuk-heading-m\" id=\"" +
             s.id + "-heading\">" + s.heading + "</h2>\n";
@@ -200,14 +229,14 @@ class Page {
     out_ += "<dl class=\"nhsuk-summary-list\">\n";
     for (const plan::ItemAnswer* a : items) {
       std::string key = a->display + (a->symptom.empty() ? "" : ": " + a->symptom);
-      bool overdue = a->code == "review-date" && a->current && !p_.today.empty() &&
-                     a->current->value.isString() && a->current->value.text() < p_.today;
+      bool overdue = a->code == "review-date" && a->current && a->current->value.isString() &&
+                     reviewOverdue(a->current->value.text(), p_.today);
       out_ += "<div class=\"nhsuk-summary-list__row" +
               std::string(a->differs.empty() ? "" : " acp-row--differs") +
               "\"><dt class=\"nhsuk-summary-list__key\">" + escape(key) +
               "</dt><dd class=\"nhsuk-summary-list__value\">";
       if (a->current) {
-        std::string value = a->current->readable();
+        std::string value = readable(*a->current);
         if (a->code == "review-date") value = readableDate(value);
         out_ += "<p class=\"acp-value\">" + escape(value);
         if (overdue)
@@ -263,23 +292,31 @@ class Page {
             "class=\"nhsuk-table__header\">Status</th></tr></thead>\n<tbody "
             "class=\"nhsuk-table__body\">\n";
     for (const PlanVersion& v : p_.history) {
-      std::string status = v.deleted ? "deleted" : statusText(v.status);
+      std::string status = statusText(v);
+      // A version entered in error may be another child's: nothing of it but that.
+      bool hidden = !v.deleted && v.status == "entered-in-error";
       out_ += "<tr class=\"nhsuk-table__row\"><td class=\"nhsuk-table__cell\">" +
               escape(readableDate(v.recorded)) + "</td><td class=\"nhsuk-table__cell\">" +
-              escape(source(v.source)) + "</td><td class=\"nhsuk-table__cell\">" +
-              escape(v.title.empty() ? v.carePlan : v.title) +
+              escape(hidden ? "—" : source(v.source)) + "</td><td class=\"nhsuk-table__cell\">" +
+              escape(hidden ? "—" : v.title.empty() ? v.carePlan : v.title) +
               "</td><td class=\"nhsuk-table__cell\">" + std::to_string(v.version) +
               "</td><td class=\"nhsuk-table__cell\">" + escape(status) + "</td></tr>\n";
     }
     out_ += "</tbody></table>\n</section>\n";
   }
 
-  static std::string statusText(const std::string& status) {
-    if (status == "active") return "in force";
-    if (status == "revoked") return "superseded or withdrawn";
-    if (status == "entered-in-error") return "entered in error";
-    if (status == "draft") return "draft, not agreed";
-    return status;
+  // A version's status as the history shows it: "in force" only for a version of a plan in
+  // force (plan::plansInForce); any other active version was agreed once and since replaced.
+  std::string statusText(const PlanVersion& v) const {
+    if (v.deleted) return "deleted";
+    if (v.status == "active")
+      return p_.inForce.count(v.carePlan + "/_history/" + std::to_string(v.version))
+                 ? "in force"
+                 : "agreed then, since replaced";
+    if (v.status == "revoked") return "superseded or withdrawn";
+    if (v.status == "entered-in-error") return "entered in error";
+    if (v.status == "draft") return "draft, not agreed";
+    return v.status;
   }
 
   const PlanPage& p_;

@@ -12,7 +12,10 @@
 //      author and date, differing values and drafts marked as such;
 //   5. the review date, highlighted as overdue when it is before `today`; consent to share;
 //   6. plans not shared with this reader (whose they are, whom to call);
-//   7. the plans' history: every version of each plan, newest first.
+//   7. the plans' history: every version of each plan, newest first; "in force" only for the
+//      versions the answers are read from, an older active version "agreed then, since
+//      replaced", and of a version entered in error nothing but that (it may be another
+//      child's).
 // A superseded, revoked or entered-in-error plan never gives a value here (plan/acp_summary.h
 // decides what is current); drafts are shown only as drafts.
 // Every value is escaped (view/html.h); the page has no script, no inline style, and links only
@@ -21,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +53,7 @@ struct PlanPage {
   const plan::SummaryInput* input = nullptr;   // care teams and withheld plans (required)
   std::vector<plan::ItemAnswer> answers;       // plan::answers(*input)
   std::vector<PlanVersion> history;            // newest first
+  std::set<std::string> inForce;               // plan::plansInForce(*input)
   std::string today;      // YYYY-MM-DD: a review date before it is overdue
   std::string generated;  // when the page was made (an instant)
   bool breakGlass = false;

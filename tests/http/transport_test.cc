@@ -131,6 +131,10 @@ TEST(Transport, LogRoutesKeepTheNamesOfTheFixedRoutes) {
   auto served = [](const std::string& t) { return t == "Patient"; };
   auto route = [&](const std::string& path) { return http::routeTemplate(path, served); };
   EXPECT_EQ(route("/token"), "/token");
+  EXPECT_EQ(route("/view/patient"), "/view/patient");
+  EXPECT_EQ(route("/view/patient/9434765919"), "/view/patient/{id}");
+  EXPECT_EQ(route("/view/assets/view.css"), "/view/assets/{id}");
+  EXPECT_EQ(route("/view/9434765919"), "/view/{id}");
   EXPECT_EQ(route("/.well-known/smart-configuration"), "/.well-known/smart-configuration");
   EXPECT_EQ(route("/.well-known/9434765919"), "/.well-known/{id}");
   EXPECT_EQ(route("/$ingest/hospice"), "/$ingest/{partner}");

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
+#include "gateway/view/assets.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -47,11 +50,47 @@ TEST(ClinicianView, ThePlanOfAChildByNhsNumber) {
   EXPECT_NE(r.body.find("8WB01"), std::string::npos) << "the hospice is named as the source";
   // The same page by the Patient's id, and with the number as printed.
   HttpResult patients = server.get(std::string("/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|") + kNhs);
+  ASSERT_TRUE(patients.json.find("entry") && !patients.json.find("entry")->items().empty());
   std::string id = patients.json.find("entry")->items()[0].find("resource")->getString("id");
   HttpResult byId = server.get("/view/patient/" + id);
   EXPECT_EQ(byId.status, 200);
   EXPECT_NE(byId.body.find("999 253 0820"), std::string::npos);
   EXPECT_EQ(server.get("/view/patient?nhs=999%20253%200820").status, 200);
+  // Styled by the gateway's own stylesheet, on the gateway.
+  EXPECT_NE(r.body.find("<link rel=\"stylesheet\" href=\"/view/assets/view.css\">"), std::string::npos);
+}
+
+// The stylesheet: the NHS.UK frontend (built in from npm at build time) and the view's own
+// rules; nothing loaded from outside (no web fonts from assets.nhs.uk); every icon it uses
+// served by the gateway.
+TEST(ClinicianView, TheStylesheetAndItsIconsAreServedLocally) {
+  TestServer server;
+  HttpResult css = server.get("/view/assets/view.css");
+  ASSERT_EQ(css.status, 200);
+  EXPECT_EQ(css.header("content-type"), "text/css; charset=utf-8");
+  EXPECT_EQ(css.header("x-content-type-options"), "nosniff");
+  EXPECT_NE(css.body.find(".acp-resuscitation__value"), std::string::npos);
+  // `make` builds the NHS.UK frontend in; a build with cmake alone (no npm) has the view's
+  // own rules only.
+  if (!view::hasNhsukStyles()) GTEST_SKIP() << "built without npm nhsuk-frontend";
+  EXPECT_NE(css.body.find(".nhsuk-header"), std::string::npos) << "the NHS.UK frontend is built in";
+  EXPECT_EQ(css.body.find("sourceMappingURL"), std::string::npos);
+  EXPECT_NE(css.body.find(".acp-resuscitation__value"), std::string::npos);
+  EXPECT_EQ(css.body.find("@font-face"), std::string::npos);
+  EXPECT_EQ(css.body.find("https://"), std::string::npos) << "nothing from outside";
+  std::set<std::string> icons;
+  std::regex url(R"(url\((images/[^)]+)\))");
+  for (auto it = std::sregex_iterator(css.body.begin(), css.body.end(), url); it != std::sregex_iterator(); ++it)
+    icons.insert((*it)[1]);
+  EXPECT_FALSE(icons.empty());
+  for (const std::string& icon : icons) {
+    HttpResult r = server.get("/view/assets/" + icon);
+    EXPECT_EQ(r.status, 200) << icon;
+    EXPECT_EQ(r.header("content-type"), "image/svg+xml") << icon;
+  }
+  EXPECT_EQ(server.get("/view/assets/nothing.css").status, 404);
+  EXPECT_EQ(server.get("/view/assets/../../metadata").status, 404);
+  EXPECT_EQ(server.post("/view/assets/view.css", "x").status, 405);
 }
 
 TEST(ClinicianView, RefusalsArePagesThatNameNoChild) {

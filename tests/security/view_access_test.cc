@@ -35,6 +35,9 @@ TEST(ViewAccess, TheChildsPracticeReadsThePageAnotherPracticeGetsNotFound) {
   HttpResult anonymous = g.as("", "GET", kView, "", {});
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_NE(anonymous.header("content-type").find("text/html"), std::string::npos);
+  // The stylesheet holds no patient data: served without a token (a page's first request
+  // brings the token; the browser fetches the stylesheet on its own).
+  EXPECT_EQ(g.as("", "GET", "/view/assets/view.css", "", {}).status, 200);
 }
 
 TEST(ViewAccess, UrgentCareBreaksGlassAndThePageSaysSo) {
@@ -66,10 +69,13 @@ TEST(ViewAccess, APlanNotSharedIsNamedNeverShown) {
   ASSERT_EQ(gp.status, 200);
   EXPECT_NE(gp.body.find("Plans not shared with you"), std::string::npos);
   EXPECT_NE(gp.body.find("8WB01"), std::string::npos);
+  EXPECT_EQ(gp.body.find("Call hospice 24h line first"), std::string::npos)
+      << "none of the withheld plan's content";
   HttpResult hospice = g.get("hospice", kView);
   ASSERT_EQ(hospice.status, 200);
   EXPECT_EQ(hospice.body.find("Plans not shared with you"), std::string::npos)
       << "the hospice reads its own plan";
+  EXPECT_NE(hospice.body.find("Call hospice 24h line first"), std::string::npos);
 }
 
 }  // namespace

@@ -3,7 +3,12 @@
 // superseded plans never shown as current.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gateway/core/json.h"
 #include "gateway/view/html.h"
@@ -81,6 +86,8 @@ TEST(PlanPage, TheResuscitationDecisionComesFirst) {
   std::string html = f.render();
   size_t cpr = html.find("Do not attempt CPR");
   ASSERT_NE(cpr, std::string::npos);
+  ASSERT_NE(html.find("id=\"place\""), std::string::npos);
+  ASSERT_NE(html.find(">Home<"), std::string::npos);
   EXPECT_LT(html.find("id=\"resuscitation\""), html.find("id=\"place\""));
   EXPECT_LT(cpr, html.find(">Home<"));
   EXPECT_NE(html.find("Recorded by Dr Jones, RX8, on 1 February 2026"), std::string::npos);
@@ -144,6 +151,84 @@ TEST(PlanPage, AnOverdueReviewIsMarked) {
   EXPECT_NE(overdue.find("1 June 2026 <strong class=\"nhsuk-tag nhsuk-tag--red acp-overdue\">Review overdue"),
             std::string::npos);
   EXPECT_EQ(f.render("2026-05-01").find("Review overdue"), std::string::npos);
+}
+
+// Every decision of the acp-item CodeSystem that a plan records is on the page: none is left off
+// because the page's sections do not name it.
+TEST(PlanPage, EveryDecisionOfTheCodeSystemIsShown) {
+  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/conformance/acp/CodeSystem-acp-item.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json::Value cs = parse(ss.str());
+  int checked = 0;
+  for (const json::Value& concept : cs.find("concept")->items()) {
+    const std::string code = concept.getString("code");
+    if (code == "key-worker" || code == "symptom-plan") continue;  // from CareTeam / per symptom
+    SCOPED_TRACE(code);
+    Fixture f;
+    f.in.patientId = "p1";
+    f.in.carePlans.push_back(parse(plan("a", "RX8", "active", "2026-02-01", code, "Value of " + code)));
+    EXPECT_NE(f.render().find("Value of " + code), std::string::npos);
+    ++checked;
+  }
+  EXPECT_GE(checked, 10);
+}
+
+TEST(PlanPage, AValueWithNothingReadableIsSaidNotBlank) {
+  Fixture f;
+  f.in.patientId = "p1";
+  // A coded decision whose coding has neither display nor code, and no text.
+  std::string coded = plan("a", "RX8", "active", "2026-02-01", "resuscitation", "x");
+  const std::string detail = R"("detail":{)";
+  coded.replace(coded.find(detail), detail.size(),
+                detail + R"("extension":[{"url":"https://acp-gateway.nhs.uk/StructureDefinition/acp-decision-value","valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct"}]}}],)");
+  f.in.carePlans.push_back(parse(coded));
+  std::string html = f.render();
+  EXPECT_NE(html.find("value not readable here: see the source record"), std::string::npos);
+}
+
+TEST(PlanPage, TheHistorySaysWhichVersionsAreInForce) {
+  Fixture f;
+  f.in.patientId = "p1";
+  json::Value current = parse(plan("b", "RX8", "active", "2026-02-01", "resuscitation", "Do not attempt CPR"));
+  f.in.carePlans.push_back(current);
+  PlanPage page;
+  page.patient = &f.patient;
+  page.input = &f.in;
+  page.answers = plan::answers(f.in);
+  page.inForce = plan::plansInForce(f.in);
+  EXPECT_EQ(page.inForce, std::set<std::string>{"CarePlan/b/_history/1"});
+  page.history = {
+      {"CarePlan/b", "ReSPECT form", 1, "2026-02-01T10:00:00.000Z", "active", "RX8", false},
+      {"CarePlan/a", "Old ReSPECT form", 2, "2026-01-20T10:00:00.000Z", "revoked", "RX8", false},
+      {"CarePlan/a", "Old ReSPECT form", 1, "2026-01-10T10:00:00.000Z", "active", "RX8", false},
+      {"CarePlan/x", "Wrong child's plan", 1, "2026-01-05T10:00:00.000Z", "entered-in-error", "8WB01", false},
+  };
+  std::string html = renderPlanPage(page);
+  size_t table = html.find("History of the plans");
+  ASSERT_NE(table, std::string::npos);
+  std::string history = html.substr(table);
+  EXPECT_NE(history.find(">ReSPECT form</td><td class=\"nhsuk-table__cell\">1</td><td class=\"nhsuk-table__cell\">in force<"),
+            std::string::npos) << history;
+  EXPECT_NE(history.find(">superseded or withdrawn<"), std::string::npos);
+  EXPECT_NE(history.find(">agreed then, since replaced<"), std::string::npos)
+      << "an older active version is not called in force";
+  EXPECT_EQ(history.find("Wrong child"), std::string::npos) << "nothing of an entered-in-error version";
+  EXPECT_NE(history.find(">entered in error<"), std::string::npos);
+}
+
+TEST(PlanPage, APartialReviewDateIsOverdueOnlyOnceItsPeriodHasPassed) {
+  for (const auto& [due, today, overdue] : std::vector<std::tuple<std::string, std::string, bool>>{
+           {"2026-11", "2026-11-24", false}, {"2026-10", "2026-11-24", true},
+           {"2026", "2026-11-24", false},    {"2025", "2026-11-24", true},
+           {"2026-11-23", "2026-11-24", true}, {"2026-11-24", "2026-11-24", false}}) {
+    SCOPED_TRACE(due + " on " + today);
+    Fixture f;
+    f.in.patientId = "p1";
+    std::string review = R"("extension":[{"url":"https://acp-gateway.nhs.uk/StructureDefinition/acp-review-date","valueDate":")" + due + R"("}],)";
+    f.in.carePlans.push_back(parse(plan("a", "RX8", "active", "2020-02-01", "resuscitation", "Do not attempt CPR", review)));
+    EXPECT_EQ(f.render(today).find("Review overdue") != std::string::npos, overdue);
+  }
 }
 
 TEST(PlanPage, AnErrorPageSaysNothingAboutAChild) {
