@@ -22,10 +22,12 @@ JOBS     ?= $(shell nproc)
 DEMO_PORT ?= 8080
 
 # Build and test dependencies, Debian 12 package names. postgresql (15 on Debian 12) is the server
-# the store tests start a throw-away cluster of (tests/support/pg_cluster.sh, docs/testing.md).
+# the store tests start a throw-away cluster of (tests/support/pg_cluster.sh, docs/testing.md);
+# chromium is the browser the clinician view is tested in (tests/e2e/view.test.mjs).
 PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
            libgtest-dev sqlite3 curl openssl \
-           libpq-dev postgresql
+           libpq-dev postgresql \
+           chromium
 # Node and npm (end-to-end tests only) may come from another source, e.g. NodeSource's
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
