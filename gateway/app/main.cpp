@@ -2,6 +2,8 @@
 // options are read and checked in initialize() (bad configuration exits with EX_CONFIG, 78),
 // main() starts the Gateway, prints one "ready http=HOST:PORT" line to stdout, and waits for
 // SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and closes the store.
+// Commands (the first argument): check-config — every check a start would make, without
+// starting (app/config_check.h): a report on stdout, exit 0 when all pass, else 78.
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
@@ -14,6 +16,7 @@
 
 #include <iostream>
 
+#include "gateway/app/config_check.h"
 #include "gateway/app/gateway.h"
 #include "gateway/app/options.h"
 #include "gateway/app/process_memory.h"
@@ -42,7 +45,7 @@ class GatewayApplication : public Poco::Util::ServerApplication {
     if (name == "help") {
       Poco::Util::HelpFormatter help(options());
       help.setCommand(commandName());
-      help.setUsage("[--config=FILE] [-Dkey=value ...]");
+      help.setUsage("[check-config] [--config=FILE] [-Dkey=value ...]");
       help.setHeader("ACP Gateway: FHIR R4 server for shared advance care plans.");
       help.format(std::cout);
       helpRequested_ = true;
@@ -83,12 +86,20 @@ class GatewayApplication : public Poco::Util::ServerApplication {
     }
   }
 
-  int main(const std::vector<std::string>&) override {
+  int main(const std::vector<std::string>& args) override {
     if (helpRequested_) return EXIT_OK;
+    const std::string command = args.empty() ? "" : args[0];
+    if (!command.empty() && command != "check-config") {
+      std::cerr << "unknown command " << command << " (commands: check-config)" << std::endl;
+      return EXIT_USAGE;
+    }
     if (!configError_.empty()) {
+      if (command == "check-config") std::cout << "FAIL  options: " << configError_ << std::endl;
       std::cerr << "configuration error: " << configError_ << std::endl;
       return EXIT_CONFIG;
     }
+    if (command == "check-config")
+      return acp::app::checkConfiguration(options_, std::cout) ? EXIT_OK : EXIT_CONFIG;
     acp::app::limitMallocArenas();  // before Gateway::start() starts any thread
     acp::app::Gateway gateway(options_);
     acp::Status s = gateway.start();

@@ -1,0 +1,86 @@
+// `acp-gateway check-config`: every check a start would make, without starting or changing
+// anything (app/config_check.h) — run as an operator runs it.
+#include <Poco/File.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/TemporaryFile.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/process_run.h"
+
+namespace {
+
+using acp::testing::ProcessRun;
+using acp::testing::runToExit;
+
+const std::string kCerts = ACP_TEST_CERTS;
+
+std::vector<std::string> plain(const std::string& db, int httpPort = 0) {
+  return {"check-config", "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false",
+          "-Dgateway.auth.mode=none", "-Dgateway.store.url=sqlite:" + db,
+          "-Dgateway.http.port=" + std::to_string(httpPort), "-Dgateway.mllp.port=0"};
+}
+
+TEST(CheckConfig, AGoodConfigurationPassesAndNothingIsCreated) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  ProcessRun r = runToExit(plain(db));
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok    store: sqlite:" + db + ": empty; the start creates the schema"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok    model:"), std::string::npos);
+  EXPECT_NE(r.out.find("ok    mappings:"), std::string::npos);
+  EXPECT_NE(r.out.find("WARN  auth: mode none"), std::string::npos);
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos);
+  EXPECT_FALSE(Poco::File(db).exists()) << "check-config creates no database";
+}
+
+TEST(CheckConfig, TlsAndTokensAreCheckedWithTheirFiles) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  ProcessRun r = runToExit({"check-config", "-Dgateway.tls.certificate=" + kCerts + "/server.crt",
+                            "-Dgateway.tls.privateKey=" + kCerts + "/elsewhere.key",  // not its key
+                            "-Dgateway.tls.caCertificates=" + kCerts + "/ca.crt",
+                            "-Dgateway.auth.clients=/nonexistent/clients.json",
+                            "-Dgateway.auth.tokenKey=/nonexistent/key.pem",
+                            "-Dgateway.http.baseUrl=https://gw.example",
+                            "-Dgateway.store.url=sqlite:" + db, "-Dgateway.http.port=0",
+                            "-Dgateway.mllp.port=0"});
+  EXPECT_EQ(r.exitCode, 78) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL  tls:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok    tls certificate: CN=localhost"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAIL  auth:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok    store:"), std::string::npos) << "every check runs, not only up to the first failure";
+}
+
+TEST(CheckConfig, APortInUseAndANewerSchemaFail) {
+  Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "CREATE TABLE schema_version(version INTEGER); "
+                            "INSERT INTO schema_version VALUES (999)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  ProcessRun r = runToExit(plain(db, taken.address().port()));
+  EXPECT_EQ(r.exitCode, 78) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL  http: 127.0.0.1:" + std::to_string(taken.address().port()) +
+                       " cannot be bound"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAIL  store: sqlite:" + db + ": schema version 999 is newer"),
+            std::string::npos) << r.out;
+  Poco::File(db).remove();
+}
+
+TEST(CheckConfig, BadOptionsAndUnknownCommandsAreRefused) {
+  ProcessRun typo = runToExit({"check-config", "-Dgateway.http.prot=8080"});
+  EXPECT_EQ(typo.exitCode, 78);
+  EXPECT_NE(typo.out.find("FAIL  options: "), std::string::npos) << typo.out;
+  EXPECT_NE(typo.out.find("gateway.http.prot"), std::string::npos);
+  ProcessRun unknown = runToExit({"check-everything"});
+  EXPECT_EQ(unknown.exitCode, 64);
+  EXPECT_NE(unknown.err.find("unknown command"), std::string::npos);
+}
+
+}  // namespace
