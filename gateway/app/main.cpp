@@ -18,6 +18,7 @@
 
 #include "gateway/app/config_check.h"
 #include "gateway/app/gateway.h"
+#include "gateway/app/json_log_formatter.h"
 #include "gateway/app/options.h"
 #include "gateway/app/process_memory.h"
 
@@ -76,8 +77,11 @@ class GatewayApplication : public Poco::Util::ServerApplication {
         configError_ = o.status().message();
     }
     if (configError_.empty()) {
-      Poco::AutoPtr<Poco::PatternFormatter> fmt(
-          new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+      Poco::AutoPtr<Poco::Formatter> fmt;
+      if (options_.logFormat == "json")
+        fmt = new acp::app::JsonLogFormatter;
+      else
+        fmt = new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
       Poco::AutoPtr<Poco::FormattingChannel> channel(
           new Poco::FormattingChannel(fmt, new Poco::ConsoleChannel(std::cerr)));
       Poco::Logger::root().setChannel(channel);

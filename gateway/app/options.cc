@@ -32,7 +32,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.audit.refusalsPerMinute", "gateway.audit.readDurability",
       "gateway.audit.flushMilliseconds",
       "gateway.conformance.dir", "gateway.mappings.dir",
-      "gateway.log.level",          "gateway.log.requests",       "gateway.flags.intervalSeconds",
+      "gateway.log.level",          "gateway.log.requests",       "gateway.log.format",       "gateway.flags.intervalSeconds",
       "gateway.demo.load",
       "gateway.http.tls",           "gateway.mllp.tls",
       "gateway.tls.certificate",    "gateway.tls.privateKey",     "gateway.tls.caCertificates",
@@ -183,6 +183,9 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
                                                  "notice", "information", "debug", "trace"};
     if (!levels.count(o.logLevel)) return Status::invalid("gateway.log.level: unknown level");
     o.logRequests = c.getBool("gateway.log.requests", o.logRequests);
+    o.logFormat = c.getString("gateway.log.format", o.logFormat);
+    if (o.logFormat != "text" && o.logFormat != "json")
+      return Status::invalid("gateway.log.format must be text or json");
     {
       Status s = intKey("gateway.flags.intervalSeconds", o.flagsIntervalSeconds, 0, 7 * 86400);
       if (!s.isOk()) return s;

@@ -147,6 +147,9 @@ struct Options {
   // gateway.log.level — fatal|critical|error|warning|notice|information|debug. Default
   // information. Logs never contain patient identifiers.
   std::string logLevel = "information";
+  // gateway.log.format — text (one line: time, level, logger, message) or json (one JSON
+  // object per line with the access log's fields: app/json_log_formatter.h). Default text.
+  std::string logFormat = "text";
   // gateway.log.requests — one access-log line per request (method, route template,
   // status, ms; no query values). Default true.
   bool logRequests = true;

@@ -31,6 +31,7 @@
 #include <set>
 #include <vector>
 
+#include "gateway/core/ids.h"
 #include "gateway/http/request_parser.h"
 #include "gateway/tls/tls_connection.h"
 #include "gateway/tls/tls_context.h"
@@ -104,6 +105,15 @@ bool validHost(const std::string& host) {
   for (unsigned char c : host)
     if (!(std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
       return false;
+  return true;
+}
+
+// A client's X-Request-Id worth keeping: 1 to 64 letters, digits, '.', '_' or '-' (it reaches
+// the log and the audit trail, so nothing else is taken from it).
+bool validRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-')) return false;
   return true;
 }
 
@@ -886,6 +896,15 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   if (q != std::string::npos) fr.query = parseQueryString(target.substr(q + 1));
   for (auto& [k, v] : pr.headers) fr.headers.emplace(k, v);  // the first of repeated names
   fr.body = std::move(pr.body);
+  // The request id: the client's X-Request-Id when it is a plain token (a caller tracing a
+  // request across systems), else a new one. It goes back in the response, into the access
+  // log and into the request's AuditEvent, so one request can be followed through all three.
+  std::string requestId = fr.header("X-Request-Id");
+  if (!validRequestId(requestId)) {
+    requestId = newUuid();
+    fr.headers.erase("X-Request-Id");
+    fr.headers.emplace("X-Request-Id", requestId);
+  }
 
   bool http10 = pr.minorVersion == 0;
   bool keepAlive = pr.keepAlive && !draining_;
@@ -945,6 +964,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     }
   }
   const bool head = fr.method == "HEAD";
+  r.headers.emplace_back("X-Request-Id", requestId);
   if (!refused.empty()) noteRefusal(c, r.status, refused, /*headRead=*/true);
   c->out = renderResponse(r, head, keepAlive, http10);
   c->outPos = 0;
@@ -955,15 +975,24 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   c->headSeen = false;
   c->requestStart = 0;
   std::shared_ptr<DeferredAudit> deferred = std::move(r.audit);
-  // The access log line: method, route template, status, time, organisation — no values.
-  auto logLine = [this, method = fr.method, route, started,
+  // The access log line: method, route template, status, time, organisation, request id — no
+  // values from the request (ids, query, body). The same as fields, for gateway.log.format=json.
+  auto logLine = [this, method = fr.method, route, started, requestId,
                   org = fr.context.certificateOrganisation](int status) {
     if (!options_.logRequests || !log_.information()) return;
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    if (!org.empty())
-      log_.information("%s %s %d %.1fms org=%s", method, route, status, ms, org);
-    else
-      log_.information("%s %s %d %.1fms", method, route, status, ms);
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", ms);
+    std::string text = method + " " + route + " " + std::to_string(status) + " " + took + "ms" +
+                       (org.empty() ? "" : " org=" + org) + " rid=" + requestId;
+    Poco::Message line(log_.name(), text, Poco::Message::PRIO_INFORMATION);
+    line.set("method", method);
+    line.set("route", route);
+    line.set("status", std::to_string(status));
+    line.set("ms", took);
+    if (!org.empty()) line.set("org", org);
+    line.set("requestId", requestId);
+    log_.log(line);
   };
   if (!deferred) {
     logLine(r.status);
