@@ -431,8 +431,8 @@ TEST(ReviewPlan, HospiceCommunityAndReSpectTogetherOneAnswerPerDecision) {
       order.push_back(p.find("part")->items()[0].find("valueCoding")->getString("code"));
   std::vector<std::string> expected = {
       "resuscitation", "preferred-place-of-care", "preferred-place-of-death-1",
-      "preferred-place-of-death-2", "ventilation", "hospital-transfer", "treatment-escalation", "priority", "emergency-plan",
-      "symptom-plan", "key-worker", "review-date", "consent-to-share"};
+      "preferred-place-of-death-2", "ventilation", "hospital-transfer", "treatment-escalation", "priority", "adrt",
+      "emergency-plan", "symptom-plan", "key-worker", "transition", "review-date", "consent-to-share"};
   EXPECT_EQ(order, expected);
   // The disagreements count = items with a differing value.
   int withDiffers = 0;

@@ -1,0 +1,217 @@
+#include "gateway/metrics/registry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace acp::metrics {
+
+namespace {
+
+// A label value or help text escaped as the exposition format asks (\\, \", \n).
+std::string escapeText(const std::string& s, bool quotes) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '"' && quotes) out += "\\\"";
+    else out += c;
+  }
+  return out;
+}
+
+std::string labelText(const Labels& labels, const std::string& extraName = "",
+                      const std::string& extraValue = "") {
+  if (labels.empty() && extraName.empty()) return "";
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    out += (first ? "" : ",") + k + "=\"" + escapeText(v, true) + "\"";
+    first = false;
+  }
+  if (!extraName.empty()) out += (first ? "" : ",") + extraName + "=\"" + extraValue + "\"";
+  return out + "}";
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// The key a series is found by: its labels, in the order given.
+std::string seriesKey(const Labels& labels) {
+  std::string key;
+  for (const auto& [k, v] : labels) {
+    key += k;
+    key += '\x1f';
+    key += v;
+    key += '\x1e';
+  }
+  return key;
+}
+
+void addDouble(std::atomic<double>& a, double d) {
+  double cur = a.load(std::memory_order_relaxed);
+  while (!a.compare_exchange_weak(cur, cur + d, std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace
+
+void Gauge::add(double d) { addDouble(value_, d); }
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  std::sort(bounds_.begin(), bounds_.end());
+  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
+}
+
+void Histogram::observe(double v) {
+  size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  addDouble(sum_, v);
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> Histogram::cumulative() const {
+  std::vector<uint64_t> out(bounds_.size() + 1);
+  uint64_t total = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    total += buckets_[i].load(std::memory_order_relaxed);
+    out[i] = total;
+  }
+  return out;
+}
+
+std::vector<double> latencyBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+Registry& Registry::global() {
+  static Registry* registry = new Registry;  // never destroyed: counted into until exit
+  return *registry;
+}
+
+Registry::Family& Registry::family(const std::string& name, const std::string& help, Kind kind) {
+  auto [it, added] = families_.try_emplace(name);
+  if (added) {
+    it->second.kind = kind;
+    it->second.help = help;
+  } else if (it->second.kind != kind) {
+    throw std::logic_error("metric " + name + " used as two kinds");
+  }
+  return it->second;
+}
+
+Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Family& f = family(name, help, Kind::kCounter);
+  std::string key = seriesKey(labels);
+  auto& slot = f.counters[key];
+  if (!slot) {
+    slot = std::make_unique<Counter>();
+    f.labels[key] = labels;
+  }
+  return *slot;
+}
+
+Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Family& f = family(name, help, Kind::kGauge);
+  std::string key = seriesKey(labels);
+  auto& slot = f.gauges[key];
+  if (!slot) {
+    slot = std::make_unique<Gauge>();
+    f.labels[key] = labels;
+  }
+  return *slot;
+}
+
+Histogram& Registry::histogram(const std::string& name, const std::string& help,
+                               const Labels& labels, const std::vector<double>& bounds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Family& f = family(name, help, Kind::kHistogram);
+  std::string key = seriesKey(labels);
+  auto& slot = f.histograms[key];
+  if (!slot) {
+    slot = std::make_unique<Histogram>(bounds);
+    f.labels[key] = labels;
+  }
+  return *slot;
+}
+
+int Registry::addCollector(std::function<void(std::vector<Sample>&)> collect) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int id = nextCollector_++;
+  collectors_[id] = std::move(collect);
+  return id;
+}
+
+void Registry::removeCollector(int id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  collectors_.erase(id);
+}
+
+std::string Registry::exposition() const {
+  // Collectors first, outside the lock: they may read the store.
+  std::vector<std::function<void(std::vector<Sample>&)>> collectors;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, c] : collectors_) collectors.push_back(c);
+  }
+  std::vector<Sample> samples;
+  for (const auto& c : collectors) c(samples);
+  std::map<std::string, std::pair<std::string, std::vector<const Sample*>>> collected;
+  for (const Sample& s : samples) {
+    auto& entry = collected[s.name];
+    entry.first = s.help;
+    entry.second.push_back(&s);
+  }
+
+  std::string out;
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, const Family*> all;
+  for (const auto& [name, f] : families_) all[name] = &f;
+  for (const auto& [name, entry] : collected)
+    if (!all.count(name)) all[name] = nullptr;
+  for (const auto& [name, f] : all) {
+    if (!f) {
+      const auto& [help, list] = collected.at(name);
+      out += "# HELP " + name + " " + escapeText(help, false) + "\n# TYPE " + name + " gauge\n";
+      for (const Sample* s : list) out += name + labelText(s->labels) + " " + number(s->value) + "\n";
+      continue;
+    }
+    const char* type = f->kind == Kind::kCounter ? "counter" : f->kind == Kind::kGauge ? "gauge" : "histogram";
+    out += "# HELP " + name + " " + escapeText(f->help, false) + "\n# TYPE " + name + " " + type + "\n";
+    for (const auto& [key, labels] : f->labels) {
+      if (f->kind == Kind::kCounter) {
+        out += name + labelText(labels) + " " + number(static_cast<double>(f->counters.at(key)->value())) + "\n";
+      } else if (f->kind == Kind::kGauge) {
+        out += name + labelText(labels) + " " + number(f->gauges.at(key)->value()) + "\n";
+      } else {
+        const Histogram& h = *f->histograms.at(key);
+        std::vector<uint64_t> cum = h.cumulative();
+        for (size_t i = 0; i < h.bounds().size(); ++i)
+          out += name + "_bucket" + labelText(labels, "le", number(h.bounds()[i])) + " " +
+                 number(static_cast<double>(cum[i])) + "\n";
+        out += name + "_bucket" + labelText(labels, "le", "+Inf") + " " +
+               number(static_cast<double>(cum.back())) + "\n";
+        out += name + "_sum" + labelText(labels) + " " + number(h.sum()) + "\n";
+        out += name + "_count" + labelText(labels) + " " + number(static_cast<double>(cum.back())) + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace acp::metrics
