@@ -18,8 +18,10 @@ constexpr size_t kMaxChainDepth = 3;  // subject.organization.partof.name is alr
 // Values ORed in one parameter (a,b,c...), and values in one whole search. Beyond them a search
 // is refused (400 too-costly): each value is a term of the store's query, and SQLite refuses an
 // expression deeper than 1000 terms (found by fuzz target search: 600 values were a 500).
+// Criteria ANDed in one search: each nests the store's WHERE clause one level deeper.
 constexpr size_t kMaxValuesPerParameter = 100;
 constexpr size_t kMaxValuesPerSearch = 1000;
+constexpr size_t kMaxCriteriaPerSearch = 100;
 
 // FHIR result/control parameters the gateway knows but does not implement.
 constexpr const char* kUnsupportedParams[] = {"_has",    "_list",      "_filter",
@@ -732,9 +734,10 @@ bool parseQuery(const Model& model, const std::string& resourceType,
       const Criterion* leaf = &c;
       while (leaf->chain) leaf = leaf->chain.get();
       values += std::max<size_t>(1, leaf->values.size());
-      if (values > kMaxValuesPerSearch) {
+      if (values > kMaxValuesPerSearch || out.criteria.size() + 1 > kMaxCriteriaPerSearch) {
         ctx.error("too-costly", name,
-                  "at most " + std::to_string(kMaxValuesPerSearch) + " values in one search",
+                  "at most " + std::to_string(kMaxCriteriaPerSearch) + " parameters and " +
+                      std::to_string(kMaxValuesPerSearch) + " values in one search",
                   "search.too-many-values");
         break;
       }

@@ -101,6 +101,22 @@ TEST_F(Search, AsManyValuesAsAllowedRunAndMoreAreTooCostly) {
     EXPECT_EQ(more.status, 400) << more.body.substr(0, 300);
     EXPECT_EQ(more.errorCode(), "search.too-many-values");
   }
+  // The most a whole search may hold runs too: 100 parameters of one value, and 10 of 100.
+  std::string body;
+  for (int i = 0; i < 99; ++i) body += "family:contains=k" + std::to_string(i) + "&";
+  body += "family=Okafor";
+  HttpResult wide = server.post("/Patient/_search", body, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(wide.status, 200) << wide.body.substr(0, 300);
+  HttpResult tooWide = server.post("/Patient/_search", body + "&family=x", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(tooWide.status, 400);
+  std::string deep;
+  for (int p = 0; p < 10; ++p) {
+    if (p) deep += "&";
+    deep += "family=";
+    for (int i = 0; i < 100; ++i) deep += (i ? "," : "") + std::string("Ok") + std::to_string(p * 100 + i);
+  }
+  HttpResult deepest = server.post("/Patient/_search", deep, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(deepest.status, 200) << deepest.body.substr(0, 300);
 }
 
 TEST_F(Search, PatientByNameAndBirthDate) {

@@ -150,6 +150,13 @@ TEST(ParseQuery, TooManyValuesAreRefusedAsTooCostly) {
   EXPECT_EQ(onlyCode(total.issues), "search.too-many-values");
   wide.pop_back();
   EXPECT_TRUE(parse("Patient", wide).ok);
+  Params many1;
+  for (int i = 0; i < 101; ++i) many1.push_back({"family", "a" + std::to_string(i)});
+  Parsed criteria = parse("Patient", many1);
+  EXPECT_FALSE(criteria.ok) << "at most 100 parameters";
+  EXPECT_EQ(onlyCode(criteria.issues), "search.too-many-values");
+  many1.pop_back();
+  EXPECT_TRUE(parse("Patient", many1).ok);
 }
 
 TEST(ParseQuery, RepeatedParametersAreAnded) {
