@@ -1,5 +1,6 @@
 #include "gateway/app/config_check.h"
 
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -161,6 +162,14 @@ void checkPort(Report& r, const std::string& item, const std::string& host, int 
                 /*reusePort=*/false);
     socket.close();
     r.ok(item, host + ":" + std::to_string(port) + " is free");
+  } catch (const Poco::Net::NetException& e) {
+    // In use: most likely by the gateway this configuration is for, running — which cannot be
+    // told from another program from here: a warning, not a failure.
+    if (e.code() == EADDRINUSE || e.message().find("in use") != std::string::npos ||
+        e.displayText().find("in use") != std::string::npos)
+      r.warn(item, host + ":" + std::to_string(port) + " is in use (the running gateway?)");
+    else
+      r.fail(item, host + ":" + std::to_string(port) + " cannot be bound: " + e.displayText());
   } catch (const Poco::Exception& e) {
     r.fail(item, host + ":" + std::to_string(port) + " cannot be bound: " + e.displayText());
   }

@@ -248,6 +248,17 @@ Status PgStatement::error(std::string_view what) const { return conn_->lastError
 
 Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& uri,
                                                          const Settings& settings) {
+  // libpq quotes a malformed URI (password and all) in its parse errors: the URI is parsed
+  // here first, and a malformed one is reported without its text.
+  char* parseError = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(uri.c_str(), &parseError);
+  if (!parsed) {
+    if (parseError) PQfreemem(parseError);
+    return Status::invalid(
+        "store.open-failed: PostgreSQL: the connection URL is malformed (not shown: it may hold "
+        "a password)");
+  }
+  PQconninfoFree(parsed);
   std::unique_ptr<PgConnection> c(new PgConnection());
   c->settings_ = settings;
   c->conn_ = PQconnectdb(uri.c_str());

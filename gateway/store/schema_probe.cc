@@ -1,7 +1,12 @@
 #include "gateway/store/schema_probe.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "gateway/store/pg_connection.h"
 #include "gateway/store/pg_schema.h"
@@ -14,6 +19,10 @@ namespace {
 Result<SchemaProbe> probeSqlite(const std::string& path) {
   SchemaProbe p;
   p.current = sqlite::currentSchemaVersion();
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 && errno != ENOENT)
+    return Status::invalid("cannot look at " + path + ": " + std::strerror(errno) +
+                           " (run the check as the gateway's user)");
   if (::access(path.c_str(), F_OK) != 0) {
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -23,8 +32,25 @@ Result<SchemaProbe> probeSqlite(const std::string& path) {
     return p;
   }
   p.exists = true;
+  // Read-only without leaving a trace: a WAL database whose -wal file is gone (the gateway
+  // stopped cleanly) would get new -wal and -shm files from a plain read-only open, so it is
+  // opened immutable; with a -wal file (the gateway running, or stopped abruptly) mode=ro reads
+  // what the log holds.
+  std::string encoded;
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      encoded += buf;
+    } else {
+      encoded += c;
+    }
+  }
+  const bool walThere = ::access((path + "-wal").c_str(), F_OK) == 0;
+  std::string uri = "file:" + encoded + (walThere ? "?mode=ro" : "?immutable=1");
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
     std::string why = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Status::internal("cannot open " + path + " read-only: " + why);

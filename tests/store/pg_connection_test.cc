@@ -11,6 +11,18 @@
 namespace acp::store::testing {
 namespace {
 
+// libpq quotes a malformed connection URI in its error, password included: the gateway reports
+// it without its text (the message reaches the log and check-config's report).
+TEST(PgConnectionUrl, AMalformedUrlIsReportedWithoutItsText) {
+  for (const char* url : {"postgresql://gw:s3cret@[::1/acp", "postgresql://gw:s3cret@host:5432/acp?x=%zz",
+                          "postgresql://gw:s3cret@host/acp?nosuchoption=1"}) {
+    auto c = pg::PgConnection::open(url, {});
+    ASSERT_FALSE(c.isOk()) << url;
+    EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos) << c.status().message();
+  }
+}
+
+
 using pg::PgConnection;
 using sql::StepResult;
 
