@@ -5,7 +5,8 @@
 // The fields after "message" are those the line's source set on it (the access log sets them;
 // other lines have none). What may be logged is the sources' contract: never an NHS number, a
 // name or a query string (docs/operations.md, "Logs").
-// Thread-safety: format() is called under the channel's lock; it keeps no state.
+// Bytes that are not UTF-8 become U+FFFD, so every line is valid JSON.
+// Thread-safety: format() keeps no state; safe from any thread.
 #pragma once
 
 #include <Poco/Formatter.h>

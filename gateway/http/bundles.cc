@@ -456,6 +456,8 @@ FhirService::Outcome FhirService::batch(const FhirRequest& rq, const json::Value
         sub.baseUrl = rq.baseUrl;
         sub.context = rq.context;
         if (!rq.header("Prefer").empty()) sub.headers["Prefer"] = rq.header("Prefer");
+        // Each entry's AuditEvent carries the batch's request id.
+        if (!rq.header("X-Request-Id").empty()) sub.headers["X-Request-Id"] = rq.header("X-Request-Id");
         if (!request->getString("ifMatch").empty())
           sub.headers["If-Match"] = request->getString("ifMatch");
         if (!request->getString("ifNoneExist").empty())

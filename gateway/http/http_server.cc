@@ -108,12 +108,15 @@ bool validHost(const std::string& host) {
   return true;
 }
 
-// A client's X-Request-Id worth keeping: 1 to 64 letters, digits, '.', '_' or '-' (it reaches
-// the log and the audit trail, so nothing else is taken from it).
+// A client's X-Request-Id worth keeping: a UUID (8-4-4-4-12 hexadecimal digits). It reaches the
+// log and the audit trail, so nothing freer is taken: a "plain token" could be an NHS number or
+// a name.
 bool validRequestId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (unsigned char c : id)
-    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-')) return false;
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) return false;
+  }
   return true;
 }
 
@@ -1006,8 +1009,8 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     ++parked_;
   }
   service_->commitAudit(
-      *deferred, [this, c, deferred, logLine, okStatus = r.status, head, keepAlive,
-                  http10](Status s) {
+      *deferred, [this, c, deferred, logLine, okStatus = r.status, head, keepAlive, http10,
+                  requestId](Status s) {
         if (s.isOk()) {
           logLine(okStatus);
           resume(c, true, "");
@@ -1015,6 +1018,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
         }
         // Rendered only now: almost every commit succeeds.
         FhirResponse unaudited = service_->unauditedAnswer(*deferred);
+        unaudited.headers.emplace_back("X-Request-Id", requestId);
         logLine(unaudited.status);
         resume(c, false, renderResponse(unaudited, head, keepAlive, http10));
       });

@@ -26,8 +26,10 @@ namespace {
 
 TEST(Logs, EveryResponseCarriesARequestId) {
   TestServer server;
-  HttpResult given = server.get("/metadata", {{"X-Request-Id", "gp-system.trace_42"}});
-  EXPECT_EQ(given.header("x-request-id"), "gp-system.trace_42") << "a client's id is kept";
+  HttpResult given = server.get("/metadata", {{"X-Request-Id", "3f2b8c1e-0d4a-4b6f-9e21-7c5a3b9d0e12"}});
+  EXPECT_EQ(given.header("x-request-id"), "3f2b8c1e-0d4a-4b6f-9e21-7c5a3b9d0e12") << "a client's UUID is kept";
+  HttpResult token = server.get("/metadata", {{"X-Request-Id", "9992530820"}});
+  EXPECT_NE(token.header("x-request-id"), "9992530820") << "not a plain token: it could be an NHS number";
   HttpResult none = server.get("/metadata");
   EXPECT_EQ(none.header("x-request-id").size(), 36u) << "else a new one (a UUID)";
   HttpResult bad = server.get("/metadata", {{"X-Request-Id", "9992530820 Amelia Hartley"}});
@@ -58,6 +60,11 @@ TEST(Logs, AJsonLineHasTheAccessLogsFieldsAndEscapesTheMessage) {
   EXPECT_EQ(json::write(*v.find("status")), "200");
   EXPECT_EQ(json::write(*v.find("ms")), "1.5");
   EXPECT_EQ(v.getString("time").size(), 24u);
+  // Bytes that are not UTF-8 (a path, a library's error) still make valid JSON.
+  Poco::Message broken("acp.app", "cannot read /tmp/caf\xE9.pem", Poco::Message::PRIO_ERROR);
+  f.format(broken, text);
+  ASSERT_TRUE(json::parse(text, v, err)) << text;
+  EXPECT_EQ(v.getString("message"), "cannot read /tmp/caf\xEF\xBF\xBD.pem");
 }
 
 // The binary with gateway.log.format=json: every stderr line is a JSON object; the access log
@@ -79,7 +86,7 @@ TEST(Logs, TheGatewaysJsonLogHoldsNoPatientIdentifiers) {
   auto send = [&](const std::string& method, const std::string& path, const std::string& body) {
     Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port));
     Poco::Net::HTTPRequest rq(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    rq.set("X-Request-Id", "trace-7");
+    rq.set("X-Request-Id", "00000000-0000-4000-8000-000000000007");
     if (!body.empty()) {
       rq.setContentType("application/json");
       rq.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -113,7 +120,7 @@ TEST(Logs, TheGatewaysJsonLogHoldsNoPatientIdentifiers) {
     EXPECT_EQ(line.find("identifier="), std::string::npos) << line;
     if (v.getString("logger") == "acp.http" && v.find("route")) {
       ++access;
-      EXPECT_EQ(v.getString("requestId"), "trace-7") << line;
+      EXPECT_EQ(v.getString("requestId"), "00000000-0000-4000-8000-000000000007") << line;
     }
   }
   EXPECT_GE(lines, 5);
