@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 
+#include "gateway/access/patient_compartment.h"
 #include "gateway/app/gateway.h"
 #include "gateway/auth/replay_guard.h"
 #include "gateway/auth/smart_auth.h"
@@ -105,6 +106,12 @@ void checkModel(const Options& o, Report& r) {
   auto model = model::Model::load(dir);
   if (!model.isOk()) return r.fail("model", dir + ": " + model.status().message());
   r.ok("model", "FHIR R4 definitions from " + dir);
+  std::string compartmentDir = dir;
+  while (!compartmentDir.empty() && compartmentDir.back() == '/') compartmentDir.pop_back();
+  auto compartment = access::PatientCompartment::load(
+      model.value(), compartmentDir + "/compartment-patient.json");
+  r.check("compartment", compartment.isOk() ? Status::ok() : compartment.status(),
+          "the R4 Patient compartment (who may see what is decided by it)");
   std::string root = dir;
   while (!root.empty() && root.back() == '/') root.pop_back();
   root = root.substr(0, root.rfind('/'));
@@ -130,8 +137,13 @@ void checkAuth(const Options& o, Report& r) {
   so.tokenLifetimeSeconds = o.authTokenLifetimeSeconds;
   auto guard = std::make_shared<auth::MemoryReplayGuard>([] { return nowSeconds() * 1000; });
   auto smart = auth::SmartAuth::create(so, guard);
-  r.check("auth", smart.isOk() ? Status::ok() : smart.status(),
-          "SMART Backend Services: clients from " + o.authClients + ", token key " + o.authTokenKey);
+  if (!smart.isOk()) return r.fail("auth", smart.status().message());
+  if (o.authTokenKey.empty())
+    return r.warn("auth", "clients from " + o.authClients +
+                              "; no gateway.auth.tokenKey: tokens are signed with a key made at "
+                              "start, so they end with a restart and other instances refuse them");
+  r.ok("auth", "SMART Backend Services: clients from " + o.authClients + ", token key " +
+                   o.authTokenKey);
 }
 
 void checkStore(const Options& o, Report& r) {

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+
+#include "tests/auth/auth_fixture.h"
 #include "tests/support/process_run.h"
 
 namespace {
@@ -32,6 +35,7 @@ TEST(CheckConfig, AGoodConfigurationPassesAndNothingIsCreated) {
   EXPECT_NE(r.out.find("ok    store: sqlite:" + db + ": empty; the start creates the schema"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ok    model:"), std::string::npos);
+  EXPECT_NE(r.out.find("ok    compartment:"), std::string::npos);
   EXPECT_NE(r.out.find("ok    mappings:"), std::string::npos);
   EXPECT_NE(r.out.find("WARN  auth: mode none"), std::string::npos);
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos);
@@ -58,6 +62,28 @@ TEST(CheckConfig, TlsAndTokensAreCheckedWithTheirFiles) {
 // A port in use is most likely the running gateway's (check-config is run before a restart):
 // a warning. A schema newer than the build's is a failure. A stopped gateway's WAL database
 // is read without leaving -wal or -shm files behind.
+// A registry that loads, but no token signing key: tokens would end with a restart and other
+// instances would refuse them — a warning, not a failure.
+TEST(CheckConfig, NoTokenKeyIsAWarning) {
+  std::string registry = Poco::TemporaryFile::tempName() + ".json";
+  {
+    std::ofstream f(registry);
+    f << R"({"clients": [{"clientId":"castle-street","organisation":"X81001","role":"gp-practice",)"
+      << R"("scopes":"system/*.rs","jwks":)"
+      << acp::auth::testing::jwksText({acp::auth::testing::jwkWithKid(acp::auth::testing::ecKey(), "k1")}) << "}]}";
+  }
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  ProcessRun r = runToExit({"check-config", "-Dgateway.http.tls=false", "-Dgateway.mllp.tls=false",
+                            "-Dgateway.auth.clients=" + registry,
+                            "-Dgateway.http.baseUrl=https://gw.example",
+                            "-Dgateway.store.url=sqlite:" + db, "-Dgateway.http.port=0",
+                            "-Dgateway.mllp.port=0"});
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("WARN  auth: clients from " + registry + "; no gateway.auth.tokenKey"),
+            std::string::npos) << r.out;
+  Poco::File(registry).remove();
+}
+
 TEST(CheckConfig, APortInUseWarnsANewerSchemaFailsAndNothingIsLeftBehind) {
   Poco::Net::ServerSocket taken(Poco::Net::SocketAddress("127.0.0.1", 0));
   std::string db = Poco::TemporaryFile::tempName() + ".db";
