@@ -123,8 +123,7 @@ FhirService::Outcome FhirService::viewPatient(const FhirRequest& rq, const std::
                      return a.recorded > b.recorded;
                    });
   // The sources' names, where the store knows their Organization.
-  for (const auto* list : {&in.withheld})
-    for (const json::Value& plan : *list) sources.insert(plan::sourceOds(plan));
+  for (const json::Value& plan : in.withheld) sources.insert(plan::sourceOds(plan));
   for (const plan::ItemAnswer& a : page.answers) {
     if (a.current) sources.insert(a.current->ods);
     for (const plan::Statement& s : a.differs) sources.insert(s.ods);

@@ -3,10 +3,8 @@
 // Access rules with real tokens (relationship, break-glass) are in tests/security.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "gateway/view/assets.h"
 #include "tests/support/test_server.h"
@@ -16,12 +14,7 @@ namespace {
 
 constexpr const char* kNhs = "9992530820";  // the hospice sample's child
 
-std::string hospiceSample() {
-  std::ifstream in(std::string(ACP_SOURCE_DIR) + "/mappings/hospice/samples/example-1.2.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string hospiceSample() { return readRepoFile("mappings/hospice/samples/example-1.2.json"); }
 
 void expectViewHeaders(const HttpResult& r) {
   EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
