@@ -198,6 +198,10 @@ bool checkConfiguration(const Options& options, std::ostream& report) {
   checkStore(options, r);
   checkPort(r, "http", options.httpHost, options.httpPort);
   checkPort(r, "mllp", options.mllpHost, options.mllpPort);
+  if (options.metricsPort >= 0)
+    checkPort(r, "metrics", options.metricsHost, options.metricsPort);
+  else
+    r.ok("metrics", "off (gateway.metrics.port is not set)");
   return r.passed();
 }
 

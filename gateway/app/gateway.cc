@@ -19,7 +19,11 @@
 #include <optional>
 #include <sstream>
 
+#include "gateway/app/metrics_listener.h"
+#include "gateway/app/mllp_metrics.h"
 #include "gateway/app/mllp_refusals.h"
+#include "gateway/app/scrape_gauges.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/app/served_types.h"
 #include "gateway/core/ids.h"
 #include "gateway/core/xml.h"
@@ -87,7 +91,8 @@ std::string defaultMappingsDir() {
   return ACP_DEFAULT_MAPPINGS_DIR;
 }
 
-Gateway::Gateway(Options options) : options_(std::move(options)) {}
+Gateway::Gateway(Options options)
+    : options_(std::move(options)), metrics_(std::make_shared<metrics::Registry>()) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -160,6 +165,19 @@ Status Gateway::start() {
   });
   store_ = sqlite;
   sqlStore_ = sqlite;
+  // What only the store and the process know, read at each scrape (scrape_gauges.h).
+  {
+    double started = double(nowMillis()) / 1000;
+    std::weak_ptr<store::SqlStore> weak = sqlite;
+    collectors_.push_back(metrics_->addCollector([weak](std::vector<metrics::Sample>& out) {
+      if (auto s = weak.lock()) collectStore(*s, out);
+    }));
+    collectors_.push_back(metrics_->addCollector(
+        [started](std::vector<metrics::Sample>& out) { collectProcess(started, out); }));
+    metrics_->gauge("acp_build_info", "The gateway's version (value 1)",
+                    {{"version", http::ServiceOptions().softwareVersion}})
+        .set(1);
+  }
 
   http::ServiceOptions so;
   so.servedTypes = servedResourceTypes();
@@ -232,6 +250,7 @@ Status Gateway::start() {
   auto profileValidator = std::make_shared<profile::ProfileValidator>(profiles_);
   ingest->setProfiles(profileValidator);
   if (options_.clock) ingest->setClock(options_.clock);
+  ingest->setMetrics(metrics_);
   service_->setProfiles(profileValidator);
   std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
   auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
@@ -277,6 +296,7 @@ Status Gateway::start() {
   ro.nowMs = options_.clock;
   refusals_ = std::make_shared<http::RefusalAudit>(audit_, ro);
   ho.refusals = refusals_;
+  ho.metrics = metrics_;
   http_ = std::make_unique<http::HttpServer>(service_, ho);
   Status s = http_->start();
   if (!s.isOk()) return s;
@@ -293,7 +313,8 @@ Status Gateway::start() {
   if (options_.mllpTls) mo.tls = tlsContext;
   // Its refusals (mllp_refusals.h) are audited with the HTTP listener's: one rate limit per
   // address across both listeners. Never a byte of the messages.
-  mo.onEvent = [refusals = refusals_](const mllp::Event& e) {
+  mo.onEvent = [refusals = refusals_, metrics = metrics_](const mllp::Event& e) {
+    countMllpEvent(*metrics, e);
     if (e.kind == mllp::Event::Kind::kClosed && mllp::isFailure(e.reason))
       Poco::Logger::get("acp.mllp").warning(
           "connection %s closed: %s%s", e.peer.endpoint(),
@@ -317,7 +338,8 @@ Status Gateway::start() {
     };
   auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified, audit_,
                                                          sourceSystem);
-  mllp_ = std::make_unique<mllp::MllpListener>(feed, mo);
+  mllp_ = std::make_unique<mllp::MllpListener>(std::make_shared<CountingHandler>(feed, metrics_),
+                                                mo);
   Status m = mllp_->start();
   if (!m.isOk()) return m;
   if (options_.flagsIntervalSeconds > 0) flagsThread_ = std::thread([this] { flagsLoop(); });
@@ -326,6 +348,7 @@ Status Gateway::start() {
   no.access = access_;
   no.tls = delivery.value();
   no.allowPlainHttp = options_.notifyAllowPlainHttp;
+  no.metrics = metrics_;
   // Claims a killed predecessor (SQLite) or a gone gateway (PostgreSQL) left are due again at
   // once (SqlStore::releaseClaimsOfGoneProcesses); the notifier looks again now and then.
   Status released = sqlite->releaseClaimsOfGoneProcesses(options_.clock ? options_.clock()
@@ -340,6 +363,15 @@ Status Gateway::start() {
   }
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
   notifier_->start();
+  if (options_.metricsPort >= 0) {
+    metricsListener_ =
+        std::make_unique<MetricsListener>(metrics_, options_.metricsHost, options_.metricsPort);
+    Status ms = metricsListener_->start();
+    if (!ms.isOk()) {
+      metricsListener_.reset();
+      return ms;
+    }
+  }
   return Status::ok();
 }
 
@@ -398,6 +430,12 @@ void Gateway::flagsLoop() {
 }
 
 void Gateway::stop() {
+  if (metricsListener_) {
+    metricsListener_->stop();
+    metricsListener_.reset();
+  }
+  for (int id : collectors_) metrics_->removeCollector(id);  // before the store closes
+  collectors_.clear();
   if (notifier_) {
     notifier_->stop();
     notifier_.reset();
@@ -428,10 +466,14 @@ void Gateway::stop() {
 
 int Gateway::httpPort() const { return http_ ? http_->port() : 0; }
 int Gateway::mllpPort() const { return mllp_ ? mllp_->port() : 0; }
+int Gateway::metricsPort() const { return metricsListener_ ? metricsListener_->port() : 0; }
 
 std::string Gateway::readyLine() const {
   return "ready http=" + options_.httpHost + ":" + std::to_string(httpPort()) +
-         " mllp=" + options_.mllpHost + ":" + std::to_string(mllpPort());
+         " mllp=" + options_.mllpHost + ":" + std::to_string(mllpPort()) +
+         (metricsListener_ ? " metrics=" + options_.metricsHost + ":" +
+                                 std::to_string(metricsPort())
+                           : std::string());
 }
 
 }  // namespace acp::app

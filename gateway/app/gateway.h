@@ -10,6 +10,7 @@
 #include <mutex>
 #include <condition_variable>
 #include <string>
+#include <vector>
 
 #include "gateway/app/options.h"
 #include "gateway/core/status.h"
@@ -48,8 +49,13 @@ class AccessPolicy;
 namespace acp::audit {
 class AuditTrail;
 }  // namespace acp::audit
+namespace acp::metrics {
+class Registry;
+}  // namespace acp::metrics
 
 namespace acp::app {
+
+class MetricsListener;
 
 class Gateway {
  public:
@@ -61,10 +67,14 @@ class Gateway {
   // Stops accepting, finishes in-flight requests, closes the store.
   void stop();
 
-  // "ready http=HOST:PORT mllp=HOST:PORT" — printed by main once start() succeeded.
+  // "ready http=HOST:PORT mllp=HOST:PORT[ metrics=HOST:PORT]" — printed by main once start()
+  // succeeded (metrics= when the management listener is on).
   std::string readyLine() const;
   int httpPort() const;
   int mllpPort() const;
+  int metricsPort() const;  // 0 when the management listener is off
+  // What the gateway counts (docs/operations.md, "Metrics"), served by the management listener.
+  std::shared_ptr<metrics::Registry> metrics() const { return metrics_; }
   const Options& options() const { return options_; }
   std::shared_ptr<http::FhirService> service() const { return service_; }
   std::shared_ptr<ingest::IngestService> ingest() const { return ingest_; }
@@ -94,6 +104,9 @@ class Gateway {
   // every interval, until stop().
   void flagsLoop();
   std::unique_ptr<notify::Notifier> notifier_;  // R4 Subscription deliveries
+  std::shared_ptr<metrics::Registry> metrics_;
+  std::vector<int> collectors_;  // this gateway's collectors in metrics_
+  std::unique_ptr<MetricsListener> metricsListener_;
   std::thread flagsThread_;
   std::mutex flagsMutex_;
   std::condition_variable flagsCv_;

@@ -17,6 +17,7 @@ const std::set<std::string>& knownKeys() {
       "gateway.mllp.host",          "gateway.mllp.port",          "gateway.mllp.workers",
       "gateway.mllp.maxConnections", "gateway.mllp.maxFrameBytes",
       "gateway.mllp.idleTimeoutSeconds", "gateway.mllp.frameTimeoutSeconds",
+      "gateway.metrics.host",       "gateway.metrics.port",
       "gateway.http.baseUrl",       "gateway.http.workers", "gateway.http.writeWorkers",
       "gateway.http.maxQueuedWrites", "gateway.http.queueTimeoutSeconds",
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
@@ -95,6 +96,12 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
                      intKey("gateway.mllp.frameTimeoutSeconds", o.mllpFrameTimeoutSeconds, 1, 3600)})
       if (!s.isOk()) return s;
     o.mllpMaxFrameBytes = static_cast<size_t>(frameBytes);
+    o.metricsHost = c.getString("gateway.metrics.host", o.metricsHost);
+    if (Status s = intKey("gateway.metrics.port", o.metricsPort, -1, 65535); !s.isOk()) return s;
+    if (o.metricsPort >= 0 && !isLoopback(o.metricsHost))
+      return Status::invalid(
+          "gateway.metrics.host must be a loopback address: /metrics is plain HTTP without "
+          "authentication (scrape it through an agent or proxy on this machine)");
     for (Status s : {intKey("gateway.http.port", o.httpPort, 0, 65535),
                      intKey("gateway.http.workers", o.workers, 0, 1024),
                      intKey("gateway.http.writeWorkers", o.writeWorkers, 1, 1024),

@@ -31,6 +31,13 @@ struct Options {
   size_t mllpMaxFrameBytes = 1024 * 1024;
   int mllpIdleTimeoutSeconds = 600;
   int mllpFrameTimeoutSeconds = 30;
+  // gateway.metrics.* — the management listener serving GET /metrics (Prometheus text format;
+  // app/metrics_listener.h). Plain HTTP without authentication, so loopback addresses only:
+  // a Prometheus elsewhere scrapes through an agent or proxy on the machine. Port -1 = off
+  // (the default: tests and several gateways on one machine need no port of their own), 0 =
+  // any free port (printed in the ready line); the packaged configuration turns it on at 9464.
+  std::string metricsHost = "127.0.0.1";
+  int metricsPort = -1;
   // gateway.http.workers — threads that serve reads (connections are multiplexed on them; an
   // idle or slow client holds none). Default 0 = 32 (or the CPUs, if more): each read waits
   // for its AuditEvent's group commit.

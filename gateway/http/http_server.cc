@@ -33,6 +33,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/request_parser.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/tls/tls_connection.h"
 #include "gateway/tls/tls_context.h"
 
@@ -211,6 +212,8 @@ class HttpServer::Engine {
 
   Status start(int& port);
   void stop(int graceSeconds);
+  // At each scrape (options_.metrics): the gauges only the listener knows.
+  void collect(std::vector<metrics::Sample>& out);
 
  private:
   // What a connection is waiting for while no worker holds it. kBusy: a worker has it.
@@ -263,6 +266,7 @@ class HttpServer::Engine {
   // Notes a refusal for the audit (options_.refusals); the method and route template only when
   // the request's head was read (`headRead`).
   void noteRefusal(Connection* c, int status, const std::string& code, bool headRead);
+  void countRefusal(const std::string& code);  // acp_http_refusals_total (options_.metrics)
   // The route template of a request target (path only, ids replaced).
   std::string routeOf(const std::string& target) const;
   // 408 for a request whose head or body did not arrive within timeoutSeconds.
@@ -480,6 +484,7 @@ void HttpServer::Engine::acceptAll() {
         connections_.emplace(raw, std::move(c));
       }
     }
+    if (c) countRefusal("http.too-many-connections");
     if (c && options_.refusals) {
       Refusal r;
       r.address = c->peerAddress;
@@ -638,6 +643,7 @@ void HttpServer::Engine::endTls(Connection* c) {
                 std::string(c->tls->established() ? "TLS error" : "TLS handshake refused"),
                 std::string(ip), c->tls->error());
   }
+  countRefusal(c->tls->established() ? "tls.error" : "tls.handshake-refused");
   if (options_.refusals) {
     Refusal r;
     r.address = c->peerAddress;
@@ -838,8 +844,18 @@ std::string HttpServer::Engine::routeOf(const std::string& target) const {
                        [this](const std::string& t) { return service_->serves(t); });
 }
 
+void HttpServer::Engine::countRefusal(const std::string& code) {
+  if (options_.metrics)
+    options_.metrics
+        ->counter("acp_http_refusals_total",
+                  "Requests and connections refused by the HTTP listener itself, by code",
+                  {{"code", code}})
+        .inc();
+}
+
 void HttpServer::Engine::noteRefusal(Connection* c, int status, const std::string& code,
                                      bool headRead) {
+  countRefusal(code);
   if (!options_.refusals) return;
   Refusal r;
   r.address = c->peerAddress;
@@ -850,6 +866,31 @@ void HttpServer::Engine::noteRefusal(Connection* c, int status, const std::strin
     r.route = routeOf(c->parser.request().target);
   }
   options_.refusals->note(r);
+}
+
+void HttpServer::Engine::collect(std::vector<metrics::Sample>& out) {
+  size_t open = 0;
+  {
+    std::lock_guard<std::mutex> lock(connectionsMutex_);
+    open = connections_.size();
+  }
+  size_t queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    queued = writeQueue_.size();
+  }
+  int parked = 0;
+  {
+    std::lock_guard<std::mutex> lock(parkedMutex_);
+    parked = parked_;
+  }
+  out.push_back({"acp_http_connections", "Open HTTP connections", {}, double(open)});
+  out.push_back({"acp_http_queued_writes", "Requests waiting for the write lane", {},
+                 double(queued)});
+  out.push_back({"acp_http_parked_answers",
+                 "Answers waiting for their AuditEvent to be committed", {}, double(parked)});
+  out.push_back({"acp_http_body_bytes", "Request body bytes held in memory now", {},
+                 double(bodyBytes_.load())});
 }
 
 FhirResponse HttpServer::Engine::healthResponse(const std::string& method, bool readiness) const {
@@ -982,8 +1023,18 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   // values from the request (ids, query, body). The same as fields, for gateway.log.format=json.
   auto logLine = [this, method = fr.method, route, started, requestId,
                   org = fr.context.certificateOrganisation](int status) {
-    if (!options_.logRequests || !log_.information()) return;
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    if (options_.metrics) {
+      metrics::Registry& m = *options_.metrics;
+      m.counter("acp_http_requests_total", "HTTP requests answered, by method, route and status",
+                {{"method", method}, {"route", route}, {"status", std::to_string(status)}})
+          .inc();
+      m.histogram("acp_http_request_duration_seconds",
+                  "Time from a request's first byte to its answer being ready, in seconds",
+                  {{"method", method}, {"route", route}}, metrics::latencyBuckets())
+          .observe(ms / 1000);
+    }
+    if (!options_.logRequests || !log_.information()) return;
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", ms);
     std::string text = method + " " + route + " " + std::to_string(status) + " " + took + "ms" +
@@ -1245,12 +1296,20 @@ HttpServer::~HttpServer() { stop(0); }
 Status HttpServer::start() {
   engine_ = std::make_unique<Engine>(service_, options_);
   Status s = engine_->start(port_);
-  if (!s.isOk()) engine_.reset();
+  if (!s.isOk()) {
+    engine_.reset();
+    return s;
+  }
+  if (options_.metrics)
+    collector_ = options_.metrics->addCollector(
+        [engine = engine_.get()](std::vector<metrics::Sample>& out) { engine->collect(out); });
   return s;
 }
 
 void HttpServer::stop(int graceSeconds) {
   if (!engine_) return;
+  if (collector_) options_.metrics->removeCollector(collector_);  // waits for a running scrape
+  collector_ = 0;
   engine_->stop(graceSeconds);
   engine_.reset();
 }

@@ -58,6 +58,9 @@
 namespace acp::tls {
 class TlsContext;
 }
+namespace acp::metrics {
+class Registry;
+}
 
 namespace acp::http {
 
@@ -93,6 +96,13 @@ struct HttpServerOptions {
   std::shared_ptr<const tls::TlsContext> tls;  // nullptr: plain HTTP; else HTTPS only
   // Where the listener's own refusals are audited (refusal_audit.h); nullptr: not audited.
   std::shared_ptr<RefusalAudit> refusals;
+  // Where the listener counts (docs/operations.md, "Metrics"); nullptr: not counted. Every
+  // answered request: acp_http_requests_total{method,route,status} and
+  // acp_http_request_duration_seconds{method,route} (the route template, never a value from
+  // the request); the listener's own refusals: acp_http_refusals_total{code}; and, read at each
+  // scrape while the listener runs, its open connections, parked answers, queued writes and
+  // the request body bytes held.
+  std::shared_ptr<metrics::Registry> metrics;
 };
 
 class HttpServer {
@@ -114,6 +124,7 @@ class HttpServer {
   HttpServerOptions options_;
   std::unique_ptr<Engine> engine_;
   int port_ = 0;
+  int collector_ = 0;  // the engine's collector in options_.metrics, 0 when none
 };
 
 // "/Patient/123/_history/2" → "/Patient/{id}/_history/{vid}" for logs: only fixed tokens

@@ -149,6 +149,12 @@ void IngestService::keepDocumentFailure(const std::string& partner,
                                         const std::string& contentType, const std::string& body,
                                         const IssueList& issues, const std::string& pushId,
                                         const std::string& sourceOds) const {
+  if (metrics_)
+    metrics_
+        ->counter("acp_ingest_documents_refused_total",
+                  "Partner documents that could not be read at all, by partner",
+                  {{"partner", partner}})
+        .inc();
   if (!failures_) return;
   store::KeptFailure f;
   f.partner = partner;
@@ -188,7 +194,30 @@ std::vector<RecordOutcome> IngestService::commit(const MappedPush& push, bool ke
   }
   if (keepFailures) keepRejected(push, out);
   auditRemaining(push, out, audit);
+  count(push, out);
   return out;
+}
+
+void IngestService::count(const MappedPush& push, const std::vector<RecordOutcome>& outcomes) const {
+  if (!metrics_) return;
+  size_t byOutcome[4] = {0, 0, 0, 0};  // stored, unchanged, rejected, failed
+  for (const RecordOutcome& o : outcomes) {
+    bool transient = false;
+    for (const Issue& i : o.issues.issues())
+      if (i.code == "ingest.store-failed") transient = true;
+    size_t k = o.result == RecordOutcome::Result::kStored      ? 0
+               : o.result == RecordOutcome::Result::kUnchanged ? 1
+               : transient                                     ? 3
+                                                               : 2;
+    ++byOutcome[k];
+  }
+  static const char* const kNames[4] = {"stored", "unchanged", "rejected", "failed"};
+  for (size_t k = 0; k < 4; ++k)
+    if (byOutcome[k])
+      metrics_
+          ->counter("acp_ingest_records_total", "Partner records received, by partner and outcome",
+                    {{"partner", push.partner}, {"outcome", kNames[k]}})
+          .inc(byOutcome[k]);
 }
 
 void IngestService::auditRemaining(const MappedPush& push, std::vector<RecordOutcome>& outcomes,
@@ -268,6 +297,7 @@ std::vector<RecordOutcome> IngestService::commitGrouped(const MappedPush& push,
   }
   lock.unlock();
   auditRemaining(push, self.outcomes, audit);  // on this caller's thread, no transaction held
+  count(push, self.outcomes);
   return std::move(self.outcomes);
 }
 

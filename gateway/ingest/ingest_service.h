@@ -28,6 +28,7 @@
 
 #include "gateway/core/issues.h"
 #include "gateway/core/json.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/ingest/mapped_push.h"
 #include "gateway/model/model.h"
 #include "gateway/model/validator.h"
@@ -123,6 +124,13 @@ class IngestService {
   std::vector<RecordOutcome> commitGrouped(const MappedPush& push,
                                            PushAudit* audit = nullptr) const;
 
+  // Where ingest is counted (docs/operations.md, "Metrics"); unset: not counted. Set before use.
+  // acp_ingest_records_total{partner,outcome}: outcome stored | unchanged | rejected (the
+  // record was refused: the sender must correct it) | failed (a transient store failure: not
+  // stored, and the sender is told to resend); acp_ingest_documents_refused_total{partner}:
+  // documents that could not be read at all (keepDocumentFailure).
+  void setMetrics(std::shared_ptr<metrics::Registry> metrics) { metrics_ = std::move(metrics); }
+
   // The clock (ms since the epoch) that dates Flags and decides when a review date has
   // passed; the system clock unless set (tests inject one). Set before use.
   void setClock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
@@ -157,6 +165,7 @@ class IngestService {
     PushAudit* audit;  // the push's audit, or null
   };
   struct Waiter;  // a commitGrouped() call waiting for its group's commit
+  void count(const MappedPush& push, const std::vector<RecordOutcome>& outcomes) const;
 
   // Applies the items in one transaction (each record in a unit) and commits it, with each
   // audited push's AuditEvent for its items when the transaction commits writes.
@@ -181,6 +190,7 @@ class IngestService {
   std::shared_ptr<store::ResourceStore> store_;
   std::function<int64_t()> clock_;
   std::shared_ptr<store::FailureLog> failures_;
+  std::shared_ptr<metrics::Registry> metrics_;
   model::Validator validator_;
   std::shared_ptr<const profile::ProfileValidator> profiles_;
   std::vector<std::shared_ptr<const PartnerMapper>> partners_;

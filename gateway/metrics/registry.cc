@@ -97,11 +97,6 @@ std::vector<double> latencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-Registry& Registry::global() {
-  static Registry* registry = new Registry;  // never destroyed: counted into until exit
-  return *registry;
-}
-
 Registry::Family& Registry::family(const std::string& name, const std::string& help, Kind kind) {
   auto [it, added] = families_.try_emplace(name);
   if (added) {
@@ -158,19 +153,24 @@ int Registry::addCollector(std::function<void(std::vector<Sample>&)> collect) {
 }
 
 void Registry::removeCollector(int id) {
+  std::lock_guard<std::mutex> running(collectMutex_);  // a scrape running it finishes first
   std::lock_guard<std::mutex> lock(mutex_);
   collectors_.erase(id);
 }
 
 std::string Registry::exposition() const {
-  // Collectors first, outside the lock: they may read the store.
-  std::vector<std::function<void(std::vector<Sample>&)>> collectors;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [id, c] : collectors_) collectors.push_back(c);
-  }
+  // Collectors first, outside the lock (they may read the store) but under collectMutex_, so
+  // that removeCollector() returns only once no scrape is running the one removed.
   std::vector<Sample> samples;
-  for (const auto& c : collectors) c(samples);
+  {
+    std::lock_guard<std::mutex> running(collectMutex_);
+    std::vector<std::function<void(std::vector<Sample>&)>> collectors;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [id, c] : collectors_) collectors.push_back(c);
+    }
+    for (const auto& c : collectors) c(samples);
+  }
   std::map<std::string, std::pair<std::string, std::vector<const Sample*>>> collected;
   for (const Sample& s : samples) {
     auto& entry = collected[s.name];

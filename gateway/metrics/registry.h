@@ -3,10 +3,11 @@
 // labels. Label values are route templates, partner names, outcome and status codes, ODS codes
 // — never a patient identifier, a name or a query value (the callers' contract, as for logs).
 //
-// Use: look a series up once where it is cheap, then count:
-//   auto& served = metrics::Registry::global().counter(
-//       "acp_http_requests_total", "HTTP requests answered", {{"route", r}, {"status", "200"}});
-//   served.inc();
+// Use: one registry per gateway (app/gateway.cc makes it and hands it to the listeners, ingest
+// and the notifier; the management listener, app/metrics_listener.h, serves it). Look a series
+// up where it is counted, then count:
+//   registry.counter("acp_http_requests_total", "HTTP requests answered",
+//                    {{"route", r}, {"status", "200"}}).inc();
 // A family's name, help and kind are fixed by its first use; a later use with another kind is
 // a programming error (std::logic_error). Values that only the store knows (the database's
 // size, failures waiting for replay) are read when scraped, by collectors.
@@ -78,15 +79,14 @@ struct Sample {
 
 class Registry {
  public:
-  // The process's registry, which the gateway's modules count into.
-  static Registry& global();
-
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels,
                        const std::vector<double>& bounds);
-  // Called at each scrape (on the scraping thread) for gauges read from elsewhere. Returns an
-  // id for removeCollector (a component that goes away before the registry removes its own).
+  // Called at each scrape (on the scraping thread; one scrape's collectors at a time) for
+  // gauges read from elsewhere; a collector must not call the registry. Returns an id for
+  // removeCollector (a component that goes away before the registry removes its own), which
+  // returns once no scrape is running that collector.
   int addCollector(std::function<void(std::vector<Sample>&)> collect);
   void removeCollector(int id);
 
@@ -106,6 +106,7 @@ class Registry {
   Family& family(const std::string& name, const std::string& help, Kind kind);
 
   mutable std::mutex mutex_;
+  mutable std::mutex collectMutex_;  // held while collectors run (one scrape at a time)
   std::map<std::string, Family> families_;
   std::map<int, std::function<void(std::vector<Sample>&)>> collectors_;
   int nextCollector_ = 1;

@@ -140,6 +140,14 @@ void Notifier::setStatus(const std::string& id, const std::string& status, const
   tx.value()->commit();
 }
 
+void Notifier::count(const char* outcome) {
+  if (!options_.metrics) return;
+  options_.metrics
+      ->counter("acp_subscription_deliveries_total",
+                "Subscription notification attempts, by outcome", {{"outcome", outcome}})
+      .inc();
+}
+
 int Notifier::deliverDue() {
   // Claimed for long enough to try them all (each post is bounded by the timeout), so no other
   // gateway on the same database sends them meanwhile.
@@ -155,6 +163,7 @@ int Notifier::deliverDue() {
     if (!stored.isOk() || !json::parse(stored->json, sub, err) ||
         sub.getString("status") == "off") {
       outbox_->notificationFailed(n.id, "the Subscription is off or gone");
+      count("dropped");
       continue;
     }
     const json::Value* channel = sub.find("channel");
@@ -164,6 +173,7 @@ int Notifier::deliverDue() {
         !refused.empty()) {
       outbox_->notificationFailed(n.id, refused);
       setStatus(n.subscriptionId, "error", refused);
+      count("dropped");
       continue;
     }
     bool withBody = channel && !channel->getString("payload").empty();
@@ -172,6 +182,7 @@ int Notifier::deliverDue() {
       auto version = store_->vread(n.type, n.resourceId, n.version);
       if (!version.isOk()) {
         outbox_->notificationFailed(n.id, "the resource version is no longer readable");
+        count("dropped");
         continue;
       }
       body = version->json;
@@ -184,11 +195,13 @@ int Notifier::deliverDue() {
       json::ParseError perr;
       if (!json::parse(body, resource, perr)) {
         outbox_->notificationFailed(n.id, "the resource version is no longer readable");
+        count("dropped");
         continue;
       }
       auto verdict = session.mayRead(resource);
       if (verdict == access::AccessPolicy::Verdict::kDeny) {
         outbox_->notificationFailed(n.id, "not visible to the subscriber");
+        count("dropped");
         continue;
       }
       if (verdict == access::AccessPolicy::Verdict::kWithhold)
@@ -200,15 +213,18 @@ int Notifier::deliverDue() {
     if (why.empty()) {
       outbox_->notificationDelivered(n.id, formatInstant(now()));
       if (sub.getString("status") == "error") setStatus(n.subscriptionId, "active", "");
+      count("delivered");
       ++delivered;
       continue;
     }
     int attempts = n.attempts + 1;
     if (attempts >= options_.maxAttempts) {
       outbox_->notificationFailed(n.id, why);
+      count("failed");
     } else {
       int64_t backoff = std::min<int64_t>(int64_t{1000} << std::min(attempts - 1, 20), 300000);
       outbox_->notificationRetry(n.id, attempts, now() + backoff, why);
+      count("retry");
     }
     if (attempts >= options_.errorAfter) setStatus(n.subscriptionId, "error", why);
   }

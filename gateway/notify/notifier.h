@@ -35,6 +35,7 @@
 #include <Poco/Net/Context.h>
 
 #include "gateway/access/access_policy.h"
+#include "gateway/metrics/registry.h"
 #include "gateway/store/notification_outbox.h"
 #include "gateway/store/resource_store.h"
 
@@ -56,6 +57,11 @@ struct NotifierOptions {
   Poco::Net::Context::Ptr tls;
   // gateway.notify.allowPlainHttp: plain http:// to hosts other than this machine.
   bool allowPlainHttp = false;
+  // Where attempts are counted (docs/operations.md, "Metrics"); unset: not counted.
+  // acp_subscription_deliveries_total{outcome}: delivered | retry (failed, tried again later) |
+  // failed (given up after maxAttempts) | dropped (never sent: the Subscription is off or
+  // gone, its endpoint is not allowed, the version is unreadable or not visible to its owner).
+  std::shared_ptr<metrics::Registry> metrics;
 };
 
 class Notifier {
@@ -73,6 +79,7 @@ class Notifier {
   int64_t now() const;
   // Sets the Subscription's status (and error text, "" to clear) unless it already is.
   void setStatus(const std::string& id, const std::string& status, const std::string& error);
+  void count(const char* outcome);
 
   std::shared_ptr<store::ResourceStore> store_;
   store::NotificationOutbox* outbox_;

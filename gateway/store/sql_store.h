@@ -205,6 +205,19 @@ class SqlStore : public ResourceStore,
   // looks gone: what it had claimed may be delivered twice (still at least once).
   Status releaseClaimsOfGoneProcesses(int64_t nowMs) override;
 
+  // What the operators' metrics read at each scrape (sql_stats.cc; app/store_metrics.cc): the
+  // database's size and the work waiting for people or for retries. Counted on a reader, so a
+  // scrape never waits for the writer.
+  struct Stats {
+    int64_t databaseBytes = 0;          // SQLite: the main file (pages × page size; not the WAL);
+                                        // PostgreSQL: the schema's tables with their indexes
+    int64_t failuresOpen = 0;           // kept ingest failures not yet replayed
+    int64_t candidateLinksOpen = 0;     // possible matches waiting for a person to decide
+    int64_t notificationsPending = 0;   // not yet delivered (due, backing off or claimed)
+    int64_t notificationsFailed = 0;    // given up or dropped
+  };
+  Result<Stats> stats();
+
   sql::Dialect dialect() const { return dialect_; }
 
   // Diagnostics for operations and tests.

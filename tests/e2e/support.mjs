@@ -339,7 +339,7 @@ async function launch(dir, args) {
     });
     lines.once('line', (line) => { clearTimeout(timer); resolve(line); });
   });
-  const m = /^ready http=([^ ]+) mllp=([^ ]+)$/.exec(ready);
+  const m = /^ready http=([^ ]+) mllp=([^ ]+)(?: metrics=([^ ]+))?$/.exec(ready);
   if (!m) throw new Error(`unexpected ready line: ${ready}`);
   return {
     mllp: { host: m[2].slice(0, m[2].lastIndexOf(':')), port: Number(m[2].slice(m[2].lastIndexOf(':') + 1)) },

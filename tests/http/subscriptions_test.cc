@@ -19,6 +19,7 @@
 #include "gateway/store/sql_store.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/model_fixture.h"
+#include "gateway/metrics/registry.h"
 #include "tests/support/test_server.h"
 
 namespace acp::testing {
@@ -254,6 +255,14 @@ TEST(Subscriptions, AFailingEndpointPutsTheSubscriptionInErrorAndRecoveryClearsI
   auto got = receiver.received();
   ASSERT_GE(got.size(), 4u);  // three failures, then the delivery
   EXPECT_FALSE(got.back().body.empty());
+  // What the operators see (docs/operations.md, "Metrics"): the retries and the delivery.
+  std::string m = server.gateway().metrics()->exposition();
+  EXPECT_NE(m.find("acp_subscription_deliveries_total{outcome=\"retry\"} " +
+                   std::to_string(got.size() - 1) + "\n"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("acp_subscription_deliveries_total{outcome=\"delivered\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(Subscriptions, NotificationsOwedSurviveARestart) {

@@ -39,6 +39,7 @@ TEST(CheckConfig, AGoodConfigurationPassesAndNothingIsCreated) {
   EXPECT_NE(r.out.find("ok    mappings:"), std::string::npos);
   EXPECT_NE(r.out.find("WARN  auth: mode none"), std::string::npos);
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos);
+  EXPECT_NE(r.out.find("ok    metrics: off"), std::string::npos) << r.out;
   EXPECT_FALSE(Poco::File(db).exists()) << "check-config creates no database";
 }
 
@@ -94,9 +95,13 @@ TEST(CheckConfig, APortInUseWarnsANewerSchemaFailsAndNothingIsLeftBehind) {
             SQLITE_OK);
   sqlite3_close(h);
   ASSERT_FALSE(Poco::File(db + "-wal").exists());
-  ProcessRun r = runToExit(plain(db, taken.address().port()));
+  std::vector<std::string> args = plain(db, taken.address().port());
+  args.push_back("-Dgateway.metrics.port=" + std::to_string(taken.address().port()));
+  ProcessRun r = runToExit(args);
   EXPECT_EQ(r.exitCode, 78) << r.out << r.err;
   EXPECT_NE(r.out.find("WARN  http: 127.0.0.1:" + std::to_string(taken.address().port()) +
+                       " is in use"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WARN  metrics: 127.0.0.1:" + std::to_string(taken.address().port()) +
                        " is in use"), std::string::npos) << r.out;
   EXPECT_FALSE(Poco::File(db + "-wal").exists()) << "nothing created beside the database";
   EXPECT_FALSE(Poco::File(db + "-shm").exists());

@@ -1,0 +1,59 @@
+#include "gateway/app/mllp_metrics.h"
+
+#include "gateway/hl7v2/parser.h"
+
+namespace acp::app {
+
+void countMllpEvent(metrics::Registry& m, const mllp::Event& e) {
+  using Kind = mllp::Event::Kind;
+  metrics::Gauge& open = m.gauge("acp_mllp_connections_open", "Open MLLP connections");
+  switch (e.kind) {
+    case Kind::kConnected:
+      m.counter("acp_mllp_connections_total", "MLLP connections accepted").inc();
+      open.add(1);
+      break;
+    case Kind::kRefused:
+      m.counter("acp_mllp_connections_refused_total",
+                "MLLP connections closed at once because the listener was full")
+          .inc();
+      break;
+    case Kind::kClosed:
+      open.add(-1);
+      m.counter("acp_mllp_connections_closed_total", "MLLP connections closed, by reason",
+                {{"reason", mllp::closeReasonName(e.reason)}})
+          .inc();
+      break;
+    case Kind::kDiscardedBytes:
+      m.counter("acp_mllp_discarded_bytes_total",
+                "Bytes received outside MLLP frames (or of abandoned frames) and dropped")
+          .inc(e.bytes);
+      break;
+  }
+}
+
+std::string ackCodeOf(std::string_view ack) {
+  hl7v2::ParseResult parsed = hl7v2::parse(ack);
+  std::string code = parsed.message.text("MSA", 1);
+  return code.empty() ? "none" : code;
+}
+
+void CountingHandler::count(const std::string& code) {
+  metrics_
+      ->counter("acp_mllp_acks_total", "Answers to HL7 v2 messages received over MLLP, by MSA-1",
+                {{"code", code}})
+      .inc();
+}
+
+std::string CountingHandler::handle(std::string_view message, const mllp::PeerInfo& peer) {
+  std::string ack;
+  try {
+    ack = inner_->handle(message, peer);
+  } catch (...) {
+    count("none");
+    throw;
+  }
+  count(ack.empty() ? "none" : ackCodeOf(ack));
+  return ack;
+}
+
+}  // namespace acp::app
