@@ -96,46 +96,8 @@ Gateway::Gateway(Options options)
 
 Gateway::~Gateway() { stop(); }
 
-Status Gateway::start() {
+Status Gateway::open() {
   xml::xmlSafeInit();
-  // TLS first: a missing or bad certificate stops the start before anything else is done.
-  std::shared_ptr<const tls::TlsContext> tlsContext;
-  if (options_.httpTls || options_.mllpTls) {
-    tls::TlsOptions to;
-    to.certificate = options_.tlsCertificate;
-    to.privateKey = options_.tlsPrivateKey;
-    to.caCertificates = options_.tlsCaCertificates;
-    if (!tls::parseClientCertificates(options_.tlsClientCertificates, to.clientCertificates))
-      return Status::invalid("gateway.tls.clientCertificates must be required, optional or none");
-    to.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
-    auto created = tls::TlsContext::create(to);
-    if (!created.isOk()) {
-      const Status& s = created.status();
-      if (s.code() != Status::Code::kInvalid) return s;
-      return Status::invalid("gateway.tls." + s.message());
-    }
-    tlsContext = created.value();
-    Poco::Logger::get("acp.app").information(
-        "TLS on %s: %s",
-        std::string(options_.httpTls && options_.mllpTls ? "http and mllp"
-                     : options_.httpTls                  ? "http"
-                                                         : "mllp"),
-        tlsContext->describe());
-  }
-  // Outgoing TLS (Subscription deliveries to https:// endpoints): made once, here, so a bad
-  // file stops the start as well.
-  tls::ClientTlsOptions co;
-  co.caCertificates = options_.notifyCaCertificates;
-  co.certificate = options_.notifyCertificate;
-  co.privateKey = options_.notifyPrivateKey;
-  auto delivery = notify::makeDeliveryContext(co);
-  if (!delivery.isOk()) {
-    const Status& s = delivery.status();
-    if (s.code() != Status::Code::kInvalid) return s;
-    return Status::invalid("gateway.notify." + s.message());
-  }
-  Poco::Logger::get("acp.app").information("TLS to Subscription endpoints: %s",
-                                           tls::describeClientPolicy(co));
   std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
                                                     : options_.conformanceDir;
   auto model = model::Model::load(dir);
@@ -209,12 +171,84 @@ Status Gateway::start() {
   audit_ = std::make_shared<audit::AuditTrail>(std::shared_ptr<store::AuditLog>(sqlite, sqlite.get()),
                                                ao);
   service_->setAudit(audit_);
+  // Partner ingest: one mapper per partner format (mappings/<partner>/).
+  auto ingest = ingest_ = std::make_shared<ingest::IngestService>(
+      model_, store_, std::dynamic_pointer_cast<store::FailureLog>(store_));
+  // Profiles: the project's (conformance/acp) and UK Core's (conformance/ukcore), next to r4.
+  std::string root = dir;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  root = root.substr(0, root.rfind('/'));
+  auto registry = profile::ProfileRegistry::load(model_, {root + "/acp", root + "/ukcore"});
+  if (!registry.isOk()) return registry.status();
+  profiles_ = registry.value();
+  auto profileValidator = std::make_shared<profile::ProfileValidator>(profiles_);
+  ingest->setProfiles(profileValidator);
+  if (options_.clock) ingest->setClock(options_.clock);
+  ingest->setMetrics(metrics_);
+  service_->setProfiles(profileValidator);
+  std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
+  auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
+  if (!hospice.isOk()) return hospice.status();
+  ingest->addPartner(hospice.value());
+  auto acute = mappings::acute::AcutePartner::create(mappings + "/acute/conceptmaps");
+  if (!acute.isOk()) return acute.status();
+  ingest->addPartner(acute.value());
+  acutePartner_ = acute.value();
+  auto community = mappings::community::CommunityPartner::create(mappings + "/community");
+  if (!community.isOk()) return community.status();
+  ingest->addPartner(community.value());
+  service_->setIngest(ingest);
+  return Status::ok();
+}
+
+Status Gateway::start() {
+  xml::xmlSafeInit();
+  // TLS first: a missing or bad certificate stops the start before anything else is done.
+  std::shared_ptr<const tls::TlsContext> tlsContext;
+  if (options_.httpTls || options_.mllpTls) {
+    tls::TlsOptions to;
+    to.certificate = options_.tlsCertificate;
+    to.privateKey = options_.tlsPrivateKey;
+    to.caCertificates = options_.tlsCaCertificates;
+    if (!tls::parseClientCertificates(options_.tlsClientCertificates, to.clientCertificates))
+      return Status::invalid("gateway.tls.clientCertificates must be required, optional or none");
+    to.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
+    auto created = tls::TlsContext::create(to);
+    if (!created.isOk()) {
+      const Status& s = created.status();
+      if (s.code() != Status::Code::kInvalid) return s;
+      return Status::invalid("gateway.tls." + s.message());
+    }
+    tlsContext = created.value();
+    Poco::Logger::get("acp.app").information(
+        "TLS on %s: %s",
+        std::string(options_.httpTls && options_.mllpTls ? "http and mllp"
+                     : options_.httpTls                  ? "http"
+                                                         : "mllp"),
+        tlsContext->describe());
+  }
+  // Outgoing TLS (Subscription deliveries to https:// endpoints): made once, here, so a bad
+  // file stops the start as well.
+  tls::ClientTlsOptions co;
+  co.caCertificates = options_.notifyCaCertificates;
+  co.certificate = options_.notifyCertificate;
+  co.privateKey = options_.notifyPrivateKey;
+  auto delivery = notify::makeDeliveryContext(co);
+  if (!delivery.isOk()) {
+    const Status& s = delivery.status();
+    if (s.code() != Status::Code::kInvalid) return s;
+    return Status::invalid("gateway.notify." + s.message());
+  }
+  Poco::Logger::get("acp.app").information("TLS to Subscription endpoints: %s",
+                                           tls::describeClientPolicy(co));
+  Status opened = open();
+  if (!opened.isOk()) return opened;
   // SMART Backend Services (auth/): tokens for every route but /metadata; the store keeps the
   // client assertion ids already used (store/replay_ledger.h), so a jti is never reused, even
   // across a restart.
   if (options_.authMode == "smart") {
     auto clock = options_.clock;
-    std::shared_ptr<store::SqlStore> ledger = sqlite;
+    std::shared_ptr<store::SqlStore> ledger = sqlStore_;
     auto guard = std::make_shared<auth::FunctionReplayGuard>(
         [ledger, clock](const std::string& client, const std::string& jti, int64_t until) {
           int64_t now = clock ? clock() : nowMillis();
@@ -237,34 +271,6 @@ Status Gateway::start() {
     service_->setSmartAuth(smart_);
   }
 
-  // Partner ingest: one mapper per partner format (mappings/<partner>/).
-  auto ingest = ingest_ = std::make_shared<ingest::IngestService>(
-      model_, store_, std::dynamic_pointer_cast<store::FailureLog>(store_));
-  // Profiles: the project's (conformance/acp) and UK Core's (conformance/ukcore), next to r4.
-  std::string root = dir;
-  while (!root.empty() && root.back() == '/') root.pop_back();
-  root = root.substr(0, root.rfind('/'));
-  auto registry = profile::ProfileRegistry::load(model_, {root + "/acp", root + "/ukcore"});
-  if (!registry.isOk()) return registry.status();
-  profiles_ = registry.value();
-  auto profileValidator = std::make_shared<profile::ProfileValidator>(profiles_);
-  ingest->setProfiles(profileValidator);
-  if (options_.clock) ingest->setClock(options_.clock);
-  ingest->setMetrics(metrics_);
-  service_->setProfiles(profileValidator);
-  std::string mappings = options_.mappingsDir.empty() ? defaultMappingsDir() : options_.mappingsDir;
-  auto hospice = mappings::hospice::HospicePartner::create(mappings + "/hospice/conceptmaps");
-  if (!hospice.isOk()) return hospice.status();
-  ingest->addPartner(hospice.value());
-  std::shared_ptr<const mappings::acute::AcutePartner> acutePartner;
-  auto acute = mappings::acute::AcutePartner::create(mappings + "/acute/conceptmaps");
-  if (!acute.isOk()) return acute.status();
-  ingest->addPartner(acute.value());
-  acutePartner = acute.value();
-  auto community = mappings::community::CommunityPartner::create(mappings + "/community");
-  if (!community.isOk()) return community.status();
-  ingest->addPartner(community.value());
-  service_->setIngest(ingest);
 
   if (!options_.demoBundle.empty()) {
     Status s = loadDemo();
@@ -336,7 +342,7 @@ Status Gateway::start() {
           return true;
       return false;
     };
-  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner, certified, audit_,
+  auto feed = std::make_shared<mappings::acute::Hl7Feed>(ingest_, acutePartner_, certified, audit_,
                                                          sourceSystem);
   mllp_ = std::make_unique<mllp::MllpListener>(std::make_shared<CountingHandler>(feed, metrics_),
                                                 mo);
@@ -351,17 +357,17 @@ Status Gateway::start() {
   no.metrics = metrics_;
   // Claims a killed predecessor (SQLite) or a gone gateway (PostgreSQL) left are due again at
   // once (SqlStore::releaseClaimsOfGoneProcesses); the notifier looks again now and then.
-  Status released = sqlite->releaseClaimsOfGoneProcesses(options_.clock ? options_.clock()
+  Status released = sqlStore_->releaseClaimsOfGoneProcesses(options_.clock ? options_.clock()
                                                                         : store::systemNowMs());
   if (!released.isOk()) {
     // SQLite: the file's gateway lock could not be set up — a configuration fault. PostgreSQL:
     // a passing error; the notifier's next look, or the lease, releases them instead.
-    if (sqlite->dialect() == store::sql::Dialect::kSqlite) return released;
+    if (sqlStore_->dialect() == store::sql::Dialect::kSqlite) return released;
     Poco::Logger::get("acp.notify")
         .warning("notification claims of gone gateways not released now: %s",
                  released.message());
   }
-  notifier_ = std::make_unique<notify::Notifier>(store_, sqlite.get(), no);
+  notifier_ = std::make_unique<notify::Notifier>(store_, sqlStore_.get(), no);
   notifier_->start();
   if (options_.metricsPort >= 0) {
     metricsListener_ =

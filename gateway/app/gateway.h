@@ -33,6 +33,9 @@ class SmartAuth;
 namespace acp::ingest {
 class IngestService;
 }
+namespace acp::mappings::acute {
+class AcutePartner;
+}
 namespace acp::profile {
 class ProfileRegistry;
 }
@@ -62,7 +65,11 @@ class Gateway {
   explicit Gateway(Options options);
   ~Gateway();
 
-  // Loads the model, opens the store, loads the demo bundle if asked, starts listening.
+  // Loads the model, opens the store and everything on it — the FHIR service, access, the
+  // audit trail, partner ingest with its profiles and mappings — without listening (the
+  // import command, app/import_command.h, uses this alone). Called by start().
+  Status open();
+  // Checks the TLS files, open()s, loads the demo bundle if asked, starts listening.
   Status start();
   // Stops accepting, finishes in-flight requests, closes the store.
   void stop();
@@ -95,6 +102,7 @@ class Gateway {
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;
   std::shared_ptr<ingest::IngestService> ingest_;
+  std::shared_ptr<const mappings::acute::AcutePartner> acutePartner_;  // the MLLP feed's mapper
   std::shared_ptr<const access::AccessPolicy> access_;
   std::shared_ptr<const audit::AuditTrail> audit_;
   std::shared_ptr<auth::SmartAuth> smart_;  // gateway.auth.mode=smart only

@@ -4,6 +4,8 @@
 // SIGTERM/SIGINT, then stops accepting, finishes in-flight requests and closes the store.
 // Commands (the first argument): check-config — every check a start would make, without
 // starting (app/config_check.h): a report on stdout, exit 0 when all pass, else 78.
+// import --source hospice|community|hl7v2 FILE... — back-loads partner files into the store
+// (app/import_command.h; exit codes there).
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
@@ -14,10 +16,13 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "gateway/app/config_check.h"
 #include "gateway/app/gateway.h"
+#include "gateway/app/import_command.h"
 #include "gateway/app/json_log_formatter.h"
 #include "gateway/app/options.h"
 #include "gateway/app/process_memory.h"
@@ -39,6 +44,12 @@ class GatewayApplication : public Poco::Util::ServerApplication {
                           .required(false)
                           .repeatable(true)
                           .argument("key=value"));
+    options.addOption(Poco::Util::Option("source", "s",
+                                         "import: the files' partner format (hospice, "
+                                         "community or hl7v2)")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("NAME"));
   }
 
   void handleOption(const std::string& name, const std::string& value) override {
@@ -46,7 +57,7 @@ class GatewayApplication : public Poco::Util::ServerApplication {
     if (name == "help") {
       Poco::Util::HelpFormatter help(options());
       help.setCommand(commandName());
-      help.setUsage("[check-config] [--config=FILE] [-Dkey=value ...]");
+      help.setUsage("[check-config | import --source=NAME FILE...] [--config=FILE] [-Dkey=value ...]");
       help.setHeader("ACP Gateway: FHIR R4 server for shared advance care plans.");
       help.format(std::cout);
       helpRequested_ = true;
@@ -57,6 +68,8 @@ class GatewayApplication : public Poco::Util::ServerApplication {
       } catch (const Poco::Exception& e) {
         configError_ = "cannot read --config " + value + ": " + e.displayText();
       }
+    } else if (name == "source") {
+      source_ = value;
     } else if (name == "define") {
       size_t eq = value.find('=');
       if (eq == std::string::npos)
@@ -93,8 +106,13 @@ class GatewayApplication : public Poco::Util::ServerApplication {
   int main(const std::vector<std::string>& args) override {
     if (helpRequested_) return EXIT_OK;
     const std::string command = args.empty() ? "" : args[0];
-    if (!command.empty() && command != "check-config") {
-      std::cerr << "unknown command " << command << " (commands: check-config)" << std::endl;
+    if (!command.empty() && command != "check-config" && command != "import") {
+      std::cerr << "unknown command " << command << " (commands: check-config, import)"
+                << std::endl;
+      return EXIT_USAGE;
+    }
+    if (command != "import" && (!source_.empty() || args.size() > 1)) {
+      std::cerr << "--source and file arguments belong to the import command" << std::endl;
       return EXIT_USAGE;
     }
     if (!configError_.empty()) {
@@ -104,6 +122,12 @@ class GatewayApplication : public Poco::Util::ServerApplication {
     }
     if (command == "check-config")
       return acp::app::checkConfiguration(options_, std::cout) ? EXIT_OK : EXIT_CONFIG;
+    if (command == "import") {
+      acp::app::ImportRequest rq;
+      rq.source = source_;
+      rq.files.assign(args.begin() + 1, args.end());
+      return acp::app::runImport(options_, rq, std::cout, std::cerr, ::isatty(2) == 1);
+    }
     acp::app::limitMallocArenas();  // before Gateway::start() starts any thread
     acp::app::Gateway gateway(options_);
     acp::Status s = gateway.start();
@@ -121,6 +145,7 @@ class GatewayApplication : public Poco::Util::ServerApplication {
 
  private:
   bool helpRequested_ = false;
+  std::string source_;  // import --source
   std::string configError_;
   acp::app::Options options_;
 };

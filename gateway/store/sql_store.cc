@@ -202,6 +202,23 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader(int timeoutMs) {
   return ReaderLease(this, c);
 }
 
+Status SqlStore::holdSqliteFile() {
+  if (!open_) return Status::internal("store.open-failed: the store is not open");
+  if (dialect_ != Dialect::kSqlite) return Status::ok();
+  std::lock_guard<std::mutex> owner(ownerMutex_);
+  if (ownerLockFd_ >= 0) return Status::ok();
+  int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::conflict("store.in-use: another process (a running gateway?) serves this "
+                               "SQLite file");
+  }
+  ownerLockTried_ = true;  // releaseClaimsOfGoneProcesses: this process holds it already
+  ownerLockFd_ = fd;
+  return Status::ok();
+}
+
 Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (dialect_ == Dialect::kSqlite) {

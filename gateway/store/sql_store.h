@@ -218,6 +218,13 @@ class SqlStore : public ResourceStore,
   };
   Result<Stats> stats();
 
+  // For a process that writes to the store without serving it (the import command): SQLite —
+  // takes the gateway lock of the file as a serving gateway does (releaseClaimsOfGoneProcesses)
+  // and holds it for the store's life, or fails with store.in-use when another process (a
+  // running gateway) holds it: two processes must not write one file. PostgreSQL: ok (any
+  // number of processes share the database). Call once, before any write.
+  Status holdSqliteFile();
+
   sql::Dialect dialect() const { return dialect_; }
 
   // Diagnostics for operations and tests.
