@@ -2,6 +2,7 @@
 #   make demo   deps + build, then runs the gateway on http://127.0.0.1:8080 with demo data
 #   make test   deps + build + the whole suite (unit, integration, end-to-end)
 #   make build  release build; the server ends at build/bin/acp-gateway
+#   make package  the Debian package (CPack), in build/package/
 #   make deps   installs missing Debian packages (as root), or prints the command
 #   make bench  the benchmark harness: one table of ratios (bench/README.md; BENCH_PARTS picks parts)
 #   make bench-ingest  the ingest benchmarks: mapping per core, MLLP end to end (bench/README.md)
@@ -23,11 +24,13 @@ DEMO_PORT ?= 8080
 
 # Build and test dependencies, Debian 12 package names. postgresql (15 on Debian 12) is the server
 # the store tests start a throw-away cluster of (tests/support/pg_cluster.sh, docs/testing.md);
-# chromium is the browser the clinician view is tested in (tests/e2e/view.test.mjs).
+# chromium is the browser the clinician view is tested in (tests/e2e/view.test.mjs); dpkg-dev
+# (dpkg-shlibdeps) and file are what CPack reads the package's library dependencies with.
 PACKAGES = cmake g++ make libpoco-dev rapidjson-dev libssl-dev libxml2-dev libsqlite3-dev \
            libgtest-dev sqlite3 curl openssl \
            libpq-dev postgresql \
-           chromium
+           chromium \
+           dpkg-dev file
 # Node and npm (end-to-end tests only) may come from another source, e.g. NodeSource's
 # nodejs, which bundles npm: the Debian packages are installed only when the command is absent.
 COMMANDS = node:nodejs npm:npm
@@ -39,7 +42,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 CRASH_KILLS ?= 500
 
-.PHONY: deps build test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean \
+.PHONY: deps build package test unit e2e demo bench bench-ingest bench-summary bench-tls conformance certs clean \
         fuzz fuzz-replay fuzz-merge fuzz-deps crash-test soak
 
 deps:
@@ -61,6 +64,12 @@ deps:
 build: deps gateway/view/assets/node_modules/.installed
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The Debian package (cmake/package.cmake; docs/operations.md, "Installing the package"), in
+# $(BUILD)/package/.
+package: build
+	cd $(BUILD) && cpack -G DEB >/dev/null
+	@ls $(BUILD)/package/*.deb
 
 # The NHS.UK frontend (npm nhsuk-frontend), built into the clinician view's assets
 # (cmake/embed_view_assets.cmake).

@@ -42,7 +42,7 @@ struct ServiceOptions {
   // (gateway.notify.allowPlainHttp; notify/subscription_rules.h endpointRefusal()).
   bool allowPlainHttpEndpoints = false;
   std::string softwareName = "ACP Gateway";
-  std::string softwareVersion = "0.1.0";
+  std::string softwareVersion = ACP_VERSION;  // CMakeLists.txt: project(VERSION)
 };
 
 class FhirService {
