@@ -5,12 +5,15 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "gateway/access/patient_compartment.h"
 #include "gateway/app/gateway.h"
 #include "gateway/auth/replay_guard.h"
 #include "gateway/auth/smart_auth.h"
+#include "gateway/core/json.h"
 #include "gateway/model/model.h"
 #include "gateway/notify/delivery_tls.h"
 #include "gateway/profile/profile_registry.h"
@@ -165,6 +168,26 @@ void checkStore(const Options& o, Report& r) {
   r.ok("store", shown + ": schema version " + std::to_string(p.version) + ", this build's");
 }
 
+// gateway.demo.load: the file is read and must be a FHIR Bundle (the start posts it as one,
+// into an empty store only; its entries are validated then).
+void checkDemo(const Options& o, Report& r) {
+  if (o.demoBundle.empty()) return;
+  std::ifstream in(o.demoBundle, std::ios::binary);
+  if (!in) return r.fail("demo", "cannot read " + o.demoBundle);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json::Value bundle;
+  json::ParseError err;
+  if (!json::parse(ss.str(), bundle, err))
+    return r.fail("demo", o.demoBundle + " is not JSON: " + err.message);
+  if (bundle.getString("resourceType") != "Bundle")
+    return r.fail("demo", o.demoBundle + " is not a FHIR Bundle");
+  const json::Value* entries = bundle.find("entry");
+  size_t n = entries && entries->isArray() ? entries->items().size() : 0;
+  r.ok("demo", o.demoBundle + ": a " + bundle.getString("type") + " Bundle of " +
+                   std::to_string(n) + " entries, loaded at start into an empty store only");
+}
+
 void checkPort(Report& r, const std::string& item, const std::string& host, int port) {
   if (port == 0) return r.ok(item, host + ": any free port");
   try {
@@ -196,6 +219,7 @@ bool checkConfiguration(const Options& options, std::ostream& report) {
   checkModel(options, r);
   checkAuth(options, r);
   checkStore(options, r);
+  checkDemo(options, r);
   checkPort(r, "http", options.httpHost, options.httpPort);
   checkPort(r, "mllp", options.mllpHost, options.mllpPort);
   if (options.metricsPort >= 0)

@@ -110,6 +110,27 @@ TEST(CheckConfig, APortInUseWarnsANewerSchemaFailsAndNothingIsLeftBehind) {
   Poco::File(db).remove();
 }
 
+TEST(CheckConfig, TheDemoBundleIsReadBeforeTheStart) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  std::vector<std::string> good = plain(db);
+  good.push_back("-Dgateway.demo.load=" + std::string(ACP_SOURCE_DIR) + "/docs/demo/bundle.json");
+  ProcessRun r = runToExit(good);
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok    demo: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" Bundle of "), std::string::npos) << r.out;
+  std::string notJson = Poco::TemporaryFile::tempName() + ".json";
+  std::ofstream(notJson) << "{\"resourceType\": ";
+  std::vector<std::string> bad = plain(db);
+  bad.push_back("-Dgateway.demo.load=" + notJson);
+  ProcessRun broken = runToExit(bad);
+  EXPECT_EQ(broken.exitCode, 78) << broken.out;
+  EXPECT_NE(broken.out.find("FAIL  demo: " + notJson + " is not JSON"), std::string::npos) << broken.out;
+  std::vector<std::string> missing = plain(db);
+  missing.push_back("-Dgateway.demo.load=/nonexistent/demo.json");
+  EXPECT_NE(runToExit(missing).out.find("FAIL  demo: cannot read /nonexistent/demo.json"), std::string::npos);
+  Poco::File(notJson).remove();
+}
+
 TEST(CheckConfig, BadOptionsAndUnknownCommandsAreRefused) {
   ProcessRun typo = runToExit({"check-config", "-Dgateway.http.prot=8080"});
   EXPECT_EQ(typo.exitCode, 78);
