@@ -97,6 +97,7 @@ Gateway::Gateway(Options options)
 Gateway::~Gateway() { stop(); }
 
 Status Gateway::open() {
+  if (store_) return Status::ok();  // open already (start() after open())
   xml::xmlSafeInit();
   std::string dir = options_.conformanceDir.empty() ? defaultConformanceDir()
                                                     : options_.conformanceDir;
@@ -113,6 +114,7 @@ Status Gateway::open() {
   storeOptions.sqliteMemoryLimitBytes = int64_t{options_.sqliteMemoryMegabytes} * 1024 * 1024;
   storeOptions.sqliteWriterCacheBytes = int64_t{options_.sqliteWriterCacheMegabytes} * 1024 * 1024;
   storeOptions.baseUrl = options_.baseUrl;
+  storeOptions.sqliteExclusive = true;  // one writing process per SQLite file (store.in-use)
   auto store = store::SqlStore::open(location, model_, storeOptions);
   if (!store.isOk()) return store.status();
   std::shared_ptr<store::SqlStore> sqlite(store.take());
@@ -129,7 +131,7 @@ Status Gateway::open() {
   sqlStore_ = sqlite;
   // What only the store and the process know, read at each scrape (scrape_gauges.h).
   {
-    double started = double(nowMillis()) / 1000;
+    double started = processStartSeconds();
     std::weak_ptr<store::SqlStore> weak = sqlite;
     collectors_.push_back(metrics_->addCollector([weak](std::vector<metrics::Sample>& out) {
       if (auto s = weak.lock()) collectStore(*s, out);
@@ -277,6 +279,17 @@ Status Gateway::start() {
     if (!s.isOk()) return s;
   }
 
+  // The management listener first: a port clash stops the start before anything is served.
+  if (options_.metricsPort >= 0) {
+    metricsListener_ =
+        std::make_unique<MetricsListener>(metrics_, options_.metricsHost, options_.metricsPort);
+    Status ms = metricsListener_->start();
+    if (!ms.isOk()) {
+      metricsListener_.reset();
+      return ms;
+    }
+  }
+
   http::HttpServerOptions ho;
   ho.host = options_.httpHost;
   ho.port = options_.httpPort;
@@ -369,15 +382,6 @@ Status Gateway::start() {
   }
   notifier_ = std::make_unique<notify::Notifier>(store_, sqlStore_.get(), no);
   notifier_->start();
-  if (options_.metricsPort >= 0) {
-    metricsListener_ =
-        std::make_unique<MetricsListener>(metrics_, options_.metricsHost, options_.metricsPort);
-    Status ms = metricsListener_->start();
-    if (!ms.isOk()) {
-      metricsListener_.reset();
-      return ms;
-    }
-  }
   return Status::ok();
 }
 

@@ -1,9 +1,12 @@
 #include "gateway/app/import_command.h"
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -13,6 +16,7 @@
 #include "gateway/hl7v2/message_file.h"
 #include "gateway/ingest/ingest_service.h"
 #include "gateway/ingest/push_audit.h"
+#include "gateway/store/schema_probe.h"
 #include "gateway/store/sql_store.h"
 
 namespace acp::app {
@@ -20,7 +24,16 @@ namespace acp::app {
 namespace {
 
 constexpr int kExitOk = 0, kExitUsage = 64, kExitDataErr = 65, kExitNoInput = 66,
-              kExitTempFail = 75, kExitConfig = 78, kExitSoftware = 70;
+              kExitTempFail = 75, kExitConfig = 78;
+
+// The whole file, false on any read error (an I/O error mid-file too).
+bool readWhole(const std::string& file, std::string& out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) out.append(buf, static_cast<size_t>(in.gcount()));
+  return !in.bad();
+}
 
 // One push to make: a whole file, or one HL7 v2 message of a file.
 struct Document {
@@ -51,17 +64,29 @@ std::string codesOf(const IssueList& issues) {
   return out.empty() ? "no error code" : out;
 }
 
-// Who ran the import, for its AuditEvents: the operating-system account.
+std::string accountName(uid_t uid) {
+  const passwd* pw = getpwuid(uid);
+  return pw && pw->pw_name ? pw->pw_name : "uid " + std::to_string(uid);
+}
+
+// Who ran the import, for its AuditEvents: the person who logged in (the kernel's login uid,
+// which survives sudo and runuser; SUDO_USER when there is none) and the account it ran as.
 audit::AuditRecord requester() {
   audit::AuditRecord r;
   r.interaction = "operation";
   r.operation = "$import";
   r.clientId = "acp-gateway import";
   r.purpose = "";  // back-loading: no care decision is being made
-  const passwd* pw = getpwuid(geteuid());
-  std::string account = pw && pw->pw_name ? pw->pw_name : "uid " + std::to_string(geteuid());
-  r.userId = account;
-  r.userName = "operating-system account " + account;
+  const std::string runAs = accountName(geteuid());
+  std::string person;
+  std::ifstream loginuid("/proc/self/loginuid");
+  long long uid = -1;
+  if (loginuid >> uid && uid >= 0 && uid != 4294967295LL) person = accountName(static_cast<uid_t>(uid));
+  if (person.empty())
+    if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) person = sudo;
+  if (person.empty()) person = runAs;
+  r.userId = person;
+  r.userName = "operating-system account " + person + (person == runAs ? "" : " as " + runAs);
   return r;
 }
 
@@ -76,13 +101,16 @@ class ProgressBar {
     const int width = 30;
     int filled = total_ ? static_cast<int>(done * width / total_) : width;
     int percent = total_ ? static_cast<int>(done * 100 / total_) : 100;
-    out_ << "\r[" << std::string(filled, '#') << std::string(width - filled, '-') << "] "
-         << percent << "%  " << done << "/" << total_ << " documents  " << records << " records"
-         << std::flush;
+    std::string line = "[" + std::string(filled, '#') + std::string(width - filled, '-') + "] " +
+                       std::to_string(percent) + "%  " + std::to_string(done) + "/" +
+                       std::to_string(total_) + " documents  " + std::to_string(records) +
+                       " records";
+    out_ << "\r" << line << std::flush;
+    drawn_ = std::max(drawn_, line.size());
   }
   // Moves past the bar before other output, so that lines are not drawn over it.
   void clear() {
-    if (on_) out_ << "\r" << std::string(79, ' ') << "\r" << std::flush;
+    if (on_ && drawn_) out_ << "\r" << std::string(drawn_, ' ') << "\r" << std::flush;
   }
   void finish(size_t done, size_t records) {
     if (!on_) return;
@@ -94,6 +122,7 @@ class ProgressBar {
   std::ostream& out_;
   bool on_;
   size_t total_;
+  size_t drawn_ = 0;  // the widest line drawn, blanked by clear()
   std::chrono::steady_clock::time_point last_{};
 };
 
@@ -102,6 +131,7 @@ class ProgressBar {
 int runImport(const Options& options, const ImportRequest& request, std::ostream& out,
               std::ostream& progress, bool tty) {
   static const std::set<std::string> sources = {"hospice", "community", "hl7v2"};
+  int exit = kExitOk;
   if (!sources.count(request.source)) {
     out << "import: --source must be hospice, community or hl7v2" << std::endl;
     return kExitUsage;
@@ -115,28 +145,35 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
   // Every file first: nothing is imported when one cannot be read.
   std::vector<Document> documents;
   bool unreadable = false;
+  size_t skipped = 0;  // files, or parts of them, that held no message
   for (const std::string& file : request.files) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    if (in) ss << in.rdbuf();
-    if (!in || in.bad()) {
-      out << "cannot read " << file << std::endl;
+    struct stat st {};
+    std::string bytes;
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !readWhole(file, bytes)) {
+      out << "cannot read " << file << (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)
+                                             ? " (not a file)"
+                                             : "")
+          << std::endl;
       unreadable = true;
       continue;
     }
-    std::string bytes = ss.str();
     if (request.source != "hl7v2") {
       documents.push_back({file, file, std::move(bytes)});
       continue;
     }
     hl7v2::MessageFile split = hl7v2::splitMessageFile(bytes);
-    if (split.strayLines)
+    if (split.strayLines) {
       out << "skipped   " << file << ": " << split.strayLines
           << " line(s) outside any message (no MSH before them)" << std::endl;
-    if (split.unterminatedFrame)
-      out << "note      " << file << ": the last MLLP frame has no end byte (read to the end of "
-          << "the file)" << std::endl;
-    if (split.messages.empty()) out << "skipped   " << file << ": no HL7 v2 message in it" << std::endl;
+      ++skipped;
+    }
+    if (split.unterminatedFrames)
+      out << "note      " << file << ": " << split.unterminatedFrames
+          << " MLLP frame(s) without their end byte (each read up to the next frame)" << std::endl;
+    if (split.messages.empty()) {
+      out << "skipped   " << file << ": no HL7 v2 message in it" << std::endl;
+      ++skipped;
+    }
     for (size_t i = 0; i < split.messages.size(); ++i)
       documents.push_back({file, file + " message " + std::to_string(i + 1),
                            std::move(split.messages[i])});
@@ -146,20 +183,45 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
     return kExitNoInput;
   }
 
+  // The store must exist with this build's schema: an import never creates one (a mistyped
+  // gateway.store.url would hide records in a new file) nor migrates one (a running gateway of
+  // the previous version may be using it).
+  const bool sqlite = options.storeUrl.rfind("sqlite:", 0) == 0;
+  const std::string location = sqlite ? options.storeUrl.substr(7) : options.storeUrl;
+  const std::string shown = sqlite ? options.storeUrl : "PostgreSQL";  // a URL may hold a password
+  auto probe = store::probeSchema(location);
+  if (!probe.isOk()) {
+    out << "cannot import: the store " << shown << " cannot be read: " << probe.status().message()
+        << std::endl;
+    return kExitTempFail;
+  }
+  if (!probe->exists || probe->version == 0) {
+    out << "cannot import: there is no store at " << shown
+        << " (check gateway.store.url; start the gateway once to create it)" << std::endl;
+    return kExitConfig;
+  }
+  if (probe->version != probe->current) {
+    out << "cannot import: the store's schema is version " << probe->version
+        << ", this build's is " << probe->current
+        << (probe->version < probe->current
+                ? " (start this version's gateway once: it migrates the store)"
+                : " (the store was migrated by a newer build)")
+        << std::endl;
+    return kExitConfig;
+  }
+
   Options o = options;
   o.demoBundle.clear();  // never loaded into an import
   Gateway gateway(o);
   Status opened = gateway.open();
   if (!opened.isOk()) {
-    out << "cannot open the store: " << opened.message() << std::endl;
-    return opened.code() == Status::Code::kInvalid ? kExitConfig : kExitSoftware;
-  }
-  auto store = std::dynamic_pointer_cast<store::SqlStore>(gateway.store());
-  if (Status held = store ? store->holdSqliteFile() : Status::ok(); !held.isOk()) {
-    out << "cannot import: " << held.message()
-        << " — stop the gateway first, or send the files to it (POST /$ingest/"
-        << request.source << (request.source == "hl7v2" ? ", or MLLP" : "") << ")" << std::endl;
-    return kExitTempFail;
+    bool inUse = opened.message().rfind("store.in-use", 0) == 0;
+    out << "cannot import: " << opened.message()
+        << (inUse ? " — stop the gateway first, or send the files to it (POST /$ingest/" +
+                        request.source + (request.source == "hl7v2" ? ", or MLLP" : "") + ")"
+                  : "")
+        << std::endl;
+    return opened.code() == Status::Code::kInvalid ? kExitConfig : kExitTempFail;
   }
   auto ingest = gateway.ingest();
   const ingest::PartnerMapper* partner = ingest->partner(request.source);
@@ -174,16 +236,28 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
   size_t refused = 0, done = 0;
   ProgressBar bar(progress, tty, documents.size());
   bar.update(0, 0, true);
-  int exit = kExitOk;
   for (const Document& d : documents) {
     ingest::MappedPush push;
     IssueList issues;
     if (!partner->map(d.bytes, push, issues)) {
-      ingest->keepDocumentFailure(request.source, mediaType, d.bytes, issues);
+      Status kept = ingest->keepDocumentFailure(request.source, mediaType, d.bytes, issues);
+      // Audited as a live push refused as a whole is: outcome 8, the codes only.
+      audit::AuditRecord refusal = who;
+      refusal.outcome = audit::kOutcomeSeriousFailure;
+      refusal.outcomeText = "the " + request.source + " document cannot be read: " + codesOf(issues);
+      Status recorded = gateway.audit()->record(refusal);
       bar.clear();
       out << "refused   " << d.label << ": " << codesOf(issues) << std::endl;
       ++refused;
       ++done;
+      if (!kept.isOk() || !recorded.isOk()) {
+        out << "stopped   at " << d.label << ": "
+            << (!recorded.isOk() ? "its AuditEvent could not be recorded"
+                                 : "it could not be kept on the failure list")
+            << " — run the import again" << std::endl;
+        exit = kExitTempFail;
+        break;
+      }
       bar.update(done, counts[0] + counts[1] + counts[2], true);
       continue;
     }
@@ -191,11 +265,14 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
     audit.trail = gateway.audit().get();
     audit.requester = who;
     std::vector<ingest::RecordOutcome> outcomes = ingest->commit(push, true, &audit);
-    bool storeFailed = false;
-    for (const ingest::RecordOutcome& r : outcomes) {
+    bool storeFailed = false, notKept = false;
+    for (size_t n = 0; n < outcomes.size(); ++n) {
+      const ingest::RecordOutcome& r = outcomes[n];
       bool transient = false;
-      for (const Issue& i : r.issues.issues())
+      for (const Issue& i : r.issues.issues()) {
         if (i.code == "ingest.store-failed") transient = true;
+        if (i.code == "ingest.not-kept") notKept = true;
+      }
       if (r.result == ingest::RecordOutcome::Result::kStored) ++counts[0];
       else if (r.result == ingest::RecordOutcome::Result::kUnchanged) ++counts[1];
       else if (transient) {
@@ -204,17 +281,20 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
       } else {
         ++counts[2];
         bar.clear();
-        out << "rejected  " << d.label << " record "
-            << (r.recordId.empty() ? std::string("(no id)") : r.recordId) << ": "
-            << codesOf(r.issues) << std::endl;
+        // Its place in the document, not its id (a partner's record id may be the child's
+        // local number): the failure list holds the record itself.
+        out << "rejected  " << d.label << " record " << n + 1 << " of " << outcomes.size()
+            << ": " << codesOf(r.issues) << std::endl;
       }
     }
     ++done;
     bar.update(done, counts[0] + counts[1] + counts[2]);
-    if (storeFailed || !audit.complete) {
+    if (storeFailed || !audit.complete || notKept) {
       bar.clear();
       out << "stopped   at " << d.label << ": "
-          << (storeFailed ? "the store failed" : "its AuditEvent could not be recorded")
+          << (storeFailed      ? "the store failed"
+              : !audit.complete ? "its AuditEvent could not be recorded"
+                                : "a rejected record could not be kept on the failure list")
           << "; what was committed is kept — run the import again (records already stored "
              "answer unchanged)"
           << std::endl;
@@ -228,6 +308,7 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
       << (documents.size() == 1 ? "" : "s") << " (" << request.source << ", "
       << request.files.size() << " file" << (request.files.size() == 1 ? "" : "s") << ")";
   if (refused) out << ", " << refused << " refused as unreadable";
+  out << "\nstore     " << shown;
   out << "\nrecords   " << counts[0] << " stored, " << counts[1] << " unchanged, " << counts[2]
       << " rejected" << (counts[3] ? ", " + std::to_string(counts[3]) + " failed" : "") << "\n";
   if (counts[2] || refused)
@@ -235,7 +316,7 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
            "correction and replay: GET /$ingest/failures?status=open\n";
   out << std::flush;
   if (exit != kExitOk) return exit;
-  return counts[2] || refused ? kExitDataErr : kExitOk;
+  return counts[2] || refused || skipped ? kExitDataErr : kExitOk;
 }
 
 }  // namespace acp::app

@@ -4,7 +4,9 @@
 
 namespace acp::app {
 
-void countMllpEvent(metrics::Registry& m, const mllp::Event& e) {
+namespace {
+
+void countEvent(metrics::Registry& m, const mllp::Event& e) {
   using Kind = mllp::Event::Kind;
   metrics::Gauge& open = m.gauge("acp_mllp_connections_open", "Open MLLP connections");
   switch (e.kind) {
@@ -31,17 +33,33 @@ void countMllpEvent(metrics::Registry& m, const mllp::Event& e) {
   }
 }
 
+}  // namespace
+
+void countMllpEvent(metrics::Registry& m, const mllp::Event& e) noexcept {
+  try {  // counting must never keep a refusal from its audit
+    countEvent(m, e);
+  } catch (...) {
+  }
+}
+
 std::string ackCodeOf(std::string_view ack) {
   hl7v2::ParseResult parsed = hl7v2::parse(ack);
   std::string code = parsed.message.text("MSA", 1);
-  return code.empty() ? "none" : code;
+  // Only the codes an ACK may carry: the label stays bounded whatever a handler returns.
+  static const char* const kCodes[] = {"AA", "AE", "AR", "CA", "CE", "CR"};
+  for (const char* k : kCodes)
+    if (code == k) return code;
+  return code.empty() ? "none" : "other";
 }
 
-void CountingHandler::count(const std::string& code) {
-  metrics_
-      ->counter("acp_mllp_acks_total", "Answers to HL7 v2 messages received over MLLP, by MSA-1",
-                {{"code", code}})
-      .inc();
+void CountingHandler::count(const std::string& code) noexcept {
+  try {
+    metrics_
+        ->counter("acp_mllp_acks_total",
+                  "Answers to HL7 v2 messages received over MLLP, by MSA-1", {{"code", code}})
+        .inc();
+  } catch (...) {
+  }
 }
 
 std::string CountingHandler::handle(std::string_view message, const mllp::PeerInfo& peer) {

@@ -22,7 +22,7 @@
 namespace acp::app {
 
 // Counts one listener event.
-void countMllpEvent(metrics::Registry& metrics, const mllp::Event& e);
+void countMllpEvent(metrics::Registry& metrics, const mllp::Event& e) noexcept;
 
 // A MessageHandler that hands each message to `inner` and counts the answer by its MSA-1
 // (read back from the ACK `inner` built); an exception from `inner` is counted as "none" and
@@ -35,12 +35,13 @@ class CountingHandler : public mllp::MessageHandler {
   std::string handle(std::string_view message, const mllp::PeerInfo& peer) override;
 
  private:
-  void count(const std::string& code);
+  void count(const std::string& code) noexcept;
   std::shared_ptr<mllp::MessageHandler> inner_;
   std::shared_ptr<metrics::Registry> metrics_;
 };
 
-// The MSA-1 of an ACK ("AA", "AE", "AR", "CA", …), or "none" when it has none.
+// The MSA-1 of an ACK (AA, AE, AR, CA, CE, CR), "other" for anything else, "none" when it has
+// none.
 std::string ackCodeOf(std::string_view ack);
 
 }  // namespace acp::app

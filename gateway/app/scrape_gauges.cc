@@ -3,7 +3,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <string>
 
 namespace acp::app {
 
@@ -30,6 +34,38 @@ void collectStore(store::SqlStore& store, std::vector<metrics::Sample>& out) {
   out.push_back({"acp_subscription_notifications_failed",
                  "Subscription notifications given up or dropped", {},
                  double(s.notificationsFailed)});
+}
+
+double processStartSeconds() {
+  double now = double(std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count()) /
+               1000;
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return now;
+  // Field 22 (starttime), counted after the command's closing parenthesis (field 2 may hold
+  // spaces): the 20th field after it.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return now;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+  }
+  double ticks = std::atof(field.c_str());
+  std::ifstream procStat("/proc/stat");
+  std::string key;
+  double boot = 0;
+  while (procStat >> key) {
+    if (key == "btime") {
+      procStat >> boot;
+      break;
+    }
+    std::getline(procStat, line);
+  }
+  long hz = sysconf(_SC_CLK_TCK);
+  if (boot <= 0 || hz <= 0 || ticks <= 0) return now;
+  return boot + ticks / double(hz);
 }
 
 void collectProcess(double startSeconds, std::vector<metrics::Sample>& out) {

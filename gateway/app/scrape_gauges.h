@@ -21,5 +21,8 @@ namespace acp::app {
 void collectStore(store::SqlStore& store, std::vector<metrics::Sample>& out);
 // `startSeconds`: when the process started, in seconds since the epoch.
 void collectProcess(double startSeconds, std::vector<metrics::Sample>& out);
+// When this process started, in seconds since the epoch (/proc: its start in clock ticks after
+// boot, and the boot time); now when /proc cannot tell.
+double processStartSeconds();
 
 }  // namespace acp::app

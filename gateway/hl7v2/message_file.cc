@@ -45,6 +45,7 @@ std::string withCrEndings(std::string_view m) {
 
 MessageFile splitMessageFile(std::string_view bytes) {
   MessageFile out;
+  if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
   size_t first = bytes.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && bytes[first] == '\x0b') {
     size_t at = first;
@@ -56,13 +57,16 @@ MessageFile splitMessageFile(std::string_view bytes) {
       }
       if (bytes.substr(at, start - at).find_first_not_of(" \t\r\n") != std::string_view::npos)
         ++out.strayLines;
-      size_t end = bytes.find('\x1c', start + 1);
-      if (end == std::string_view::npos) {
-        out.unterminatedFrame = true;
-        end = bytes.size();
-      }
+      size_t end = bytes.find_first_of("\x1c\x0b", start + 1);
+      const bool terminated = end != std::string_view::npos && bytes[end] == '\x1c';
+      if (end == std::string_view::npos) end = bytes.size();
+      if (!terminated) ++out.unterminatedFrames;
       std::string m = withCrEndings(bytes.substr(start + 1, end - start - 1));
       if (!m.empty()) out.messages.push_back(std::move(m));
+      if (!terminated) {
+        at = end;  // the next frame starts here (or the file ends)
+        continue;
+      }
       at = end + 1;
       if (at < bytes.size() && bytes[at] == '\r') ++at;  // the frame's trailing CR
     }
@@ -75,6 +79,8 @@ MessageFile splitMessageFile(std::string_view bytes) {
     if (end == std::string_view::npos) end = bytes.size();
     std::string_view line = bytes.substr(at, end - at);
     at = end + 1;
+    size_t indent = line.find_first_not_of(" \t");
+    if (indent != std::string_view::npos) line.remove_prefix(indent);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     if (isEnvelope(line)) continue;
     if (isHeader(line)) {

@@ -33,6 +33,7 @@
 
 #include "gateway/core/ids.h"
 #include "gateway/http/request_parser.h"
+#include "gateway/http/http_metrics.h"
 #include "gateway/metrics/registry.h"
 #include "gateway/tls/tls_connection.h"
 #include "gateway/tls/tls_context.h"
@@ -845,12 +846,7 @@ std::string HttpServer::Engine::routeOf(const std::string& target) const {
 }
 
 void HttpServer::Engine::countRefusal(const std::string& code) {
-  if (options_.metrics)
-    options_.metrics
-        ->counter("acp_http_refusals_total",
-                  "Requests and connections refused by the HTTP listener itself, by code",
-                  {{"code", code}})
-        .inc();
+  if (options_.metrics) http::countRefusal(*options_.metrics, code);
 }
 
 void HttpServer::Engine::noteRefusal(Connection* c, int status, const std::string& code,
@@ -929,6 +925,11 @@ FhirResponse HttpServer::Engine::healthResponse(const std::string& method, bool 
 
 bool HttpServer::Engine::serveRequest(Connection* c) {
   auto started = Clock::now();
+  // The request's first byte (ms resolution; a pipelined request already read has none: then
+  // now): the metrics' latency includes reading its body and waiting for the write lane.
+  const Clock::time_point firstByte =
+      c->requestStart ? std::min(started, Clock::time_point(std::chrono::milliseconds(c->requestStart)))
+                      : started;
   ParsedRequest& pr = c->parser.request();
   FhirRequest fr;
   fr.method = pr.method;
@@ -1021,19 +1022,13 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   std::shared_ptr<DeferredAudit> deferred = std::move(r.audit);
   // The access log line: method, route template, status, time, organisation, request id — no
   // values from the request (ids, query, body). The same as fields, for gateway.log.format=json.
-  auto logLine = [this, method = fr.method, route, started, requestId,
+  auto logLine = [this, method = fr.method, route, started, firstByte, requestId,
                   org = fr.context.certificateOrganisation](int status) {
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    if (options_.metrics) {
-      metrics::Registry& m = *options_.metrics;
-      m.counter("acp_http_requests_total", "HTTP requests answered, by method, route and status",
-                {{"method", method}, {"route", route}, {"status", std::to_string(status)}})
-          .inc();
-      m.histogram("acp_http_request_duration_seconds",
-                  "Time from a request's first byte to its answer being ready, in seconds",
-                  {{"method", method}, {"route", route}}, metrics::latencyBuckets())
-          .observe(ms / 1000);
-    }
+    auto now = Clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - started).count();
+    if (options_.metrics)
+      countAnswer(*options_.metrics, method, route, status,
+                  std::chrono::duration<double>(now - firstByte).count());
     if (!options_.logRequests || !log_.information()) return;
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", ms);
@@ -1099,6 +1094,13 @@ void HttpServer::Engine::answerError(Connection* c, int status, const std::strin
                                      const std::string& message) {
   // Before the answer: once the client has read it, the refusal is noted.
   noteRefusal(c, status, code, c->headSeen);
+  if (options_.metrics) {
+    // An answer too: counted with the requests (its route only when its head was read).
+    const ParsedRequest& pr = c->parser.request();
+    double seconds = c->requestStart ? std::max<int64_t>(0, nowMs() - c->requestStart) / 1000.0 : 0;
+    countAnswer(*options_.metrics, c->headSeen ? pr.method : "other",
+                c->headSeen ? routeOf(pr.target) : "/{unread}", status, seconds);
+  }
   FhirResponse r = outcomeResponse(status, issueTypeFor(status), message, code);
   bool head = c->parser.request().method == "HEAD";
   c->out = renderResponse(r, head, /*keepAlive=*/false, false);

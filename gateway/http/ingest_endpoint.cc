@@ -55,7 +55,8 @@ FhirService::Outcome FhirService::ingestPush(const FhirRequest& rq,
   ingest::MappedPush push;
   IssueList issues;
   if (!partner->map(rq.body, push, issues)) {
-    ingest_->keepDocumentFailure(name, type, rq.body, issues);
+    // Best effort: the sender is answered 400 and still holds the document.
+    (void)ingest_->keepDocumentFailure(name, type, rq.body, issues);
     Outcome o;
     o.status = 400;
     o.issues = std::move(issues);

@@ -145,17 +145,21 @@ IngestService::IngestService(std::shared_ptr<const model::Model> model,
       failures_(std::move(failures)),
       validator_(model_) {}
 
-void IngestService::keepDocumentFailure(const std::string& partner,
+Status IngestService::keepDocumentFailure(const std::string& partner,
                                         const std::string& contentType, const std::string& body,
                                         const IssueList& issues, const std::string& pushId,
                                         const std::string& sourceOds) const {
-  if (metrics_)
-    metrics_
-        ->counter("acp_ingest_documents_refused_total",
-                  "Partner documents that could not be read at all, by partner",
-                  {{"partner", partner}})
-        .inc();
-  if (!failures_) return;
+  if (metrics_) {
+    try {
+      metrics_
+          ->counter("acp_ingest_documents_refused_total",
+                    "Partner documents that could not be read at all, by partner",
+                    {{"partner", partner}})
+          .inc();
+    } catch (...) {
+    }
+  }
+  if (!failures_) return Status::internal("ingest.not-kept: there is no failure log");
   store::KeptFailure f;
   f.partner = partner;
   f.pushId = pushId;
@@ -164,7 +168,7 @@ void IngestService::keepDocumentFailure(const std::string& partner,
   f.content = body;
   f.issuesJson = json::write(issues.toOperationOutcome());
   auto kept = failures_->keep(f);
-  (void)kept;  // best effort: the sender got the answer and still holds the document
+  return kept.isOk() ? Status::ok() : kept.status();
 }
 
 void IngestService::addPartner(std::shared_ptr<const PartnerMapper> mapper) {
@@ -212,12 +216,15 @@ void IngestService::count(const MappedPush& push, const std::vector<RecordOutcom
     ++byOutcome[k];
   }
   static const char* const kNames[4] = {"stored", "unchanged", "rejected", "failed"};
-  for (size_t k = 0; k < 4; ++k)
-    if (byOutcome[k])
-      metrics_
-          ->counter("acp_ingest_records_total", "Partner records received, by partner and outcome",
-                    {{"partner", push.partner}, {"outcome", kNames[k]}})
-          .inc(byOutcome[k]);
+  try {  // counting must never fail a push
+    for (size_t k = 0; k < 4; ++k)
+      if (byOutcome[k])
+        metrics_
+            ->counter("acp_ingest_records_total", "Partner records received, by partner and outcome",
+                      {{"partner", push.partner}, {"outcome", kNames[k]}})
+            .inc(byOutcome[k]);
+  } catch (...) {
+  }
 }
 
 void IngestService::auditRemaining(const MappedPush& push, std::vector<RecordOutcome>& outcomes,

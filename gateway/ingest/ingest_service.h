@@ -145,9 +145,12 @@ class IngestService {
 
   // Keeps a document that could not be read at all (nothing was stored from it), with the
   // push id and sender when they could still be read (an HL7 message's MSH-10 and MSH-4).
-  void keepDocumentFailure(const std::string& partner, const std::string& contentType,
-                           const std::string& body, const IssueList& issues,
-                           const std::string& pushId = "", const std::string& sourceOds = "") const;
+  // Not ok when it could not be kept (no failure log, or the store failed): the live paths
+  // answer the sender anyway (it still holds the document); the import command stops.
+  Status keepDocumentFailure(const std::string& partner, const std::string& contentType,
+                             const std::string& body, const IssueList& issues,
+                             const std::string& pushId = "",
+                             const std::string& sourceOds = "") const;
   store::FailureLog* failures() const { return failures_.get(); }
 
   // The answer to a push: a FHIR Parameters resource with one "record" parameter per record

@@ -97,6 +97,11 @@ std::vector<double> latencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
+Registry::Registry() {
+  static std::atomic<uint64_t> next{1};
+  id_ = next.fetch_add(1);
+}
+
 Registry::Family& Registry::family(const std::string& name, const std::string& help, Kind kind) {
   auto [it, added] = families_.try_emplace(name);
   if (added) {
@@ -178,37 +183,75 @@ std::string Registry::exposition() const {
     entry.second.push_back(&s);
   }
 
-  std::string out;
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::map<std::string, const Family*> all;
-  for (const auto& [name, f] : families_) all[name] = &f;
-  for (const auto& [name, entry] : collected)
-    if (!all.count(name)) all[name] = nullptr;
-  for (const auto& [name, f] : all) {
-    if (!f) {
-      const auto& [help, list] = collected.at(name);
-      out += "# HELP " + name + " " + escapeText(help, false) + "\n# TYPE " + name + " gauge\n";
-      for (const Sample* s : list) out += name + labelText(s->labels) + " " + number(s->value) + "\n";
-      continue;
-    }
-    const char* type = f->kind == Kind::kCounter ? "counter" : f->kind == Kind::kGauge ? "gauge" : "histogram";
-    out += "# HELP " + name + " " + escapeText(f->help, false) + "\n# TYPE " + name + " " + type + "\n";
-    for (const auto& [key, labels] : f->labels) {
-      if (f->kind == Kind::kCounter) {
-        out += name + labelText(labels) + " " + number(static_cast<double>(f->counters.at(key)->value())) + "\n";
-      } else if (f->kind == Kind::kGauge) {
-        out += name + labelText(labels) + " " + number(f->gauges.at(key)->value()) + "\n";
-      } else {
-        const Histogram& h = *f->histograms.at(key);
-        std::vector<uint64_t> cum = h.cumulative();
-        for (size_t i = 0; i < h.bounds().size(); ++i)
-          out += name + "_bucket" + labelText(labels, "le", number(h.bounds()[i])) + " " +
-                 number(static_cast<double>(cum[i])) + "\n";
-        out += name + "_bucket" + labelText(labels, "le", "+Inf") + " " +
-               number(static_cast<double>(cum.back())) + "\n";
-        out += name + "_sum" + labelText(labels) + " " + number(h.sum()) + "\n";
-        out += name + "_count" + labelText(labels) + " " + number(static_cast<double>(cum.back())) + "\n";
+  // A snapshot of every series under the lock, formatted after it: a scrape holds up the
+  // counting threads only for the copy.
+  struct Series {
+    Labels labels;
+    double value = 0;                // counter, gauge
+    std::vector<double> bounds;      // histogram
+    std::vector<uint64_t> cumulative;
+    double sum = 0;
+  };
+  struct Snapshot {
+    const char* type;
+    std::string help;
+    std::vector<Series> series;
+  };
+  std::map<std::string, Snapshot> all;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, f] : families_) {
+      Snapshot& snap = all[name];
+      snap.type = f.kind == Kind::kCounter ? "counter" : f.kind == Kind::kGauge ? "gauge" : "histogram";
+      snap.help = f.help;
+      for (const auto& [key, labels] : f.labels) {
+        Series one;
+        one.labels = labels;
+        if (f.kind == Kind::kCounter) {
+          one.value = static_cast<double>(f.counters.at(key)->value());
+        } else if (f.kind == Kind::kGauge) {
+          one.value = f.gauges.at(key)->value();
+        } else {
+          const Histogram& h = *f.histograms.at(key);
+          one.bounds = h.bounds();
+          one.cumulative = h.cumulative();
+          one.sum = h.sum();
+        }
+        snap.series.push_back(std::move(one));
       }
+    }
+  }
+  for (const auto& [name, entry] : collected) {
+    if (all.count(name)) continue;  // a collector may not reuse a family's name
+    Snapshot& snap = all[name];
+    snap.type = "gauge";
+    snap.help = entry.first;
+    for (const Sample* sample : entry.second) {
+      Series one;
+      one.labels = sample->labels;
+      one.value = sample->value;
+      snap.series.push_back(std::move(one));
+    }
+  }
+
+  std::string out;
+  for (const auto& [name, snap] : all) {
+    out += "# HELP " + name + " " + escapeText(snap.help, false) + "\n# TYPE " + name + " " +
+           snap.type + "\n";
+    const bool histogram = std::string(snap.type) == "histogram";
+    for (const Series& one : snap.series) {
+      if (!histogram) {
+        out += name + labelText(one.labels) + " " + number(one.value) + "\n";
+        continue;
+      }
+      for (size_t i = 0; i < one.bounds.size(); ++i)
+        out += name + "_bucket" + labelText(one.labels, "le", number(one.bounds[i])) + " " +
+               number(static_cast<double>(one.cumulative[i])) + "\n";
+      out += name + "_bucket" + labelText(one.labels, "le", "+Inf") + " " +
+             number(static_cast<double>(one.cumulative.back())) + "\n";
+      out += name + "_sum" + labelText(one.labels) + " " + number(one.sum) + "\n";
+      out += name + "_count" + labelText(one.labels) + " " +
+             number(static_cast<double>(one.cumulative.back())) + "\n";
     }
   }
   return out;

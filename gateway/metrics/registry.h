@@ -79,6 +79,11 @@ struct Sample {
 
 class Registry {
  public:
+  Registry();
+  // Unique to this registry in the process's life (never reused, unlike its address): a key
+  // for callers that cache the series they count into (http/http_metrics.cc).
+  uint64_t id() const { return id_; }
+
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels,
@@ -110,6 +115,7 @@ class Registry {
   std::map<std::string, Family> families_;
   std::map<int, std::function<void(std::vector<Sample>&)>> collectors_;
   int nextCollector_ = 1;
+  uint64_t id_;
 };
 
 }  // namespace acp::metrics

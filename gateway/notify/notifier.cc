@@ -142,10 +142,13 @@ void Notifier::setStatus(const std::string& id, const std::string& status, const
 
 void Notifier::count(const char* outcome) {
   if (!options_.metrics) return;
-  options_.metrics
-      ->counter("acp_subscription_deliveries_total",
-                "Subscription notification attempts, by outcome", {{"outcome", outcome}})
-      .inc();
+  try {  // counting must never stop deliveries
+    options_.metrics
+        ->counter("acp_subscription_deliveries_total",
+                  "Subscription notification attempts, by outcome", {{"outcome", outcome}})
+        .inc();
+  } catch (...) {
+  }
 }
 
 int Notifier::deliverDue() {

@@ -202,23 +202,6 @@ Result<SqlStore::ReaderLease> SqlStore::acquireReader(int timeoutMs) {
   return ReaderLease(this, c);
 }
 
-Status SqlStore::holdSqliteFile() {
-  if (!open_) return Status::internal("store.open-failed: the store is not open");
-  if (dialect_ != Dialect::kSqlite) return Status::ok();
-  std::lock_guard<std::mutex> owner(ownerMutex_);
-  if (ownerLockFd_ >= 0) return Status::ok();
-  int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return Status::conflict("store.in-use: another process (a running gateway?) serves this "
-                               "SQLite file");
-  }
-  ownerLockTried_ = true;  // releaseClaimsOfGoneProcesses: this process holds it already
-  ownerLockFd_ = fd;
-  return Status::ok();
-}
-
 Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
   if (!open_) return Status::internal("store.open-failed: the store is not open");
   if (dialect_ == Dialect::kSqlite) {
@@ -227,14 +210,16 @@ Status SqlStore::releaseClaimsOfGoneProcesses(int64_t nowMs) {
     std::lock_guard<std::mutex> owner(ownerMutex_);
     if (ownerLockTried_) return Status::ok();
     ownerLockTried_ = true;
-    // Held for this store's life: the kernel drops it when the process dies, however it dies.
-    int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return Status::ok();  // another gateway serves this file: its claims are its own
+    if (ownerLockFd_ < 0) {  // not taken at open (StoreOptions::sqliteExclusive)
+      // Held for this store's life: the kernel drops it when the process dies, however it dies.
+      int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return Status::ok();  // another gateway serves this file: its claims are its own
+      }
+      ownerLockFd_ = fd;
     }
-    ownerLockFd_ = fd;
     WriterGate gate(acquireWriter(), [this] { releaseWriter(); });
     if (!gate.held()) return Status::internal("store.busy: the writer is in use");
     auto release = writer_->prepare(
@@ -519,6 +504,18 @@ Status SqlStore::initSqlite() {
   if (limit > 0) {
     sqlite3_soft_heap_limit64(limit + writerCache);
     writerRestingBytes_ = std::max<int64_t>(limit / std::max(options_.poolSize, 1), 256 * 1024);
+  }
+  if (options_.sqliteExclusive) {
+    // Before the file is opened (or created, or migrated): one writing process per file.
+    int fd = ::open((path_ + ".gateway-lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::internal("store.open-failed: cannot create the gateway lock file");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Status::conflict("store.in-use: another process (a running gateway, or an import) "
+                              "writes this SQLite file");
+    }
+    std::lock_guard<std::mutex> owner(ownerMutex_);
+    ownerLockFd_ = fd;
   }
   sqlite::SqliteConnection::Settings ws;
   ws.busyTimeoutMs = options_.busyTimeoutMs;

@@ -76,6 +76,12 @@
 namespace acp::store {
 
 struct StoreOptions {
+  // SQLite: this store is the file's one writing process (a gateway, or the import command):
+  // before the database is opened or migrated, the file's gateway lock ("<file>.gateway-lock",
+  // see releaseClaimsOfGoneProcesses) is taken and held for the store's life; when another
+  // process holds it, open() fails with store.in-use and the file is not touched. Off for tools
+  // that only read or build a file of their own (benchmarks). Ignored on PostgreSQL.
+  bool sqliteExclusive = false;
   // Reader connections (read, vread, history, search run concurrently up to this many; on
   // PostgreSQL opened as they are first needed).
   int poolSize = 4;
@@ -205,7 +211,7 @@ class SqlStore : public ResourceStore,
   // looks gone: what it had claimed may be delivered twice (still at least once).
   Status releaseClaimsOfGoneProcesses(int64_t nowMs) override;
 
-  // What the operators' metrics read at each scrape (sql_stats.cc; app/store_metrics.cc): the
+  // What the operators' metrics read at each scrape (sql_stats.cc; app/scrape_gauges.cc): the
   // database's size and the work waiting for people or for retries. Counted on a reader, so a
   // scrape never waits for the writer.
   struct Stats {
@@ -217,13 +223,6 @@ class SqlStore : public ResourceStore,
     int64_t notificationsFailed = 0;    // given up or dropped
   };
   Result<Stats> stats();
-
-  // For a process that writes to the store without serving it (the import command): SQLite —
-  // takes the gateway lock of the file as a serving gateway does (releaseClaimsOfGoneProcesses)
-  // and holds it for the store's life, or fails with store.in-use when another process (a
-  // running gateway) holds it: two processes must not write one file. PostgreSQL: ok (any
-  // number of processes share the database). Call once, before any write.
-  Status holdSqliteFile();
 
   sql::Dialect dialect() const { return dialect_; }
 

@@ -143,7 +143,7 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
     for (const hl7v2::Error& e : parsed.errors.items())
       if (e.isError()) issues.error("structure", e.location(), e.message, "hl7.malformed");
     // What could be read of MSH still says which message it was and who sent it.
-    ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
+    (void)ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
                                  issues, parsed.headerRead ? parsed.header.controlId : "",
                                  parsed.headerRead ? parsed.header.sendingFacility.namespaceId : "");
     return refused(requester, audit::kOutcomeSeriousFailure,
@@ -153,7 +153,7 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
   MappedPush push;
   IssueList issues;
   if (!partner_->pushFor(parsed.message, push, issues)) {
-    ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
+    (void)ingest_->keepDocumentFailure(partner_->name(), "application/hl7-v2", std::string(message),
                                  issues);
     return refused(requester, audit::kOutcomeSeriousFailure,
                    "AR: the message cannot be processed" + codesOf(issues),

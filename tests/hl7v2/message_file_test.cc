@@ -35,7 +35,25 @@ TEST(MessageFile, MllpFramesAreMessages) {
   EXPECT_EQ(f.messages[1], "MSH|^~\\&|B\rPID|2\r");
   EXPECT_EQ(f.messages[2], "MSH|^~\\&|C\r");
   EXPECT_EQ(f.strayLines, 1u);
-  EXPECT_TRUE(f.unterminatedFrame);
+  EXPECT_EQ(f.unterminatedFrames, 1u);
+}
+
+TEST(MessageFile, AFrameWithoutItsEndStopsAtTheNextFrame) {
+  MessageFile f = splitMessageFile("\x0bMSH|^~\\&|A\rPID|1\r\x0bMSH|^~\\&|B\rPID|2\r\x1c\r");
+  ASSERT_EQ(f.messages.size(), 2u) << "never two messages in one";
+  EXPECT_EQ(f.messages[0], "MSH|^~\\&|A\rPID|1\r");
+  EXPECT_EQ(f.messages[1], "MSH|^~\\&|B\rPID|2\r");
+  EXPECT_EQ(f.unterminatedFrames, 1u);
+}
+
+TEST(MessageFile, AByteOrderMarkAndIndentedLinesLoseNoMessage) {
+  MessageFile text = splitMessageFile("\xEF\xBB\xBFMSH|^~\\&|A\n  PID|1\n\tMSH|^~\\&|B\n");
+  ASSERT_EQ(text.messages.size(), 2u);
+  EXPECT_EQ(text.messages[0], "MSH|^~\\&|A\rPID|1\r");
+  EXPECT_EQ(text.strayLines, 0u);
+  MessageFile framed = splitMessageFile("\xEF\xBB\xBF\x0bMSH|^~\\&|A\r\x1c\r");
+  ASSERT_EQ(framed.messages.size(), 1u);
+  EXPECT_EQ(framed.strayLines, 0u);
 }
 
 TEST(MessageFile, NothingToSplitGivesNoMessages) {

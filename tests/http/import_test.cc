@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sqlite3.h>
+#include <Poco/Pipe.h>
+#include <Poco/Process.h>
 
+#include "gateway/app/gateway.h"
 #include "tests/support/audit_reading.h"
 #include "tests/support/process_run.h"
 #include "tests/support/test_server.h"
@@ -44,10 +48,14 @@ app::Options on(const TestStoreLocation& store) {
   return o;
 }
 
+// An import writes only into a store that exists: a gateway started once made it.
+void createStore(const TestStoreLocation& store) { TestServer once(on(store)); }
+
 TEST(Import, HospiceFilesAreStoredAuditedAndAnImportAgainChangesNothing) {
   // The suite's store: SQLite, or PostgreSQL in the pg: run (gateways may run meanwhile there).
   TestStoreLocation store(Poco::TemporaryFile::tempName() + ".db");
   const std::string db = store.storeUrl();
+  createStore(store);
   std::string sample = repo("mappings/hospice/samples/example-1.2.json");
   ProcessRun first = runToExit(importArgs(db, "hospice", {sample}));
   EXPECT_EQ(first.exitCode, 0) << first.out << first.err;
@@ -84,6 +92,7 @@ TEST(Import, Hl7FilesAreSplitIntoMessagesAndWhatIsRejectedIsKept) {
   // The suite's store: SQLite, or PostgreSQL in the pg: run (gateways may run meanwhile there).
   TestStoreLocation store(Poco::TemporaryFile::tempName() + ".db");
   const std::string db = store.storeUrl();
+  createStore(store);
   std::string messages;
   for (const char* name : {"adt-a01.hl7", "adt-a03.hl7", "oru-r01-respect.hl7"})
     messages += readRepoFile(std::string("mappings/acute/samples/") + name) + "\n";
@@ -94,8 +103,9 @@ TEST(Import, Hl7FilesAreSplitIntoMessagesAndWhatIsRejectedIsKept) {
   EXPECT_EQ(r.exitCode, 65) << r.out << r.err;
   EXPECT_NE(r.out.find("imported  4 of 4 messages (hl7v2, 1 file)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("records   3 stored, 0 unchanged, 1 rejected"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("rejected  " + file + " message 4 record PAS9: hl7.required at PID-3"),
+  EXPECT_NE(r.out.find("rejected  " + file + " message 4 record 1 of 1: hl7.required at PID-3"),
             std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("PAS9"), std::string::npos) << "never a partner's record id";
   ProcessRun unreadable = runToExit(importArgs(db, "hospice", {broken}));
   EXPECT_EQ(unreadable.exitCode, 65) << unreadable.out;
   EXPECT_NE(unreadable.out.find("refused   " + broken + ": hospice.not-json"), std::string::npos) << unreadable.out;
@@ -131,6 +141,72 @@ TEST(Import, NeverIntoAnSqliteFileAGatewayServes) {
   EXPECT_EQ(server.get("/Patient").json.find("entry"), nullptr) << "nothing written";
 }
 
+// A mistyped store URL must not hide records in a new file; a store of another schema version
+// is neither migrated nor written.
+TEST(Import, NeverIntoANewStoreOrAnotherSchemaVersion) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  ProcessRun none = runToExit(importArgs(db, "hospice", {repo("mappings/hospice/samples/example-1.2.json")}));
+  EXPECT_EQ(none.exitCode, 78) << none.out;
+  EXPECT_NE(none.out.find("there is no store at sqlite:" + db), std::string::npos) << none.out;
+  EXPECT_FALSE(Poco::File(db).exists());
+  {
+    TestStoreLocation store(db);
+    if (!store.postgres()) createStore(store);
+  }
+  if (!Poco::File(db).exists()) GTEST_SKIP() << "SQLite only";
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "UPDATE schema_version SET version = version - 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(h);
+  ProcessRun older = runToExit(importArgs(db, "hospice", {repo("mappings/hospice/samples/example-1.2.json")}));
+  EXPECT_EQ(older.exitCode, 78) << older.out;
+  EXPECT_NE(older.out.find("start this version's gateway once: it migrates the store"), std::string::npos) << older.out;
+}
+
+// The import holds the file: a gateway starting meanwhile is refused, not a second writer.
+TEST(Import, AGatewayCannotStartOnAFileBeingImported) {
+  std::string db = Poco::TemporaryFile::tempName() + ".db";
+  TestStoreLocation store(db);
+  if (store.postgres()) GTEST_SKIP() << "SQLite only";
+  createStore(store);
+  // A long import: many copies of one message (each a push, each audited).
+  std::string message = readRepoFile("mappings/acute/samples/adt-a01.hl7");
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += message + "\n";
+  std::string file = writeTemp(many, ".hl7");
+  Poco::Pipe outPipe;
+  Poco::ProcessHandle h = Poco::Process::launch(ACP_BINARY, importArgs(db, "hl7v2", {file}), nullptr,
+                                                &outPipe, nullptr);
+  // Once the import holds the file's lock (the kernel lists it in /proc/locks), a gateway
+  // is refused.
+  auto importHoldsLock = [pid = h.id()] {
+    std::ifstream locks("/proc/locks");
+    std::string line;
+    while (std::getline(locks, line))
+      if (line.find("FLOCK") != std::string::npos &&
+          line.find(" " + std::to_string(pid) + " ") != std::string::npos)
+        return true;
+    return false;
+  };
+  bool held = false;
+  for (int i = 0; i < 2000 && !(held = importHoldsLock()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(held) << "the import never held the lock";
+  app::Options o = on(store);
+  o.httpPort = o.mllpPort = 0;
+  o.httpTls = o.mllpTls = false;
+  o.authMode = "none";
+  o.conformanceDir = std::string(ACP_SOURCE_DIR) + "/conformance/r4";
+  o.mappingsDir = std::string(ACP_SOURCE_DIR) + "/mappings";
+  app::Gateway gateway(o);
+  Status s = gateway.start();
+  bool refused = !s.isOk() && s.message().rfind("store.in-use", 0) == 0;
+  gateway.stop();
+  EXPECT_TRUE(refused) << "the gateway started while the import wrote: " << s.message();
+  EXPECT_EQ(h.wait(), 0);
+  Poco::File(file).remove();
+}
+
 TEST(Import, UsageMistakesAreRefused) {
   std::string db = Poco::TemporaryFile::tempName() + ".db";
   EXPECT_EQ(runToExit(importArgs(db, "gp", {"x"})).exitCode, 64);
@@ -142,6 +218,11 @@ TEST(Import, UsageMistakesAreRefused) {
 // On a terminal the import draws a progress bar on stderr, ending at 100 %.
 TEST(Import, OnATerminalAProgressBarIsDrawn) {
   std::string db = Poco::TemporaryFile::tempName() + ".db";
+  {
+    TestStoreLocation store(db);
+    if (store.postgres()) GTEST_SKIP() << "the SQLite run shows it";
+    createStore(store);
+  }
   std::vector<std::string> args = importArgs(db, "hospice", {repo("mappings/hospice/samples/example-1.2.json")});
   int master = -1;
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);

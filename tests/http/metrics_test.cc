@@ -129,6 +129,32 @@ TEST(Metrics, TheManagementListenerServesWhatTheGatewayCounted) {
       << after.body;
 }
 
+// Whatever clients send, the series stay few: made-up methods are "other", unknown and deep
+// paths one route each.
+TEST(Metrics, ClientsCannotMakeSeriesWithoutBound) {
+  TestServer server(withMetrics());
+  for (int i = 0; i < 20; ++i) {
+    server.request("BREW" + std::to_string(i), "/Patient");
+    server.get("/no-such-route-" + std::to_string(i) + "/x");
+    std::string deep = "/Patient";
+    for (int d = 0; d <= i; ++d) deep += "/x" + std::to_string(d);
+    server.get(deep);
+  }
+  std::string m = scrape(server.gateway().metricsPort()).body;
+  EXPECT_EQ(m.find("BREW"), std::string::npos);
+  EXPECT_EQ(m.find("no-such-route"), std::string::npos);
+  EXPECT_GE(valueOf(m, R"(acp_http_requests_total{method="other",route="/Patient",status="405"})") +
+                valueOf(m, R"(acp_http_requests_total{method="other",route="/Patient",status="400"})") +
+                valueOf(m, R"(acp_http_requests_total{method="other",route="/Patient",status="501"})"),
+            18) << m;
+  EXPECT_EQ(valueOf(m, R"(acp_http_requests_total{method="GET",route="/{unknown}",status="404"})"), 20) << m;
+  size_t series = 0;
+  for (size_t at = m.find("\nacp_http_requests_total{"); at != std::string::npos;
+       at = m.find("\nacp_http_requests_total{", at + 1))
+    ++series;
+  EXPECT_LE(series, 12u) << m;
+}
+
 TEST(Metrics, TheListenerAnswersNothingElse) {
   TestServer server(withMetrics());
   int port = server.gateway().metricsPort();

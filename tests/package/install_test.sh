@@ -8,6 +8,8 @@
 #   install_test.sh BUILD_DIR CERTS_DIR
 # Run by ctest (package.InstallsWithDpkgAndStarts). Needs dpkg, dpkg-deb, cpack, curl.
 set -euo pipefail
+# dpkg sets owners as it unpacks: root only (ctest reads 77 as skipped).
+if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (dpkg)"; exit 77; fi
 build=$(cd "$1" && pwd)
 certs=$(cd "$2" && pwd)
 work=$(mktemp -d)
@@ -98,11 +100,16 @@ kill -TERM "$gateway_pid"
 wait "$gateway_pid" || fail "the gateway did not stop cleanly"
 gateway_pid=""
 
-# ---- removed, then purged: the configuration goes with the purge, the store never ----
+# ---- removed, then purged: the package's configuration goes with the purge, the store and
+# the administrator's own files never ----
+echo "administrator's certificate" > "$root/etc/acp-gateway/tls/server-chain.pem"
 dpkg --root="$root" --force-script-chrootless --force-depends --log="$work/dpkg.log" -r acp-gateway >/dev/null
 [ ! -e "$root/usr/bin/acp-gateway" ] || fail "the binary is still there after remove"
 [ -e "$root/etc/acp-gateway/gateway.properties" ] || fail "remove took the configuration"
 dpkg --root="$root" --force-script-chrootless --force-depends --log="$work/dpkg.log" -P acp-gateway >/dev/null
-[ ! -e "$root/etc/acp-gateway" ] || fail "purge left /etc/acp-gateway: $(ls -R "$root/etc/acp-gateway")"
+[ ! -e "$root/etc/acp-gateway/gateway.properties" ] || fail "purge left the configuration"
+[ ! -e "$root/etc/acp-gateway/token-key.pem" ] || fail "purge left the token key"
+[ ! -e "$root/etc/acp-gateway/clients.json" ] || fail "purge left the client registry"
+[ -e "$root/etc/acp-gateway/tls/server-chain.pem" ] || fail "purge removed the administrator's file"
 [ -e "$root/var/lib/acp-gateway/acp.db" ] || fail "purge removed the store"
 echo "ok: $(basename "$deb") installed, served and removed"
