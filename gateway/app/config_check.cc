@@ -222,6 +222,7 @@ bool checkConfiguration(const Options& options, std::ostream& report) {
   checkDemo(options, r);
   checkPort(r, "http", options.httpHost, options.httpPort);
   checkPort(r, "mllp", options.mllpHost, options.mllpPort);
+  if (options.viewPort >= 0) checkPort(r, "view", options.viewHost, options.viewPort);
   if (options.metricsPort >= 0)
     checkPort(r, "metrics", options.metricsHost, options.metricsPort);
   else

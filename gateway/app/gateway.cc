@@ -207,6 +207,24 @@ Status Gateway::start() {
   xml::xmlSafeInit();
   // TLS first: a missing or bad certificate stops the start before anything else is done.
   std::shared_ptr<const tls::TlsContext> tlsContext;
+  // The browser listener's: the same certificate, no client certificates (a browser has
+  // none; the launch link is the credential).
+  std::shared_ptr<const tls::TlsContext> viewTlsContext;
+  if (options_.viewPort >= 0 && options_.viewTls) {
+    tls::TlsOptions vo;
+    vo.certificate = options_.tlsCertificate;
+    vo.privateKey = options_.tlsPrivateKey;
+    vo.caCertificates = options_.tlsCaCertificates;
+    vo.clientCertificates = tls::ClientCertificates::kNone;
+    vo.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
+    auto created = tls::TlsContext::create(vo);
+    if (!created.isOk()) {
+      const Status& s = created.status();
+      if (s.code() != Status::Code::kInvalid) return s;
+      return Status::invalid("gateway.tls." + s.message() + " (for gateway.view)");
+    }
+    viewTlsContext = created.value();
+  }
   if (options_.httpTls || options_.mllpTls) {
     tls::TlsOptions to;
     to.certificate = options_.tlsCertificate;
@@ -288,6 +306,40 @@ Status Gateway::start() {
       metricsListener_.reset();
       return ms;
     }
+  }
+
+  // The listener for clinicians' browsers: launch links, the view's assets, health checks.
+  if (options_.viewPort >= 0) {
+    http::HttpServerOptions vo;
+    vo.host = options_.viewHost;
+    vo.port = options_.viewPort;
+    vo.baseUrl = options_.viewBaseUrl;
+    vo.workers = 2;
+    vo.writeWorkers = 1;
+    vo.maxConnections = std::min(options_.maxConnections, 256);
+    vo.timeoutSeconds = options_.timeoutSeconds;
+    vo.keepAliveSeconds = options_.keepAliveSeconds;
+    vo.maxBodyBytes = 1024 * 1024;  // GETs only: no body worth reading
+    vo.maxIngestBodyBytes = 1024 * 1024;
+    vo.maxBufferedBodyBytes = 4 * 1024 * 1024;
+    vo.logRequests = options_.logRequests;
+    vo.tls = viewTlsContext;
+    vo.refusals = refusals_;
+    vo.metrics = metrics_;
+    vo.serves = [](const std::string& method, const std::string& path) {
+      if (method != "GET" && method != "HEAD") return false;
+      return path.rfind("/view/launch/", 0) == 0 || path.rfind("/view/assets/", 0) == 0;
+    };
+    viewHttp_ = std::make_unique<http::HttpServer>(service_, vo);
+    Status vs = viewHttp_->start();
+    if (!vs.isOk()) return vs;
+    service_->setViewBaseUrl(!options_.viewBaseUrl.empty()
+                                 ? options_.viewBaseUrl
+                                 : std::string(options_.viewTls ? "https://" : "http://") +
+                                       (options_.viewHost.find(':') != std::string::npos
+                                            ? "[" + options_.viewHost + "]"
+                                            : options_.viewHost) +
+                                       ":" + std::to_string(viewHttp_->port()));
   }
 
   http::HttpServerOptions ho;
@@ -466,6 +518,10 @@ void Gateway::stop() {
     http_->stop();
     http_.reset();
   }
+  if (viewHttp_) {
+    viewHttp_->stop();
+    viewHttp_.reset();
+  }
   if (refusals_) {
     refusals_->stop();  // its last events, before the store closes
     refusals_.reset();
@@ -477,13 +533,16 @@ void Gateway::stop() {
 int Gateway::httpPort() const { return http_ ? http_->port() : 0; }
 int Gateway::mllpPort() const { return mllp_ ? mllp_->port() : 0; }
 int Gateway::metricsPort() const { return metricsListener_ ? metricsListener_->port() : 0; }
+int Gateway::viewPort() const { return viewHttp_ ? viewHttp_->port() : 0; }
 
 std::string Gateway::readyLine() const {
   return "ready http=" + options_.httpHost + ":" + std::to_string(httpPort()) +
          " mllp=" + options_.mllpHost + ":" + std::to_string(mllpPort()) +
          (metricsListener_ ? " metrics=" + options_.metricsHost + ":" +
                                  std::to_string(metricsPort())
-                           : std::string());
+                           : std::string()) +
+         (viewHttp_ ? " view=" + options_.viewHost + ":" + std::to_string(viewPort())
+                    : std::string());
 }
 
 }  // namespace acp::app

@@ -74,12 +74,13 @@ class Gateway {
   // Stops accepting, finishes in-flight requests, closes the store.
   void stop();
 
-  // "ready http=HOST:PORT mllp=HOST:PORT[ metrics=HOST:PORT]" — printed by main once start()
-  // succeeded (metrics= when the management listener is on).
+  // "ready http=HOST:PORT mllp=HOST:PORT[ metrics=HOST:PORT][ view=HOST:PORT]" — printed by
+  // main once start() succeeded (metrics=, view= when those listeners are on).
   std::string readyLine() const;
   int httpPort() const;
   int mllpPort() const;
   int metricsPort() const;  // 0 when the management listener is off
+  int viewPort() const;     // 0 when the listener for browsers (gateway.view.port) is off
   // What the gateway counts (docs/operations.md, "Metrics"), served by the management listener.
   std::shared_ptr<metrics::Registry> metrics() const { return metrics_; }
   const Options& options() const { return options_; }
@@ -101,6 +102,7 @@ class Gateway {
   std::shared_ptr<const profile::ProfileRegistry> profiles_;  // conformance/acp + ukcore
   std::shared_ptr<http::FhirService> service_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<http::HttpServer> viewHttp_;  // gateway.view.*: clinicians' browsers
   std::shared_ptr<ingest::IngestService> ingest_;
   std::shared_ptr<const mappings::acute::AcutePartner> acutePartner_;  // the MLLP feed's mapper
   std::shared_ptr<const access::AccessPolicy> access_;

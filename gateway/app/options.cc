@@ -18,6 +18,8 @@ const std::set<std::string>& knownKeys() {
       "gateway.mllp.maxConnections", "gateway.mllp.maxFrameBytes",
       "gateway.mllp.idleTimeoutSeconds", "gateway.mllp.frameTimeoutSeconds",
       "gateway.metrics.host",       "gateway.metrics.port",
+      "gateway.view.host",          "gateway.view.port",          "gateway.view.tls",
+      "gateway.view.baseUrl",
       "gateway.http.baseUrl",       "gateway.http.workers", "gateway.http.writeWorkers",
       "gateway.http.maxQueuedWrites", "gateway.http.queueTimeoutSeconds",
       "gateway.http.maxConnections",     "gateway.http.timeoutSeconds",
@@ -98,6 +100,14 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     o.mllpMaxFrameBytes = static_cast<size_t>(frameBytes);
     o.metricsHost = c.getString("gateway.metrics.host", o.metricsHost);
     if (Status s = intKey("gateway.metrics.port", o.metricsPort, -1, 65535); !s.isOk()) return s;
+    o.viewHost = c.getString("gateway.view.host", o.viewHost);
+    if (Status s = intKey("gateway.view.port", o.viewPort, -1, 65535); !s.isOk()) return s;
+    o.viewTls = c.getBool("gateway.view.tls", o.viewTls);
+    o.viewBaseUrl = c.getString("gateway.view.baseUrl", o.viewBaseUrl);
+    while (!o.viewBaseUrl.empty() && o.viewBaseUrl.back() == '/') o.viewBaseUrl.pop_back();
+    if (o.viewPort >= 0 && !o.viewTls && !isLoopback(o.viewHost))
+      return Status::invalid(
+          "gateway.view.tls=false is refused unless gateway.view.host is a loopback address");
     if (o.metricsPort >= 0 && !isLoopback(o.metricsHost))
       return Status::invalid(
           "gateway.metrics.host must be a loopback address: /metrics is plain HTTP without "

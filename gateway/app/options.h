@@ -38,6 +38,16 @@ struct Options {
   // any free port (printed in the ready line); the packaged configuration turns it on at 9464.
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;
+  // gateway.view.* — the listener for clinicians' browsers: launch links of the clinician view
+  // (GET /view/launch/<link>), the view's stylesheet and icons, and the health checks; nothing
+  // else. HTTPS without client certificates (a browser has none: the link is the credential);
+  // plain HTTP only on a loopback address. Port -1 = off (the default); 0 = any free port.
+  // baseUrl: its public URL, which the links are made under (default: https://HOST:PORT of
+  // the listener itself).
+  std::string viewHost = "127.0.0.1";
+  int viewPort = -1;
+  bool viewTls = true;
+  std::string viewBaseUrl;
   // gateway.http.workers — threads that serve reads (connections are multiplexed on them; an
   // idle or slow client holds none). Default 0 = 32 (or the CPUs, if more): each read waits
   // for its AuditEvent's group commit.

@@ -105,3 +105,64 @@ BearerCheck SmartAuth::authenticate(std::string_view authorizationHeader) {
 }
 
 }  // namespace acp::auth
+
+namespace acp::auth {
+
+Result<std::string> SmartAuth::issueLaunch(const Principal& who, const LaunchContext& c) const {
+  if (!who.authenticated() || who.superuser() || c.patientId.empty())
+    return Status::invalid("auth.bad-launch: a registered client and a patient are needed");
+  json::Value claims = json::Value::makeObject();
+  auto set = [&claims](const char* k, const std::string& v) {
+    if (!v.empty()) claims.set(k, json::Value::makeString(v));
+  };
+  set("client_id", who.clientId);
+  set("organisation", who.organisation);
+  set("role", roleName(who.role));
+  set("scope", who.scopes.toString());
+  set("patient", c.patientId);
+  set("purpose", c.purpose);
+  set("break_glass_reason", c.breakGlassReason);
+  set("user_id", c.userId);
+  set("user_name", c.userName);
+  set("jti", newUuid());
+  return tokens_->signStatement(kLaunchType, std::move(claims), kLaunchSeconds);
+}
+
+Result<LaunchGrant> SmartAuth::redeemLaunch(std::string_view link) {
+  reloadClientsIfDue();
+  auto claims = tokens_->verifyStatement(link, kLaunchType);
+  if (!claims.isOk()) return claims.status();
+  const json::Value& c = claims.value();
+  LaunchGrant g;
+  g.principal.clientId = c.getString("client_id");
+  g.principal.organisation = c.getString("organisation");
+  g.principal.role = roleFromName(c.getString("role"));
+  g.context.patientId = c.getString("patient");
+  g.context.purpose = c.getString("purpose");
+  g.context.breakGlassReason = c.getString("break_glass_reason");
+  g.context.userId = c.getString("user_id");
+  g.context.userName = c.getString("user_name");
+  g.jti = c.getString("jti");
+  const json::Value* exp = c.find("exp");
+  g.expiresAtMs = exp && exp->isNumber() ? std::stoll(exp->text()) * 1000 : 0;
+  if (g.principal.clientId.empty() || g.principal.role == Role::kNone ||
+      g.context.patientId.empty() || g.jti.empty() || g.expiresAtMs == 0)
+    return Status::invalid("auth.bad-statement: not a statement of this gateway");
+  // Once only: a link in a browser's history, a proxy's log or over a shoulder opens nothing.
+  auto first = guard_->firstUse("view-launch:" + g.principal.clientId, g.jti,
+                                g.expiresAtMs + int64_t{options_.clockSkewSeconds} * 1000);
+  if (!first.isOk()) return first.status();
+  if (!first.value()) return Status::gone("auth.launch-used");
+  // The client as registered now: disabled, or changed, and its links open nothing.
+  std::shared_ptr<const ClientSet> clients = registry_->snapshot();
+  const Client* client = clients->find(g.principal.clientId);
+  if (!client || !client->enabled || client->role != g.principal.role ||
+      client->organisation != g.principal.organisation)
+    return Status::precondition("auth.launch-client: the client is no longer registered as it was");
+  g.principal.scopes = client->scopes.grant(ScopeSet::parse(c.getString("scope")));
+  g.principal.tokenId = g.jti;
+  g.principal.expiresAtMs = g.expiresAtMs;
+  return g;
+}
+
+}  // namespace acp::auth

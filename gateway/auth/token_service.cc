@@ -201,6 +201,44 @@ BearerCheck TokenService::verifyUncached(std::string_view token) const {
   return c;
 }
 
+Result<std::string> TokenService::signStatement(const std::string& typ, json::Value claims,
+                                                int lifetimeSeconds) const {
+  if (typ.empty() || typ == "at+jwt") return Status::invalid("auth.bad-statement: its typ");
+  int64_t iat = options_.nowMs() / 1000;
+  json::Value header = json::Value::makeObject();
+  header.set("typ", str(typ));
+  header.set("kid", str(signing_.kid));
+  claims.set("iss", str(options_.issuer));
+  claims.set("aud", str(options_.issuer));
+  claims.set("iat", num(iat));
+  claims.set("exp", num(iat + lifetimeSeconds));
+  return signJws(header, claims, signing_, jwsAlgFor(signing_));
+}
+
+Result<json::Value> TokenService::verifyStatement(std::string_view token,
+                                                  const std::string& typ) const {
+  const Status invalid = Status::invalid("auth.bad-statement: not a statement of this gateway");
+  if (token.size() > kMaxTokenBytes) return invalid;
+  JwsLimits limits;
+  limits.maxCompactBytes = kMaxTokenBytes;
+  auto jws = parseJws(token, {jwsAlgFor(verifying_)}, limits);
+  if (!jws.isOk() || typ.empty() || jws.value().header.getString("typ") != typ) return invalid;
+  if (!jws.value().kid.empty() && jws.value().kid != verifying_.kid) return invalid;
+  if (!verifyJws(jws.value(), verifying_)) return invalid;
+  const json::Value& claims = jws.value().payload;
+  if (claims.getString("iss") != options_.issuer || claims.getString("aud") != options_.issuer)
+    return invalid;
+  const json::Value* iat = claims.find("iat");
+  const json::Value* exp = claims.find("exp");
+  int64_t iatMs = iat ? numericDateMs(*iat) : -1;
+  int64_t expMs = exp ? numericDateMs(*exp) : -1;
+  if (iatMs < 0 || expMs < 0) return invalid;
+  int64_t now = options_.nowMs();
+  if (iatMs > now + options_.clockSkewMs) return invalid;
+  if (expMs + options_.clockSkewMs <= now) return Status::gone("auth.statement-expired");
+  return claims;
+}
+
 json::Value TokenService::jwks() const {
   json::Value jwk = publicJwk(verifying_);
   jwk.set("use", str("sig"));

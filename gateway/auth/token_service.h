@@ -93,6 +93,17 @@ class TokenService {
   Result<IssuedToken> issue(const Client& client, const ScopeSet& granted) const;
   BearerCheck verify(std::string_view token) const;
 
+  // Other signed statements of the gateway (the clinician view's launch links,
+  // auth/view_launch.h): `claims` with iss and aud (the issuer), iat and exp (iat +
+  // `lifetimeSeconds`) added, signed with the gateway key under header typ `typ` — never
+  // "at+jwt", so a statement is never an access token, nor an access token a statement.
+  Result<std::string> signStatement(const std::string& typ, json::Value claims,
+                                    int lifetimeSeconds) const;
+  // The claims of a statement of this gateway with header typ `typ`, this issuer and audience,
+  // not yet expired: kInvalid for anything else (a fixed message, never the token's content),
+  // kGone when it verifies but has expired.
+  Result<json::Value> verifyStatement(std::string_view token, const std::string& typ) const;
+
   // The public JWK Set of the gateway key ({"keys":[{..., "kid", "alg", "use":"sig"}]}), for
   // services that want to check the gateway's tokens themselves.
   json::Value jwks() const;

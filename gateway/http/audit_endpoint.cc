@@ -35,6 +35,11 @@ void classify(const FhirRequest& rq, audit::AuditRecord& r) {
     return operation(seg.size() == 3 ? seg[2] : "$candidate-links");
   if (seg[0] == "_history") return void(r.interaction = "history-system");
   if (seg[0] == "view") {  // the clinician view of a plan: the $acp-summary it shows
+    if (seg.size() == 2 && seg[1] == "launch") return operation("$view-launch");
+    if (seg.size() == 3 && seg[1] == "launch") {  // a launch link opened: the page it shows
+      if (!rq.context.launchPatient.empty()) r.entities.push_back("Patient/" + rq.context.launchPatient);
+      return operation("$acp-summary");
+    }
     if (seg.size() < 2 || seg[1] != "patient" || seg.size() > 3) return void(r.interaction = "read");
     if (seg.size() == 3 && isValidId(seg[2])) r.entities.push_back("Patient/" + seg[2]);
     return operation("$acp-summary");
@@ -89,7 +94,11 @@ audit::AuditRecord FhirService::auditRecord(const FhirRequest& rq, int status,
   }
   // What was asked. From a client nobody has vouched for, only the method and (the start of)
   // the path: an unauthenticated flood must not fill the trail with what it sends.
-  std::string query = rq.method + " " + rq.path;
+  r.userId = rq.context.userId;
+  r.userName = rq.context.userName;
+  // A launch link is a credential until it is used: never kept in the trail.
+  const bool launchLink = rq.path.rfind("/view/launch/", 0) == 0;
+  std::string query = rq.method + " " + (launchLink ? std::string("/view/launch/{link}") : rq.path);
   if (p.authenticated()) {
     char sep = '?';
     for (const auto& [k, v] : rq.query) {

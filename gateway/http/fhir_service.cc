@@ -288,7 +288,10 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
     if (smart_) request.context.principal = auth::Principal{};  // nobody, until proved
     if (auto smart = smartRoute(request)) return std::move(*smart);
     if (auto asset = viewAsset(request)) return std::move(*asset);
-    if (auto refused = authenticate(request)) {
+    // A launch link stands for the token (and it is the only way in without one).
+    std::optional<Outcome> refused = redeemLaunch(request);
+    if (!refused && !request.context.launched) refused = authenticate(request);
+    if (refused) {
       // A denial is audited too (the client as far as it is known: nobody, when no token).
       int status = refused->status;
       std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
@@ -342,12 +345,21 @@ FhirService::Outcome FhirService::dispatch(const FhirRequest& rq) const {
   const std::string& m = rq.method;
   // The clinician view answers pages, whatever the Accept header asks for (a browser's).
   if (!seg.empty() && seg[0] == "view") {
+    if (seg.size() == 2 && seg[1] == "launch") {
+      if (m == "POST") return viewLaunch(rq);
+      Outcome o = fail(405, "not-supported", "method not allowed here; allowed: POST",
+                       "http.method-not-allowed");
+      o.headers.emplace_back("Allow", "POST");
+      return o;
+    }
     if (m != "GET" && m != "HEAD") {
       Outcome o = fail(405, "not-supported", "method not allowed here; allowed: GET",
                        "http.method-not-allowed");
       o.headers.emplace_back("Allow", "GET");
       return o;
     }
+    if (seg.size() == 3 && seg[1] == "launch" && rq.context.launched)
+      return viewPatient(rq, rq.context.launchPatient);
     if (seg.size() == 2 && seg[1] == "patient") return viewPatient(rq, "");
     if (seg.size() == 3 && seg[1] == "patient" && isValidId(seg[2])) return viewPatient(rq, seg[2]);
     return fail(404, "not-found", "no such page", "http.unknown-route");
@@ -495,7 +507,9 @@ void materialize(json::Value& v) {
 }  // namespace
 
 FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
-  if (isViewPath(rq.path)) return renderPage(rq, std::move(o));
+  // The clinician view answers pages; the launch link's maker is a system, answered in FHIR.
+  if (isViewPath(rq.path) && !(rq.method == "POST" && rq.path == "/view/launch"))
+    return renderPage(rq, std::move(o));
   Negotiated want = responseFormat(rq);
   return renderAs(std::move(o), want.ok ? want.format : Format::kJson, wantsPretty(rq));
 }

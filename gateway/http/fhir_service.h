@@ -43,6 +43,9 @@ struct ServiceOptions {
   bool allowPlainHttpEndpoints = false;
   std::string softwareName = "ACP Gateway";
   std::string softwareVersion = ACP_VERSION;  // CMakeLists.txt: project(VERSION)
+  // Where clinicians' browsers open launch links (gateway.view.baseUrl: the browser
+  // listener's public URL); "" = the base URL of the request that asked for the link.
+  std::string viewBaseUrl;
 };
 
 class FhirService {
@@ -94,6 +97,8 @@ class FhirService {
   // a mutual-TLS connection must belong to the organisation the client certificate names.
   // Unset: every request is the local superuser (gateway.auth.mode=none, loopback only).
   void setSmartAuth(std::shared_ptr<auth::SmartAuth> smart) { smart_ = std::move(smart); }
+  // ServiceOptions::viewBaseUrl, once the browser listener's port is known (before serving).
+  void setViewBaseUrl(std::string url) { options_.viewBaseUrl = std::move(url); }
   // The audit trail (audit/audit_trail.h): every request leaves an AuditEvent — written in the
   // write's own transaction for REST writes, in the records' transactions for partner pushes
   // (ingest/push_audit.h), committed before the response for everything else (reads,
@@ -244,6 +249,12 @@ class FhirService {
   // GET /view/patient?nhs=NNN and GET /view/patient/{id}: the clinician's page of the plan
   // (view_endpoint.cc; view/plan_page.h).
   Outcome viewPatient(const FhirRequest& rq, const std::string& id) const;
+  // POST /view/launch (view_endpoint.cc): a launch link for the child, after the same access
+  // check as the page itself.
+  Outcome viewLaunch(const FhirRequest& rq) const;
+  // GET /view/launch/<link>: the link's grant in rq.context (launched, principal, purpose,
+  // patient, user), or the refusal page's outcome when it opens nothing.
+  std::optional<Outcome> redeemLaunch(const FhirRequest& rq) const;
   // GET /$candidate-links and POST /$candidate-links/{n}/$confirm | $reject
   // (candidate_links_endpoint.cc).
   Outcome candidateLinks(const FhirRequest& rq) const;

@@ -69,7 +69,7 @@ std::string routeTemplate(const std::string& path,
       } else if (kAnywhere.count(seg) ||
                  (index == 2 && root == ".well-known" && seg == "smart-configuration") ||
                  (index == 2 && root == "$ingest" && seg == "failures") ||
-                 (index == 2 && root == "view" && (seg == "patient" || seg == "assets"))) {
+                 (index == 2 && root == "view" && (seg == "patient" || seg == "assets" || seg == "launch"))) {
         shown = seg;
       } else if (index == 2 && root == "$ingest") {
         shown = "{partner}";
@@ -974,6 +974,9 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     keepAlive = false;
   } else if (health) {
     r = healthResponse(fr.method, fr.path == "/readyz");
+  } else if (options_.serves && !options_.serves(fr.method, fr.path)) {
+    r = outcomeResponse(404, "not-found", "this listener does not serve that",
+                        refused = "http.not-served");
   } else if (hasEncodedSlash(target.substr(0, q))) {
     // Paths are decoded before routing: an encoded "/" would change which route is taken.
     r = outcomeResponse(400, "structure", "an encoded '/' is not allowed in the path",

@@ -103,6 +103,10 @@ struct HttpServerOptions {
   // scrape while the listener runs, its open connections, parked answers, queued writes and
   // the request body bytes held.
   std::shared_ptr<metrics::Registry> metrics;
+  // Which requests this listener serves, by method and decoded path (the listener for
+  // browsers: launch links, the view's assets, the health checks); any other is answered 404
+  // (http.not-served, a refusal) without reaching the service. Empty: every request.
+  std::function<bool(const std::string& method, const std::string& path)> serves;
 };
 
 class HttpServer {

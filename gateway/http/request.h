@@ -38,6 +38,13 @@ struct RequestContext {
   // ODS code it names (tls/peer_identity.h) and its subject (RFC 2253). Both "" without one.
   std::string certificateOrganisation;
   std::string certificateSubject;
+  // A clinician view launch link opened (GET /view/launch/<link>; auth/view_launch.h): the
+  // principal, purpose and reason above come from the link, which is for this Patient id
+  // only, and the clinician it names is the AuditEvent's user.
+  bool launched = false;
+  std::string launchPatient;
+  std::string userId;
+  std::string userName;
 };
 
 struct CaseInsensitiveLess {

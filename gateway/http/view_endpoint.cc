@@ -177,6 +177,19 @@ FhirResponse FhirService::renderPage(const FhirRequest& rq, Outcome o) const {
     r.body = std::move(o.html);
     return r;
   }
+  const std::string code = o.issues.empty() ? "" : o.issues.issues().front().code;
+  if (code.rfind("view.launch", 0) == 0) {  // a launch link that opens nothing
+    std::string title = o.status == 410   ? "This link cannot be opened again"
+                        : o.status == 403 ? "Not allowed"
+                        : o.status == 404 ? "No such link"
+                                          : "The plan could not be shown";
+    std::string message = o.status == 404
+                              ? "This is not a link to a shared plan. Open the plan from your "
+                                "clinical system."
+                              : o.issues.issues().front().message;
+    r.body = view::renderErrorPage(o.status, title, message, stylesheetFor(rq.baseUrl));
+    return r;
+  }
   std::string title = o.status == 404   ? "No shared plan found"
                       : o.status == 401 ? "Sign-in needed"
                       : o.status == 403 ? "Not allowed"

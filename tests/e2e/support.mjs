@@ -339,10 +339,13 @@ async function launch(dir, args) {
     });
     lines.once('line', (line) => { clearTimeout(timer); resolve(line); });
   });
-  const m = /^ready http=([^ ]+) mllp=([^ ]+)(?: metrics=([^ ]+))?$/.exec(ready);
+  const m = /^ready http=([^ ]+) mllp=([^ ]+)(?: metrics=([^ ]+))?(?: view=([^ ]+))?$/.exec(ready);
   if (!m) throw new Error(`unexpected ready line: ${ready}`);
+  const endpoint = (hp) => hp && { host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) };
   return {
-    mllp: { host: m[2].slice(0, m[2].lastIndexOf(':')), port: Number(m[2].slice(m[2].lastIndexOf(':') + 1)) },
+    mllp: endpoint(m[2]),
+    metrics: endpoint(m[3]),  // with -Dgateway.metrics.port
+    view: endpoint(m[4]),     // with -Dgateway.view.port: the listener for browsers
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

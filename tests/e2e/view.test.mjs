@@ -1,6 +1,7 @@
 // The clinician view in a real browser: Debian's Chromium, driven by playwright-core, against the
 // gateway with its default security — the GP practice's client certificate (mutual TLS) and
-// its bearer token, as a GP system's embedded browser sends them. Checked on the rendered page:
+// its bearer token, as a GP system's embedded browser sends them; and through a launch link
+// the GP system asks for, opened on the listener for browsers with neither (once). Checked on the rendered page:
 // the resuscitation decision first and readable, the child's details, the sources'
 // disagreement marked, the stylesheet applied (NHS.UK frontend, from the gateway itself), no
 // request leaving the gateway, nothing refused by the page's Content-Security-Policy, and an
@@ -23,7 +24,8 @@ let browser;
 
 before(async () => {
   shared = prepareParties(['hospice', 'community', 'castleStreet', 'meadowLane']);
-  gw = await startGateway({ shared });
+  // With the listener for clinicians' browsers (HTTPS, no client certificates): launch links.
+  gw = await startGateway({ shared, args: ['-Dgateway.view.port=0', '-Dgateway.view.host=127.0.0.1'] });
   const hospiceExport = readFileSync(path.join(repo, 'mappings/hospice/samples/example-1.2.json'), 'utf8');
   const pushed = await gw.as('hospice').fetch('$ingest/hospice', {
     method: 'POST', body: hospiceExport, headers: { 'content-type': 'application/json' } });
@@ -139,5 +141,38 @@ test('axe-core finds nothing serious or critical on the page', async () => {
   assert.deepEqual(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`), []);
   assert.ok(results.passes.length > 10, 'axe ran its checks');
   for (const v of results.violations) console.log(`# axe ${v.impact}: ${v.id} — ${v.help}`);
+  await context.close();
+});
+
+test('a launch link from the GP system opens the page in a browser with no certificate or token, once', async () => {
+  assert.ok(gw.view, 'the listener for browsers is on');
+  const made = await gw.as('castleStreet').fetch(`view/launch?nhs=${NHS}&user=555123456789&userName=Dr%20Anna%20Smith`,
+    { method: 'POST' });
+  assert.equal(made.status, 200, await made.clone().text());
+  const url = (await made.json()).parameter.find((p) => p.name === 'url').valueUrl;
+  assert.ok(url.startsWith(`https://127.0.0.1:${gw.view.port}/view/launch/`), url);
+  assert.doesNotMatch(url, new RegExp(NHS));
+  // A clinician's browser: the development CA is not in its store, and it has nothing else.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const outside = [];
+  page.on('request', (r) => { if (!r.url().startsWith(`https://127.0.0.1:${gw.view.port}/`)) outside.push(r.url()); });
+  const response = await page.goto(url);
+  assert.equal(response.status(), 200);
+  assert.equal(response.headers()['referrer-policy'], 'no-referrer');
+  assert.match(await page.locator('h1').first().innerText(), /^Amelia (Rose )?Hartley$/);
+  assert.equal(await page.locator('main section').nth(1).getAttribute('id'), 'resuscitation');
+  assert.equal(await page.locator('.nhsuk-header').evaluate((e) => getComputedStyle(e).backgroundColor),
+    'rgb(0, 94, 184)', 'the stylesheet comes from the same listener');
+  assert.deepEqual(outside, []);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'view-launch.png'), fullPage: true });
+  // Opened once: a reload, the history or a copied link opens nothing.
+  const again = await page.reload();
+  assert.equal(again.status(), 410);
+  assert.equal(await page.locator('h1').innerText(), 'This link cannot be opened again');
+  assert.doesNotMatch(await page.content(), /Amelia|999 253 0820/);
+  // The API is not on this listener.
+  const api = await page.goto(`https://127.0.0.1:${gw.view.port}/Patient?identifier=${NHS}`);
+  assert.equal(api.status(), 404);
   await context.close();
 });

@@ -1,0 +1,140 @@
+// Launch links of the clinician view (auth/view_launch.h; docs/clinician-view.md, "Opening the
+// page from a clinical system").
+//
+// POST /view/launch?nhs=NNNNNNNNNN (or patient=<id>), optionally user=<the clinician's id> and
+// userName=<their name> (query or form body): for a GP or urgent-care system, authenticated as
+// for any request (token, and its certificate on a mutual-TLS listener), with the rights the
+// page needs (Patient and CarePlan read). The child is looked for exactly as the page would
+// look (gatherSummary: relationships, consent, break-glass with X-Purpose-Of-Use ETREAT and
+// its reason), so no link is made for a child the system may not see (404, as the page). The
+// answer is a FHIR Parameters resource: "url" (valueUrl: the link, under
+// ServiceOptions::viewBaseUrl or the request's base URL) and "expires" (valueInstant). The
+// AuditEvent: operation $view-launch, the patient.
+//
+// GET /view/launch/<link> (redeemLaunch, before authentication): the link stands for the token.
+// It must be this gateway's, unexpired and not opened before (each link opens once); its
+// client still registered as it was. The request then runs as that client, for that child,
+// with the link's purpose and reason, and the clinician named as the AuditEvent's user; the
+// page is built now, with the access the client has now. Refusals are pages: 404 (not a link),
+// 410 (expired, or opened before), 403 (its client is no longer registered as it was), each
+// audited as a denial by nobody. The link never reaches a log or the audit trail (the access
+// log and the AuditEvent name /view/launch/{link}).
+#include "gateway/auth/form_body.h"
+#include "gateway/auth/view_launch.h"
+#include "gateway/core/ids.h"
+#include "gateway/http/fhir_service.h"
+#include "gateway/store/instant.h"
+
+namespace acp::http {
+
+namespace {
+
+constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+
+json::Value parameter(const char* name, const char* type, const std::string& value) {
+  json::Value p = json::Value::makeObject();
+  p.set("name", json::Value::makeString(name));
+  p.set(type, json::Value::makeString(value));
+  return p;
+}
+
+}  // namespace
+
+FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
+  if (!smart_)
+    return fail(501, "not-supported",
+                "launch links need gateway.auth.mode=smart: they are signed with its token key",
+                "view.launch-unavailable");
+  std::map<std::string, std::string> params;
+  for (const auto& [k, v] : rq.query) params[k] = v;
+  if (!rq.body.empty()) {
+    if (!auth::isFormContentType(rq.header("Content-Type")))
+      return fail(415, "not-supported",
+                  "give the parameters in the query or as application/x-www-form-urlencoded",
+                  "http.unsupported-media-type");
+    auth::FormBody form = auth::parseFormBody(rq.body);
+    if (!form.ok) return fail(400, "structure", form.error, "http.bad-form");
+    for (const auto& [k, v] : form.params) params[k] = v;
+  }
+  std::string id = params["patient"], identifier;
+  if (id.empty()) {
+    std::string nhs;
+    for (char c : params["nhs"])
+      if (c != ' ') nhs += c;
+    bool digits = nhs.size() == 10;
+    for (char c : nhs) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    if (!digits)
+      return fail(400, "value", "give the child's NHS number (nhs=, ten digits) or patient=",
+                  "view.nhs-number-required", "nhs");
+    identifier = std::string(kNhsNumberSystem) + "|" + nhs;
+  } else if (!acp::isValidId(id)) {
+    return fail(400, "value", "patient= is not a valid id", "view.bad-patient", "patient");
+  }
+  if (params["user"].size() > 200 || params["userName"].size() > 200)
+    return fail(400, "too-long", "user and userName: 200 characters at most", "view.bad-user");
+  // The same search and access decision as the page: no link to a child not to be seen.
+  plan::SummaryInput in;
+  json::Value patient;
+  Outcome o = gatherSummary(rq, id, identifier, in, patient);
+  if (o.status != 200) return o;
+
+  auth::LaunchContext context;
+  context.patientId = patient.getString("id");
+  context.purpose = rq.context.purposeOfUse;
+  context.breakGlassReason = rq.context.breakGlassReason;
+  if (rq.context.access && rq.context.access->usedBreakGlass()) {
+    context.purpose = "ETREAT";
+    context.breakGlassReason = rq.context.access->breakGlassReason();
+  }
+  context.userId = params["user"];
+  context.userName = params["userName"];
+  auto link = smart_->issueLaunch(rq.context.principal, context);
+  if (!link.isOk()) return fromStatus(link.status(), "view.launch");
+  std::string base = options_.viewBaseUrl.empty() ? rq.baseUrl : options_.viewBaseUrl;
+  json::Value params_ = json::Value::makeObject();
+  params_.set("resourceType", json::Value::makeString("Parameters"));
+  json::Value list = json::Value::makeArray();
+  list.push(parameter("url", "valueUrl", base + "/view/launch/" + link.value()));
+  list.push(parameter("expires", "valueInstant",
+                      store::formatInstant(smart_->tokens().now() + auth::kLaunchSeconds * 1000)));
+  params_.set("parameter", std::move(list));
+  Outcome answer;
+  answer.body = std::move(params_);
+  answer.headers.emplace_back("Cache-Control", "no-store");
+  return answer;
+}
+
+std::optional<FhirService::Outcome> FhirService::redeemLaunch(const FhirRequest& rq) const {
+  const std::string prefix = "/view/launch/";
+  if (rq.path.compare(0, prefix.size(), prefix) != 0 || (rq.method != "GET" && rq.method != "HEAD"))
+    return std::nullopt;
+  rq.context.principal = auth::Principal{};  // nobody, unless the link says who
+  if (!smart_) return fail(404, "not-found", "no such page", "view.launch-unknown");
+  auto grant = smart_->redeemLaunch(std::string_view(rq.path).substr(prefix.size()));
+  if (!grant.isOk()) {
+    const Status& s = grant.status();
+    if (s.code() == Status::Code::kGone)
+      return fail(410, "expired",
+                  "This link has expired or has been opened before: each link opens once, for a "
+                  "few minutes. Open the plan again from your clinical system.",
+                  "view.launch-used");
+    if (s.code() == Status::Code::kPrecondition)
+      return fail(403, "forbidden",
+                  "The system that made this link may no longer show plans. Ask your service "
+                  "desk.",
+                  "view.launch-client");
+    if (s.code() == Status::Code::kInvalid)
+      return fail(404, "not-found", "no such page", "view.launch-unknown");
+    return fromStatus(s, "view.launch");  // the replay ledger failed: 503
+  }
+  rq.context.launched = true;
+  rq.context.principal = std::move(grant.value().principal);
+  rq.context.launchPatient = grant.value().context.patientId;
+  rq.context.purposeOfUse = grant.value().context.purpose.empty() ? "TREAT" : grant.value().context.purpose;
+  rq.context.breakGlassReason = grant.value().context.breakGlassReason;
+  rq.context.userId = grant.value().context.userId;
+  rq.context.userName = grant.value().context.userName;
+  return std::nullopt;
+}
+
+}  // namespace acp::http
