@@ -319,9 +319,9 @@ Status Gateway::start() {
     vo.maxConnections = std::min(options_.maxConnections, 256);
     vo.timeoutSeconds = options_.timeoutSeconds;
     vo.keepAliveSeconds = options_.keepAliveSeconds;
-    vo.maxBodyBytes = 1024 * 1024;  // GETs only: no body worth reading
-    vo.maxIngestBodyBytes = 1024 * 1024;
-    vo.maxBufferedBodyBytes = 4 * 1024 * 1024;
+    vo.maxBodyBytes = 16 * 1024;  // GETs only: no body worth reading
+    vo.maxIngestBodyBytes = 16 * 1024;
+    vo.maxBufferedBodyBytes = 1024 * 1024;
     vo.logRequests = options_.logRequests;
     vo.tls = viewTlsContext;
     vo.refusals = refusals_;

@@ -108,6 +108,14 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     if (o.viewPort >= 0 && !o.viewTls && !isLoopback(o.viewHost))
       return Status::invalid(
           "gateway.view.tls=false is refused unless gateway.view.host is a loopback address");
+    if (o.viewPort >= 0 && o.viewBaseUrl.empty() &&
+        (o.viewHost == "0.0.0.0" || o.viewHost == "::" || o.viewHost == "[::]"))
+      return Status::invalid(
+          "gateway.view.baseUrl is needed when gateway.view.host is a wildcard address: the "
+          "launch links are made under it");
+    if (!o.viewBaseUrl.empty() && o.viewBaseUrl.rfind("https://", 0) != 0 &&
+        !(o.viewBaseUrl.rfind("http://", 0) == 0 && !o.viewTls))
+      return Status::invalid("gateway.view.baseUrl must be an https:// URL");
     if (o.metricsPort >= 0 && !isLoopback(o.metricsHost))
       return Status::invalid(
           "gateway.metrics.host must be a loopback address: /metrics is plain HTTP without "

@@ -108,9 +108,9 @@ BearerCheck SmartAuth::authenticate(std::string_view authorizationHeader) {
 
 namespace acp::auth {
 
-Result<std::string> SmartAuth::issueLaunch(const Principal& who, const LaunchContext& c) const {
-  if (!who.authenticated() || who.superuser() || c.patientId.empty())
-    return Status::invalid("auth.bad-launch: a registered client and a patient are needed");
+Result<IssuedLaunch> SmartAuth::issueLaunch(const Principal& who, const LaunchContext& c) const {
+  if (!mayLaunch(who.role) || c.patientId.empty())
+    return Status::invalid("auth.bad-launch: a GP practice or urgent care, and a patient");
   json::Value claims = json::Value::makeObject();
   auto set = [&claims](const char* k, const std::string& v) {
     if (!v.empty()) claims.set(k, json::Value::makeString(v));
@@ -125,14 +125,22 @@ Result<std::string> SmartAuth::issueLaunch(const Principal& who, const LaunchCon
   set("user_id", c.userId);
   set("user_name", c.userName);
   set("jti", newUuid());
-  return tokens_->signStatement(kLaunchType, std::move(claims), kLaunchSeconds);
+  IssuedLaunch out;
+  auto link = tokens_->seal(kLaunchPurpose, std::move(claims), kLaunchSeconds, &out.expiresAtMs);
+  if (!link.isOk()) return link.status();
+  out.link = link.take();
+  return out;
 }
 
-Result<LaunchGrant> SmartAuth::redeemLaunch(std::string_view link) {
+LaunchRedemption SmartAuth::redeemLaunch(std::string_view link) {
   reloadClientsIfDue();
-  auto claims = tokens_->verifyStatement(link, kLaunchType);
-  if (!claims.isOk()) return claims.status();
-  const json::Value& c = claims.value();
+  LaunchRedemption r;
+  auto claims = tokens_->unseal(link, kLaunchPurpose);
+  if (!claims.isOk()) {  // not a link of this gateway (kInvalid), or expired (kGone)
+    r.status = claims.status();
+    return r;
+  }
+  const json::Value c = claims.take();
   LaunchGrant g;
   g.principal.clientId = c.getString("client_id");
   g.principal.organisation = c.getString("organisation");
@@ -144,25 +152,43 @@ Result<LaunchGrant> SmartAuth::redeemLaunch(std::string_view link) {
   g.context.userName = c.getString("user_name");
   g.jti = c.getString("jti");
   const json::Value* exp = c.find("exp");
-  g.expiresAtMs = exp && exp->isNumber() ? std::stoll(exp->text()) * 1000 : 0;
+  try {  // unseal checked it is a NumericDate
+    g.expiresAtMs = exp && exp->isNumber() ? static_cast<int64_t>(std::stod(exp->text())) * 1000 : 0;
+  } catch (...) {
+    g.expiresAtMs = 0;
+  }
   if (g.principal.clientId.empty() || g.principal.role == Role::kNone ||
-      g.context.patientId.empty() || g.jti.empty() || g.expiresAtMs == 0)
-    return Status::invalid("auth.bad-statement: not a statement of this gateway");
+      g.context.patientId.empty() || g.jti.empty() || g.expiresAtMs == 0) {
+    r.status = Status::invalid("auth.bad-statement: not a statement of this gateway");
+    return r;
+  }
+  g.principal.tokenId = g.jti;
+  g.principal.expiresAtMs = g.expiresAtMs;
+  r.grant = g;  // from here on, the refusal names the link's client and child
   // Once only: a link in a browser's history, a proxy's log or over a shoulder opens nothing.
+  // Kept past the link's life by twice the clock tolerance, so that an instance whose clock
+  // is behind never finds it forgotten while it would still accept it.
   auto first = guard_->firstUse("view-launch:" + g.principal.clientId, g.jti,
-                                g.expiresAtMs + int64_t{options_.clockSkewSeconds} * 1000);
-  if (!first.isOk()) return first.status();
-  if (!first.value()) return Status::gone("auth.launch-used");
+                                g.expiresAtMs + int64_t{options_.clockSkewSeconds} * 2000);
+  if (!first.isOk()) {
+    r.status = first.status();
+    return r;
+  }
+  if (!first.value()) {
+    r.status = Status::gone("auth.launch-used");
+    return r;
+  }
   // The client as registered now: disabled, or changed, and its links open nothing.
   std::shared_ptr<const ClientSet> clients = registry_->snapshot();
   const Client* client = clients->find(g.principal.clientId);
   if (!client || !client->enabled || client->role != g.principal.role ||
-      client->organisation != g.principal.organisation)
-    return Status::precondition("auth.launch-client: the client is no longer registered as it was");
-  g.principal.scopes = client->scopes.grant(ScopeSet::parse(c.getString("scope")));
-  g.principal.tokenId = g.jti;
-  g.principal.expiresAtMs = g.expiresAtMs;
-  return g;
+      client->organisation != g.principal.organisation || !mayLaunch(client->role)) {
+    r.status = Status::precondition("auth.launch-client: the client is no longer registered as it was");
+    return r;
+  }
+  r.grant->principal.scopes = client->scopes.grant(ScopeSet::parse(c.getString("scope")));
+  r.status = Status::ok();
+  return r;
 }
 
 }  // namespace acp::auth

@@ -80,12 +80,12 @@ class SmartAuth {
   // Checks the registry files now when reloadIntervalMs has passed since the last check.
   void reloadClientsIfDue();
 
-  // The clinician view's launch links (view_launch.h). issueLaunch: the signed link for `who`
-  // (authenticated) and `context`. redeemLaunch: the grant of a link — kInvalid when it is not
-  // one of this gateway's, kGone when it has expired or was opened before (each link opens
-  // once), kPrecondition when its client is no longer registered as it was.
-  Result<std::string> issueLaunch(const Principal& who, const LaunchContext& context) const;
-  Result<LaunchGrant> redeemLaunch(std::string_view link);
+  // The clinician view's launch links (view_launch.h). issueLaunch: the sealed link for `who`
+  // (a GP practice or urgent care) and `context`. redeemLaunch: its grant, once — kInvalid when
+  // it is not one of this gateway's, kGone when it has expired or was opened before,
+  // kPrecondition when its client is no longer registered as it was (or may not launch).
+  Result<IssuedLaunch> issueLaunch(const Principal& who, const LaunchContext& context) const;
+  LaunchRedemption redeemLaunch(std::string_view link);
 
   const std::string& tokenUrl() const { return policy_.tokenUrl; }
   std::shared_ptr<const ClientSet> clients() const { return registry_->snapshot(); }

@@ -1,8 +1,13 @@
 #include "gateway/auth/token_service.h"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <utility>
 
+#include "gateway/auth/base64url.h"
 #include "gateway/auth/client_assertion.h"
+#include "gateway/auth/keys.h"
 #include "gateway/auth/jwk.h"
 #include "gateway/core/ids.h"
 
@@ -79,8 +84,17 @@ Result<std::unique_ptr<TokenService>> TokenService::create(Key signingKey,
   verifying.kid = jwkThumbprint(verifying);
   verifying.alg = signingKey.alg;
   signingKey.kid = verifying.kid;
-  return std::unique_ptr<TokenService>(
+  // The sealing key: every gateway holding the same token key derives the same one.
+  std::string material = "acp-gateway sealed statement v1\n" + privateKeyPem(signingKey);
+  unsigned char digest[32];
+  unsigned int size = 0;
+  if (EVP_Digest(material.data(), material.size(), digest, &size, EVP_sha256(), nullptr) != 1 ||
+      size != sizeof digest)
+    return Status::internal("auth.bad-key: the sealing key could not be derived");
+  auto service = std::unique_ptr<TokenService>(
       new TokenService(std::move(signingKey), std::move(verifying), std::move(options)));
+  service->sealKey_.assign(reinterpret_cast<const char*>(digest), sizeof digest);
+  return service;
 }
 
 Result<IssuedToken> TokenService::issue(const Client& client, const ScopeSet& granted) const {
@@ -201,33 +215,67 @@ BearerCheck TokenService::verifyUncached(std::string_view token) const {
   return c;
 }
 
-Result<std::string> TokenService::signStatement(const std::string& typ, json::Value claims,
-                                                int lifetimeSeconds) const {
-  if (typ.empty() || typ == "at+jwt") return Status::invalid("auth.bad-statement: its typ");
-  int64_t iat = options_.nowMs() / 1000;
-  json::Value header = json::Value::makeObject();
-  header.set("typ", str(typ));
-  header.set("kid", str(signing_.kid));
-  claims.set("iss", str(options_.issuer));
-  claims.set("aud", str(options_.issuer));
-  claims.set("iat", num(iat));
-  claims.set("exp", num(iat + lifetimeSeconds));
-  return signJws(header, claims, signing_, jwsAlgFor(signing_));
+namespace {
+
+constexpr size_t kNonceBytes = 12, kTagBytes = 16;
+constexpr size_t kMaxSealedBytes = 4 * 1024;
+
+// AES-256-GCM of `in` (encrypt or decrypt) with `aad`; false on any failure (a wrong tag too).
+bool aesGcm(bool encrypt, const std::string& key, const unsigned char* nonce,
+            const std::string& aad, const unsigned char* in, size_t n, unsigned char* out,
+            unsigned char* tag) {
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
+                                                                     EVP_CIPHER_CTX_free);
+  int len = 0;
+  const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+  const auto* a = reinterpret_cast<const unsigned char*>(aad.data());
+  if (!ctx || key.size() != 32) return false;
+  if (encrypt) {
+    return EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, nonce) == 1 &&
+           EVP_EncryptUpdate(ctx.get(), nullptr, &len, a, static_cast<int>(aad.size())) == 1 &&
+           EVP_EncryptUpdate(ctx.get(), out, &len, in, static_cast<int>(n)) == 1 &&
+           EVP_EncryptFinal_ex(ctx.get(), out + len, &len) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, tag) == 1;
+  }
+  return EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, nonce) == 1 &&
+         EVP_DecryptUpdate(ctx.get(), nullptr, &len, a, static_cast<int>(aad.size())) == 1 &&
+         EVP_DecryptUpdate(ctx.get(), out, &len, in, static_cast<int>(n)) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag) == 1 &&
+         EVP_DecryptFinal_ex(ctx.get(), out + len, &len) == 1;
 }
 
-Result<json::Value> TokenService::verifyStatement(std::string_view token,
-                                                  const std::string& typ) const {
+}  // namespace
+
+Result<std::string> TokenService::seal(const std::string& purpose, json::Value claims,
+                                       int lifetimeSeconds, int64_t* expiresAtMs) const {
+  int64_t iat = options_.nowMs() / 1000;
+  claims.set("iat", num(iat));
+  claims.set("exp", num(iat + lifetimeSeconds));
+  if (expiresAtMs) *expiresAtMs = (iat + lifetimeSeconds) * 1000;
+  std::string plain = json::write(claims);
+  std::string out(kNonceBytes + plain.size() + kTagBytes, '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+  if (RAND_bytes(bytes, kNonceBytes) != 1 ||
+      !aesGcm(true, sealKey_, bytes, purpose, reinterpret_cast<const unsigned char*>(plain.data()),
+              plain.size(), bytes + kNonceBytes, bytes + kNonceBytes + plain.size()))
+    return Status::internal("auth.seal-failed");
+  return base64UrlEncode(out);
+}
+
+Result<json::Value> TokenService::unseal(std::string_view sealed, const std::string& purpose) const {
   const Status invalid = Status::invalid("auth.bad-statement: not a statement of this gateway");
-  if (token.size() > kMaxTokenBytes) return invalid;
-  JwsLimits limits;
-  limits.maxCompactBytes = kMaxTokenBytes;
-  auto jws = parseJws(token, {jwsAlgFor(verifying_)}, limits);
-  if (!jws.isOk() || typ.empty() || jws.value().header.getString("typ") != typ) return invalid;
-  if (!jws.value().kid.empty() && jws.value().kid != verifying_.kid) return invalid;
-  if (!verifyJws(jws.value(), verifying_)) return invalid;
-  const json::Value& claims = jws.value().payload;
-  if (claims.getString("iss") != options_.issuer || claims.getString("aud") != options_.issuer)
+  if (sealed.size() > kMaxSealedBytes) return invalid;
+  std::optional<std::string> raw = base64UrlDecode(sealed);
+  if (!raw || raw->size() <= kNonceBytes + kTagBytes) return invalid;
+  size_t n = raw->size() - kNonceBytes - kTagBytes;
+  std::string plain(n, '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(raw->data());
+  if (!aesGcm(false, sealKey_, bytes, purpose, bytes + kNonceBytes, n,
+              reinterpret_cast<unsigned char*>(plain.data()), bytes + kNonceBytes + n))
     return invalid;
+  json::Value claims;
+  json::ParseError err;
+  if (!json::parse(plain, claims, err) || !claims.isObject()) return invalid;
   const json::Value* iat = claims.find("iat");
   const json::Value* exp = claims.find("exp");
   int64_t iatMs = iat ? numericDateMs(*iat) : -1;

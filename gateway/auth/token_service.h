@@ -93,16 +93,17 @@ class TokenService {
   Result<IssuedToken> issue(const Client& client, const ScopeSet& granted) const;
   BearerCheck verify(std::string_view token) const;
 
-  // Other signed statements of the gateway (the clinician view's launch links,
-  // auth/view_launch.h): `claims` with iss and aud (the issuer), iat and exp (iat +
-  // `lifetimeSeconds`) added, signed with the gateway key under header typ `typ` — never
-  // "at+jwt", so a statement is never an access token, nor an access token a statement.
-  Result<std::string> signStatement(const std::string& typ, json::Value claims,
-                                    int lifetimeSeconds) const;
-  // The claims of a statement of this gateway with header typ `typ`, this issuer and audience,
-  // not yet expired: kInvalid for anything else (a fixed message, never the token's content),
-  // kGone when it verifies but has expired.
-  Result<json::Value> verifyStatement(std::string_view token, const std::string& typ) const;
+  // Sealed statements (the clinician view's launch links, auth/view_launch.h): `claims` with
+  // iat and exp (iat + `lifetimeSeconds`, returned in `expiresAtMs`) added, encrypted and
+  // authenticated with AES-256-GCM under a key derived from the gateway's token key (SHA-256 of
+  // a fixed label and the key's PKCS#8 PEM), the associated data naming `purpose`. So only a
+  // gateway holding the same key makes or opens one, nobody else reads what it holds, and it
+  // is nothing like an access token (not a JWS). Text: base64url(nonce 12 | ciphertext | tag).
+  Result<std::string> seal(const std::string& purpose, json::Value claims, int lifetimeSeconds,
+                           int64_t* expiresAtMs = nullptr) const;
+  // The claims of a sealed statement of this key for `purpose`: kInvalid for anything else (a
+  // fixed message, never the text's content), kGone when it opens but its exp has passed.
+  Result<json::Value> unseal(std::string_view sealed, const std::string& purpose) const;
 
   // The public JWK Set of the gateway key ({"keys":[{..., "kid", "alg", "use":"sig"}]}), for
   // services that want to check the gateway's tokens themselves.
@@ -120,6 +121,7 @@ class TokenService {
   BearerCheck fromCache(const Principal& principal, int64_t now) const;
   Key signing_;
   Key verifying_;  // the public half, with kid and alg set
+  std::string sealKey_;  // 32 bytes, derived from signing_ (seal/unseal)
   TokenServiceOptions options_;
   mutable std::shared_mutex cacheMutex_;
   mutable std::unordered_map<std::string, Principal> verified_;  // token → its principal

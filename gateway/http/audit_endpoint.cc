@@ -97,7 +97,7 @@ audit::AuditRecord FhirService::auditRecord(const FhirRequest& rq, int status,
   r.userId = rq.context.userId;
   r.userName = rq.context.userName;
   // A launch link is a credential until it is used: never kept in the trail.
-  const bool launchLink = rq.path.rfind("/view/launch/", 0) == 0;
+  const bool launchLink = !launchLinkOf(rq.path).empty();
   std::string query = rq.method + " " + (launchLink ? std::string("/view/launch/{link}") : rq.path);
   if (p.authenticated()) {
     char sep = '?';

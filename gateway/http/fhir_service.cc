@@ -296,6 +296,12 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
       int status = refused->status;
       std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
       FhirResponse response = render(request, std::move(*refused));
+      if (why == "view.launch-unknown") {
+        // Anyone may send made-up links: the listener's rate-limited refusal audit, not an
+        // AuditEvent each.
+        response.listenerRefusal = why;
+        return response;
+      }
       if (audit_ && !auditBeforeAnswer(request, auditRecord(request, status, why), defer, response))
         return unauditedResponse(request);
       return response;
@@ -508,7 +514,8 @@ void materialize(json::Value& v) {
 
 FhirResponse FhirService::render(const FhirRequest& rq, Outcome o) const {
   // The clinician view answers pages; the launch link's maker is a system, answered in FHIR.
-  if (isViewPath(rq.path) && !(rq.method == "POST" && rq.path == "/view/launch"))
+  if (isViewPath(rq.path) &&
+      !(rq.method == "POST" && pathSegments(rq.path) == std::vector<std::string>{"view", "launch"}))
     return renderPage(rq, std::move(o));
   Negotiated want = responseFormat(rq);
   return renderAs(std::move(o), want.ok ? want.format : Format::kJson, wantsPretty(rq));

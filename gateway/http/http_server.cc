@@ -966,7 +966,8 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   // The health checks answer before the Host rules (a probe may send none) and before
   // authentication: load balancers and orchestrators probe them without credentials; they
   // carry no patient data (not audited).
-  const bool health = hosts <= 1 && (fr.path == "/healthz" || fr.path == "/readyz");
+  const bool health = hosts <= 1 && (fr.path == "/healthz" || fr.path == "/readyz") &&
+                      (!options_.serves || options_.serves(fr.method, fr.path));
   if (hosts > 1) {
     // RFC 9112 section 3.2: more than one Host is a 400.
     r = outcomeResponse(400, "structure", "a request must carry one Host header",
@@ -1012,6 +1013,7 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
     }
   }
   const bool head = fr.method == "HEAD";
+  if (refused.empty() && !r.listenerRefusal.empty()) refused = r.listenerRefusal;
   r.headers.emplace_back("X-Request-Id", requestId);
   if (!refused.empty()) noteRefusal(c, r.status, refused, /*headRead=*/true);
   c->out = renderResponse(r, head, keepAlive, http10);

@@ -94,4 +94,10 @@ bool isViewPath(const std::string& path) {
   return !seg.empty() && seg[0] == "view";
 }
 
+std::string launchLinkOf(const std::string& path) {
+  std::vector<std::string> seg = pathSegments(path);
+  if (seg.size() < 3 || seg[0] != "view" || seg[1] != "launch") return "";
+  return seg.size() == 3 ? seg[2] : std::string("-");  // deeper: never a link, still redacted
+}
+
 }  // namespace acp::http

@@ -76,6 +76,10 @@ struct FhirResponse {
   // request's AuditEvent is durable (FhirService::commitAudit), else
   // FhirService::unauditedAnswer(*audit) instead.
   std::shared_ptr<DeferredAudit> audit;
+  // A refusal the listener audits, rate-limited per address (http/refusal_audit.h), instead of
+  // an AuditEvent of its own: what anyone can send without credentials (a launch link that is
+  // not one). The error code; "" for none.
+  std::string listenerRefusal;
 };
 
 // A request's AuditEvent not yet committed, and the format its 503 audit.unavailable would be
@@ -93,6 +97,8 @@ std::vector<std::string> pathSegments(const std::string& path);
 
 // Whether a path is a page of the clinician view (/view/...): answered as HTML, refusals too.
 bool isViewPath(const std::string& path);
+// The link of a launch link's path (/view/launch/<link>, by segments), "" when it is not one.
+std::string launchLinkOf(const std::string& path);
 
 // Splits "a=1&b=x%20y" into decoded pairs ('+' is a space, per form encoding).
 std::vector<std::pair<std::string, std::string>> parseQueryString(const std::string& q);

@@ -70,8 +70,21 @@ FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
   } else if (!acp::isValidId(id)) {
     return fail(400, "value", "patient= is not a valid id", "view.bad-patient", "patient");
   }
-  if (params["user"].size() > 200 || params["userName"].size() > 200)
-    return fail(400, "too-long", "user and userName: 200 characters at most", "view.bad-user");
+  for (const char* k : {"user", "userName"}) {
+    const std::string& v = params[k];
+    bool printable = v.size() <= 200;
+    for (unsigned char ch : v) printable = printable && ch >= 0x20 && ch != 0x7F;
+    if (!printable)
+      return fail(400, "value", "user and userName: up to 200 printable characters",
+                  "view.bad-user", k);
+  }
+  const auth::Principal& who = rq.context.principal;
+  if (!auth::mayLaunch(who.role))
+    return fail(403, "forbidden", "launch links are made for GP practices and urgent care",
+                "auth.role");
+  // The clinician, for this request's AuditEvent too.
+  rq.context.userId = params["user"];
+  rq.context.userName = params["userName"];
   // The same search and access decision as the page: no link to a child not to be seen.
   plan::SummaryInput in;
   json::Value patient;
@@ -88,15 +101,14 @@ FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
   }
   context.userId = params["user"];
   context.userName = params["userName"];
-  auto link = smart_->issueLaunch(rq.context.principal, context);
+  auto link = smart_->issueLaunch(who, context);
   if (!link.isOk()) return fromStatus(link.status(), "view.launch");
   std::string base = options_.viewBaseUrl.empty() ? rq.baseUrl : options_.viewBaseUrl;
   json::Value params_ = json::Value::makeObject();
   params_.set("resourceType", json::Value::makeString("Parameters"));
   json::Value list = json::Value::makeArray();
-  list.push(parameter("url", "valueUrl", base + "/view/launch/" + link.value()));
-  list.push(parameter("expires", "valueInstant",
-                      store::formatInstant(smart_->tokens().now() + auth::kLaunchSeconds * 1000)));
+  list.push(parameter("url", "valueUrl", base + "/view/launch/" + link.value().link));
+  list.push(parameter("expires", "valueInstant", store::formatInstant(link.value().expiresAtMs)));
   params_.set("parameter", std::move(list));
   Outcome answer;
   answer.body = std::move(params_);
@@ -105,36 +117,51 @@ FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
 }
 
 std::optional<FhirService::Outcome> FhirService::redeemLaunch(const FhirRequest& rq) const {
-  const std::string prefix = "/view/launch/";
-  if (rq.path.compare(0, prefix.size(), prefix) != 0 || (rq.method != "GET" && rq.method != "HEAD"))
-    return std::nullopt;
+  const std::string link = launchLinkOf(rq.path);
+  if (link.empty()) return std::nullopt;
+  if (rq.method != "GET" && rq.method != "HEAD") return std::nullopt;  // POST: the token's way
   rq.context.principal = auth::Principal{};  // nobody, unless the link says who
-  if (!smart_) return fail(404, "not-found", "no such page", "view.launch-unknown");
-  auto grant = smart_->redeemLaunch(std::string_view(rq.path).substr(prefix.size()));
-  if (!grant.isOk()) {
-    const Status& s = grant.status();
-    if (s.code() == Status::Code::kGone)
-      return fail(410, "expired",
-                  "This link has expired or has been opened before: each link opens once, for a "
-                  "few minutes. Open the plan again from your clinical system.",
-                  "view.launch-used");
-    if (s.code() == Status::Code::kPrecondition)
-      return fail(403, "forbidden",
-                  "The system that made this link may no longer show plans. Ask your service "
-                  "desk.",
-                  "view.launch-client");
-    if (s.code() == Status::Code::kInvalid)
-      return fail(404, "not-found", "no such page", "view.launch-unknown");
-    return fromStatus(s, "view.launch");  // the replay ledger failed: 503
+  // Opened only by a GET that shows the page: a HEAD (a link checker) or a browser's prefetch
+  // would use the link up before the clinician sees it.
+  if (rq.method == "HEAD") {
+    Outcome o = fail(405, "not-supported", "a launch link is opened with GET",
+                     "http.method-not-allowed");
+    o.headers.emplace_back("Allow", "GET");
+    return o;
   }
-  rq.context.launched = true;
-  rq.context.principal = std::move(grant.value().principal);
-  rq.context.launchPatient = grant.value().context.patientId;
-  rq.context.purposeOfUse = grant.value().context.purpose.empty() ? "TREAT" : grant.value().context.purpose;
-  rq.context.breakGlassReason = grant.value().context.breakGlassReason;
-  rq.context.userId = grant.value().context.userId;
-  rq.context.userName = grant.value().context.userName;
-  return std::nullopt;
+  const std::string& purpose = rq.header("Sec-Purpose");
+  if (purpose.find("prefetch") != std::string::npos || rq.header("Purpose") == "prefetch" ||
+      rq.header("X-Moz") == "prefetch")
+    return fail(503, "transient", "a prefetch does not open a launch link",
+                "view.launch-prefetch");
+  if (!smart_) return fail(404, "not-found", "no such page", "view.launch-unknown");
+  auth::LaunchRedemption r = smart_->redeemLaunch(link);
+  if (r.grant) {
+    // Who the link was for, in the audit of the opening or of its refusal.
+    rq.context.principal = r.grant->principal;
+    rq.context.launchPatient = r.grant->context.patientId;
+    rq.context.purposeOfUse = r.grant->context.purpose.empty() ? "TREAT" : r.grant->context.purpose;
+    rq.context.breakGlassReason = r.grant->context.breakGlassReason;
+    rq.context.userId = r.grant->context.userId;
+    rq.context.userName = r.grant->context.userName;
+  }
+  const Status& s = r.status;
+  if (s.isOk()) {
+    rq.context.launched = true;
+    return std::nullopt;
+  }
+  if (s.code() == Status::Code::kGone)
+    return fail(410, "expired",
+                "This link has expired or has been opened before: each link opens once, for a "
+                "few minutes. Open the plan again from your clinical system.",
+                "view.launch-used");
+  if (s.code() == Status::Code::kPrecondition)
+    return fail(403, "forbidden",
+                "The system that made this link may no longer show plans. Ask your service desk.",
+                "view.launch-client");
+  if (s.code() == Status::Code::kInvalid)
+    return fail(404, "not-found", "no such page", "view.launch-unknown");
+  return fromStatus(s, "view.launch");  // the replay ledger failed: 503
 }
 
 }  // namespace acp::http

@@ -322,3 +322,64 @@ TEST_F(Authenticate, TheRegistryIsCheckedAtMostOncePerInterval) {
 
 }  // namespace
 }  // namespace acp::auth
+
+namespace acp::auth {
+namespace {
+
+// Sealed statements (the clinician view's launch links): opened by any service with the same
+// key, by no other; unreadable; their purpose bound; expired after their lifetime and the skew.
+TEST(TokenService, SealedStatementsOpenOnlyWithTheKeyAndThePurpose) {
+  Clock clock;
+  auto a = TokenService::create(ecKey(), [&] {
+             TokenServiceOptions o;
+             o.issuer = kBase;
+             o.nowMs = clock.fn();
+             return o;
+           }()).take();
+  auto sameKey = TokenService::create(ecKey(), [&] {
+                   TokenServiceOptions o;
+                   o.issuer = "https://another-instance.test/fhir";
+                   o.nowMs = clock.fn();
+                   return o;
+                 }()).take();
+  auto otherKey = TokenService::create(otherEcKey(), [&] {
+                    TokenServiceOptions o;
+                    o.issuer = kBase;
+                    o.nowMs = clock.fn();
+                    return o;
+                  }()).take();
+  json::Value claims = json::Value::makeObject();
+  claims.set("patient", json::Value::makeString("child-1"));
+  claims.set("reason", json::Value::makeString("respiratory arrest at home"));
+  int64_t expires = 0;
+  auto sealed = a->seal("launch v1", claims, 300, &expires);
+  ASSERT_TRUE(sealed.isOk()) << sealed.status().message();
+  EXPECT_EQ(expires, (clock.fn()() / 1000 + 300) * 1000);
+  std::string raw = base64UrlDecode(sealed.value()).value_or("");
+  EXPECT_EQ(raw.find("respiratory"), std::string::npos) << "unreadable";
+  EXPECT_EQ(raw.find("child-1"), std::string::npos);
+  EXPECT_NE(a->seal("launch v1", claims, 300).value(), sealed.value()) << "a fresh nonce each time";
+
+  auto opened = sameKey->unseal(sealed.value(), "launch v1");
+  ASSERT_TRUE(opened.isOk()) << "another instance with the same key opens it";
+  EXPECT_EQ(opened.value().getString("reason"), "respiratory arrest at home");
+  EXPECT_EQ(otherKey->unseal(sealed.value(), "launch v1").status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(a->unseal(sealed.value(), "other purpose").status().code(), Status::Code::kInvalid);
+  std::string tampered = sealed.value();
+  tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(a->unseal(tampered, "launch v1").status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(a->unseal("", "launch v1").status().code(), Status::Code::kInvalid);
+  EXPECT_EQ(a->unseal(std::string(5000, 'A'), "launch v1").status().code(), Status::Code::kInvalid);
+  // An access token is no sealed statement, nor a sealed statement an access token.
+  auto token = a->issue(gpClient(), ScopeSet::parse("system/CarePlan.read"));
+  EXPECT_EQ(a->unseal(token.value().accessToken, "launch v1").status().code(), Status::Code::kInvalid);
+  EXPECT_FALSE(a->verify(sealed.value()).ok);
+
+  clock.advanceMs(300 * 1000 + 29 * 1000);
+  EXPECT_TRUE(a->unseal(sealed.value(), "launch v1").isOk()) << "within the skew";
+  clock.advanceMs(2 * 1000);
+  EXPECT_EQ(a->unseal(sealed.value(), "launch v1").status().code(), Status::Code::kGone);
+}
+
+}  // namespace
+}  // namespace acp::auth

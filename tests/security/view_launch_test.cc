@@ -5,6 +5,7 @@
 // browsers' listener nothing but links and the view's assets is served.
 #include <atomic>
 
+#include "gateway/auth/base64url.h"
 #include "tests/security/security_fixture.h"
 
 namespace acp::testing::security {
@@ -104,6 +105,44 @@ TEST(ViewLaunch, NoLinkForAChildTheSystemMayNotSeeAndNothingElseOpens) {
   std::string link = path.substr(std::string("/view/launch/").size());
   EXPECT_EQ(g.as(link, "GET", std::string("/view/patient?nhs=") + kChildNhs).status, 401);
   EXPECT_EQ(open(g, path).status, 200) << "the real link still opens (once)";
+  // Only GP practices and urgent care make links.
+  EXPECT_EQ(g.client("hospice", "POST", kLaunch).status, 403);
+}
+
+// A link checker's HEAD and a browser's prefetch do not use the link up; what it holds cannot
+// be read from it; an opening refused for reuse is audited naming the system and the child.
+TEST(ViewLaunch, OnlyTheClinicianOpensItAndItsContentStaysSealed) {
+  SecureGateway g;
+  World w = loadWorld(g);
+  HttpResult made = g.client("urgent", "POST", kLaunch + "&user=555123456789&userName=Dr%20Anna%20Smith",
+                             "", {{"X-Purpose-Of-Use", "ETREAT"}, {"X-Break-Glass-Reason", kReason}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  std::string path = pathOf(linkOf(made));
+  std::string link = path.substr(std::string("/view/launch/").size());
+  std::string decoded = auth::base64UrlDecode(link).value_or("");
+  ASSERT_FALSE(decoded.empty());
+  for (const char* plain : {"Anna", "respiratory", "555123456789", "urgent", "TREAT", w.child.c_str()})
+    EXPECT_EQ(decoded.find(plain), std::string::npos) << plain << " readable in the link";
+  EXPECT_EQ(g.server().request("HEAD", path).status, 405);
+  EXPECT_EQ(g.server().request("GET", path, "", {{"Sec-Purpose", "prefetch"}}).status, 503);
+  HttpResult page = open(g, path);
+  ASSERT_EQ(page.status, 200) << "neither used the link up";
+  EXPECT_NE(page.body.find("respiratory arrest"), std::string::npos);
+  EXPECT_EQ(open(g, path).status, 410);
+  HttpResult report = g.get("privacy", "/AuditEvent?outcome=8&_count=50");
+  std::string reuse;
+  for (const json::Value& e : resourcesOf(report)) {
+    std::string text = json::write(e);
+    if (text.find("view.launch-used") != std::string::npos) reuse = text;
+  }
+  ASSERT_FALSE(reuse.empty()) << report.body.substr(0, 800);
+  EXPECT_NE(reuse.find("Patient/" + w.child), std::string::npos);
+  EXPECT_NE(reuse.find("555123456789"), std::string::npos) << "the clinician the link named";
+  EXPECT_EQ(reuse.find(link.substr(0, 30)), std::string::npos);
+  // The link's maker answered in FHIR whatever the path's spelling.
+  HttpResult slash = g.client("gp1", "POST", std::string("/view/launch/?nhs=") + kChildNhs);
+  EXPECT_EQ(slash.status, 200);
+  EXPECT_FALSE(linkOf(slash).empty()) << slash.body.substr(0, 200);
 }
 
 TEST(ViewLaunch, UrgentCaresEmergencyLinkSaysSoAndIsAuditedAsBreakGlass) {
@@ -170,6 +209,7 @@ TEST(ViewLaunch, TheBrowsersListenerServesLinksAndNothingElse) {
                    {{"Authorization", "Bearer " + token}}).first, 404);
   EXPECT_EQ(onView("POST", "/view/launch", {{"Authorization", "Bearer " + token}}).first, 404);
   EXPECT_EQ(onView("GET", "/metadata").first, 404);
+  EXPECT_EQ(onView("GET", "/readyz").first, 404) << "the health checks are the API listener's";
 }
 
 }  // namespace
