@@ -297,6 +297,13 @@ Status Gateway::start() {
     if (!s.isOk()) return s;
   }
 
+  // The listeners' own refusals (both HTTP listeners' and the MLLP one's): audited,
+  // rate-limited per client address.
+  http::RefusalAuditOptions ro;
+  ro.perAddress = options_.auditRefusalsPerMinute;
+  ro.nowMs = options_.clock;
+  refusals_ = std::make_shared<http::RefusalAudit>(audit_, ro);
+
   // The management listener first: a port clash stops the start before anything is served.
   if (options_.metricsPort >= 0) {
     metricsListener_ =
@@ -361,11 +368,6 @@ Status Gateway::start() {
   ho.maxBufferedBodyBytes = options_.maxBufferedBodyBytes;
   ho.logRequests = options_.logRequests;
   if (options_.httpTls) ho.tls = tlsContext;
-  // The listener's own refusals: audited, rate-limited per client address.
-  http::RefusalAuditOptions ro;
-  ro.perAddress = options_.auditRefusalsPerMinute;
-  ro.nowMs = options_.clock;
-  refusals_ = std::make_shared<http::RefusalAudit>(audit_, ro);
   ho.refusals = refusals_;
   ho.metrics = metrics_;
   http_ = std::make_unique<http::HttpServer>(service_, ho);

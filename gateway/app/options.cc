@@ -108,8 +108,13 @@ Result<Options> readOptions(const Poco::Util::AbstractConfiguration& c) {
     if (o.viewPort >= 0 && !o.viewTls && !isLoopback(o.viewHost))
       return Status::invalid(
           "gateway.view.tls=false is refused unless gateway.view.host is a loopback address");
+    Poco::Net::IPAddress viewAddress;
+    std::string viewLiteral = o.viewHost;
+    if (viewLiteral.size() > 2 && viewLiteral.front() == '[' && viewLiteral.back() == ']')
+      viewLiteral = viewLiteral.substr(1, viewLiteral.size() - 2);
     if (o.viewPort >= 0 && o.viewBaseUrl.empty() &&
-        (o.viewHost == "0.0.0.0" || o.viewHost == "::" || o.viewHost == "[::]"))
+        (o.viewHost.empty() ||
+         (Poco::Net::IPAddress::tryParse(viewLiteral, viewAddress) && viewAddress.isWildcard())))
       return Status::invalid(
           "gateway.view.baseUrl is needed when gateway.view.host is a wildcard address: the "
           "launch links are made under it");

@@ -135,12 +135,14 @@ Result<IssuedLaunch> SmartAuth::issueLaunch(const Principal& who, const LaunchCo
 LaunchRedemption SmartAuth::redeemLaunch(std::string_view link) {
   reloadClientsIfDue();
   LaunchRedemption r;
-  auto claims = tokens_->unseal(link, kLaunchPurpose);
-  if (!claims.isOk()) {  // not a link of this gateway (kInvalid), or expired (kGone)
+  json::Value expired;
+  auto claims = tokens_->unseal(link, kLaunchPurpose, &expired);
+  const bool late = !claims.isOk() && claims.status().code() == Status::Code::kGone;
+  if (!claims.isOk() && !late) {  // not a link of this gateway
     r.status = claims.status();
     return r;
   }
-  const json::Value c = claims.take();
+  const json::Value c = late ? std::move(expired) : claims.take();
   LaunchGrant g;
   g.principal.clientId = c.getString("client_id");
   g.principal.organisation = c.getString("organisation");
@@ -165,6 +167,10 @@ LaunchRedemption SmartAuth::redeemLaunch(std::string_view link) {
   g.principal.tokenId = g.jti;
   g.principal.expiresAtMs = g.expiresAtMs;
   r.grant = g;  // from here on, the refusal names the link's client and child
+  if (late) {
+    r.status = Status::gone("auth.launch-expired");
+    return r;
+  }
   // Once only: a link in a browser's history, a proxy's log or over a shoulder opens nothing.
   // Kept past the link's life by twice the clock tolerance, so that an instance whose clock
   // is behind never finds it forgotten while it would still accept it.

@@ -85,15 +85,23 @@ Result<std::unique_ptr<TokenService>> TokenService::create(Key signingKey,
   verifying.alg = signingKey.alg;
   signingKey.kid = verifying.kid;
   // The sealing key: every gateway holding the same token key derives the same one.
-  std::string material = "acp-gateway sealed statement v1\n" + privateKeyPem(signingKey);
+  std::string pem = privateKeyPem(signingKey);
+  if (pem.find("PRIVATE KEY") == std::string::npos)  // never a key from the label alone
+    return Status::internal("auth.bad-key: the token key cannot be exported to derive the "
+                            "sealing key");
+  std::string material = "acp-gateway sealed statement v1\n" + pem;
   unsigned char digest[32];
   unsigned int size = 0;
-  if (EVP_Digest(material.data(), material.size(), digest, &size, EVP_sha256(), nullptr) != 1 ||
-      size != sizeof digest)
-    return Status::internal("auth.bad-key: the sealing key could not be derived");
+  bool derived =
+      EVP_Digest(material.data(), material.size(), digest, &size, EVP_sha256(), nullptr) == 1 &&
+      size == sizeof digest;
+  OPENSSL_cleanse(pem.data(), pem.size());
+  OPENSSL_cleanse(material.data(), material.size());
+  if (!derived) return Status::internal("auth.bad-key: the sealing key could not be derived");
   auto service = std::unique_ptr<TokenService>(
       new TokenService(std::move(signingKey), std::move(verifying), std::move(options)));
   service->sealKey_.assign(reinterpret_cast<const char*>(digest), sizeof digest);
+  OPENSSL_cleanse(digest, sizeof digest);
   return service;
 }
 
@@ -253,6 +261,13 @@ Result<std::string> TokenService::seal(const std::string& purpose, json::Value c
   claims.set("exp", num(iat + lifetimeSeconds));
   if (expiresAtMs) *expiresAtMs = (iat + lifetimeSeconds) * 1000;
   std::string plain = json::write(claims);
+  // What unseal() would refuse is never issued: text that is not UTF-8, or too long.
+  json::Value check;
+  json::ParseError err;
+  if (!json::parse(plain, check, err))
+    return Status::invalid("auth.bad-statement: its values are not UTF-8 text");
+  if ((kNonceBytes + plain.size() + kTagBytes + 2) / 3 * 4 > kMaxSealedBytes)
+    return Status::invalid("auth.bad-statement: too long");
   std::string out(kNonceBytes + plain.size() + kTagBytes, '\0');
   auto* bytes = reinterpret_cast<unsigned char*>(out.data());
   if (RAND_bytes(bytes, kNonceBytes) != 1 ||
@@ -262,7 +277,8 @@ Result<std::string> TokenService::seal(const std::string& purpose, json::Value c
   return base64UrlEncode(out);
 }
 
-Result<json::Value> TokenService::unseal(std::string_view sealed, const std::string& purpose) const {
+Result<json::Value> TokenService::unseal(std::string_view sealed, const std::string& purpose,
+                                         json::Value* expired) const {
   const Status invalid = Status::invalid("auth.bad-statement: not a statement of this gateway");
   if (sealed.size() > kMaxSealedBytes) return invalid;
   std::optional<std::string> raw = base64UrlDecode(sealed);
@@ -283,7 +299,10 @@ Result<json::Value> TokenService::unseal(std::string_view sealed, const std::str
   if (iatMs < 0 || expMs < 0) return invalid;
   int64_t now = options_.nowMs();
   if (iatMs > now + options_.clockSkewMs) return invalid;
-  if (expMs + options_.clockSkewMs <= now) return Status::gone("auth.statement-expired");
+  if (expMs + options_.clockSkewMs <= now) {
+    if (expired) *expired = std::move(claims);
+    return Status::gone("auth.statement-expired");
+  }
   return claims;
 }
 

@@ -102,8 +102,11 @@ class TokenService {
   Result<std::string> seal(const std::string& purpose, json::Value claims, int lifetimeSeconds,
                            int64_t* expiresAtMs = nullptr) const;
   // The claims of a sealed statement of this key for `purpose`: kInvalid for anything else (a
-  // fixed message, never the text's content), kGone when it opens but its exp has passed.
-  Result<json::Value> unseal(std::string_view sealed, const std::string& purpose) const;
+  // fixed message, never the text's content), kGone when it opens but its exp has passed (its
+  // claims then in `*expired`, when given: what it was, for the audit). seal() refuses
+  // (kInvalid) claims that are not UTF-8 text or would make a text over 4 KiB.
+  Result<json::Value> unseal(std::string_view sealed, const std::string& purpose,
+                             json::Value* expired = nullptr) const;
 
   // The public JWK Set of the gateway key ({"keys":[{..., "kid", "alg", "use":"sig"}]}), for
   // services that want to check the gateway's tokens themselves.

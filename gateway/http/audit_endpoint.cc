@@ -99,7 +99,7 @@ audit::AuditRecord FhirService::auditRecord(const FhirRequest& rq, int status,
   // A launch link is a credential until it is used: never kept in the trail.
   const bool launchLink = !launchLinkOf(rq.path).empty();
   std::string query = rq.method + " " + (launchLink ? std::string("/view/launch/{link}") : rq.path);
-  if (p.authenticated()) {
+  if (p.authenticated() && !launchLink) {  // a link's query is whoever holds it: not kept
     char sep = '?';
     for (const auto& [k, v] : rq.query) {
       query += sep + percentEncode(k) + "=" + percentEncode(v);

@@ -296,10 +296,11 @@ FhirResponse FhirService::serve(const FhirRequest& request, bool defer) const {
       int status = refused->status;
       std::string why = refused->issues.empty() ? "" : refused->issues.issues().front().code;
       FhirResponse response = render(request, std::move(*refused));
-      if (why == "view.launch-unknown") {
-        // Anyone may send made-up links: the listener's rate-limited refusal audit, not an
-        // AuditEvent each.
-        response.listenerRefusal = why;
+      if (!request.context.principal.authenticated() && !launchLinkOf(request.path).empty()) {
+        // What anyone may send to a launch link's path — made-up links, HEADs, prefetches —
+        // goes to the listener's rate-limited refusal audit, not an AuditEvent each. A genuine
+        // link refused (reused, expired, its client changed) names its client: audited below.
+        response.listenerRefusal = why.empty() ? "view.launch-refused" : why;
         return response;
       }
       if (audit_ && !auditBeforeAnswer(request, auditRecord(request, status, why), defer, response))

@@ -31,6 +31,21 @@ namespace {
 
 constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
 
+// UTF-8 text of at most `max` bytes without control characters (C0, DEL, C1).
+bool printableText(const std::string& v, size_t max) {
+  if (v.size() > max) return false;
+  json::Value parsed;
+  json::ParseError err;
+  if (!json::parse(json::write(json::Value::makeString(v)), parsed, err)) return false;  // UTF-8
+  for (size_t i = 0; i < v.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) return false;
+    // C1 controls: U+0080..U+009F, encoded C2 80..C2 9F.
+    if (c == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) < 0xA0) return false;
+  }
+  return true;
+}
+
 json::Value parameter(const char* name, const char* type, const std::string& value) {
   json::Value p = json::Value::makeObject();
   p.set("name", json::Value::makeString(name));
@@ -70,14 +85,10 @@ FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
   } else if (!acp::isValidId(id)) {
     return fail(400, "value", "patient= is not a valid id", "view.bad-patient", "patient");
   }
-  for (const char* k : {"user", "userName"}) {
-    const std::string& v = params[k];
-    bool printable = v.size() <= 200;
-    for (unsigned char ch : v) printable = printable && ch >= 0x20 && ch != 0x7F;
-    if (!printable)
+  for (const char* k : {"user", "userName"})
+    if (!printableText(params[k], 200))
       return fail(400, "value", "user and userName: up to 200 printable characters",
                   "view.bad-user", k);
-  }
   const auth::Principal& who = rq.context.principal;
   if (!auth::mayLaunch(who.role))
     return fail(403, "forbidden", "launch links are made for GP practices and urgent care",

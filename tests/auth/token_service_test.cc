@@ -375,10 +375,20 @@ TEST(TokenService, SealedStatementsOpenOnlyWithTheKeyAndThePurpose) {
   EXPECT_EQ(a->unseal(token.value().accessToken, "launch v1").status().code(), Status::Code::kInvalid);
   EXPECT_FALSE(a->verify(sealed.value()).ok);
 
+  // Nothing is sealed that could not be opened: bytes that are not UTF-8, or too much.
+  json::Value bad = json::Value::makeObject();
+  bad.set("name", json::Value::makeString("\xFF\xFE"));
+  EXPECT_EQ(a->seal("launch v1", bad, 300).status().code(), Status::Code::kInvalid);
+  json::Value big = json::Value::makeObject();
+  big.set("text", json::Value::makeString(std::string(4000, 'x')));
+  EXPECT_EQ(a->seal("launch v1", big, 300).status().code(), Status::Code::kInvalid);
+
   clock.advanceMs(300 * 1000 + 29 * 1000);
   EXPECT_TRUE(a->unseal(sealed.value(), "launch v1").isOk()) << "within the skew";
   clock.advanceMs(2 * 1000);
-  EXPECT_EQ(a->unseal(sealed.value(), "launch v1").status().code(), Status::Code::kGone);
+  json::Value expired;
+  EXPECT_EQ(a->unseal(sealed.value(), "launch v1", &expired).status().code(), Status::Code::kGone);
+  EXPECT_EQ(expired.getString("patient"), "child-1") << "what it was, for the audit";
 }
 
 }  // namespace

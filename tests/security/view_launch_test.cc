@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "gateway/auth/base64url.h"
+#include "tests/support/audit_reading.h"
 #include "tests/security/security_fixture.h"
 
 namespace acp::testing::security {
@@ -105,8 +106,11 @@ TEST(ViewLaunch, NoLinkForAChildTheSystemMayNotSeeAndNothingElseOpens) {
   std::string link = path.substr(std::string("/view/launch/").size());
   EXPECT_EQ(g.as(link, "GET", std::string("/view/patient?nhs=") + kChildNhs).status, 401);
   EXPECT_EQ(open(g, path).status, 200) << "the real link still opens (once)";
-  // Only GP practices and urgent care make links.
+  // Only GP practices and urgent care make links; the clinician's name is text.
   EXPECT_EQ(g.client("hospice", "POST", kLaunch).status, 403);
+  EXPECT_EQ(g.client("gp1", "POST", kLaunch + "&userName=%FF%FE").status, 400);
+  EXPECT_EQ(g.client("gp1", "POST", kLaunch + "&userName=Dr%C2%85Smith").status, 400);
+  EXPECT_EQ(g.client("gp1", "POST", kLaunch + "&userName=Dr%20Sm%C3%ADth").status, 200);
 }
 
 // A link checker's HEAD and a browser's prefetch do not use the link up; what it holds cannot
@@ -172,6 +176,16 @@ TEST(ViewLaunch, ALinkLivesMinutes) {
   HttpResult late = open(g, path);
   EXPECT_EQ(late.status, 410);
   EXPECT_EQ(late.body.find("999 253 0820"), std::string::npos);
+  // Audited as what it was: the GP system's link to this child.
+  offset->store(0);  // the privacy officer's token request is dated by the real clock
+  std::string event;
+  for (const json::Value& e : resourcesOf(g.get("privacy", "/AuditEvent?outcome=8&_count=50"))) {
+    std::string text = json::write(e);
+    if (text.find("view.launch-used") != std::string::npos) event = text;
+  }
+  ASSERT_FALSE(event.empty());
+  EXPECT_NE(event.find("Patient/" + w.child), std::string::npos);
+  EXPECT_NE(event.find("\"X81001\""), std::string::npos);
 }
 
 // gateway.view.port: a listener for browsers without client certificates, serving links and
@@ -210,6 +224,16 @@ TEST(ViewLaunch, TheBrowsersListenerServesLinksAndNothingElse) {
   EXPECT_EQ(onView("POST", "/view/launch", {{"Authorization", "Bearer " + token}}).first, 404);
   EXPECT_EQ(onView("GET", "/metadata").first, 404);
   EXPECT_EQ(onView("GET", "/readyz").first, 404) << "the health checks are the API listener's";
+  // Made-up links and HEADs from anyone: the listener's rate-limited refusals, not an
+  // AuditEvent each.
+  EXPECT_EQ(onView("GET", "/view/launch/made-up").first, 404);
+  EXPECT_EQ(onView("HEAD", pathOf(url)).first, 405);
+  std::vector<json::Value> refusals = refusalsOnceRecorded(g.server(), 2);
+  std::string all;
+  for (const json::Value& e : refusals) all += json::write(e);
+  EXPECT_NE(all.find("view.launch-unknown"), std::string::npos) << all;
+  EXPECT_NE(all.find("http.method-not-allowed"), std::string::npos) << all;
+  EXPECT_EQ(all.find("made-up"), std::string::npos) << "the link's text is not kept";
 }
 
 }  // namespace
