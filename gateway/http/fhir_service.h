@@ -249,6 +249,9 @@ class FhirService {
   // GET /view/patient?nhs=NNN and GET /view/patient/{id}: the clinician's page of the plan
   // (view_endpoint.cc; view/plan_page.h).
   Outcome viewPatient(const FhirRequest& rq, const std::string& id) const;
+  // The NHS-number identifier ("https://fhir.nhs.uk/Id/nhs-number|NNNNNNNNNN") of a page's or a
+  // launch link's nhs= value, spaces allowed ("999 121 5271" as printed); "" unless ten digits.
+  static std::string viewNhsIdentifier(const std::string& raw);
   // POST /view/launch (view_endpoint.cc): a launch link for the child, after the same access
   // check as the page itself.
   Outcome viewLaunch(const FhirRequest& rq) const;

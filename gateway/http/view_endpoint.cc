@@ -54,20 +54,25 @@ std::string stylesheetFor(const std::string& baseUrl) {
 
 }  // namespace
 
+std::string FhirService::viewNhsIdentifier(const std::string& raw) {
+  std::string nhs;
+  for (char c : raw)
+    if (c != ' ') nhs += c;
+  bool digits = nhs.size() == 10;
+  for (char c : nhs) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  return digits ? std::string(kNhsNumberSystem) + "|" + nhs : "";
+}
+
 FhirService::Outcome FhirService::viewPatient(const FhirRequest& rq, const std::string& id) const {
   std::string identifier;
   if (id.empty()) {
-    std::string nhs;
+    std::string raw;
     for (const auto& [k, v] : rq.query)
-      if (k == "nhs")
-        for (char c : v)
-          if (c != ' ') nhs += c;  // "999 121 5271" as printed is accepted too
-    bool digits = nhs.size() == 10;
-    for (char c : nhs) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (!digits)
+      if (k == "nhs") raw += v;
+    identifier = viewNhsIdentifier(raw);
+    if (identifier.empty())
       return fail(400, "value", "give the child's NHS number: /view/patient?nhs= and ten digits",
                   "view.nhs-number-required", "nhs");
-    identifier = std::string(kNhsNumberSystem) + "|" + nhs;
   }
   plan::SummaryInput in;
   json::Value patient;

@@ -29,8 +29,6 @@ namespace acp::http {
 
 namespace {
 
-constexpr const char* kNhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
-
 // UTF-8 text of at most `max` bytes without control characters (C0, DEL, C1).
 bool printableText(const std::string& v, size_t max) {
   if (v.size() > max) return false;
@@ -73,15 +71,10 @@ FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
   }
   std::string id = params["patient"], identifier;
   if (id.empty()) {
-    std::string nhs;
-    for (char c : params["nhs"])
-      if (c != ' ') nhs += c;
-    bool digits = nhs.size() == 10;
-    for (char c : nhs) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (!digits)
+    identifier = viewNhsIdentifier(params["nhs"]);
+    if (identifier.empty())
       return fail(400, "value", "give the child's NHS number (nhs=, ten digits) or patient=",
                   "view.nhs-number-required", "nhs");
-    identifier = std::string(kNhsNumberSystem) + "|" + nhs;
   } else if (!acp::isValidId(id)) {
     return fail(400, "value", "patient= is not a valid id", "view.bad-patient", "patient");
   }
