@@ -204,41 +204,37 @@ Status Gateway::open() {
 }
 
 Status Gateway::start() {
-  xml::xmlSafeInit();
   // TLS first: a missing or bad certificate stops the start before anything else is done.
-  std::shared_ptr<const tls::TlsContext> tlsContext;
-  // The browser listener's: the same certificate, no client certificates (a browser has
-  // none; the launch link is the credential).
-  std::shared_ptr<const tls::TlsContext> viewTlsContext;
-  if (options_.viewPort >= 0 && options_.viewTls) {
-    tls::TlsOptions vo;
-    vo.certificate = options_.tlsCertificate;
-    vo.privateKey = options_.tlsPrivateKey;
-    vo.caCertificates = options_.tlsCaCertificates;
-    vo.clientCertificates = tls::ClientCertificates::kNone;
-    vo.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
-    auto created = tls::TlsContext::create(vo);
-    if (!created.isOk()) {
-      const Status& s = created.status();
-      if (s.code() != Status::Code::kInvalid) return s;
-      return Status::invalid("gateway.tls." + s.message() + " (for gateway.view)");
-    }
-    viewTlsContext = created.value();
-  }
-  if (options_.httpTls || options_.mllpTls) {
+  // A server context with the gateway's certificate and `clients` as its client policy.
+  auto serverTls = [this](tls::ClientCertificates clients, const std::string& what)
+      -> Result<std::shared_ptr<const tls::TlsContext>> {
     tls::TlsOptions to;
     to.certificate = options_.tlsCertificate;
     to.privateKey = options_.tlsPrivateKey;
     to.caCertificates = options_.tlsCaCertificates;
-    if (!tls::parseClientCertificates(options_.tlsClientCertificates, to.clientCertificates))
-      return Status::invalid("gateway.tls.clientCertificates must be required, optional or none");
+    to.clientCertificates = clients;
     to.ticketKeyRotationSeconds = options_.tlsTicketKeyRotationSeconds;
     auto created = tls::TlsContext::create(to);
-    if (!created.isOk()) {
-      const Status& s = created.status();
-      if (s.code() != Status::Code::kInvalid) return s;
-      return Status::invalid("gateway.tls." + s.message());
-    }
+    if (created.isOk()) return std::shared_ptr<const tls::TlsContext>(created.value());
+    const Status& s = created.status();
+    if (s.code() != Status::Code::kInvalid) return s;
+    return Status::invalid("gateway.tls." + s.message() + what);
+  };
+  // The browser listener's: the same certificate, no client certificates (a browser has
+  // none; the launch link is the credential).
+  std::shared_ptr<const tls::TlsContext> viewTlsContext;
+  if (options_.viewPort >= 0 && options_.viewTls) {
+    auto created = serverTls(tls::ClientCertificates::kNone, " (for gateway.view)");
+    if (!created.isOk()) return created.status();
+    viewTlsContext = created.value();
+  }
+  std::shared_ptr<const tls::TlsContext> tlsContext;
+  if (options_.httpTls || options_.mllpTls) {
+    tls::ClientCertificates clients;
+    if (!tls::parseClientCertificates(options_.tlsClientCertificates, clients))
+      return Status::invalid("gateway.tls.clientCertificates must be required, optional or none");
+    auto created = serverTls(clients, "");
+    if (!created.isOk()) return created.status();
     tlsContext = created.value();
     Poco::Logger::get("acp.app").information(
         "TLS on %s: %s",

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "gateway/app/gateway.h"
 #include "gateway/audit/audit_trail.h"
@@ -37,7 +36,6 @@ bool readWhole(const std::string& file, std::string& out) {
 
 // One push to make: a whole file, or one HL7 v2 message of a file.
 struct Document {
-  std::string file;
   std::string label;  // "a.json", "feed.hl7 message 3"
   std::string bytes;
 };
@@ -148,17 +146,16 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
   size_t skipped = 0;  // files, or parts of them, that held no message
   for (const std::string& file : request.files) {
     struct stat st {};
+    const bool exists = ::stat(file.c_str(), &st) == 0;
     std::string bytes;
-    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !readWhole(file, bytes)) {
-      out << "cannot read " << file << (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)
-                                             ? " (not a file)"
-                                             : "")
+    if (!exists || !S_ISREG(st.st_mode) || !readWhole(file, bytes)) {
+      out << "cannot read " << file << (exists && !S_ISREG(st.st_mode) ? " (not a file)" : "")
           << std::endl;
       unreadable = true;
       continue;
     }
     if (request.source != "hl7v2") {
-      documents.push_back({file, file, std::move(bytes)});
+      documents.push_back({file, std::move(bytes)});
       continue;
     }
     hl7v2::MessageFile split = hl7v2::splitMessageFile(bytes);
@@ -175,8 +172,7 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
       ++skipped;
     }
     for (size_t i = 0; i < split.messages.size(); ++i)
-      documents.push_back({file, file + " message " + std::to_string(i + 1),
-                           std::move(split.messages[i])});
+      documents.push_back({file + " message " + std::to_string(i + 1), std::move(split.messages[i])});
   }
   if (unreadable) {
     out << "nothing imported" << std::endl;
@@ -268,14 +264,11 @@ int runImport(const Options& options, const ImportRequest& request, std::ostream
     bool storeFailed = false, notKept = false;
     for (size_t n = 0; n < outcomes.size(); ++n) {
       const ingest::RecordOutcome& r = outcomes[n];
-      bool transient = false;
-      for (const Issue& i : r.issues.issues()) {
-        if (i.code == "ingest.store-failed") transient = true;
+      for (const Issue& i : r.issues.issues())
         if (i.code == "ingest.not-kept") notKept = true;
-      }
       if (r.result == ingest::RecordOutcome::Result::kStored) ++counts[0];
       else if (r.result == ingest::RecordOutcome::Result::kUnchanged) ++counts[1];
-      else if (transient) {
+      else if (ingest::failedInStore(r)) {
         ++counts[3];
         storeFailed = true;
       } else {

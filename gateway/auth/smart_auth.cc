@@ -1,5 +1,6 @@
 #include "gateway/auth/smart_auth.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include "gateway/core/ids.h"
@@ -104,10 +105,6 @@ BearerCheck SmartAuth::authenticate(std::string_view authorizationHeader) {
   return check;
 }
 
-}  // namespace acp::auth
-
-namespace acp::auth {
-
 Result<IssuedLaunch> SmartAuth::issueLaunch(const Principal& who, const LaunchContext& c) const {
   if (!mayLaunch(who.role) || c.patientId.empty())
     return Status::invalid("auth.bad-launch: a GP practice or urgent care, and a patient");
@@ -153,12 +150,8 @@ LaunchRedemption SmartAuth::redeemLaunch(std::string_view link) {
   g.context.userId = c.getString("user_id");
   g.context.userName = c.getString("user_name");
   g.jti = c.getString("jti");
-  const json::Value* exp = c.find("exp");
-  try {  // unseal checked it is a NumericDate
-    g.expiresAtMs = exp && exp->isNumber() ? static_cast<int64_t>(std::stod(exp->text())) * 1000 : 0;
-  } catch (...) {
-    g.expiresAtMs = 0;
-  }
+  const json::Value* exp = c.find("exp");  // seal() wrote it as whole seconds; unseal() checked it
+  g.expiresAtMs = exp && exp->isNumber() ? std::strtoll(exp->text().c_str(), nullptr, 10) * 1000 : 0;
   if (g.principal.clientId.empty() || g.principal.role == Role::kNone ||
       g.context.patientId.empty() || g.jti.empty() || g.expiresAtMs == 0) {
     r.status = Status::invalid("auth.bad-statement: not a statement of this gateway");

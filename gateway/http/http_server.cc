@@ -44,7 +44,7 @@ std::string routeTemplate(const std::string& path,
                           const std::function<bool(const std::string&)>& isServedType) {
   // Only fixed tokens reach the log: the names of the routes (a served type name, metadata,
   // token, .well-known/smart-configuration, $ingest, $candidate-links, AuditEvent, the health
-  // checks, the clinician view's view/patient and view/assets), _history, _search and the
+  // checks, the clinician view's view/patient, view/assets and view/launch), _history, _search and the
   // operations' names; everything else (ids, partners, unknown names that
   // might be identifiers or injected text) becomes a placeholder.
   static const std::set<std::string> kRoots = {"metadata", "token", ".well-known", "_history",
@@ -941,8 +941,8 @@ bool HttpServer::Engine::serveRequest(Connection* c) {
   if (q != std::string::npos) fr.query = parseQueryString(target.substr(q + 1));
   for (auto& [k, v] : pr.headers) fr.headers.emplace(k, v);  // the first of repeated names
   fr.body = std::move(pr.body);
-  // The request id: the client's X-Request-Id when it is a plain token (a caller tracing a
-  // request across systems), else a new one. It goes back in the response, into the access
+  // The request id: the client's X-Request-Id when it is a UUID (a caller tracing a request
+  // across systems), else a new one. It goes back in the response, into the access
   // log and into the request's AuditEvent, so one request can be followed through all three.
   std::string requestId = fr.header("X-Request-Id");
   if (!validRequestId(requestId)) {

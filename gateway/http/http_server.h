@@ -134,7 +134,7 @@ class HttpServer {
 // "/Patient/123/_history/2" → "/Patient/{id}/_history/{vid}" for logs: only fixed tokens
 // (served type names, metadata, token, .well-known/smart-configuration, $ingest/failures,
 // $candidate-links, AuditEvent, _history, _search, and the operations $acp-summary,
-// $verify-chain, $replay, $confirm, $reject, view/patient, view/assets) are kept; anything else
+// $verify-chain, $replay, $confirm, $reject, view/patient, view/assets, view/launch) are kept; anything else
 // is a placeholder ({unknown} for a first segment, {partner} for an ingest partner, {id},
 // {vid}).
 std::string routeTemplate(const std::string& path,

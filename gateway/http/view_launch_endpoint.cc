@@ -16,9 +16,11 @@
 // client still registered as it was. The request then runs as that client, for that child,
 // with the link's purpose and reason, and the clinician named as the AuditEvent's user; the
 // page is built now, with the access the client has now. Refusals are pages: 404 (not a link),
-// 410 (expired, or opened before), 403 (its client is no longer registered as it was), each
-// audited as a denial by nobody. The link never reaches a log or the audit trail (the access
-// log and the AuditEvent name /view/launch/{link}).
+// 410 (expired, or opened before), 403 (its client is no longer registered as it was); a
+// genuine link refused is audited naming its client, child and clinician, while what anyone
+// can send — made-up links, HEAD (405), prefetches (503) — goes to the listener's rate-limited
+// refusal audit (FhirResponse::listenerRefusal). The link never reaches a log or the audit
+// trail (the access log and the AuditEvent name /view/launch/{link}).
 #include "gateway/auth/form_body.h"
 #include "gateway/auth/view_launch.h"
 #include "gateway/core/ids.h"
@@ -56,7 +58,7 @@ json::Value parameter(const char* name, const char* type, const std::string& val
 FhirService::Outcome FhirService::viewLaunch(const FhirRequest& rq) const {
   if (!smart_)
     return fail(501, "not-supported",
-                "launch links need gateway.auth.mode=smart: they are signed with its token key",
+                "launch links need gateway.auth.mode=smart: they are sealed with its token key",
                 "view.launch-unavailable");
   std::map<std::string, std::string> params;
   for (const auto& [k, v] : rq.query) params[k] = v;

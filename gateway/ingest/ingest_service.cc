@@ -128,6 +128,13 @@ json::Value sourceOrderExtension(const std::string& order) {
   return e;
 }
 
+bool failedInStore(const RecordOutcome& o) {
+  if (o.result != RecordOutcome::Result::kRejected) return false;
+  for (const Issue& i : o.issues.issues())
+    if (i.code == "ingest.store-failed") return true;
+  return false;
+}
+
 const char* resultName(RecordOutcome::Result r) {
   switch (r) {
     case RecordOutcome::Result::kStored: return "stored";
@@ -206,12 +213,9 @@ void IngestService::count(const MappedPush& push, const std::vector<RecordOutcom
   if (!metrics_) return;
   size_t byOutcome[4] = {0, 0, 0, 0};  // stored, unchanged, rejected, failed
   for (const RecordOutcome& o : outcomes) {
-    bool transient = false;
-    for (const Issue& i : o.issues.issues())
-      if (i.code == "ingest.store-failed") transient = true;
     size_t k = o.result == RecordOutcome::Result::kStored      ? 0
                : o.result == RecordOutcome::Result::kUnchanged ? 1
-               : transient                                     ? 3
+               : failedInStore(o)                              ? 3
                                                                : 2;
     ++byOutcome[k];
   }
@@ -365,9 +369,7 @@ void IngestService::keepRejected(const MappedPush& push, std::vector<RecordOutco
     if (o.result != RecordOutcome::Result::kRejected) continue;
     // A store failure is transient: the sender resends (or the HTTP client retries); keeping
     // it would only hold a copy of a record that will arrive again.
-    bool transient = false;
-    for (const Issue& is : o.issues.issues()) transient = transient || is.code == "ingest.store-failed";
-    if (transient) continue;
+    if (failedInStore(o)) continue;
     const MappedRecord& r = push.records[i];
     store::KeptFailure f;
     f.partner = push.partner;

@@ -73,6 +73,11 @@ struct RecordOutcome {
 
 const char* resultName(RecordOutcome::Result r);
 
+// The record was not stored because the store failed (rejected with ingest.store-failed): a
+// transient failure — the sender resends (no HL7 ACK, a 503, a re-run import), and it is never
+// kept on the failure list.
+bool failedInStore(const RecordOutcome& o);
+
 // Source order: where a source says how its records are ordered (a plan's version, a
 // message's time), the mapper puts it on the resource in this extension, as text that sorts
 // in that order (e.g. zero-padded). A record whose value is lower than the one last applied

@@ -41,11 +41,9 @@ audit::AuditRecord pushEvent(const PushAudit& a, const MappedPush& push,
       case RecordOutcome::Result::kRejected: ++rejected; break;
     }
     if (o.result == RecordOutcome::Result::kRejected) {
-      for (const Issue& is : o.issues.issues()) {
-        if (is.severity != Severity::kError) continue;
-        if (is.code == "ingest.store-failed") storeFailed = true;
-        if (plainCode(is.code)) codes.insert(is.code);
-      }
+      if (failedInStore(o)) storeFailed = true;
+      for (const Issue& is : o.issues.issues())
+        if (is.severity == Severity::kError && plainCode(is.code)) codes.insert(is.code);
       continue;
     }
     for (const std::string& p : o.patients)

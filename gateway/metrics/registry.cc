@@ -113,41 +113,42 @@ Registry::Family& Registry::family(const std::string& name, const std::string& h
   return it->second;
 }
 
+namespace {
+
+// The series of `labels` in one of a family's maps, made by `make` when it is new (its labels
+// then recorded in `labelsByKey`). Called with the registry's lock held.
+template <typename T, typename Make>
+T& seriesIn(std::map<std::string, std::unique_ptr<T>>& series,
+            std::map<std::string, Labels>& labelsByKey, const Labels& labels, Make make) {
+  std::string key = seriesKey(labels);
+  auto& slot = series[key];
+  if (!slot) {
+    slot = make();
+    labelsByKey[key] = labels;
+  }
+  return *slot;
+}
+
+}  // namespace
+
 Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
   std::lock_guard<std::mutex> lock(mutex_);
   Family& f = family(name, help, Kind::kCounter);
-  std::string key = seriesKey(labels);
-  auto& slot = f.counters[key];
-  if (!slot) {
-    slot = std::make_unique<Counter>();
-    f.labels[key] = labels;
-  }
-  return *slot;
+  return seriesIn(f.counters, f.labels, labels, [] { return std::make_unique<Counter>(); });
 }
 
 Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
   std::lock_guard<std::mutex> lock(mutex_);
   Family& f = family(name, help, Kind::kGauge);
-  std::string key = seriesKey(labels);
-  auto& slot = f.gauges[key];
-  if (!slot) {
-    slot = std::make_unique<Gauge>();
-    f.labels[key] = labels;
-  }
-  return *slot;
+  return seriesIn(f.gauges, f.labels, labels, [] { return std::make_unique<Gauge>(); });
 }
 
 Histogram& Registry::histogram(const std::string& name, const std::string& help,
                                const Labels& labels, const std::vector<double>& bounds) {
   std::lock_guard<std::mutex> lock(mutex_);
   Family& f = family(name, help, Kind::kHistogram);
-  std::string key = seriesKey(labels);
-  auto& slot = f.histograms[key];
-  if (!slot) {
-    slot = std::make_unique<Histogram>(bounds);
-    f.labels[key] = labels;
-  }
-  return *slot;
+  return seriesIn(f.histograms, f.labels, labels,
+                  [&bounds] { return std::make_unique<Histogram>(bounds); });
 }
 
 int Registry::addCollector(std::function<void(std::vector<Sample>&)> collect) {

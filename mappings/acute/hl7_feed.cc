@@ -166,9 +166,8 @@ std::string Hl7Feed::handle(std::string_view message, const mllp::PeerInfo& peer
   audit.requester = requester;
   std::vector<RecordOutcome> outcomes = ingest_->commitGrouped(push, trail_ ? &audit : nullptr);
   for (const RecordOutcome& o : outcomes)
-    for (const Issue& i : o.issues.issues())
-      if (o.result == RecordOutcome::Result::kRejected && i.code == "ingest.store-failed")
-        throw std::runtime_error("store unavailable: no ACK, the sender resends");
+    if (ingest::failedInStore(o))
+      throw std::runtime_error("store unavailable: no ACK, the sender resends");
   if (trail_ && !audit.complete)
     throw std::runtime_error("audit unavailable: no ACK, the sender resends");
   for (const RecordOutcome& o : outcomes)

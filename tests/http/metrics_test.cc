@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "gateway/app/mllp_metrics.h"
+#include "gateway/core/ids.h"
 #include "gateway/app/options.h"
 #include "gateway/metrics/registry.h"
 #include "tests/support/mllp_client.h"
@@ -113,6 +114,10 @@ TEST(Metrics, TheManagementListenerServesWhatTheGatewayCounted) {
   EXPECT_EQ(valueOf(m, "acp_store_up"), 1);
   EXPECT_EQ(valueOf(m, "acp_subscription_notifications_pending"), 0);
   EXPECT_GT(valueOf(m, "process_resident_memory_bytes"), 0);
+  double started = valueOf(m, "process_start_time_seconds");
+  double now = double(nowMillis()) / 1000;
+  EXPECT_LE(started, now + 1) << "the process's start, not a later moment";
+  EXPECT_GT(started, now - 3600) << "this test process started within the hour";
   EXPECT_GE(valueOf(m, "acp_http_connections"), 0);
   EXPECT_NE(m.find("# TYPE acp_http_request_duration_seconds histogram\n"), std::string::npos);
   // Routes, partners and codes only: none of what the requests and records held.
